@@ -1,0 +1,178 @@
+#include "server/batch_stream.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "glog/logging.h"
+#include "google/protobuf/util/time_util.h"
+#include "rpc/status_util.h"
+#include "server/distributor_service.h"
+
+namespace distributo::server {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+// More credit than this is meaningless and would only risk overflow.
+constexpr uint64_t kMaxCredit = uint64_t{1} << 32;
+
+google::protobuf::Duration ToProto(absl::Duration duration) {
+  return TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(duration));
+}
+
+}  // namespace
+
+BatchStream::BatchStream(DistributorService* service, TaskQueue* queue,
+                         std::string peer)
+    : service_(service), queue_(queue), peer_(std::move(peer)) {
+  service_->AddStream(this);
+  StartRead(&request_);
+}
+
+void BatchStream::OnReadDone(bool ok) {
+  if (!ok) {
+    // The worker closed its side or the call broke: either way it is gone.
+    FinishWhenIdle(grpc::Status::OK);
+    return;
+  }
+  bool started;
+  {
+    absl::MutexLock lock(&mu_);
+    started = started_;
+  }
+  if (!started && request_.has_hello()) {
+    HandleHello(request_.hello());
+  } else if (started && request_.has_credit()) {
+    HandleCredit(request_.credit());
+  } else {
+    FinishWhenIdle(grpc::Status(
+        grpc::StatusCode::INVALID_ARGUMENT,
+        started ? "expected a CreditGrant; the hello was already sent"
+                : "the first BatchRequest must be a WorkerHello"));
+    return;
+  }
+  StartRead(&request_);
+}
+
+void BatchStream::HandleHello(const v1::WorkerHello& hello) {
+  std::string session_id = hello.resume_session_id();
+  bool resumed = !session_id.empty();
+  if (resumed) {
+    if (absl::Status status = queue_->ResumeSession(session_id); !status.ok()) {
+      FinishWhenIdle(ToGrpcStatus(status));
+      return;
+    }
+  } else {
+    session_id = queue_->OpenSession(hello);
+  }
+  LOG(INFO) << "Worker " << hello.worker_name() << " (" << peer_ << ") "
+            << (resumed ? "resumed" : "opened") << " session " << session_id
+            << " with " << hello.slots() << " slots";
+  absl::MutexLock lock(&mu_);
+  session_id_ = session_id;
+  started_ = true;
+  credit_ = hello.initial_credit();
+  const QueueOptions& options = queue_->options();
+  v1::SessionStart* start = out_.mutable_session();
+  start->set_session_id(session_id);
+  *start->mutable_lease_duration() = ToProto(options.lease_duration);
+  *start->mutable_requeue_grace() = ToProto(options.requeue_grace);
+  start->set_max_batch_tasks(options.max_batch_tasks);
+  start->set_max_result_bytes(options.max_result_bytes);
+  start->set_max_message_bytes(options.max_message_bytes);
+  start->set_resumed(resumed);
+  writing_ = true;
+  StartWrite(&out_);
+}
+
+void BatchStream::HandleCredit(const v1::CreditGrant& credit) {
+  {
+    absl::MutexLock lock(&mu_);
+    credit_ = std::min(credit_ + credit.tasks(), kMaxCredit);
+  }
+  Pump();
+}
+
+void BatchStream::Pump() {
+  absl::MutexLock lock(&mu_);
+  if (!started_ || writing_ || finished_ || finish_status_.has_value()) return;
+  if (PrepareNextLocked() == Next::kWrite) {
+    writing_ = true;
+    StartWrite(&out_);
+  }
+}
+
+BatchStream::Next BatchStream::PrepareNextLocked() {
+  out_.Clear();
+  if (credit_ > 0) {
+    size_t leased = queue_->Lease(session_id_, credit_, out_.mutable_tasks());
+    if (leased > 0) {
+      credit_ -= leased;
+      drained_sent_ = false;
+      return Next::kWrite;
+    }
+    out_.Clear();
+  }
+  if (queue_->IsComplete()) {
+    QueueCounts counts = queue_->Counts();
+    out_.mutable_complete()->set_done(counts.done);
+    out_.mutable_complete()->set_dead(counts.dead);
+    complete_sent_ = true;
+    return Next::kWrite;
+  }
+  if (credit_ > 0 && !drained_sent_) {
+    out_.mutable_drained();
+    drained_sent_ = true;
+    return Next::kWrite;
+  }
+  return Next::kNothing;
+}
+
+void BatchStream::OnWriteDone(bool ok) {
+  absl::MutexLock lock(&mu_);
+  writing_ = false;
+  if (!ok) {
+    finish_status_ = grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                  "the stream broke while writing");
+  } else if (complete_sent_) {
+    finish_status_ = grpc::Status::OK;
+  }
+  if (finish_status_.has_value()) {
+    FinishLocked();
+    return;
+  }
+  if (PrepareNextLocked() == Next::kWrite) {
+    writing_ = true;
+    StartWrite(&out_);
+  }
+}
+
+void BatchStream::FinishWhenIdle(const grpc::Status& status) {
+  absl::MutexLock lock(&mu_);
+  if (!finish_status_.has_value()) finish_status_ = status;
+  if (!writing_) FinishLocked();
+}
+
+void BatchStream::FinishLocked() {
+  if (finished_) return;
+  finished_ = true;
+  Finish(*finish_status_);
+}
+
+void BatchStream::OnDone() {
+  service_->RemoveStream(this);
+  std::string session_id;
+  {
+    absl::MutexLock lock(&mu_);
+    session_id = session_id_;
+  }
+  if (!session_id.empty()) {
+    LOG(INFO) << "Worker session " << session_id << " (" << peer_
+              << ") disconnected";
+    queue_->DisconnectSession(session_id);
+  }
+  delete this;
+}
+
+}  // namespace distributo::server

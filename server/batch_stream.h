@@ -1,0 +1,66 @@
+#ifndef DISTRIBUTO_SERVER_BATCH_STREAM_H_
+#define DISTRIBUTO_SERVER_BATCH_STREAM_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "distributo/v1/distributor.grpc.pb.h"
+#include "server/task_queue.h"
+
+namespace distributo::server {
+
+class DistributorService;
+
+// One worker's RequestBatch stream: reads its hello and credit grants, and
+// writes SessionStart, then leased batches within the credit, Drained when the
+// queue runs dry, and JobComplete at the end of a job.
+//
+// Thread contract: gRPC calls the On* methods (never two reads or two writes
+// at once); Pump() may be called from any thread. Deletes itself in OnDone().
+class BatchStream final
+    : public grpc::ServerBidiReactor<v1::BatchRequest, v1::TaskBatch> {
+ public:
+  BatchStream(DistributorService* service, TaskQueue* queue, std::string peer);
+
+  // Writes the next message the queue and the credit allow, if no write is in
+  // flight.
+  void Pump();
+
+  void OnReadDone(bool ok) override;
+  void OnWriteDone(bool ok) override;
+  void OnDone() override;
+
+ private:
+  // What Pump decided to do once the lock is released.
+  enum class Next { kNothing, kWrite };
+
+  void HandleHello(const v1::WorkerHello& hello);
+  void HandleCredit(const v1::CreditGrant& credit);
+  Next PrepareNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Ends the stream once no write is in flight.
+  void FinishWhenIdle(const grpc::Status& status);
+  void FinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  DistributorService* const service_;
+  TaskQueue* const queue_;
+  const std::string peer_;
+  v1::BatchRequest request_;  // touched only by the read callbacks
+
+  absl::Mutex mu_;
+  v1::TaskBatch out_ ABSL_GUARDED_BY(mu_);  // the message being written
+  std::string session_id_ ABSL_GUARDED_BY(mu_);
+  uint64_t credit_ ABSL_GUARDED_BY(mu_) = 0;
+  bool started_ ABSL_GUARDED_BY(mu_) = false;  // hello handled
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool drained_sent_ ABSL_GUARDED_BY(mu_) = false;
+  bool complete_sent_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  std::optional<grpc::Status> finish_status_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace distributo::server
+
+#endif  // DISTRIBUTO_SERVER_BATCH_STREAM_H_

@@ -1,0 +1,36 @@
+#include "server/distributor_service.h"
+
+#include "server/batch_stream.h"
+#include "server/result_stream.h"
+
+namespace distributo::server {
+
+DistributorService::DistributorService(TaskQueue* queue, ResultRouter* router)
+    : queue_(queue), router_(router) {}
+
+grpc::ServerBidiReactor<v1::BatchRequest, v1::TaskBatch>*
+DistributorService::RequestBatch(grpc::CallbackServerContext* context) {
+  return new BatchStream(this, queue_, context->peer());
+}
+
+grpc::ServerBidiReactor<v1::ResultBatch, v1::ResultAck>*
+DistributorService::SubmitResults(grpc::CallbackServerContext*) {
+  return new ResultStream(queue_, router_);
+}
+
+void DistributorService::WakeStreams() {
+  absl::MutexLock lock(&mu_);
+  for (BatchStream* stream : streams_) stream->Pump();
+}
+
+void DistributorService::AddStream(BatchStream* stream) {
+  absl::MutexLock lock(&mu_);
+  streams_.insert(stream);
+}
+
+void DistributorService::RemoveStream(BatchStream* stream) {
+  absl::MutexLock lock(&mu_);
+  streams_.erase(stream);
+}
+
+}  // namespace distributo::server

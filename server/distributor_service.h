@@ -1,0 +1,46 @@
+#ifndef DISTRIBUTO_SERVER_DISTRIBUTOR_SERVICE_H_
+#define DISTRIBUTO_SERVER_DISTRIBUTOR_SERVICE_H_
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/synchronization/mutex.h"
+#include "distributo/v1/distributor.grpc.pb.h"
+#include "server/result_router.h"
+#include "server/task_queue.h"
+
+namespace distributo::server {
+
+class BatchStream;
+
+// distributo.v1.Distributor on the callback API: one reactor per stream, no
+// thread per worker. Keeps the open RequestBatch streams so that a change in
+// the queue wakes each of them to send what it can.
+//
+// Thread-safe. Borrows the queue and router, which must outlive it.
+class DistributorService final : public v1::Distributor::CallbackService {
+ public:
+  DistributorService(TaskQueue* queue, ResultRouter* router);
+
+  grpc::ServerBidiReactor<v1::BatchRequest, v1::TaskBatch>* RequestBatch(
+      grpc::CallbackServerContext* context) override;
+  grpc::ServerBidiReactor<v1::ResultBatch, v1::ResultAck>* SubmitResults(
+      grpc::CallbackServerContext* context) override;
+
+  // Lets every open RequestBatch stream send what the queue now allows.
+  void WakeStreams();
+
+  // Called by a BatchStream when it starts and when it is done.
+  void AddStream(BatchStream* stream);
+  void RemoveStream(BatchStream* stream);
+
+ private:
+  TaskQueue* const queue_;
+  ResultRouter* const router_;
+  absl::Mutex mu_;
+  // Held while waking, so a stream cannot be deleted while it is woken.
+  absl::flat_hash_set<BatchStream*> streams_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace distributo::server
+
+#endif  // DISTRIBUTO_SERVER_DISTRIBUTOR_SERVICE_H_

@@ -1,0 +1,180 @@
+// distributo-master: serves a queue of tasks to distributo.v1 workers.
+//
+// Job mode (--tasks=FILE or -): reads every task, serves them, writes each
+// result as a JSON line, and exits when all are done (0) or some ended dead
+// (1). Service mode (no --tasks): serves until stopped.
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/time.h"
+#include "glog/logging.h"
+#include "server/jsonl_result_sink.h"
+#include "server/master.h"
+#include "server/progress_reporter.h"
+#include "server/task_reader.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1",
+          "Address to listen on; 0.0.0.0 serves the LAN");
+ABSL_FLAG(int, port, 4000, "Port to listen on; 0 picks a free one");
+ABSL_FLAG(std::string, port_file, "",
+          "If set, the chosen port is written to this file once serving");
+ABSL_FLAG(std::string, tasks, "",
+          "JSONL file of tasks ({\"id\", \"payload\", \"labels\"}), or - for "
+          "stdin; runs a job that ends when every task is finished. Empty: "
+          "service mode");
+ABSL_FLAG(std::string, results, "-",
+          "Where result JSON lines are appended; - for stdout");
+ABSL_FLAG(int, batch_size, 100, "Most tasks leased in one batch");
+ABSL_FLAG(absl::Duration, lease_timeout, absl::Seconds(60),
+          "Lease length; workers extend it while a task runs");
+ABSL_FLAG(absl::Duration, requeue_grace, absl::Seconds(5),
+          "How long a disconnected worker keeps its leases");
+ABSL_FLAG(int, max_attempts, 5, "Failed attempts before a task is dead");
+ABSL_FLAG(int, max_worker_deaths, 3,
+          "Leases lost to dead or hung workers before a task is dead (poison)");
+ABSL_FLAG(absl::Duration, retry_backoff, absl::Seconds(1),
+          "First retry delay after a failure; doubles per failure");
+ABSL_FLAG(absl::Duration, max_retry_backoff, absl::Seconds(60),
+          "Longest retry delay");
+ABSL_FLAG(absl::Duration, reaper_interval, absl::Seconds(1),
+          "How often expired leases and disconnected workers are checked");
+ABSL_FLAG(absl::Duration, progress_interval, absl::Seconds(5),
+          "How often a progress line is printed when stderr is not a terminal");
+ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
+          "How long workers get to hear that the job is complete");
+
+namespace distributo::server {
+namespace {
+
+MasterOptions OptionsFromFlags() {
+  MasterOptions options;
+  options.listen_address = absl::GetFlag(FLAGS_listen);
+  options.port = absl::GetFlag(FLAGS_port);
+  options.reaper_interval = absl::GetFlag(FLAGS_reaper_interval);
+  QueueOptions& queue = options.queue;
+  queue.max_batch_tasks = std::max(absl::GetFlag(FLAGS_batch_size), 0);
+  queue.lease_duration = absl::GetFlag(FLAGS_lease_timeout);
+  queue.requeue_grace = absl::GetFlag(FLAGS_requeue_grace);
+  queue.max_attempts = absl::GetFlag(FLAGS_max_attempts);
+  queue.max_worker_deaths = absl::GetFlag(FLAGS_max_worker_deaths);
+  queue.retry_backoff = absl::GetFlag(FLAGS_retry_backoff);
+  queue.max_retry_backoff = absl::GetFlag(FLAGS_max_retry_backoff);
+  return options;
+}
+
+absl::StatusOr<std::vector<v1::Task>> LoadTasks(const std::string& path) {
+  if (path == "-") return ReadTasks(std::cin, "stdin", TaskLimits());
+  std::ifstream file(path);
+  if (!file) {
+    return absl::NotFoundError(absl::StrCat("cannot open tasks file ", path));
+  }
+  return ReadTasks(file, path, TaskLimits());
+}
+
+absl::Status WritePortFile(const std::string& path, int port) {
+  // Written aside and renamed, so a reader never sees a partial number.
+  const std::string temporary = path + ".tmp";
+  {
+    std::ofstream file(temporary, std::ios::trunc);
+    file << port << "\n";
+    if (!file) return absl::UnavailableError("cannot write " + temporary);
+  }
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    return absl::UnavailableError("cannot rename " + temporary);
+  }
+  return absl::OkStatus();
+}
+
+void PrintSummary(const QueueCounts& counts, absl::Duration elapsed,
+                  const std::string& results) {
+  const double seconds = absl::ToDoubleSeconds(elapsed);
+  absl::FPrintF(stderr,
+                "Job complete: %d tasks, %d done, %d dead, %d failed attempts "
+                "in %.1f s (%.0f tasks/s). Results: %s\n",
+                counts.total, counts.done, counts.dead, counts.failures,
+                seconds, seconds > 0 ? counts.total / seconds : 0.0,
+                results == "-" ? "stdout" : results);
+}
+
+// Serves until the job is complete (job mode) or forever (service mode).
+int RunMaster(Master& master, std::vector<v1::Task> tasks, bool job_mode,
+              const std::string& results_path) {
+  const absl::Time start = absl::Now();
+  const size_t count = tasks.size();
+  if (absl::Status status = master.Enqueue(std::move(tasks)); !status.ok()) {
+    std::cerr << "distributo-master: " << status.message() << "\n";
+    return 2;
+  }
+  if (job_mode) master.queue().CloseSource();
+  absl::FPrintF(stderr, "distributo-master listening on %s:%d (%s, %d tasks)\n",
+                absl::GetFlag(FLAGS_listen), master.port(),
+                job_mode ? "job mode" : "service mode", count);
+  if (const std::string path = absl::GetFlag(FLAGS_port_file); !path.empty()) {
+    if (absl::Status status = WritePortFile(path, master.port());
+        !status.ok()) {
+      std::cerr << "distributo-master: " << status.message() << "\n";
+      return 2;
+    }
+  }
+  ProgressReporter progress(&master.queue(), stderr,
+                            absl::GetFlag(FLAGS_progress_interval));
+  master.queue().WaitForCompletion(absl::InfiniteDuration());
+  progress.Stop();
+  master.Shutdown(absl::GetFlag(FLAGS_shutdown_grace));
+  const QueueCounts counts = master.queue().Counts();
+  PrintSummary(counts, absl::Now() - start, results_path);
+  return counts.dead == 0 ? 0 : 1;
+}
+
+int Run() {
+  const std::string tasks_path = absl::GetFlag(FLAGS_tasks);
+  const std::string results_path = absl::GetFlag(FLAGS_results);
+  std::vector<v1::Task> tasks;
+  if (!tasks_path.empty()) {
+    auto loaded = LoadTasks(tasks_path);
+    if (!loaded.ok()) {
+      std::cerr << "distributo-master: " << loaded.status().message() << "\n";
+      return 2;
+    }
+    tasks = *std::move(loaded);
+  }
+  auto sink = JsonlResultSink::Create(results_path);
+  if (!sink.ok()) {
+    std::cerr << "distributo-master: " << sink.status().message() << "\n";
+    return 2;
+  }
+  auto master =
+      Master::Create(OptionsFromFlags(), std::make_unique<InMemoryJournal>(),
+                     *std::move(sink));
+  if (!master.ok()) {
+    std::cerr << "distributo-master: " << master.status().message() << "\n";
+    return 2;
+  }
+  return RunMaster(**master, std::move(tasks), !tasks_path.empty(),
+                   results_path);
+}
+
+}  // namespace
+}  // namespace distributo::server
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Serves tasks to distributo workers.\n"
+      "  distributo-master --tasks=tasks.jsonl --results=results.jsonl");
+  absl::ParseCommandLine(argc, argv);
+  FLAGS_logtostderr = true;
+  google::InitGoogleLogging(argv[0]);
+  return distributo::server::Run();
+}

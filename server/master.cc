@@ -1,0 +1,95 @@
+#include "server/master.h"
+
+#include <utility>
+
+#include "absl/base/call_once.h"
+#include "absl/strings/str_cat.h"
+#include "glog/logging.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+
+namespace distributo::server {
+
+absl::StatusOr<std::unique_ptr<Master>> Master::Create(
+    MasterOptions options, std::unique_ptr<Journal> journal,
+    std::unique_ptr<ResultSink> sink) {
+  if (options.port < 0 || options.port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("port ", options.port, " is out of range 0-65535"));
+  }
+  if (options.queue.max_batch_tasks == 0 || options.queue.max_attempts < 1 ||
+      options.queue.max_worker_deaths < 1) {
+    return absl::InvalidArgumentError(
+        "batch size, max attempts and max worker deaths must be at least 1");
+  }
+  if (options.queue.lease_duration <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("the lease timeout must be positive");
+  }
+  std::unique_ptr<Master> master(
+      new Master(std::move(options), std::move(journal), std::move(sink)));
+  if (absl::Status status = master->Start(); !status.ok()) return status;
+  return master;
+}
+
+Master::Master(MasterOptions options, std::unique_ptr<Journal> journal,
+               std::unique_ptr<ResultSink> sink)
+    : options_(std::move(options)),
+      journal_(std::move(journal)),
+      sink_(std::move(sink)),
+      queue_(options_.queue, [] { return absl::Now(); }),
+      router_(&queue_, journal_.get(), sink_.get()),
+      service_(&queue_, &router_) {
+  queue_.SetChangeListener([this] { service_.WakeStreams(); });
+}
+
+absl::Status Master::Start() {
+  grpc::ServerBuilder builder;
+  const std::string address =
+      absl::StrCat(options_.listen_address, ":", options_.port);
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port_);
+  builder.SetMaxReceiveMessageSize(
+      static_cast<int>(options_.queue.max_message_bytes));
+  builder.RegisterService(&service_);
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || port_ == 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", address, " (address in use or not local?)"));
+  }
+  reaper_ = std::thread([this] { ReapUntilStopped(); });
+  return absl::OkStatus();
+}
+
+Master::~Master() { Shutdown(absl::ZeroDuration()); }
+
+absl::Status Master::Enqueue(std::vector<v1::Task> tasks) {
+  if (absl::Status status = journal_->AppendTasks(tasks); !status.ok()) {
+    return status;
+  }
+  return queue_.Enqueue(std::move(tasks));
+}
+
+void Master::ReapUntilStopped() {
+  while (
+      !stop_reaper_.WaitForNotificationWithTimeout(options_.reaper_interval)) {
+    std::vector<FinishedTask> finished;
+    queue_.Tick(&finished);
+    if (absl::Status status = router_.Commit(finished); !status.ok()) {
+      // The in-memory journal never fails; a durable journal must keep these
+      // tasks and commit them again once it can write.
+      LOG(ERROR) << "Cannot commit tasks the reaper finished: " << status;
+    }
+    router_.Deliver(std::move(finished));
+  }
+}
+
+void Master::Shutdown(absl::Duration grace) {
+  absl::call_once(shutdown_once_, [&] {
+    if (server_ != nullptr) {
+      server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+    }
+    stop_reaper_.Notify();
+    if (reaper_.joinable()) reaper_.join();
+  });
+}
+
+}  // namespace distributo::server

@@ -1,0 +1,80 @@
+#ifndef DISTRIBUTO_SERVER_MASTER_H_
+#define DISTRIBUTO_SERVER_MASTER_H_
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "grpcpp/server.h"
+#include "server/distributor_service.h"
+#include "server/journal.h"
+#include "server/queue_options.h"
+#include "server/result_router.h"
+#include "server/result_sink.h"
+#include "server/task_queue.h"
+
+namespace distributo::server {
+
+struct MasterOptions {
+  // Address to listen on; loopback unless the LAN should reach the master.
+  std::string listen_address = "127.0.0.1";
+  // 0 picks a free port; port() tells which.
+  int port = 0;
+  QueueOptions queue;
+  // How often leases, disconnected sessions and retries are checked.
+  absl::Duration reaper_interval = absl::Seconds(1);
+};
+
+// The master: a task queue served over gRPC, with a reaper that expires
+// leases, and finished tasks routed to a journal and a result sink.
+//
+// Thread-safe. Create() starts serving; the destructor shuts down.
+class Master {
+ public:
+  // Starts serving on the options' address. Returns Unavailable if the port
+  // cannot be bound, InvalidArgument for bad options.
+  static absl::StatusOr<std::unique_ptr<Master>> Create(
+      MasterOptions options, std::unique_ptr<Journal> journal,
+      std::unique_ptr<ResultSink> sink);
+  ~Master();
+
+  Master(const Master&) = delete;
+  Master& operator=(const Master&) = delete;
+
+  int port() const { return port_; }
+  TaskQueue& queue() { return queue_; }
+
+  // Enqueues tasks after journaling them.
+  absl::Status Enqueue(std::vector<v1::Task> tasks);
+
+  // Stops serving: open calls get until `grace` to finish, then are cancelled.
+  // Idempotent.
+  void Shutdown(absl::Duration grace);
+
+ private:
+  Master(MasterOptions options, std::unique_ptr<Journal> journal,
+         std::unique_ptr<ResultSink> sink);
+  absl::Status Start();
+  void ReapUntilStopped();
+
+  const MasterOptions options_;
+  std::unique_ptr<Journal> journal_;
+  std::unique_ptr<ResultSink> sink_;
+  TaskQueue queue_;
+  ResultRouter router_;
+  DistributorService service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  absl::Notification stop_reaper_;
+  std::thread reaper_;
+  absl::once_flag shutdown_once_;
+};
+
+}  // namespace distributo::server
+
+#endif  // DISTRIBUTO_SERVER_MASTER_H_

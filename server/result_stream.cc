@@ -1,0 +1,68 @@
+#include "server/result_stream.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "glog/logging.h"
+#include "rpc/status_util.h"
+
+namespace distributo::server {
+
+ResultStream::ResultStream(TaskQueue* queue, ResultRouter* router)
+    : queue_(queue), router_(router) {
+  StartRead(&batch_);
+}
+
+void ResultStream::OnReadDone(bool ok) {
+  if (!ok) {
+    // The worker closed its side (it has every ack it waits for) or left.
+    Finish(grpc::Status::OK);
+    return;
+  }
+  if (grpc::Status status = CheckSession(batch_.session_id()); !status.ok()) {
+    Finish(status);
+    return;
+  }
+  std::vector<FinishedTask> finished;
+  ack_ = queue_->Submit(session_id_, batch_, &finished);
+  // An ack promises the outcomes are durable: without the commit, no ack.
+  if (absl::Status status = router_->Commit(finished); !status.ok()) {
+    LOG(ERROR) << "Cannot commit outcomes, ending the stream: " << status;
+    Finish(grpc::Status(
+        grpc::StatusCode::UNAVAILABLE,
+        absl::StrCat("cannot commit outcomes: ", status.message())));
+    return;
+  }
+  StartWrite(&ack_);
+  router_->Deliver(std::move(finished));
+}
+
+void ResultStream::OnWriteDone(bool ok) {
+  if (!ok) {
+    Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                        "the stream broke while writing an ack"));
+    return;
+  }
+  StartRead(&batch_);
+}
+
+grpc::Status ResultStream::CheckSession(const std::string& session_id) {
+  if (session_id_.empty()) {
+    if (session_id.empty()) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "the first ResultBatch must carry a session_id");
+    }
+    if (!queue_->HasSession(session_id)) {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                          absl::StrCat("unknown session ", session_id));
+    }
+    session_id_ = session_id;
+  } else if (!session_id.empty() && session_id != session_id_) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "a SubmitResults stream cannot change its session");
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace distributo::server

@@ -1,0 +1,470 @@
+#include "server/task_queue.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace distributo::server {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+v1::ItemVerdict Verdict(absl::string_view task_id, v1::Verdict verdict,
+                        absl::string_view message = "") {
+  v1::ItemVerdict item;
+  item.set_task_id(std::string(task_id));
+  item.set_verdict(verdict);
+  item.set_message(std::string(message));
+  return item;
+}
+
+std::string NewSessionId(absl::BitGen& bitgen) {
+  return absl::StrFormat("%016x%016x", absl::Uniform<uint64_t>(bitgen),
+                         absl::Uniform<uint64_t>(bitgen));
+}
+
+}  // namespace
+
+TaskQueue::TaskQueue(QueueOptions options, Clock clock)
+    : options_(options), clock_(std::move(clock)) {}
+
+void TaskQueue::SetChangeListener(std::function<void()> listener) {
+  listener_ = std::move(listener);
+}
+
+void TaskQueue::NotifyChange() {
+  if (listener_) listener_();
+}
+
+absl::Status TaskQueue::Enqueue(std::vector<v1::Task> tasks) {
+  {
+    absl::MutexLock lock(&mu_);
+    absl::flat_hash_set<absl::string_view> seen;
+    for (const v1::Task& task : tasks) {
+      if (task.id().empty()) {
+        return absl::InvalidArgumentError("a task has an empty id");
+      }
+      if (tasks_.contains(task.id()) || !seen.insert(task.id()).second) {
+        return absl::AlreadyExistsError(
+            absl::StrCat("task id \"", task.id(), "\" is already enqueued"));
+      }
+    }
+    for (v1::Task& task : tasks) {
+      std::string id = task.id();
+      TaskRecord& record = tasks_[id];
+      record.task = std::move(task);
+      record.task.clear_attempt();
+      record.task.clear_epoch();
+      record.task.clear_lease_deadline();
+      ++counts_.total;
+      MakePendingLocked(&record, /*front=*/false);
+    }
+  }
+  NotifyChange();
+  return absl::OkStatus();
+}
+
+void TaskQueue::CloseSource() {
+  {
+    absl::MutexLock lock(&mu_);
+    source_closed_ = true;
+  }
+  NotifyChange();
+}
+
+std::string TaskQueue::OpenSession(const v1::WorkerHello& hello) {
+  absl::MutexLock lock(&mu_);
+  std::string id = NewSessionId(bitgen_);
+  Session& session = sessions_[id];
+  session.id = id;
+  session.worker_name = hello.worker_name();
+  session.accepted_types.insert(hello.accepted_types().begin(),
+                                hello.accepted_types().end());
+  return id;
+}
+
+absl::Status TaskQueue::ResumeSession(absl::string_view session_id) {
+  absl::MutexLock lock(&mu_);
+  Session* session = FindSessionLocked(session_id);
+  if (session == nullptr) {
+    return absl::NotFoundError(absl::StrCat(
+        "session ", session_id, " is unknown or its leases were requeued"));
+  }
+  if (session->connected) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("session ", session_id, " is still connected"));
+  }
+  session->connected = true;
+  return absl::OkStatus();
+}
+
+void TaskQueue::DisconnectSession(absl::string_view session_id) {
+  absl::MutexLock lock(&mu_);
+  if (Session* session = FindSessionLocked(session_id); session != nullptr) {
+    session->connected = false;
+    session->disconnected_at = clock_();
+  }
+}
+
+bool TaskQueue::HasSession(absl::string_view session_id) {
+  absl::MutexLock lock(&mu_);
+  return FindSessionLocked(session_id) != nullptr;
+}
+
+Session* TaskQueue::FindSessionLocked(absl::string_view session_id) {
+  auto it = sessions_.find(session_id);
+  return it == sessions_.end() ? nullptr : &it->second;
+}
+
+void TaskQueue::MakePendingLocked(TaskRecord* record, bool front) {
+  record->state = TaskState::kPending;
+  PendingList& list = pending_[record->task.payload().type_url()];
+  if (front) {
+    list.push_front(record);
+  } else {
+    list.push_back(record);
+  }
+  ++counts_.pending;
+}
+
+size_t TaskQueue::Lease(absl::string_view session_id, size_t max_tasks,
+                        v1::LeasedTasks* out) {
+  absl::MutexLock lock(&mu_);
+  Session* session = FindSessionLocked(session_id);
+  if (session == nullptr || !session->connected) return 0;
+  max_tasks = std::min(max_tasks, options_.max_batch_tasks);
+  const absl::Time now = clock_();
+  size_t bytes = 0;
+  size_t leased = 0;
+  while (leased < max_tasks && bytes < options_.max_batch_bytes) {
+    // The first task always goes: admission keeps each task below the limit.
+    size_t budget = leased == 0 ? SIZE_MAX : options_.max_batch_bytes - bytes;
+    TaskRecord* record = PopPendingLocked(*session, budget);
+    if (record == nullptr) break;
+    v1::Task* task = out->add_tasks();
+    GrantLeaseLocked(record, session, now, task);
+    bytes += task->ByteSizeLong();
+    ++leased;
+  }
+  if (leased > 0) {
+    *out->mutable_lease_duration() = TimeUtil::NanosecondsToDuration(
+        absl::ToInt64Nanoseconds(options_.lease_duration));
+  }
+  return leased;
+}
+
+TaskRecord* TaskQueue::PopPendingLocked(const Session& session,
+                                        size_t byte_budget) {
+  for (auto& [type_url, list] : pending_) {
+    if (!session.accepted_types.empty() &&
+        !session.accepted_types.contains(type_url)) {
+      continue;
+    }
+    // Entries whose task left kPending meanwhile (an old lease's result was
+    // accepted) are dropped here rather than searched for when it happens.
+    while (!list.empty() && list.front()->state != TaskState::kPending) {
+      list.pop_front();
+    }
+    if (list.empty()) continue;
+    if (list.front()->task.ByteSizeLong() + 16 > byte_budget) return nullptr;
+    TaskRecord* record = list.front();
+    list.pop_front();
+    return record;
+  }
+  return nullptr;
+}
+
+void TaskQueue::GrantLeaseLocked(TaskRecord* record, Session* session,
+                                 absl::Time now, v1::Task* out) {
+  --counts_.pending;
+  ++counts_.leased;
+  record->state = TaskState::kLeased;
+  record->holder = session;
+  record->lease_deadline = now + options_.lease_duration;
+  ++record->epoch;
+  session->held.insert(record);
+  leased_.insert(record);
+  *out = record->task;
+  out->set_attempt(static_cast<uint32_t>(record->epoch));
+  out->set_epoch(record->epoch);
+  *out->mutable_lease_deadline() = TimeUtil::NanosecondsToTimestamp(
+      absl::ToUnixNanos(record->lease_deadline));
+}
+
+void TaskQueue::ReleaseLeaseLocked(TaskRecord* record) {
+  if (record->state != TaskState::kLeased) return;
+  --counts_.leased;
+  record->holder->held.erase(record);
+  record->holder = nullptr;
+  leased_.erase(record);
+}
+
+v1::ResultAck TaskQueue::Submit(absl::string_view session_id,
+                                const v1::ResultBatch& batch,
+                                std::vector<FinishedTask>* finished) {
+  v1::ResultAck ack;
+  ack.set_batch_id(batch.batch_id());
+  {
+    absl::MutexLock lock(&mu_);
+    Session* session = FindSessionLocked(session_id);
+    const absl::Time now = clock_();
+    for (const v1::Outcome& outcome : batch.outcomes()) {
+      *ack.add_outcomes() = ApplyOutcomeLocked(session, outcome, now, finished);
+    }
+    for (const v1::LeaseRef& lease : batch.extensions()) {
+      *ack.add_extensions() = ApplyExtensionLocked(session, lease, now);
+    }
+  }
+  // A failure may have made a task dead, completing the job.
+  NotifyChange();
+  return ack;
+}
+
+v1::ItemVerdict TaskQueue::ApplyOutcomeLocked(
+    Session* session, const v1::Outcome& outcome, absl::Time now,
+    std::vector<FinishedTask>* finished) {
+  const std::string& id = outcome.lease().task_id();
+  const uint64_t epoch = outcome.lease().epoch();
+  if (id.empty()) return Verdict(id, v1::VERDICT_INVALID, "empty task id");
+  if (epoch == 0) return Verdict(id, v1::VERDICT_INVALID, "epoch 0");
+  if (outcome.kind_case() == v1::Outcome::KIND_NOT_SET) {
+    return Verdict(id, v1::VERDICT_INVALID, "neither result nor failure");
+  }
+  auto it = tasks_.find(id);
+  if (it == tasks_.end()) {
+    return Verdict(id, v1::VERDICT_NOT_YOURS, "unknown task");
+  }
+  TaskRecord* record = &it->second;
+  if (record->state == TaskState::kDone || record->state == TaskState::kDead) {
+    return Verdict(id, v1::VERDICT_DUPLICATE, "the task is already finished");
+  }
+  if (epoch > record->epoch) {
+    return Verdict(id, v1::VERDICT_NOT_YOURS, "never leased under this epoch");
+  }
+  const bool current =
+      epoch == record->epoch && record->state == TaskState::kLeased;
+  if (current && record->holder != session) {
+    return Verdict(id, v1::VERDICT_NOT_YOURS, "leased to another worker");
+  }
+  if (outcome.has_failure() && !current) {
+    return Verdict(id, v1::VERDICT_STALE, "the lease was superseded");
+  }
+  if (outcome.has_result() &&
+      outcome.result().ByteSizeLong() > options_.max_result_bytes) {
+    if (!current) return Verdict(id, v1::VERDICT_TOO_LARGE, "result too large");
+    v1::Failure failure;
+    failure.set_code("result_too_large");
+    failure.set_message(absl::StrCat(
+        "result of ", outcome.result().ByteSizeLong(),
+        " bytes exceeds the limit of ", options_.max_result_bytes));
+    failure.set_retryable(true);
+    FailLocked(record, failure, now, finished);
+    return Verdict(id, v1::VERDICT_TOO_LARGE, failure.message());
+  }
+  if (outcome.has_failure()) {
+    FailLocked(record, outcome.failure(), now, finished);
+  } else {
+    // The work was done, even under an old lease: the first result wins.
+    SucceedLocked(record, outcome.result(), finished);
+  }
+  return Verdict(id, v1::VERDICT_ACCEPTED);
+}
+
+v1::ItemVerdict TaskQueue::ApplyExtensionLocked(Session* session,
+                                                const v1::LeaseRef& lease,
+                                                absl::Time now) {
+  const std::string& id = lease.task_id();
+  if (id.empty()) return Verdict(id, v1::VERDICT_INVALID, "empty task id");
+  auto it = tasks_.find(id);
+  if (it == tasks_.end()) {
+    return Verdict(id, v1::VERDICT_NOT_YOURS, "unknown task");
+  }
+  TaskRecord* record = &it->second;
+  if (lease.epoch() > record->epoch) {
+    return Verdict(id, v1::VERDICT_NOT_YOURS, "never leased under this epoch");
+  }
+  if (record->state != TaskState::kLeased || lease.epoch() != record->epoch) {
+    return Verdict(id, v1::VERDICT_STALE, "the lease is no longer active");
+  }
+  if (record->holder != session) {
+    return Verdict(id, v1::VERDICT_NOT_YOURS, "leased to another worker");
+  }
+  record->lease_deadline = now + options_.lease_duration;
+  v1::ItemVerdict verdict = Verdict(id, v1::VERDICT_ACCEPTED);
+  *verdict.mutable_lease_duration() = TimeUtil::NanosecondsToDuration(
+      absl::ToInt64Nanoseconds(options_.lease_duration));
+  return verdict;
+}
+
+void TaskQueue::SucceedLocked(TaskRecord* record, google::protobuf::Any result,
+                              std::vector<FinishedTask>* finished) {
+  ReleaseLeaseLocked(record);
+  FinishLocked(record, TaskState::kDone, std::move(result), finished);
+}
+
+void TaskQueue::FailLocked(TaskRecord* record, const v1::Failure& failure,
+                           absl::Time now,
+                           std::vector<FinishedTask>* finished) {
+  ReleaseLeaseLocked(record);
+  ++record->failures;
+  ++counts_.failures;
+  record->last_failure = failure;
+  if (!failure.retryable() || record->failures >= options_.max_attempts) {
+    FinishLocked(record, TaskState::kDead, {}, finished);
+    return;
+  }
+  record->state = TaskState::kBackoff;
+  record->retry_at = now + BackoffLocked(record->failures);
+  retries_.emplace(record->retry_at, record);
+  ++counts_.backoff;
+}
+
+void TaskQueue::LoseLeaseLocked(TaskRecord* record, absl::string_view why,
+                                std::vector<FinishedTask>* finished) {
+  ReleaseLeaseLocked(record);
+  ++record->worker_deaths;
+  if (record->worker_deaths < options_.max_worker_deaths) {
+    MakePendingLocked(record, /*front=*/true);
+    return;
+  }
+  record->last_failure.set_code("worker_lost");
+  record->last_failure.set_message(absl::StrCat(
+      "lost ", record->worker_deaths, " leases (poison task?); last: ", why));
+  record->last_failure.set_retryable(false);
+  FinishLocked(record, TaskState::kDead, {}, finished);
+}
+
+void TaskQueue::FinishLocked(TaskRecord* record, TaskState state,
+                             google::protobuf::Any result,
+                             std::vector<FinishedTask>* finished) {
+  if (record->state == TaskState::kPending) --counts_.pending;
+  if (record->state == TaskState::kBackoff) --counts_.backoff;
+  record->state = state;
+  ++(state == TaskState::kDone ? counts_.done : counts_.dead);
+  ++counts_.unhandled;
+  FinishedTask& out = finished->emplace_back();
+  out.task = std::move(record->task);
+  out.dead = state == TaskState::kDead;
+  out.result = std::move(result);
+  if (out.dead) out.failure = record->last_failure;
+  out.attempts = static_cast<uint32_t>(record->epoch);
+  // Only the id is needed from now on, to recognise duplicates.
+  record->task = v1::Task();
+  record->task.set_id(out.task.id());
+  record->last_failure = v1::Failure();
+}
+
+absl::Duration TaskQueue::BackoffLocked(int failures) {
+  absl::Duration backoff = options_.retry_backoff;
+  for (int i = 1; i < failures && backoff < options_.max_retry_backoff; ++i) {
+    backoff *= 2;
+  }
+  backoff = std::min(backoff, options_.max_retry_backoff);
+  const double jitter = options_.retry_jitter;
+  if (jitter <= 0) return backoff;
+  return backoff * absl::Uniform(bitgen_, 1.0 - jitter, 1.0 + jitter);
+}
+
+void TaskQueue::Tick(std::vector<FinishedTask>* finished) {
+  bool changed = false;
+  {
+    absl::MutexLock lock(&mu_);
+    const absl::Time now = clock_();
+    changed |= ExpireLeasesLocked(now, finished);
+    changed |= DropExpiredSessionsLocked(now, finished);
+    changed |= ReleaseRetriesLocked(now);
+  }
+  if (changed) NotifyChange();
+}
+
+bool TaskQueue::ExpireLeasesLocked(absl::Time now,
+                                   std::vector<FinishedTask>* finished) {
+  std::vector<TaskRecord*> expired;
+  for (TaskRecord* record : leased_) {
+    if (record->lease_deadline <= now) expired.push_back(record);
+  }
+  for (TaskRecord* record : expired) {
+    LoseLeaseLocked(record, "lease expired", finished);
+  }
+  return !expired.empty();
+}
+
+bool TaskQueue::DropExpiredSessionsLocked(absl::Time now,
+                                          std::vector<FinishedTask>* finished) {
+  std::vector<std::string> expired;
+  for (auto& [id, session] : sessions_) {
+    if (!session.connected &&
+        session.disconnected_at + options_.requeue_grace <= now) {
+      expired.push_back(id);
+    }
+  }
+  bool requeued = false;
+  for (const std::string& id : expired) {
+    Session& session = sessions_.at(id);
+    std::vector<TaskRecord*> held(session.held.begin(), session.held.end());
+    for (TaskRecord* record : held) {
+      LoseLeaseLocked(record, "worker disconnected", finished);
+    }
+    requeued |= !held.empty();
+    sessions_.erase(id);
+  }
+  return requeued;
+}
+
+bool TaskQueue::ReleaseRetriesLocked(absl::Time now) {
+  bool released = false;
+  while (!retries_.empty() && retries_.top().first <= now) {
+    auto [retry_at, record] = retries_.top();
+    retries_.pop();
+    // Skip entries made obsolete by an accepted late result.
+    if (record->state != TaskState::kBackoff || record->retry_at != retry_at) {
+      continue;
+    }
+    --counts_.backoff;
+    MakePendingLocked(record, /*front=*/false);
+    released = true;
+  }
+  return released;
+}
+
+void TaskQueue::MarkHandled(size_t count) {
+  {
+    absl::MutexLock lock(&mu_);
+    counts_.unhandled -= std::min<uint64_t>(count, counts_.unhandled);
+  }
+  NotifyChange();
+}
+
+bool TaskQueue::CompleteLocked() const {
+  return source_closed_ && counts_.done + counts_.dead == counts_.total &&
+         counts_.unhandled == 0;
+}
+
+QueueCounts TaskQueue::Counts() {
+  absl::MutexLock lock(&mu_);
+  QueueCounts counts = counts_;
+  counts.sessions =
+      std::count_if(sessions_.begin(), sessions_.end(),
+                    [](const auto& entry) { return entry.second.connected; });
+  counts.complete = CompleteLocked();
+  return counts;
+}
+
+bool TaskQueue::IsComplete() {
+  absl::MutexLock lock(&mu_);
+  return CompleteLocked();
+}
+
+bool TaskQueue::WaitForCompletion(absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  auto complete = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return CompleteLocked();
+  };
+  return mu_.AwaitWithTimeout(absl::Condition(&complete), timeout);
+}
+
+}  // namespace distributo::server

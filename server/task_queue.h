@@ -1,0 +1,180 @@
+#ifndef DISTRIBUTO_SERVER_TASK_QUEUE_H_
+#define DISTRIBUTO_SERVER_TASK_QUEUE_H_
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <queue>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/container/node_hash_map.h"
+#include "absl/random/random.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "distributo/v1/distributor.pb.h"
+#include "server/queue_options.h"
+#include "server/task_record.h"
+
+namespace distributo::server {
+
+// A snapshot of the queue's counters.
+struct QueueCounts {
+  uint64_t total = 0;  // ever enqueued
+  uint64_t pending = 0;
+  uint64_t leased = 0;
+  uint64_t backoff = 0;
+  uint64_t done = 0;
+  uint64_t dead = 0;
+  uint64_t unhandled = 0;  // finished, not yet marked handled
+  uint64_t failures = 0;   // failed attempts so far
+  uint64_t sessions = 0;   // connected worker sessions
+  bool complete = false;
+};
+
+// The lease state machine of DESIGN.md §3: pending, leased (epoch, holder,
+// deadline), backoff, done, dead. Every call works on a whole batch under one
+// lock. Time comes from the injected clock; nothing happens on its own: the
+// owner calls Tick() periodically to expire leases and release retries.
+//
+// Thread-safe. The change listener is called without the lock held, after any
+// call that made tasks leasable or completed the job.
+class TaskQueue {
+ public:
+  using Clock = std::function<absl::Time()>;
+
+  TaskQueue(QueueOptions options, Clock clock);
+
+  TaskQueue(const TaskQueue&) = delete;
+  TaskQueue& operator=(const TaskQueue&) = delete;
+
+  // Sets the function called when tasks become leasable or the job completes.
+  void SetChangeListener(std::function<void()> listener);
+
+  const QueueOptions& options() const { return options_; }
+
+  // Adds tasks, which must have unique, non-empty ids. Returns
+  // InvalidArgument (adding nothing) for an empty id, AlreadyExists for an id
+  // already known or repeated in `tasks`.
+  absl::Status Enqueue(std::vector<v1::Task> tasks);
+
+  // Declares that no task will be enqueued any more (job mode): once every
+  // task is finished and handled, the job is complete.
+  void CloseSource();
+
+  // Opens a session for a worker. Returns the new session id.
+  std::string OpenSession(const v1::WorkerHello& hello);
+
+  // Reconnects a disconnected session within its grace. Returns NotFound if
+  // the session is unknown or its leases were already requeued.
+  absl::Status ResumeSession(absl::string_view session_id);
+
+  // Starts the requeue grace of a session whose stream broke or closed.
+  void DisconnectSession(absl::string_view session_id);
+
+  // Returns true if `session_id` names a live or resumable session.
+  bool HasSession(absl::string_view session_id);
+
+  // Leases up to `max_tasks` pending tasks (and never more than the batch
+  // limits) to the session, appending them to `out`. Returns how many.
+  size_t Lease(absl::string_view session_id, size_t max_tasks,
+               v1::LeasedTasks* out);
+
+  // Applies a batch of outcomes and extensions from the session. Fills the
+  // ack and appends the tasks that reached a terminal state to `finished`.
+  v1::ResultAck Submit(absl::string_view session_id,
+                       const v1::ResultBatch& batch,
+                       std::vector<FinishedTask>* finished);
+
+  // Expires overdue leases, requeues the leases of sessions past their
+  // grace, and releases retries that are due. Appends tasks that became dead
+  // to `finished`.
+  void Tick(std::vector<FinishedTask>* finished);
+
+  // Records that these finished tasks reached the result handler.
+  void MarkHandled(size_t count);
+
+  QueueCounts Counts();
+
+  // Returns true once the source is closed and every task is finished and
+  // handled.
+  bool IsComplete();
+
+  // Waits until the job is complete or `timeout` passes. Returns whether it
+  // is complete.
+  bool WaitForCompletion(absl::Duration timeout);
+
+ private:
+  using PendingList = std::deque<TaskRecord*>;
+
+  bool CompleteLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void NotifyChange();
+  Session* FindSessionLocked(absl::string_view session_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void MakePendingLocked(TaskRecord* record, bool front)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  TaskRecord* PopPendingLocked(const Session& session, size_t byte_budget)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void GrantLeaseLocked(TaskRecord* record, Session* session, absl::Time now,
+                        v1::Task* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ReleaseLeaseLocked(TaskRecord* record)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  v1::ItemVerdict ApplyOutcomeLocked(Session* session,
+                                     const v1::Outcome& outcome, absl::Time now,
+                                     std::vector<FinishedTask>* finished)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  v1::ItemVerdict ApplyExtensionLocked(Session* session,
+                                       const v1::LeaseRef& lease,
+                                       absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SucceedLocked(TaskRecord* record, google::protobuf::Any result,
+                     std::vector<FinishedTask>* finished)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void FailLocked(TaskRecord* record, const v1::Failure& failure,
+                  absl::Time now, std::vector<FinishedTask>* finished)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void LoseLeaseLocked(TaskRecord* record, absl::string_view why,
+                       std::vector<FinishedTask>* finished)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void FinishLocked(TaskRecord* record, TaskState state,
+                    google::protobuf::Any result,
+                    std::vector<FinishedTask>* finished)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Duration BackoffLocked(int failures) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool ExpireLeasesLocked(absl::Time now, std::vector<FinishedTask>* finished)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool DropExpiredSessionsLocked(absl::Time now,
+                                 std::vector<FinishedTask>* finished)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool ReleaseRetriesLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const QueueOptions options_;
+  const Clock clock_;
+  std::function<void()> listener_;  // set before use, then read-only
+
+  absl::Mutex mu_;
+  absl::BitGen bitgen_ ABSL_GUARDED_BY(mu_);
+  absl::node_hash_map<std::string, TaskRecord> tasks_ ABSL_GUARDED_BY(mu_);
+  // Pending tasks by payload type URL, oldest first.
+  absl::flat_hash_map<std::string, PendingList> pending_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<TaskRecord*> leased_ ABSL_GUARDED_BY(mu_);
+  // Failed tasks waiting for their retry time, earliest first.
+  using RetryEntry = std::pair<absl::Time, TaskRecord*>;
+  std::priority_queue<RetryEntry, std::vector<RetryEntry>,
+                      std::greater<RetryEntry>>
+      retries_ ABSL_GUARDED_BY(mu_);
+  absl::node_hash_map<std::string, Session> sessions_ ABSL_GUARDED_BY(mu_);
+  QueueCounts counts_ ABSL_GUARDED_BY(mu_);
+  bool source_closed_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace distributo::server
+
+#endif  // DISTRIBUTO_SERVER_TASK_QUEUE_H_

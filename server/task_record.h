@@ -1,0 +1,53 @@
+#ifndef DISTRIBUTO_SERVER_TASK_RECORD_H_
+#define DISTRIBUTO_SERVER_TASK_RECORD_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/time/time.h"
+#include "distributo/v1/distributor.pb.h"
+#include "distributo/v1/task.pb.h"
+
+namespace distributo::server {
+
+enum class TaskState { kPending, kLeased, kBackoff, kDone, kDead };
+
+struct Session;
+
+// The master's bookkeeping of one task. Owned by TaskQueue; not thread-safe.
+struct TaskRecord {
+  v1::Task task;  // id, payload and labels; released once finished
+  TaskState state = TaskState::kPending;
+  uint64_t epoch = 0;         // of the latest lease; 0 = never leased
+  Session* holder = nullptr;  // set while kLeased
+  absl::Time lease_deadline;  // while kLeased
+  absl::Time retry_at;        // while kBackoff
+  int failures = 0;           // failed attempts reported by workers
+  int worker_deaths = 0;      // leases lost to broken streams or expiry
+  v1::Failure last_failure;
+};
+
+// One worker session: the leases it holds and whether its stream is up.
+struct Session {
+  std::string id;
+  std::string worker_name;
+  absl::flat_hash_set<std::string> accepted_types;  // empty = any
+  absl::flat_hash_set<TaskRecord*> held;
+  bool connected = true;
+  absl::Time disconnected_at;
+};
+
+// A task that reached a terminal state, on its way to the result sink.
+struct FinishedTask {
+  v1::Task task;  // id, payload, labels
+  bool dead = false;
+  google::protobuf::Any result;  // when !dead
+  v1::Failure failure;           // when dead
+  uint32_t attempts = 0;         // leases granted
+};
+
+}  // namespace distributo::server
+
+#endif  // DISTRIBUTO_SERVER_TASK_RECORD_H_
