@@ -1,0 +1,329 @@
+#include "server/task_queue.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "rpc/json_value.h"
+
+namespace distributo::server {
+namespace {
+
+class TaskQueueTest : public testing::Test {
+ protected:
+  TaskQueueTest() : queue_(Options(), [this] { return now_; }) {}
+
+  static QueueOptions Options() {
+    QueueOptions options;
+    options.lease_duration = absl::Seconds(30);
+    options.requeue_grace = absl::Seconds(5);
+    options.max_attempts = 3;
+    options.max_worker_deaths = 2;
+    options.retry_backoff = absl::Seconds(1);
+    options.retry_jitter = 0;
+    options.max_batch_tasks = 10;
+    options.max_result_bytes = 64;
+    return options;
+  }
+
+  static v1::Task MakeTask(const std::string& id, int payload_bytes = 1) {
+    v1::Task task;
+    task.set_id(id);
+    google::protobuf::Value value;
+    value.set_string_value(std::string(payload_bytes, 'x'));
+    task.mutable_payload()->PackFrom(value);
+    return task;
+  }
+
+  void EnqueueIds(int count) {
+    std::vector<v1::Task> tasks;
+    for (int i = 0; i < count; ++i) tasks.push_back(MakeTask(absl::StrCat(i)));
+    ASSERT_TRUE(queue_.Enqueue(std::move(tasks)).ok());
+  }
+
+  std::string Open(const std::string& name = "w") {
+    v1::WorkerHello hello;
+    hello.set_worker_name(name);
+    return queue_.OpenSession(hello);
+  }
+
+  std::vector<v1::Task> LeaseAll(const std::string& session, size_t max) {
+    v1::LeasedTasks batch;
+    queue_.Lease(session, max, &batch);
+    return {batch.tasks().begin(), batch.tasks().end()};
+  }
+
+  static v1::Outcome Result(const v1::Task& task, const std::string& json) {
+    v1::Outcome outcome;
+    outcome.mutable_lease()->set_task_id(task.id());
+    outcome.mutable_lease()->set_epoch(task.epoch());
+    *outcome.mutable_result() = *JsonToAny(json);
+    return outcome;
+  }
+
+  static v1::Outcome Failure(const v1::Task& task, bool retryable = true) {
+    v1::Outcome outcome;
+    outcome.mutable_lease()->set_task_id(task.id());
+    outcome.mutable_lease()->set_epoch(task.epoch());
+    outcome.mutable_failure()->set_code("boom");
+    outcome.mutable_failure()->set_retryable(retryable);
+    return outcome;
+  }
+
+  // Submits one outcome and returns its verdict.
+  v1::Verdict Submit(const std::string& session, const v1::Outcome& outcome) {
+    v1::ResultBatch batch;
+    *batch.add_outcomes() = outcome;
+    v1::ResultAck ack = queue_.Submit(session, batch, &finished_);
+    return ack.outcomes(0).verdict();
+  }
+
+  v1::Verdict Extend(const std::string& session, const v1::Task& task) {
+    v1::ResultBatch batch;
+    batch.add_extensions()->set_task_id(task.id());
+    batch.mutable_extensions(0)->set_epoch(task.epoch());
+    return queue_.Submit(session, batch, &finished_).extensions(0).verdict();
+  }
+
+  void Advance(absl::Duration duration) {
+    now_ += duration;
+    queue_.Tick(&finished_);
+  }
+
+  absl::Time now_ = absl::FromUnixSeconds(1'000'000);
+  TaskQueue queue_;
+  std::vector<FinishedTask> finished_;
+};
+
+TEST_F(TaskQueueTest, LeaseOnEmptyQueueReturnsNothing) {
+  EXPECT_TRUE(LeaseAll(Open(), 5).empty());
+}
+
+TEST_F(TaskQueueTest, LeaseHandsOutOldestFirstWithEpochOneAndDeadline) {
+  EnqueueIds(3);
+  std::vector<v1::Task> tasks = LeaseAll(Open(), 2);
+  ASSERT_EQ(tasks.size(), 2u);
+  EXPECT_EQ(tasks[0].id(), "0");
+  EXPECT_EQ(tasks[1].id(), "1");
+  EXPECT_EQ(tasks[0].epoch(), 1u);
+  EXPECT_EQ(tasks[0].attempt(), 1u);
+  EXPECT_EQ(tasks[0].lease_deadline().seconds(),
+            absl::ToUnixSeconds(now_ + absl::Seconds(30)));
+  EXPECT_EQ(queue_.Counts().leased, 2u);
+  EXPECT_EQ(queue_.Counts().pending, 1u);
+}
+
+TEST_F(TaskQueueTest, LeaseNeverExceedsBatchSize) {
+  EnqueueIds(25);
+  EXPECT_EQ(LeaseAll(Open(), 1000).size(), 10u);
+}
+
+TEST_F(TaskQueueTest, LeaseNeverExceedsBatchBytesButSendsAtLeastOne) {
+  std::vector<v1::Task> tasks;
+  for (int i = 0; i < 5; ++i)
+    tasks.push_back(MakeTask(absl::StrCat(i), 400'000));
+  ASSERT_TRUE(queue_.Enqueue(std::move(tasks)).ok());
+  const std::string session = Open();
+  EXPECT_EQ(LeaseAll(session, 10).size(), 2u);  // 2 x 400 kB <= 1 MiB
+  EXPECT_EQ(LeaseAll(session, 10).size(), 2u);
+  EXPECT_EQ(LeaseAll(session, 10).size(), 1u);
+}
+
+TEST_F(TaskQueueTest, LeaseSkipsPayloadTypesTheWorkerDoesNotAccept) {
+  EnqueueIds(2);
+  v1::WorkerHello hello;
+  hello.add_accepted_types("type.googleapis.com/example.Other");
+  const std::string picky = queue_.OpenSession(hello);
+  EXPECT_TRUE(LeaseAll(picky, 10).empty());
+  hello.add_accepted_types(std::string(kJsonValueTypeUrl));
+  EXPECT_EQ(LeaseAll(queue_.OpenSession(hello), 10).size(), 2u);
+}
+
+TEST_F(TaskQueueTest, EnqueueRejectsRepeatedAndEmptyIdsAddingNothing) {
+  EnqueueIds(1);
+  EXPECT_EQ(queue_.Enqueue({MakeTask("0")}).code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(queue_.Enqueue({MakeTask("x"), MakeTask("x")}).code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(queue_.Enqueue({MakeTask("y"), MakeTask("")}).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(queue_.Counts().total, 1u);
+}
+
+TEST_F(TaskQueueTest, ResultIsAcceptedOnceAndLaterCopiesAreDuplicates) {
+  EnqueueIds(1);
+  const std::string session = Open();
+  v1::Task task = LeaseAll(session, 1)[0];
+  EXPECT_EQ(Submit(session, Result(task, "42")), v1::VERDICT_ACCEPTED);
+  EXPECT_EQ(Submit(session, Result(task, "43")), v1::VERDICT_DUPLICATE);
+  ASSERT_EQ(finished_.size(), 1u);
+  EXPECT_EQ(AnyToJson(finished_[0].result), "42");
+  EXPECT_EQ(finished_[0].attempts, 1u);
+  EXPECT_EQ(queue_.Counts().done, 1u);
+}
+
+TEST_F(TaskQueueTest, BadOutcomesGetTheirVerdictAndChangeNothing) {
+  EnqueueIds(1);
+  const std::string session = Open();
+  v1::Task task = LeaseAll(session, 1)[0];
+  v1::Task unknown = task;
+  unknown.set_id("nope");
+  v1::Task empty = task;
+  empty.set_id("");
+  v1::Task future = task;
+  future.set_epoch(task.epoch() + 1);
+  v1::Outcome no_kind = Result(task, "1");
+  no_kind.clear_result();
+  EXPECT_EQ(Submit(session, Result(unknown, "1")), v1::VERDICT_NOT_YOURS);
+  EXPECT_EQ(Submit(session, Result(empty, "1")), v1::VERDICT_INVALID);
+  EXPECT_EQ(Submit(session, Result(future, "1")), v1::VERDICT_NOT_YOURS);
+  EXPECT_EQ(Submit(session, no_kind), v1::VERDICT_INVALID);
+  EXPECT_EQ(Submit(Open("other"), Result(task, "1")), v1::VERDICT_NOT_YOURS);
+  EXPECT_TRUE(finished_.empty());
+  EXPECT_EQ(queue_.Counts().leased, 1u);
+}
+
+TEST_F(TaskQueueTest, OversizedResultIsRefusedAndCountsAsFailure) {
+  EnqueueIds(1);
+  const std::string session = Open();
+  v1::Task task = LeaseAll(session, 1)[0];
+  const std::string big = absl::StrCat("\"", std::string(100, 'y'), "\"");
+  EXPECT_EQ(Submit(session, Result(task, big)), v1::VERDICT_TOO_LARGE);
+  EXPECT_EQ(queue_.Counts().failures, 1u);
+  EXPECT_EQ(queue_.Counts().backoff, 1u);
+}
+
+TEST_F(TaskQueueTest, ExpiredLeaseIsRequeuedWithANewEpoch) {
+  EnqueueIds(1);
+  const std::string first = Open("first");
+  v1::Task old = LeaseAll(first, 1)[0];
+  Advance(absl::Seconds(31));
+  EXPECT_EQ(queue_.Counts().pending, 1u);
+  const std::string second = Open("second");
+  v1::Task fresh = LeaseAll(second, 1)[0];
+  EXPECT_EQ(fresh.epoch(), 2u);
+  EXPECT_EQ(Extend(first, old), v1::VERDICT_STALE);
+  EXPECT_EQ(Submit(first, Failure(old)), v1::VERDICT_STALE);
+  EXPECT_EQ(Submit(second, Result(fresh, "1")), v1::VERDICT_ACCEPTED);
+  EXPECT_EQ(Submit(first, Result(old, "2")), v1::VERDICT_DUPLICATE);
+  ASSERT_EQ(finished_.size(), 1u);
+  EXPECT_EQ(AnyToJson(finished_[0].result), "1");
+}
+
+TEST_F(TaskQueueTest, ResultOfOldEpochIsAcceptedWhileTaskIsNotDone) {
+  EnqueueIds(1);
+  const std::string first = Open("first");
+  v1::Task old = LeaseAll(first, 1)[0];
+  Advance(absl::Seconds(31));
+  const std::string second = Open("second");
+  v1::Task fresh = LeaseAll(second, 1)[0];
+  EXPECT_EQ(Submit(first, Result(old, "1")), v1::VERDICT_ACCEPTED);
+  EXPECT_EQ(Submit(second, Result(fresh, "2")), v1::VERDICT_DUPLICATE);
+  EXPECT_EQ(queue_.Counts().leased, 0u);
+  EXPECT_EQ(finished_.size(), 1u);
+}
+
+TEST_F(TaskQueueTest, ExtensionKeepsTheLeaseAlive) {
+  EnqueueIds(1);
+  const std::string session = Open();
+  v1::Task task = LeaseAll(session, 1)[0];
+  for (int i = 0; i < 5; ++i) {
+    Advance(absl::Seconds(20));
+    EXPECT_EQ(Extend(session, task), v1::VERDICT_ACCEPTED);
+  }
+  EXPECT_EQ(queue_.Counts().leased, 1u);
+  EXPECT_EQ(Extend(Open("other"), task), v1::VERDICT_NOT_YOURS);
+}
+
+TEST_F(TaskQueueTest, FailuresAreRetriedWithBackoffThenDead) {
+  EnqueueIds(1);
+  const std::string session = Open();
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    std::vector<v1::Task> tasks = LeaseAll(session, 1);
+    ASSERT_EQ(tasks.size(), 1u) << "attempt " << attempt;
+    EXPECT_EQ(tasks[0].attempt(), static_cast<uint32_t>(attempt));
+    EXPECT_EQ(Submit(session, Failure(tasks[0])), v1::VERDICT_ACCEPTED);
+    if (attempt == 3) break;
+    // Backoff doubles: 1 s, then 2 s.
+    const absl::Duration backoff = absl::Seconds(1 << (attempt - 1));
+    Advance(backoff - absl::Milliseconds(1));
+    EXPECT_TRUE(LeaseAll(session, 1).empty());
+    Advance(absl::Milliseconds(1));
+  }
+  ASSERT_EQ(finished_.size(), 1u);
+  EXPECT_TRUE(finished_[0].dead);
+  EXPECT_EQ(finished_[0].failure.code(), "boom");
+  EXPECT_EQ(finished_[0].attempts, 3u);
+}
+
+TEST_F(TaskQueueTest, NonRetryableFailureGoesStraightToTheDeadSet) {
+  EnqueueIds(1);
+  const std::string session = Open();
+  v1::Task task = LeaseAll(session, 1)[0];
+  EXPECT_EQ(Submit(session, Failure(task, /*retryable=*/false)),
+            v1::VERDICT_ACCEPTED);
+  EXPECT_EQ(queue_.Counts().dead, 1u);
+}
+
+TEST_F(TaskQueueTest, DisconnectedSessionKeepsLeasesDuringGraceAndResumes) {
+  EnqueueIds(2);
+  const std::string session = Open();
+  ASSERT_EQ(LeaseAll(session, 2).size(), 2u);
+  queue_.DisconnectSession(session);
+  Advance(absl::Seconds(4));
+  EXPECT_TRUE(queue_.ResumeSession(session).ok());
+  Advance(absl::Seconds(10));
+  EXPECT_EQ(queue_.Counts().leased, 2u);
+}
+
+TEST_F(TaskQueueTest, DisconnectedSessionLosesLeasesAfterGrace) {
+  EnqueueIds(2);
+  const std::string session = Open();
+  ASSERT_EQ(LeaseAll(session, 2).size(), 2u);
+  queue_.DisconnectSession(session);
+  Advance(absl::Seconds(5));
+  EXPECT_EQ(queue_.Counts().pending, 2u);
+  EXPECT_EQ(queue_.ResumeSession(session).code(), absl::StatusCode::kNotFound);
+  EXPECT_FALSE(queue_.HasSession(session));
+}
+
+TEST_F(TaskQueueTest, TaskThatLosesItsWorkerTooOftenIsDeadAsPoison) {
+  EnqueueIds(1);
+  for (int death = 1; death <= 2; ++death) {
+    const std::string session = Open();
+    ASSERT_EQ(LeaseAll(session, 1).size(), 1u);
+    queue_.DisconnectSession(session);
+    Advance(absl::Seconds(6));
+  }
+  ASSERT_EQ(finished_.size(), 1u);
+  EXPECT_TRUE(finished_[0].dead);
+  EXPECT_EQ(finished_[0].failure.code(), "worker_lost");
+  EXPECT_EQ(queue_.Counts().failures, 0u);
+}
+
+TEST_F(TaskQueueTest, JobCompletesOnlyWhenSourceClosedAndAllHandled) {
+  EnqueueIds(1);
+  const std::string session = Open();
+  v1::Task task = LeaseAll(session, 1)[0];
+  ASSERT_EQ(Submit(session, Result(task, "1")), v1::VERDICT_ACCEPTED);
+  EXPECT_FALSE(queue_.IsComplete());
+  queue_.CloseSource();
+  EXPECT_FALSE(queue_.IsComplete());
+  queue_.MarkHandled(1);
+  EXPECT_TRUE(queue_.IsComplete());
+  EXPECT_TRUE(queue_.WaitForCompletion(absl::ZeroDuration()));
+}
+
+TEST_F(TaskQueueTest, ChangeListenerHearsEnqueueAndRequeue) {
+  int changes = 0;
+  queue_.SetChangeListener([&] { ++changes; });
+  EnqueueIds(1);
+  EXPECT_EQ(changes, 1);
+  ASSERT_EQ(LeaseAll(Open(), 1).size(), 1u);
+  Advance(absl::Seconds(31));
+  EXPECT_EQ(changes, 2);
+}
+
+}  // namespace
+}  // namespace distributo::server
