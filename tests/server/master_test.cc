@@ -1,0 +1,279 @@
+// Drives a real Master on 127.0.0.1:0 with raw distributo.v1 streams, as a
+// worker in any language would, including the bad inputs of docs/protocol.md.
+
+#include "server/master.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "distributo/v1/distributor.grpc.pb.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "gtest/gtest.h"
+#include "rpc/json_value.h"
+
+namespace distributo::server {
+namespace {
+
+using BatchStreamClient =
+    grpc::ClientReaderWriter<v1::BatchRequest, v1::TaskBatch>;
+using ResultStreamClient =
+    grpc::ClientReaderWriter<v1::ResultBatch, v1::ResultAck>;
+
+// Collects what the master hands to its sink.
+class CollectingSink final : public ResultSink {
+ public:
+  absl::Status Write(const std::vector<FinishedTask>& finished) override {
+    absl::MutexLock lock(&mu_);
+    for (const FinishedTask& task : finished) ids_.push_back(task.task.id());
+    return absl::OkStatus();
+  }
+  std::vector<std::string> ids() {
+    absl::MutexLock lock(&mu_);
+    return ids_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<std::string> ids_ ABSL_GUARDED_BY(mu_);
+};
+
+class MasterTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    MasterOptions options;
+    options.queue.max_batch_tasks = 4;
+    options.reaper_interval = absl::Milliseconds(20);
+    auto sink = std::make_unique<CollectingSink>();
+    sink_ = sink.get();
+    auto master = Master::Create(options, std::make_unique<InMemoryJournal>(),
+                                 std::move(sink));
+    ASSERT_TRUE(master.ok()) << master.status();
+    master_ = *std::move(master);
+    auto channel =
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", master_->port()),
+                            grpc::InsecureChannelCredentials());
+    stub_ = v1::Distributor::NewStub(channel);
+  }
+
+  void EnqueueIds(int count) {
+    std::vector<v1::Task> tasks;
+    for (int i = 0; i < count; ++i) {
+      v1::Task& task = tasks.emplace_back();
+      task.set_id(absl::StrCat("t", i));
+      *task.mutable_payload() = *JsonToAny(absl::StrCat(i));
+    }
+    ASSERT_TRUE(master_->Enqueue(std::move(tasks)).ok());
+  }
+
+  // Opens a RequestBatch stream with a hello granting `credit`, and reads the
+  // SessionStart.
+  std::unique_ptr<BatchStreamClient> Connect(grpc::ClientContext* context,
+                                             uint32_t credit,
+                                             std::string* session_id) {
+    auto stream = stub_->RequestBatch(context);
+    v1::BatchRequest hello;
+    hello.mutable_hello()->set_worker_name("test");
+    hello.mutable_hello()->set_initial_credit(credit);
+    EXPECT_TRUE(stream->Write(hello));
+    v1::TaskBatch start;
+    EXPECT_TRUE(stream->Read(&start));
+    EXPECT_TRUE(start.has_session());
+    *session_id = start.session().session_id();
+    return stream;
+  }
+
+  // Submits one batch on a fresh SubmitResults stream and returns its ack.
+  v1::ResultAck SubmitOnce(const v1::ResultBatch& batch) {
+    grpc::ClientContext context;
+    auto stream = stub_->SubmitResults(&context);
+    EXPECT_TRUE(stream->Write(batch));
+    v1::ResultAck ack;
+    EXPECT_TRUE(stream->Read(&ack));
+    stream->WritesDone();
+    EXPECT_TRUE(stream->Finish().ok());
+    return ack;
+  }
+
+  static v1::Outcome ResultFor(const v1::Task& task) {
+    v1::Outcome outcome;
+    outcome.mutable_lease()->set_task_id(task.id());
+    outcome.mutable_lease()->set_epoch(task.epoch());
+    *outcome.mutable_result() = *JsonToAny("true");
+    return outcome;
+  }
+
+  CollectingSink* sink_ = nullptr;
+  std::unique_ptr<Master> master_;
+  std::unique_ptr<v1::Distributor::Stub> stub_;
+};
+
+TEST_F(MasterTest, LeasesNeverExceedTheCreditGranted) {
+  EnqueueIds(20);
+  grpc::ClientContext context;
+  std::string session;
+  auto stream = Connect(&context, 6, &session);
+  int received = 0;
+  v1::TaskBatch batch;
+  while (received < 6 && stream->Read(&batch)) {
+    ASSERT_TRUE(batch.has_tasks());
+    EXPECT_LE(batch.tasks().tasks_size(), 4);
+    received += batch.tasks().tasks_size();
+  }
+  EXPECT_EQ(received, 6);
+  EXPECT_EQ(master_->queue().Counts().leased, 6u);
+  v1::BatchRequest more;
+  more.mutable_credit()->set_tasks(1);
+  ASSERT_TRUE(stream->Write(more));
+  ASSERT_TRUE(stream->Read(&batch));
+  EXPECT_EQ(batch.tasks().tasks_size(), 1);
+  EXPECT_EQ(master_->queue().Counts().leased, 7u);
+  context.TryCancel();
+}
+
+TEST_F(MasterTest, EmptyQueueSaysDrainedThenSendsNewTasks) {
+  grpc::ClientContext context;
+  std::string session;
+  auto stream = Connect(&context, 10, &session);
+  v1::TaskBatch batch;
+  ASSERT_TRUE(stream->Read(&batch));
+  EXPECT_TRUE(batch.has_drained());
+  EnqueueIds(2);
+  ASSERT_TRUE(stream->Read(&batch));
+  EXPECT_EQ(batch.tasks().tasks_size(), 2);
+  context.TryCancel();
+}
+
+TEST_F(MasterTest, JobCompleteIsSentAndTheStreamClosedWithOk) {
+  EnqueueIds(1);
+  master_->queue().CloseSource();
+  grpc::ClientContext context;
+  std::string session;
+  auto stream = Connect(&context, 10, &session);
+  v1::TaskBatch batch;
+  ASSERT_TRUE(stream->Read(&batch));
+  ASSERT_EQ(batch.tasks().tasks_size(), 1);
+  v1::ResultBatch results;
+  results.set_session_id(session);
+  *results.add_outcomes() = ResultFor(batch.tasks().tasks(0));
+  EXPECT_EQ(SubmitOnce(results).outcomes(0).verdict(), v1::VERDICT_ACCEPTED);
+  // A Drained may come first, sent while the task was still leased.
+  ASSERT_TRUE(stream->Read(&batch));
+  if (batch.has_drained()) {
+    ASSERT_TRUE(stream->Read(&batch));
+  }
+  ASSERT_TRUE(batch.has_complete());
+  EXPECT_EQ(batch.complete().done(), 1u);
+  EXPECT_FALSE(stream->Read(&batch));
+  EXPECT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(sink_->ids(), std::vector<std::string>{"t0"});
+}
+
+TEST_F(MasterTest, FirstMessageOtherThanHelloIsInvalidArgument) {
+  grpc::ClientContext context;
+  auto stream = stub_->RequestBatch(&context);
+  v1::BatchRequest credit;
+  credit.mutable_credit()->set_tasks(5);
+  stream->Write(credit);
+  v1::TaskBatch batch;
+  EXPECT_FALSE(stream->Read(&batch));
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(MasterTest, SecondHelloIsInvalidArgument) {
+  grpc::ClientContext context;
+  std::string session;
+  auto stream = Connect(&context, 0, &session);
+  v1::BatchRequest hello;
+  hello.mutable_hello()->set_worker_name("again");
+  stream->Write(hello);
+  v1::TaskBatch batch;
+  EXPECT_FALSE(stream->Read(&batch));
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(MasterTest, ResumingAnUnknownSessionIsNotFound) {
+  grpc::ClientContext context;
+  auto stream = stub_->RequestBatch(&context);
+  v1::BatchRequest hello;
+  hello.mutable_hello()->set_resume_session_id("no-such-session");
+  stream->Write(hello);
+  v1::TaskBatch batch;
+  EXPECT_FALSE(stream->Read(&batch));
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(MasterTest, ResultsWithoutOrWithUnknownSessionEndTheStream) {
+  for (const auto& [session, code] :
+       std::vector<std::pair<std::string, grpc::StatusCode>>{
+           {"", grpc::StatusCode::INVALID_ARGUMENT},
+           {"bogus", grpc::StatusCode::NOT_FOUND}}) {
+    grpc::ClientContext context;
+    auto stream = stub_->SubmitResults(&context);
+    v1::ResultBatch batch;
+    batch.set_session_id(session);
+    stream->Write(batch);
+    v1::ResultAck ack;
+    EXPECT_FALSE(stream->Read(&ack));
+    EXPECT_EQ(stream->Finish().error_code(), code) << "session " << session;
+  }
+}
+
+TEST_F(MasterTest, BadOutcomesGetVerdictsAndTheMasterKeepsServing) {
+  EnqueueIds(2);
+  grpc::ClientContext context;
+  std::string session;
+  auto stream = Connect(&context, 1, &session);
+  v1::TaskBatch batch;
+  ASSERT_TRUE(stream->Read(&batch));
+  const v1::Task task = batch.tasks().tasks(0);
+  v1::ResultBatch results;
+  results.set_session_id(session);
+  results.set_batch_id(7);
+  v1::Outcome unknown = ResultFor(task);
+  unknown.mutable_lease()->set_task_id("never-enqueued");
+  v1::Outcome empty = ResultFor(task);
+  empty.mutable_lease()->set_task_id("");
+  v1::Outcome not_held = ResultFor(task);
+  not_held.mutable_lease()->set_task_id(task.id() == "t0" ? "t1" : "t0");
+  v1::Outcome oversized = ResultFor(task);
+  *oversized.mutable_result() =
+      *JsonToAny(absl::StrCat("\"", std::string(2 << 20, 'x'), "\""));
+  for (const v1::Outcome& outcome : {unknown, empty, not_held, oversized}) {
+    *results.add_outcomes() = outcome;
+  }
+  const v1::ResultAck ack = SubmitOnce(results);
+  EXPECT_EQ(ack.batch_id(), 7u);
+  ASSERT_EQ(ack.outcomes_size(), 4);
+  EXPECT_EQ(ack.outcomes(0).verdict(), v1::VERDICT_NOT_YOURS);
+  EXPECT_EQ(ack.outcomes(1).verdict(), v1::VERDICT_INVALID);
+  EXPECT_EQ(ack.outcomes(2).verdict(), v1::VERDICT_NOT_YOURS);
+  EXPECT_EQ(ack.outcomes(3).verdict(), v1::VERDICT_TOO_LARGE);
+  EXPECT_TRUE(sink_->ids().empty());
+  // Still serving: a proper result for the same lease is taken, since the
+  // work was done even though the oversized copy counted as a failure.
+  v1::ResultBatch good;
+  good.set_session_id(session);
+  *good.add_outcomes() = ResultFor(task);
+  EXPECT_EQ(SubmitOnce(good).outcomes(0).verdict(), v1::VERDICT_ACCEPTED);
+  EXPECT_EQ(sink_->ids(), std::vector<std::string>{task.id()});
+  context.TryCancel();
+}
+
+TEST_F(MasterTest, MessageOverTheReceiveLimitIsResourceExhausted) {
+  grpc::ClientContext context;
+  auto stream = stub_->SubmitResults(&context);
+  v1::ResultBatch batch;
+  batch.set_session_id(std::string(5 << 20, 's'));
+  stream->Write(batch);
+  v1::ResultAck ack;
+  EXPECT_FALSE(stream->Read(&ack));
+  EXPECT_EQ(stream->Finish().error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+}
+
+}  // namespace
+}  // namespace distributo::server
