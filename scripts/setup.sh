@@ -11,7 +11,7 @@ packages=(
   libabsl-dev libgoogle-glog-dev libgflags-dev
   libc-ares-dev libsqlite3-dev
   libgtest-dev libgmock-dev
-  wamerican
+  wamerican python3
 )
 # buf (the proto linter) comes from npm; some machines ship their own Node.js with npm inside.
 if ! command -v npm >/dev/null 2>&1; then packages+=(nodejs npm); fi
