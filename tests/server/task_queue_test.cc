@@ -325,5 +325,111 @@ TEST_F(TaskQueueTest, ChangeListenerHearsEnqueueAndRequeue) {
   EXPECT_EQ(changes, 2);
 }
 
+// One case per row of the verdict table in docs/protocol.md.
+struct VerdictCase {
+  std::string name;
+  bool from_second_worker;  // else from the first, which lost its leases
+  bool extension;           // else an outcome
+  std::string task_id;
+  uint64_t epoch;
+  // "" for a failure, "none" for neither, "oversized" for a large result.
+  std::string result_json;
+  v1::Verdict expected;
+};
+
+class TaskQueueVerdictTest : public TaskQueueTest,
+                             public testing::WithParamInterface<VerdictCase> {
+ protected:
+  // Task "2" is done; "0" and "1" were leased to the first worker under
+  // epoch 1, expired, and are now leased to the second under epoch 2.
+  void SetUp() override {
+    EnqueueIds(3);
+    first_ = Open("first");
+    std::vector<v1::Task> tasks = LeaseAll(first_, 3);
+    ASSERT_EQ(Submit(first_, Result(tasks[2], "2")), v1::VERDICT_ACCEPTED);
+    Advance(absl::Seconds(31));
+    second_ = Open("second");
+    ASSERT_EQ(LeaseAll(second_, 2).size(), 2u);
+    finished_.clear();
+  }
+
+  v1::ResultBatch Batch(const VerdictCase& c) {
+    v1::ResultBatch batch;
+    v1::LeaseRef* lease = c.extension ? batch.add_extensions()
+                                      : batch.add_outcomes()->mutable_lease();
+    lease->set_task_id(c.task_id);
+    lease->set_epoch(c.epoch);
+    if (c.extension || c.result_json == "none") return batch;
+    v1::Outcome* outcome = batch.mutable_outcomes(0);
+    if (c.result_json.empty()) {
+      outcome->mutable_failure()->set_code("boom");
+      outcome->mutable_failure()->set_retryable(true);
+    } else if (c.result_json == "oversized") {
+      *outcome->mutable_result() =
+          *JsonToAny(absl::StrCat("\"", std::string(100, 'x'), "\""));
+    } else {
+      *outcome->mutable_result() = *JsonToAny(c.result_json);
+    }
+    return batch;
+  }
+
+  std::string first_;
+  std::string second_;
+};
+
+TEST_P(TaskQueueVerdictTest, SubmitGivesTheVerdictOfTheTable) {
+  const VerdictCase& c = GetParam();
+  const QueueCounts before = queue_.Counts();
+  const v1::ResultAck ack = queue_.Submit(
+      c.from_second_worker ? second_ : first_, Batch(c), &finished_);
+  const v1::ItemVerdict& verdict =
+      c.extension ? ack.extensions(0) : ack.outcomes(0);
+  EXPECT_EQ(verdict.verdict(), c.expected) << verdict.message();
+  EXPECT_EQ(verdict.task_id(), c.task_id);
+  const QueueCounts after = queue_.Counts();
+  if (c.expected == v1::VERDICT_ACCEPTED && !c.extension) {
+    EXPECT_EQ(after.done, before.done + 1);
+  } else if (c.expected == v1::VERDICT_TOO_LARGE) {
+    EXPECT_EQ(after.failures, before.failures + 1);
+  } else {
+    EXPECT_EQ(after.done, before.done);
+    EXPECT_EQ(after.leased, before.leased);
+    EXPECT_EQ(after.failures, before.failures);
+    EXPECT_TRUE(finished_.empty());
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    ProtocolTable, TaskQueueVerdictTest,
+    testing::Values(VerdictCase{"EmptyTaskId", false, false, "", 1, "1",
+                                v1::VERDICT_INVALID},
+                    VerdictCase{"ZeroEpoch", false, false, "0", 0, "1",
+                                v1::VERDICT_INVALID},
+                    VerdictCase{"NeitherResultNorFailure", true, false, "0", 2,
+                                "none", v1::VERDICT_INVALID},
+                    VerdictCase{"UnknownTask", false, false, "nope", 1, "1",
+                                v1::VERDICT_NOT_YOURS},
+                    VerdictCase{"EpochNeverLeased", true, false, "0", 3, "1",
+                                v1::VERDICT_NOT_YOURS},
+                    VerdictCase{"LeasedToAnotherWorker", false, false, "0", 2,
+                                "1", v1::VERDICT_NOT_YOURS},
+                    VerdictCase{"ResultForFinishedTask", false, false, "2", 1,
+                                "1", v1::VERDICT_DUPLICATE},
+                    VerdictCase{"ResultUnderOldEpoch", false, false, "1", 1,
+                                "1", v1::VERDICT_ACCEPTED},
+                    VerdictCase{"FailureUnderLostLease", false, false, "0", 1,
+                                "", v1::VERDICT_STALE},
+                    VerdictCase{"OversizedResult", true, false, "0", 2,
+                                "oversized", v1::VERDICT_TOO_LARGE},
+                    VerdictCase{"ExtensionOfLostLease", false, true, "0", 1, "",
+                                v1::VERDICT_STALE},
+                    VerdictCase{"ExtensionOfAnotherWorkersLease", false, true,
+                                "0", 2, "", v1::VERDICT_NOT_YOURS},
+                    VerdictCase{"ExtensionOfUnknownTask", false, true, "nope",
+                                1, "", v1::VERDICT_NOT_YOURS}),
+    [](const testing::TestParamInfo<VerdictCase>& info) {
+      return info.param.name;
+    });
+
 }  // namespace
 }  // namespace distributo::server
