@@ -8,6 +8,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "rpc/status_util.h"
 #include "server/distributor_service.h"
+#include "server/wire.h"
 
 namespace distributo::server {
 namespace {
@@ -27,13 +28,18 @@ BatchStream::BatchStream(DistributorService* service, TaskQueue* queue,
                          std::string peer)
     : service_(service), queue_(queue), peer_(std::move(peer)) {
   service_->AddStream(this);
-  StartRead(&request_);
+  StartRead(&request_bytes_);
 }
 
 void BatchStream::OnReadDone(bool ok) {
   if (!ok) {
     // The worker closed its side or the call broke: either way it is gone.
     FinishWhenIdle(grpc::Status::OK);
+    return;
+  }
+  if (!ParseWire(&request_bytes_, &request_)) {
+    FinishWhenIdle(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                "cannot parse a BatchRequest"));
     return;
   }
   bool started;
@@ -52,7 +58,7 @@ void BatchStream::OnReadDone(bool ok) {
                 : "the first BatchRequest must be a WorkerHello"));
     return;
   }
-  StartRead(&request_);
+  StartRead(&request_bytes_);
 }
 
 void BatchStream::HandleHello(const v1::WorkerHello& hello) {
@@ -82,8 +88,7 @@ void BatchStream::HandleHello(const v1::WorkerHello& hello) {
   start->set_max_result_bytes(options.max_result_bytes);
   start->set_max_message_bytes(options.max_message_bytes);
   start->set_resumed(resumed);
-  writing_ = true;
-  StartWrite(&out_);
+  WriteOutLocked();
 }
 
 void BatchStream::HandleCredit(const v1::CreditGrant& credit) {
@@ -97,10 +102,13 @@ void BatchStream::HandleCredit(const v1::CreditGrant& credit) {
 void BatchStream::Pump() {
   absl::MutexLock lock(&mu_);
   if (!started_ || writing_ || finished_ || finish_status_.has_value()) return;
-  if (PrepareNextLocked() == Next::kWrite) {
-    writing_ = true;
-    StartWrite(&out_);
-  }
+  if (PrepareNextLocked() == Next::kWrite) WriteOutLocked();
+}
+
+void BatchStream::WriteOutLocked() {
+  ToWire(out_, &out_bytes_);
+  writing_ = true;
+  StartWrite(&out_bytes_);
 }
 
 BatchStream::Next BatchStream::PrepareNextLocked() {
@@ -142,10 +150,7 @@ void BatchStream::OnWriteDone(bool ok) {
     FinishLocked();
     return;
   }
-  if (PrepareNextLocked() == Next::kWrite) {
-    writing_ = true;
-    StartWrite(&out_);
-  }
+  if (PrepareNextLocked() == Next::kWrite) WriteOutLocked();
 }
 
 void BatchStream::FinishWhenIdle(const grpc::Status& status) {

@@ -21,7 +21,7 @@ class DistributorService;
 // Thread contract: gRPC calls the On* methods (never two reads or two writes
 // at once); Pump() may be called from any thread. Deletes itself in OnDone().
 class BatchStream final
-    : public grpc::ServerBidiReactor<v1::BatchRequest, v1::TaskBatch> {
+    : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
   BatchStream(DistributorService* service, TaskQueue* queue, std::string peer);
 
@@ -43,14 +43,17 @@ class BatchStream final
   // Ends the stream once no write is in flight.
   void FinishWhenIdle(const grpc::Status& status);
   void FinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void WriteOutLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   DistributorService* const service_;
   TaskQueue* const queue_;
   const std::string peer_;
-  v1::BatchRequest request_;  // touched only by the read callbacks
+  grpc::ByteBuffer request_bytes_;  // touched only by the read callbacks
+  v1::BatchRequest request_;        // likewise
 
   absl::Mutex mu_;
-  v1::TaskBatch out_ ABSL_GUARDED_BY(mu_);  // the message being written
+  v1::TaskBatch out_ ABSL_GUARDED_BY(mu_);  // the next message to write
+  grpc::ByteBuffer out_bytes_ ABSL_GUARDED_BY(mu_);  // the one being written
   std::string session_id_ ABSL_GUARDED_BY(mu_);
   uint64_t credit_ ABSL_GUARDED_BY(mu_) = 0;
   bool started_ ABSL_GUARDED_BY(mu_) = false;  // hello handled

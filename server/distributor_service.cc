@@ -8,12 +8,12 @@ namespace distributo::server {
 DistributorService::DistributorService(TaskQueue* queue, ResultRouter* router)
     : queue_(queue), router_(router) {}
 
-grpc::ServerBidiReactor<v1::BatchRequest, v1::TaskBatch>*
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>*
 DistributorService::RequestBatch(grpc::CallbackServerContext* context) {
   return new BatchStream(this, queue_, context->peer());
 }
 
-grpc::ServerBidiReactor<v1::ResultBatch, v1::ResultAck>*
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>*
 DistributorService::SubmitResults(grpc::CallbackServerContext*) {
   return new ResultStream(queue_, router_);
 }

@@ -17,13 +17,17 @@ class BatchStream;
 // the queue wakes each of them to send what it can.
 //
 // Thread-safe. Borrows the queue and router, which must outlive it.
-class DistributorService final : public v1::Distributor::CallbackService {
+class DistributorService final
+    : public v1::Distributor::WithRawCallbackMethod_RequestBatch<
+          v1::Distributor::WithRawCallbackMethod_SubmitResults<
+              v1::Distributor::Service>> {
  public:
   DistributorService(TaskQueue* queue, ResultRouter* router);
 
-  grpc::ServerBidiReactor<v1::BatchRequest, v1::TaskBatch>* RequestBatch(
+  // Raw streams: see server/wire.h for why.
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* RequestBatch(
       grpc::CallbackServerContext* context) override;
-  grpc::ServerBidiReactor<v1::ResultBatch, v1::ResultAck>* SubmitResults(
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* SubmitResults(
       grpc::CallbackServerContext* context) override;
 
   // Lets every open RequestBatch stream send what the queue now allows.

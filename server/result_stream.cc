@@ -6,12 +6,13 @@
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
 #include "rpc/status_util.h"
+#include "server/wire.h"
 
 namespace distributo::server {
 
 ResultStream::ResultStream(TaskQueue* queue, ResultRouter* router)
     : queue_(queue), router_(router) {
-  StartRead(&batch_);
+  StartRead(&batch_bytes_);
 }
 
 void ResultStream::OnReadDone(bool ok) {
@@ -20,12 +21,17 @@ void ResultStream::OnReadDone(bool ok) {
     Finish(grpc::Status::OK);
     return;
   }
+  if (!ParseWire(&batch_bytes_, &batch_)) {
+    Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "cannot parse a ResultBatch"));
+    return;
+  }
   if (grpc::Status status = CheckSession(batch_.session_id()); !status.ok()) {
     Finish(status);
     return;
   }
   std::vector<FinishedTask> finished;
-  ack_ = queue_->Submit(session_id_, batch_, &finished);
+  const v1::ResultAck ack = queue_->Submit(session_id_, batch_, &finished);
   // An ack promises the outcomes are durable: without the commit, no ack.
   if (absl::Status status = router_->Commit(finished); !status.ok()) {
     LOG(ERROR) << "Cannot commit outcomes, ending the stream: " << status;
@@ -34,7 +40,8 @@ void ResultStream::OnReadDone(bool ok) {
         absl::StrCat("cannot commit outcomes: ", status.message())));
     return;
   }
-  StartWrite(&ack_);
+  ToWire(ack, &ack_bytes_);
+  StartWrite(&ack_bytes_);
   router_->Deliver(std::move(finished));
 }
 
@@ -44,7 +51,7 @@ void ResultStream::OnWriteDone(bool ok) {
                         "the stream broke while writing an ack"));
     return;
   }
-  StartRead(&batch_);
+  StartRead(&batch_bytes_);
 }
 
 grpc::Status ResultStream::CheckSession(const std::string& session_id) {

@@ -15,10 +15,10 @@ namespace distributo::server {
 // leave in order.
 //
 // Thread contract: a read and a write are never outstanding together, and
-// batch_ and ack_ are only touched between a read completing and the write of
+// the buffers are only touched between a read completing and the write of
 // its ack, so no lock is needed. Deletes itself in OnDone().
 class ResultStream final
-    : public grpc::ServerBidiReactor<v1::ResultBatch, v1::ResultAck> {
+    : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
   ResultStream(TaskQueue* queue, ResultRouter* router);
 
@@ -34,8 +34,9 @@ class ResultStream final
   TaskQueue* const queue_;
   ResultRouter* const router_;
   std::string session_id_;
+  grpc::ByteBuffer batch_bytes_;
   v1::ResultBatch batch_;
-  v1::ResultAck ack_;
+  grpc::ByteBuffer ack_bytes_;
 };
 
 }  // namespace distributo::server

@@ -11,6 +11,7 @@
 #include "absl/synchronization/mutex.h"
 #include "distributo/v1/distributor.grpc.pb.h"
 #include "grpcpp/create_channel.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "rpc/json_value.h"
@@ -53,10 +54,9 @@ class MasterTest : public testing::Test {
                                  std::move(sink));
     ASSERT_TRUE(master.ok()) << master.status();
     master_ = *std::move(master);
-    auto channel =
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", master_->port()),
-                            grpc::InsecureChannelCredentials());
-    stub_ = v1::Distributor::NewStub(channel);
+    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", master_->port()),
+                                   grpc::InsecureChannelCredentials());
+    stub_ = v1::Distributor::NewStub(channel_);
   }
 
   void EnqueueIds(int count) {
@@ -108,8 +108,42 @@ class MasterTest : public testing::Test {
 
   CollectingSink* sink_ = nullptr;
   std::unique_ptr<Master> master_;
+  std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Distributor::Stub> stub_;
 };
+
+// Sends `bytes` as the only message of a call to `method`, bypassing protobuf,
+// and returns the call's status.
+grpc::Status CallWithRawBytes(std::shared_ptr<grpc::Channel> channel,
+                              const std::string& method,
+                              const std::string& bytes) {
+  grpc::GenericStub stub(std::move(channel));
+  grpc::CompletionQueue queue;
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  auto call = stub.PrepareCall(&context, method, &queue);
+  grpc::Slice slice(bytes);
+  grpc::ByteBuffer buffer(&slice, 1);
+  grpc::Status status;
+  void* tag;
+  bool ok;
+  // One operation at a time, each awaited before the next; a step that
+  // fails (the server ended the call) leaves Finish to report why.
+  call->StartCall(nullptr);
+  if (queue.Next(&tag, &ok) && ok) {
+    call->Write(buffer, nullptr);
+    if (queue.Next(&tag, &ok) && ok) {
+      call->WritesDone(nullptr);
+      queue.Next(&tag, &ok);
+    }
+  }
+  call->Finish(&status, nullptr);
+  queue.Next(&tag, &ok);
+  queue.Shutdown();
+  while (queue.Next(&tag, &ok)) {
+  }
+  return status;
+}
 
 TEST_F(MasterTest, LeasesNeverExceedTheCreditGranted) {
   EnqueueIds(20);
@@ -273,6 +307,28 @@ TEST_F(MasterTest, MessageOverTheReceiveLimitIsResourceExhausted) {
   EXPECT_FALSE(stream->Read(&ack));
   EXPECT_EQ(stream->Finish().error_code(),
             grpc::StatusCode::RESOURCE_EXHAUSTED);
+}
+
+TEST_F(MasterTest, GarbageBytesEndTheStreamAndChangeNothing) {
+  EnqueueIds(1);
+  const std::string garbage("\xff\xff\xff\xff\x0f garbage", 13);
+  for (const std::string method : {"/distributo.v1.Distributor/SubmitResults",
+                                   "/distributo.v1.Distributor/RequestBatch"}) {
+    EXPECT_EQ(CallWithRawBytes(channel_, method, garbage).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT)
+        << method;
+  }
+  const QueueCounts counts = master_->queue().Counts();
+  EXPECT_EQ(counts.pending, 1u);
+  EXPECT_EQ(counts.sessions, 0u);
+  // Still serving.
+  grpc::ClientContext context;
+  std::string session;
+  auto stream = Connect(&context, 1, &session);
+  v1::TaskBatch batch;
+  ASSERT_TRUE(stream->Read(&batch));
+  EXPECT_EQ(batch.tasks().tasks_size(), 1);
+  context.TryCancel();
 }
 
 }  // namespace
