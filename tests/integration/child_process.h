@@ -1,0 +1,52 @@
+#ifndef DISTRIBUTO_TESTS_INTEGRATION_CHILD_PROCESS_H_
+#define DISTRIBUTO_TESTS_INTEGRATION_CHILD_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace distributo::testing {
+
+// A program started by a test, with stdout and stderr sent to a log file.
+// The destructor kills it (by its own PID, never by name) and reaps it, so a
+// failed test leaves nothing behind. Thread-compatible.
+class ChildProcess {
+ public:
+  // Starts `argv[0]` with `argv`; aborts the test binary if it cannot.
+  ChildProcess(const std::vector<std::string>& argv,
+               const std::string& log_path);
+  ~ChildProcess();
+
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  const std::string& log_path() const { return log_path_; }
+
+  void Signal(int signal);
+
+  // Waits up to `timeout` for the process to exit. Returns its exit code, or
+  // 128 + the signal that ended it; nullopt if it is still running.
+  std::optional<int> WaitForExit(absl::Duration timeout);
+
+ private:
+  pid_t pid_ = -1;
+  std::optional<int> exit_code_;
+  std::string log_path_;
+};
+
+// Polls `condition` every 10 ms until it holds or `timeout` passes. Returns
+// whether it held.
+bool WaitUntil(const std::function<bool()>& condition, absl::Duration timeout);
+
+// Returns the contents of a file, or "" if it cannot be read.
+std::string ReadFile(const std::string& path);
+
+}  // namespace distributo::testing
+
+#endif  // DISTRIBUTO_TESTS_INTEGRATION_CHILD_PROCESS_H_

@@ -1,0 +1,197 @@
+// distributo-worker: runs a command for each task leased from a master.
+//
+//   distributo-worker --master=HOST:PORT --exec='CMD' [--exec_mode=per_task]
+//
+// Exits 0 once the master reports the job complete and every outcome is
+// acked, 2 on a usage error, 1 on any other error, 128+N after signal N.
+
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "glog/logging.h"
+#include "worker/exec_lines_processor.h"
+#include "worker/exec_task_processor.h"
+#include "worker/worker_options.h"
+#include "worker/worker_runtime.h"
+
+ABSL_FLAG(std::string, master, "", "The master's address, HOST:PORT.");
+ABSL_FLAG(std::string, exec, "",
+          "Shell command run for each task (/bin/sh -c): the task's JSON "
+          "payload on stdin, the result JSON on stdout.");
+ABSL_FLAG(std::string, exec_mode, "per_task",
+          "per_task: one process per task. lines: one long-lived process "
+          "per slot, one JSON line in and one JSON line out per task.");
+ABSL_FLAG(int32_t, concurrency, 1, "Tasks run at once.");
+ABSL_FLAG(std::string, name, "",
+          "Worker name for the master's logs (default: HOSTNAME/PID).");
+ABSL_FLAG(int32_t, prefetch, 0,
+          "Most tasks held, queued and running (default: max(2 * the "
+          "master's batch size, --concurrency)).");
+ABSL_FLAG(absl::Duration, reconnect_initial, absl::Seconds(1),
+          "First delay before reconnecting to the master.");
+ABSL_FLAG(absl::Duration, reconnect_max, absl::Seconds(30),
+          "Longest delay between reconnection attempts.");
+
+namespace distributo::worker {
+namespace {
+
+constexpr int kUsageError = 2;
+
+// Everything the command line decides.
+struct Options {
+  WorkerOptions worker;
+  std::string exec;
+  std::string exec_mode;
+};
+
+// Returns the options from the parsed flags; InvalidArgument on misuse.
+absl::StatusOr<Options> OptionsFromFlags() {
+  Options options;
+  options.worker.master = absl::GetFlag(FLAGS_master);
+  options.exec = absl::GetFlag(FLAGS_exec);
+  options.exec_mode = absl::GetFlag(FLAGS_exec_mode);
+  options.worker.worker_name = absl::GetFlag(FLAGS_name);
+  options.worker.reconnect_initial = absl::GetFlag(FLAGS_reconnect_initial);
+  options.worker.reconnect_max = absl::GetFlag(FLAGS_reconnect_max);
+  const int32_t concurrency = absl::GetFlag(FLAGS_concurrency);
+  const int32_t prefetch = absl::GetFlag(FLAGS_prefetch);
+  if (options.worker.master.empty()) {
+    return absl::InvalidArgumentError("--master=HOST:PORT is required");
+  }
+  if (options.exec.empty()) {
+    return absl::InvalidArgumentError("--exec=COMMAND is required");
+  }
+  if (options.exec_mode != "per_task" && options.exec_mode != "lines") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--exec_mode must be per_task or lines, not \"",
+                     options.exec_mode, "\""));
+  }
+  if (concurrency < 1 || prefetch < 0) {
+    return absl::InvalidArgumentError(
+        "--concurrency must be at least 1 and --prefetch at least 0");
+  }
+  options.worker.concurrency = static_cast<uint32_t>(concurrency);
+  options.worker.prefetch = static_cast<uint32_t>(prefetch);
+  return options;
+}
+
+absl::StatusOr<std::unique_ptr<WorkerRuntime>> MakeRuntime(
+    const Options& options) {
+  if (options.exec_mode == "lines") {
+    return WorkerRuntime::Create(
+        options.worker, std::make_unique<ExecLinesProcessor>(options.exec));
+  }
+  return WorkerRuntime::Create(
+      options.worker, std::make_unique<ExecTaskProcessor>(options.exec));
+}
+
+// Blocks the signals that stop the worker, so that only the thread started
+// by StartSignalThread() receives them, and returns that set.
+sigset_t BlockStopSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
+// Shuts the runtime down on the first stop signal and exits on the second.
+void StartSignalThread(sigset_t signals, WorkerRuntime* runtime,
+                       std::atomic<int>* received) {
+  std::thread([signals, runtime, received] {
+    int signal = 0;
+    while (sigwait(&signals, &signal) == 0) {
+      if (received->exchange(signal) != 0) _exit(128 + signal);
+      LOG(INFO) << "received " << strsignal(signal)
+                << "; shutting down (again to exit at once)";
+      runtime->Shutdown();
+    }
+  }).detach();
+}
+
+// Runs the worker to its end, logs a summary, and returns the exit code.
+int RunToEnd(WorkerRuntime& runtime, const Options& options,
+             const std::atomic<int>& signal_received) {
+  LOG(INFO) << "distributo-worker: master " << options.worker.master
+            << ", exec (" << options.exec_mode << "): " << options.exec
+            << ", concurrency " << options.worker.concurrency;
+  const absl::Time start = absl::Now();
+  const absl::Status status = runtime.Run();
+  const WorkerStats stats = runtime.stats();
+  LOG(INFO) << absl::StrFormat(
+      "summary: %d tasks done, %d failed, %d cancelled; %d outcomes "
+      "accepted, %d refused; %d sessions; %.2f s",
+      stats.succeeded, stats.failed, stats.cancelled, stats.accepted,
+      stats.refused, stats.sessions,
+      absl::ToDoubleSeconds(absl::Now() - start));
+  if (status.ok()) return 0;
+  const int signal = signal_received.load();
+  if (signal != 0 && status.code() == absl::StatusCode::kCancelled) {
+    return 128 + signal;
+  }
+  LOG(ERROR) << "distributo-worker: " << status;
+  return 1;
+}
+
+// Parses the command line; InvalidArgument on misuse.
+absl::StatusOr<Options> ParseArgs(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Runs a command for each task leased from a Distributo master.\n"
+      "  distributo-worker --master=HOST:PORT --exec='CMD' "
+      "[--exec_mode=per_task|lines] [--concurrency=N]");
+  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  if (args.size() > 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unexpected argument \"", args[1], "\""));
+  }
+  return OptionsFromFlags();
+}
+
+int Main(int argc, char** argv) {
+  // A command that exits early must not kill us with SIGPIPE; writes to it
+  // fail with EPIPE instead. Children get the default back.
+  signal(SIGPIPE, SIG_IGN);
+  const sigset_t stop_signals = BlockStopSignals();
+  absl::StatusOr<Options> options = ParseArgs(argc, argv);
+  FLAGS_logtostderr = 1;
+  google::InitGoogleLogging(argv[0]);
+  if (!options.ok()) {
+    std::fprintf(stderr, "distributo-worker: %s (see --help)\n",
+                 std::string(options.status().message()).c_str());
+    return kUsageError;
+  }
+  absl::StatusOr<std::unique_ptr<WorkerRuntime>> runtime =
+      MakeRuntime(*options);
+  if (!runtime.ok()) {
+    std::fprintf(stderr, "distributo-worker: %s\n",
+                 std::string(runtime.status().message()).c_str());
+    return kUsageError;
+  }
+  std::atomic<int> signal_received{0};
+  StartSignalThread(stop_signals, runtime->get(), &signal_received);
+  return RunToEnd(**runtime, *options, signal_received);
+}
+
+}  // namespace
+}  // namespace distributo::worker
+
+int main(int argc, char** argv) { return distributo::worker::Main(argc, argv); }

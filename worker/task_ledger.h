@@ -1,0 +1,91 @@
+#ifndef DISTRIBUTO_WORKER_TASK_LEDGER_H_
+#define DISTRIBUTO_WORKER_TASK_LEDGER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "distributo/v1/distributor.pb.h"
+#include "distributo/v1/task.pb.h"
+#include "worker/task_context.h"
+
+namespace distributo::worker {
+
+// A leased task the worker holds, queued or running.
+struct HeldTask {
+  explicit HeldTask(v1::Task t) : task(std::move(t)) {}
+  const v1::Task task;
+  TaskContext context;
+};
+
+// Tracks the tasks the worker holds (queued or running) and the credit window
+// that bounds them: held + credit outstanding <= window.
+// Thread-safe: the task stream reader adds and cancels, slot threads take and
+// finish, the sender reads leases and credit.
+class TaskLedger {
+ public:
+  // Queues newly leased tasks and counts them against the credit outstanding.
+  void Add(std::vector<v1::Task> tasks);
+
+  // Blocks until a task is queued or the ledger is closed; returns up to
+  // `max` queued tasks, now running. Returns nothing once closed.
+  std::vector<std::shared_ptr<HeldTask>> Take(size_t max);
+
+  // Forgets a running task whose outcome was produced, freeing its credit.
+  void Finish(const HeldTask& held);
+
+  // Drops the queued tasks among `leases` and cancels the running ones.
+  // Returns how many of them the worker held.
+  size_t Cancel(const std::vector<v1::LeaseRef>& leases);
+
+  // Drops every queued task; returns how many.
+  size_t DropQueued();
+
+  // Cancels every running task and drops the queued ones.
+  void CancelAll();
+
+  // Wakes Take() callers for good: they get nothing from now on.
+  void Close();
+
+  // Returns the leases of every held task, for lease extension.
+  std::vector<v1::LeaseRef> HeldLeases() const;
+
+  size_t held() const;
+  size_t running() const;
+
+  // Starts credit accounting for a new stream, on which the master knows of
+  // no credit yet, with room for `window` held tasks.
+  void StartCredit(uint32_t window);
+
+  // Returns the credit to grant now (0: none), counting it as outstanding.
+  // Grants come in chunks of at least a quarter window, or whatever is free
+  // when the queue ran dry, so that grants stay few but slots never starve.
+  uint32_t TakeCreditToGrant();
+
+ private:
+  using LeaseKey = std::pair<std::string, uint64_t>;
+
+  void DropQueuedIfLocked(const std::function<bool(const HeldTask&)>& predicate)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  mutable absl::Mutex mu_;
+  absl::CondVar queued_cv_;
+  std::deque<std::shared_ptr<HeldTask>> queue_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<LeaseKey, std::shared_ptr<HeldTask>> held_
+      ABSL_GUARDED_BY(mu_);
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  uint32_t window_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t outstanding_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace distributo::worker
+
+#endif  // DISTRIBUTO_WORKER_TASK_LEDGER_H_

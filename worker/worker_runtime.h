@@ -1,0 +1,126 @@
+#ifndef DISTRIBUTO_WORKER_WORKER_RUNTIME_H_
+#define DISTRIBUTO_WORKER_WORKER_RUNTIME_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/random/random.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "distributo/v1/distributor.grpc.pb.h"
+#include "worker/backoff.h"
+#include "worker/batch_processor.h"
+#include "worker/master_connection.h"
+#include "worker/outcome_book.h"
+#include "worker/session_writer.h"
+#include "worker/slot_pool.h"
+#include "worker/task_ledger.h"
+#include "worker/task_processor.h"
+#include "worker/worker_options.h"
+
+namespace distributo::worker {
+
+// Counts over a worker's lifetime.
+struct WorkerStats {
+  uint64_t succeeded = 0;  // outcomes with a result
+  uint64_t failed = 0;     // outcomes with a failure
+  uint64_t cancelled = 0;  // runs whose outcome was dropped
+  uint64_t accepted = 0;   // outcomes the master accepted
+  uint64_t refused = 0;    // outcomes acked with any other verdict
+  uint64_t sessions = 0;   // sessions opened or resumed
+};
+
+// The worker side of the Distributor protocol: keeps a session with the
+// master (reconnecting and resuming as needed), holds up to a credit window
+// of leased tasks, runs them on slot threads through a TaskProcessor or a
+// BatchProcessor, sends outcomes in batches until they are acked, and
+// extends the leases of held tasks.
+//
+// Threads: Run() blocks its caller, which reads the task stream; it adds an
+// ack reader per session, a SessionWriter thread, and `concurrency` slot
+// threads, and joins them all before returning. Shutdown() and stats() are
+// thread-safe.
+class WorkerRuntime {
+ public:
+  // Returns InvalidArgument for unusable options or a null processor.
+  static absl::StatusOr<std::unique_ptr<WorkerRuntime>> Create(
+      WorkerOptions options, std::unique_ptr<TaskProcessor> processor);
+  static absl::StatusOr<std::unique_ptr<WorkerRuntime>> Create(
+      WorkerOptions options, std::unique_ptr<BatchProcessor> processor);
+
+  WorkerRuntime(const WorkerRuntime&) = delete;
+  WorkerRuntime& operator=(const WorkerRuntime&) = delete;
+  ~WorkerRuntime();
+
+  // Works until the master says the job is complete and every outcome is
+  // acked (OK). Returns Cancelled after Shutdown(), or the error that made
+  // it give up: a status the master will keep giving (InvalidArgument,
+  // Unauthenticated, PermissionDenied, Unimplemented) or a results stream
+  // lost after JobComplete. Transient errors are retried with backoff. Call
+  // once.
+  absl::Status Run();
+
+  // Makes Run() return soon: cancels held tasks (killing their commands) and
+  // closes the streams. Their leases return to the queue on the master.
+  void Shutdown();
+
+  WorkerStats stats() const;
+
+ private:
+  WorkerRuntime(WorkerOptions options,
+                std::unique_ptr<TaskProcessor> task_processor,
+                std::unique_ptr<BatchProcessor> batch_processor);
+  static absl::Status Validate(const WorkerOptions& options);
+
+  absl::Status ConnectLoop();
+  // Waits `delay`, less if the channel connects meanwhile, or Shutdown().
+  void WaitBeforeRetry(absl::Duration delay);
+  absl::Status RunSession(Backoff& backoff);
+  absl::StatusOr<std::unique_ptr<MasterConnection>> OpenConnection();
+  v1::WorkerHello MakeHello();
+  void StartSession(std::shared_ptr<MasterConnection> conn);
+  absl::Status ReadTaskLoop(MasterConnection& conn);
+  void HandleMessage(v1::TaskBatch& message);
+  absl::Status FinishJob(MasterConnection& conn);
+  absl::Status EndSession(MasterConnection& conn, absl::Status status);
+  void AddLeased(v1::LeasedTasks& leased);
+  void AckLoop(std::shared_ptr<MasterConnection> conn, uint64_t stream);
+
+  // Wakes the writer and the job-completion wait.
+  void Wake();
+  bool ShuttingDown() const;
+
+  const WorkerOptions options_;
+  const std::unique_ptr<TaskProcessor> task_processor_;
+  const std::unique_ptr<BatchProcessor> batch_processor_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::Distributor::Stub> stub_;
+  TaskLedger ledger_;
+  OutcomeBook book_;
+  SlotPool slots_;
+  SessionWriter writer_;
+  absl::BitGen bitgen_;  // Only the connect loop uses it.
+
+  mutable absl::Mutex mu_;
+  absl::CondVar wake_cv_;
+  bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
+  bool job_complete_ ABSL_GUARDED_BY(mu_) = false;
+  std::shared_ptr<MasterConnection> conn_ ABSL_GUARDED_BY(mu_);
+  uint64_t stream_ ABSL_GUARDED_BY(mu_) = 0;
+  std::string session_id_ ABSL_GUARDED_BY(mu_);
+  // Set by the ack reader when the results stream ended, with its status.
+  bool results_ended_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status results_status_ ABSL_GUARDED_BY(mu_);
+  // True once the worker closes the results stream on purpose.
+  bool closing_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t sessions_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace distributo::worker
+
+#endif  // DISTRIBUTO_WORKER_WORKER_RUNTIME_H_
