@@ -47,6 +47,14 @@ absl::Status Master::Start() {
   const std::string address =
       absl::StrCat(options_.listen_address, ":", options_.port);
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port_);
+  // Keepalive as in notes/reliability.md: the master pings idle workers every
+  // 30 s and drops them after 10 s without an answer; workers may ping it as
+  // often as every 10 s, with or without calls in flight.
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 30'000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10'000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(
+      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10'000);
   builder.SetMaxReceiveMessageSize(
       static_cast<int>(options_.queue.max_message_bytes));
   builder.RegisterService(&service_);

@@ -337,6 +337,9 @@ struct VerdictCase {
   v1::Verdict expected;
 };
 
+// Names the case in test listings instead of dumping its bytes.
+void PrintTo(const VerdictCase& c, std::ostream* os) { *os << c.name; }
+
 class TaskQueueVerdictTest : public TaskQueueTest,
                              public testing::WithParamInterface<VerdictCase> {
  protected:
