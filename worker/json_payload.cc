@@ -3,43 +3,29 @@
 #include <utility>
 
 #include "absl/status/status.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/struct.pb.h"
-#include "google/protobuf/util/json_util.h"
 
 namespace distributo::worker {
 
 absl::StatusOr<std::string> PayloadToJson(
     const google::protobuf::Any& payload) {
   google::protobuf::Value value;
-  if (!payload.Is<google::protobuf::Value>() || !payload.UnpackTo(&value)) {
+  if (payload.type_url() != kJsonValueTypeUrl || !payload.UnpackTo(&value)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "payload type \"", payload.type_url(), "\" is not a JSON value"));
   }
-  std::string json;
-  // The default options print compact JSON, one line, as the lines mode needs.
-  auto status = google::protobuf::util::MessageToJsonString(value, &json);
-  if (!status.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot print payload as JSON: ", status.ToString()));
-  }
-  return json;
+  // Compact JSON on one line, as the lines mode needs.
+  return PrintJsonValue(value);
 }
 
 absl::StatusOr<google::protobuf::Any> JsonToResult(absl::string_view json) {
-  const absl::string_view text = absl::StripAsciiWhitespace(json);
-  if (text.empty()) return absl::InvalidArgumentError("empty output");
-  google::protobuf::Value value;
-  auto status = google::protobuf::util::JsonStringToMessage(
-      google::protobuf::StringPiece(text.data(), text.size()), &value);
-  if (!status.ok()) {
+  auto result = JsonToAny(json);
+  if (!result.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("output is not JSON: ", status.message().ToString()));
+        absl::StrCat("output is ", result.status().message()));
   }
-  google::protobuf::Any any;
-  any.PackFrom(value);
-  return any;
+  return result;
 }
 
 v1::Outcome ResultOutcome(google::protobuf::Any result) {

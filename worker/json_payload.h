@@ -7,14 +7,11 @@
 #include "absl/strings/string_view.h"
 #include "distributo/v1/distributor.pb.h"
 #include "google/protobuf/any.pb.h"
+#include "rpc/json_value.h"
 
 // Conversions between JSON text and the google.protobuf.Value payloads and
 // results that JSON tasks travel as, plus outcome builders for processors.
 namespace distributo::worker {
-
-// The type URL of a packed google.protobuf.Value.
-inline constexpr absl::string_view kJsonValueTypeUrl =
-    "type.googleapis.com/google.protobuf.Value";
 
 // Returns the payload as one line of compact JSON. InvalidArgument if the
 // payload is not a google.protobuf.Value.

@@ -14,11 +14,13 @@ namespace distributo {
 inline constexpr absl::string_view kJsonValueTypeUrl =
     "type.googleapis.com/google.protobuf.Value";
 
-// Parses one JSON document (object, array, string, number, bool or null).
-// Returns InvalidArgument, with the parser's reason, for anything else.
+// Parses one JSON document (object, array, string, number, bool or null),
+// surrounding whitespace allowed. Returns InvalidArgument, with the parser's
+// reason, for anything else, including empty text.
 absl::StatusOr<google::protobuf::Value> ParseJsonValue(absl::string_view json);
 
-// Prints `value` as compact JSON.
+// Prints `value` as compact JSON on one line, object keys sorted, numbers in
+// the shortest form that reads back exactly.
 std::string PrintJsonValue(const google::protobuf::Value& value);
 
 // Packs JSON text into an Any holding a google.protobuf.Value.
