@@ -31,6 +31,7 @@ struct Ledger {
   int lost = 0;
   int twice = 0;
   int unexpected = 0;
+  int released = 0;  // tasks leased more than once
 };
 
 std::string TaskScriptCommand() {
@@ -121,6 +122,7 @@ class JobTest : public ::testing::Test {
       const std::string id =
           value->struct_value().fields().at("id").string_value();
       ++ledger.times_written[id];
+      ledger.released += Field(*value, "attempts") >= 2;
       ledger.lines[id] = *value;
     }
     absl::flat_hash_map<std::string, bool> expected;
@@ -140,8 +142,12 @@ class JobTest : public ::testing::Test {
     return line.struct_value().fields().at(name).number_value();
   }
 
-  // Checks every result line is {"n": i, "square": i*i} for its id "t<i>".
-  void ExpectCorrectResults(const Ledger& ledger) {
+  // Checks nothing was lost, written twice or unexpected, and every result
+  // line is {"n": i, "square": i*i} for its id "t<i>".
+  void ExpectEveryResultOnceAndCorrect(const Ledger& ledger) {
+    EXPECT_EQ(ledger.lost, 0);
+    EXPECT_EQ(ledger.twice, 0);
+    EXPECT_EQ(ledger.unexpected, 0);
     for (const auto& [id, line] : ledger.lines) {
       const auto& fields = line.struct_value().fields();
       ASSERT_TRUE(fields.contains("result"))
@@ -168,11 +174,7 @@ TEST_F(JobTest, TenThousandTasksOverFourWorkersEachResultOnceAndCorrect) {
     EXPECT_EQ(worker->WaitForExit(absl::Seconds(30)), 0)
         << ReadFile(worker->log_path());
   }
-  const Ledger ledger = ReadLedger();
-  EXPECT_EQ(ledger.lost, 0);
-  EXPECT_EQ(ledger.twice, 0);
-  EXPECT_EQ(ledger.unexpected, 0);
-  ExpectCorrectResults(ledger);
+  ExpectEveryResultOnceAndCorrect(ReadLedger());
   EXPECT_NE(ReadFile(Path("master.log")).find("10000 done, 0 dead"),
             std::string::npos)
       << ReadFile(Path("master.log"));
@@ -188,16 +190,8 @@ TEST_F(JobTest, KillNineOfAWorkerMidBatchLosesNothingAndWritesNothingTwice) {
   victim->Signal(SIGKILL);
   EXPECT_EQ(WaitForMaster(), 0) << ReadFile(Path("master.log"));
   const Ledger ledger = ReadLedger();
-  EXPECT_EQ(ledger.lost, 0);
-  EXPECT_EQ(ledger.twice, 0);
-  EXPECT_EQ(ledger.unexpected, 0);
-  ExpectCorrectResults(ledger);
-  // The victim held a window of leases: they were leased again.
-  int released = 0;
-  for (const auto& [id, line] : ledger.lines) {
-    released += Field(line, "attempts") >= 2;
-  }
-  EXPECT_GT(released, 0);
+  ExpectEveryResultOnceAndCorrect(ledger);
+  EXPECT_GT(ledger.released, 0) << "the victim's leases were never re-leased";
 }
 
 TEST_F(JobTest, FailingTasksAreRetriedAndPersistentFailuresEndDead) {
@@ -253,15 +247,9 @@ TEST_F(JobTest, HungWorkerLosesItsLeasesAndItsLateResultsAreNotWrittenTwice) {
   hung->Signal(SIGCONT);
   EXPECT_EQ(WaitForMaster(), 0) << ReadFile(Path("master.log"));
   const Ledger ledger = ReadLedger();
-  EXPECT_EQ(ledger.lost, 0);
-  EXPECT_EQ(ledger.twice, 0);
-  EXPECT_EQ(ledger.unexpected, 0);
-  ExpectCorrectResults(ledger);
-  int released = 0;
-  for (const auto& [id, line] : ledger.lines) {
-    released += Field(line, "attempts") >= 2;
-  }
-  EXPECT_GT(released, 0) << "the hung worker's leases were never re-leased";
+  ExpectEveryResultOnceAndCorrect(ledger);
+  EXPECT_GT(ledger.released, 0)
+      << "the hung worker's leases were never re-leased";
   // Its late results reached the master and were refused as duplicates.
   ASSERT_EQ(hung->WaitForExit(absl::Seconds(30)), 0);
   const std::string log = ReadFile(hung->log_path());
