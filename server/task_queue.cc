@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -228,31 +229,11 @@ v1::ItemVerdict TaskQueue::ApplyOutcomeLocked(
     Session* session, const v1::Outcome& outcome, absl::Time now,
     std::vector<FinishedTask>* finished) {
   const std::string& id = outcome.lease().task_id();
-  const uint64_t epoch = outcome.lease().epoch();
-  if (id.empty()) return Verdict(id, v1::VERDICT_INVALID, "empty task id");
-  if (epoch == 0) return Verdict(id, v1::VERDICT_INVALID, "epoch 0");
-  if (outcome.kind_case() == v1::Outcome::KIND_NOT_SET) {
-    return Verdict(id, v1::VERDICT_INVALID, "neither result nor failure");
+  TaskRecord* record = nullptr;
+  if (auto rejected = RejectOutcomeLocked(session, outcome, &record)) {
+    return *std::move(rejected);
   }
-  auto it = tasks_.find(id);
-  if (it == tasks_.end()) {
-    return Verdict(id, v1::VERDICT_NOT_YOURS, "unknown task");
-  }
-  TaskRecord* record = &it->second;
-  if (record->state == TaskState::kDone || record->state == TaskState::kDead) {
-    return Verdict(id, v1::VERDICT_DUPLICATE, "the task is already finished");
-  }
-  if (epoch > record->epoch) {
-    return Verdict(id, v1::VERDICT_NOT_YOURS, "never leased under this epoch");
-  }
-  const bool current =
-      epoch == record->epoch && record->state == TaskState::kLeased;
-  if (current && record->holder != session) {
-    return Verdict(id, v1::VERDICT_NOT_YOURS, "leased to another worker");
-  }
-  if (outcome.has_failure() && !current) {
-    return Verdict(id, v1::VERDICT_STALE, "the lease was superseded");
-  }
+  const bool current = IsCurrentLease(*record, outcome.lease().epoch());
   if (outcome.has_result() &&
       outcome.result().ByteSizeLong() > options_.max_result_bytes) {
     if (!current) return Verdict(id, v1::VERDICT_TOO_LARGE, "result too large");
@@ -274,6 +255,41 @@ v1::ItemVerdict TaskQueue::ApplyOutcomeLocked(
   return Verdict(id, v1::VERDICT_ACCEPTED);
 }
 
+std::optional<v1::ItemVerdict> TaskQueue::RejectOutcomeLocked(
+    const Session* session, const v1::Outcome& outcome, TaskRecord** record) {
+  const std::string& id = outcome.lease().task_id();
+  const uint64_t epoch = outcome.lease().epoch();
+  if (id.empty()) return Verdict(id, v1::VERDICT_INVALID, "empty task id");
+  if (epoch == 0) return Verdict(id, v1::VERDICT_INVALID, "epoch 0");
+  if (outcome.kind_case() == v1::Outcome::KIND_NOT_SET) {
+    return Verdict(id, v1::VERDICT_INVALID, "neither result nor failure");
+  }
+  auto it = tasks_.find(id);
+  if (it == tasks_.end()) {
+    return Verdict(id, v1::VERDICT_NOT_YOURS, "unknown task");
+  }
+  *record = &it->second;
+  if ((*record)->state == TaskState::kDone ||
+      (*record)->state == TaskState::kDead) {
+    return Verdict(id, v1::VERDICT_DUPLICATE, "the task is already finished");
+  }
+  if (epoch > (*record)->epoch) {
+    return Verdict(id, v1::VERDICT_NOT_YOURS, "never leased under this epoch");
+  }
+  const bool current = IsCurrentLease(**record, epoch);
+  if (current && (*record)->holder != session) {
+    return Verdict(id, v1::VERDICT_NOT_YOURS, "leased to another worker");
+  }
+  if (outcome.has_failure() && !current) {
+    return Verdict(id, v1::VERDICT_STALE, "the lease was superseded");
+  }
+  return std::nullopt;
+}
+
+bool TaskQueue::IsCurrentLease(const TaskRecord& record, uint64_t epoch) {
+  return epoch == record.epoch && record.state == TaskState::kLeased;
+}
+
 v1::ItemVerdict TaskQueue::ApplyExtensionLocked(Session* session,
                                                 const v1::LeaseRef& lease,
                                                 absl::Time now) {
@@ -287,7 +303,7 @@ v1::ItemVerdict TaskQueue::ApplyExtensionLocked(Session* session,
   if (lease.epoch() > record->epoch) {
     return Verdict(id, v1::VERDICT_NOT_YOURS, "never leased under this epoch");
   }
-  if (record->state != TaskState::kLeased || lease.epoch() != record->epoch) {
+  if (!IsCurrentLease(*record, lease.epoch())) {
     return Verdict(id, v1::VERDICT_STALE, "the lease is no longer active");
   }
   if (record->holder != session) {

@@ -5,6 +5,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <queue>
 #include <string>
 #include <vector>
@@ -130,6 +131,14 @@ class TaskQueue {
                                      const v1::Outcome& outcome, absl::Time now,
                                      std::vector<FinishedTask>* finished)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Returns the verdict of an outcome that must be dropped, or nullopt if it
+  // applies to `*record`.
+  std::optional<v1::ItemVerdict> RejectOutcomeLocked(const Session* session,
+                                                     const v1::Outcome& outcome,
+                                                     TaskRecord** record)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Returns whether `epoch` is the task's active lease.
+  static bool IsCurrentLease(const TaskRecord& record, uint64_t epoch);
   v1::ItemVerdict ApplyExtensionLocked(Session* session,
                                        const v1::LeaseRef& lease,
                                        absl::Time now)
