@@ -10,9 +10,7 @@
 
 namespace distributo::server {
 
-absl::StatusOr<std::unique_ptr<Master>> Master::Create(
-    MasterOptions options, std::unique_ptr<Journal> journal,
-    std::unique_ptr<ResultSink> sink) {
+absl::Status Master::Validate(const MasterOptions& options) {
   if (options.port < 0 || options.port > 65535) {
     return absl::InvalidArgumentError(
         absl::StrCat("port ", options.port, " is out of range 0-65535"));
@@ -25,6 +23,13 @@ absl::StatusOr<std::unique_ptr<Master>> Master::Create(
   if (options.queue.lease_duration <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("the lease timeout must be positive");
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<Master>> Master::Create(
+    MasterOptions options, std::unique_ptr<Journal> journal,
+    std::unique_ptr<ResultSink> sink) {
+  if (absl::Status status = Validate(options); !status.ok()) return status;
   std::unique_ptr<Master> master(
       new Master(std::move(options), std::move(journal), std::move(sink)));
   if (absl::Status status = master->Start(); !status.ok()) return status;

@@ -36,6 +36,9 @@ struct MasterOptions {
 // Thread-safe. Create() starts serving; the destructor shuts down.
 class Master {
  public:
+  // Returns InvalidArgument, saying which, for options that cannot work.
+  static absl::Status Validate(const MasterOptions& options);
+
   // Starts serving on the options' address. Returns Unavailable if the port
   // cannot be bound, InvalidArgument for bad options.
   static absl::StatusOr<std::unique_ptr<Master>> Create(

@@ -3,8 +3,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "google/protobuf/any.pb.h"
 
 namespace distributo::server {
 
@@ -32,6 +35,10 @@ struct QueueOptions {
   size_t max_result_bytes = size_t{1} << 20;
   // The largest message the master accepts on a stream, told to workers.
   size_t max_message_bytes = size_t{4} << 20;
+  // If set, a result it refuses is acked VERDICT_INVALID with its message,
+  // e.g. one that is not of the type the job expects. Called concurrently.
+  using ResultCheck = std::function<absl::Status(const google::protobuf::Any&)>;
+  ResultCheck check_result;
 };
 
 }  // namespace distributo::server

@@ -209,12 +209,19 @@ v1::ResultAck TaskQueue::Submit(absl::string_view session_id,
                                 std::vector<FinishedTask>* finished) {
   v1::ResultAck ack;
   ack.set_batch_id(batch.batch_id());
+  // Results are checked before taking the lock: parsing costs per task.
+  const std::vector<std::string> bad_results = CheckResults(batch);
   {
     absl::MutexLock lock(&mu_);
     Session* session = FindSessionLocked(session_id);
     const absl::Time now = clock_();
-    for (const v1::Outcome& outcome : batch.outcomes()) {
-      *ack.add_outcomes() = ApplyOutcomeLocked(session, outcome, now, finished);
+    for (int i = 0; i < batch.outcomes_size(); ++i) {
+      const v1::Outcome& outcome = batch.outcomes(i);
+      *ack.add_outcomes() =
+          bad_results[i].empty()
+              ? ApplyOutcomeLocked(session, outcome, now, finished)
+              : Verdict(outcome.lease().task_id(), v1::VERDICT_INVALID,
+                        bad_results[i]);
     }
     for (const v1::LeaseRef& lease : batch.extensions()) {
       *ack.add_extensions() = ApplyExtensionLocked(session, lease, now);
@@ -223,6 +230,21 @@ v1::ResultAck TaskQueue::Submit(absl::string_view session_id,
   // A failure may have made a task dead, completing the job.
   NotifyChange();
   return ack;
+}
+
+std::vector<std::string> TaskQueue::CheckResults(
+    const v1::ResultBatch& batch) const {
+  std::vector<std::string> reasons(batch.outcomes_size());
+  if (!options_.check_result) return reasons;
+  for (int i = 0; i < batch.outcomes_size(); ++i) {
+    const v1::Outcome& outcome = batch.outcomes(i);
+    if (!outcome.has_result()) continue;
+    if (absl::Status status = options_.check_result(outcome.result());
+        !status.ok()) {
+      reasons[i] = std::string(status.message());
+    }
+  }
+  return reasons;
 }
 
 v1::ItemVerdict TaskQueue::ApplyOutcomeLocked(
@@ -468,6 +490,14 @@ QueueCounts TaskQueue::Counts() {
                     [](const auto& entry) { return entry.second.connected; });
   counts.complete = CompleteLocked();
   return counts;
+}
+
+bool TaskQueue::WaitForPendingBelow(size_t count, absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  auto below = [this, count]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return counts_.pending < count;
+  };
+  return mu_.AwaitWithTimeout(absl::Condition(&below), timeout);
 }
 
 bool TaskQueue::IsComplete() {

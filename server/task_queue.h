@@ -104,6 +104,10 @@ class TaskQueue {
 
   QueueCounts Counts();
 
+  // Waits until fewer than `count` tasks are pending or `timeout` passes.
+  // Returns whether they are.
+  bool WaitForPendingBelow(size_t count, absl::Duration timeout);
+
   // Returns true once the source is closed and every task is finished and
   // handled.
   bool IsComplete();
@@ -131,6 +135,9 @@ class TaskQueue {
                                      const v1::Outcome& outcome, absl::Time now,
                                      std::vector<FinishedTask>* finished)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Returns, per outcome, why its result fails options_.check_result ("" if
+  // it passes or is not a result).
+  std::vector<std::string> CheckResults(const v1::ResultBatch& batch) const;
   // Returns the verdict of an outcome that must be dropped, or nullopt if it
   // applies to `*record`.
   std::optional<v1::ItemVerdict> RejectOutcomeLocked(const Session* session,

@@ -1,0 +1,224 @@
+#ifndef DISTRIBUTO_SDK_INCLUDE_DISTRIBUTO_TASK_DISTRIBUTOR_H_
+#define DISTRIBUTO_SDK_INCLUDE_DISTRIBUTO_TASK_DISTRIBUTOR_H_
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "distributo/distributor_core.h"
+#include "distributo/lease_options.h"
+#include "glog/logging.h"
+#include "google/protobuf/message.h"
+
+namespace distributo {
+
+// A task that a worker completed, with the result it returned.
+template <typename Task, typename Result>
+struct CompletedTask {
+  std::string id;  // assigned by the distributor: "1", "2", ... in source order
+  Task task;
+  Result result;
+  int attempts = 0;  // leases it took, 1 when the first worker succeeded
+};
+
+// A task that failed too often, or lost too many workers, to go on.
+template <typename Task>
+struct DeadTask {
+  std::string id;
+  Task task;
+  std::string code;     // the last failure's code, e.g. "INVALID_ARGUMENT"
+  std::string message;  // and its message
+  int attempts = 0;
+};
+
+// The master side of Distributo, typed by protobuf messages: serves tasks to
+// WorkerClients (or any worker speaking distributo.v1) and hands back their
+// results. Task and Result must be protobuf message types.
+//
+//   TaskDistributor<WordTask, SyllableResult>::Options options;
+//   options.next_task = ReadNextWord;
+//   options.handle_results = PrintResults;
+//   auto distributor = TaskDistributor<WordTask, SyllableResult>::Create(
+//       std::move(options));
+//   absl::Status status =
+//       distributor.ok() ? (*distributor)->Run() : distributor.status();
+//
+// Threads: Start() serves on gRPC's threads plus a feeder thread that pulls
+// tasks. Result handlers are called one at a time, never concurrently, from
+// those threads. All methods are thread-safe.
+template <typename Task, typename Result>
+class TaskDistributor {
+  static_assert(std::is_base_of_v<google::protobuf::Message, Task>,
+                "TaskDistributor<Task, Result>: Task must be a protobuf "
+                "message type");
+  static_assert(std::is_base_of_v<google::protobuf::Message, Result>,
+                "TaskDistributor<Task, Result>: Result must be a protobuf "
+                "message type");
+
+ public:
+  struct Options {
+    // Where to listen. Loopback by default; "0.0.0.0" serves the LAN.
+    std::string listen_address = "127.0.0.1";
+    // 0 picks a free port; port() tells which.
+    int port = 4000;
+    // The DNS-SD service type the master is advertised as.
+    std::string service_type = "_distributo._tcp";
+    // Most tasks sent to a worker in one batch.
+    size_t batch_size = 100;
+    // The tasks, all at once. Set this or `next_task`, not both.
+    std::function<std::vector<Task>()> get_tasks;
+    // Or: the next task, nullopt when there are no more. Pulled lazily as
+    // workers need tasks, so a huge source never sits in memory.
+    std::function<std::optional<Task>()> next_task;
+    // Called with batches of completed tasks. Required.
+    std::function<void(std::vector<CompletedTask<Task, Result>>)>
+        handle_results;
+    // Called with batches of dead tasks. Optional: without it they are
+    // logged.
+    std::function<void(std::vector<DeadTask<Task>>)> handle_dead;
+    // Advertise over mDNS (the original's enableBonjour). Not available yet:
+    // Create() returns Unimplemented.
+    bool enable_discovery = false;
+    LeaseOptions lease;
+    // Empty: the queue lives in memory only. A journal is not available
+    // yet: Create() returns Unimplemented for a path.
+    std::string journal_path;
+    // If set, receives the process's glog messages while this exists (not
+    // owned; must outlive the distributor).
+    google::LogSink* log_sink = nullptr;
+  };
+
+  // Checks the options. Returns InvalidArgument for missing callbacks, both
+  // task sources or a bad port or batch size; Unimplemented for discovery or
+  // a journal. Does not listen yet.
+  static absl::StatusOr<std::unique_ptr<TaskDistributor>> Create(
+      Options options) {
+    auto core = internal::DistributorCore::Create(ToCore(std::move(options)));
+    if (!core.ok()) return core.status();
+    return std::unique_ptr<TaskDistributor>(
+        new TaskDistributor(*std::move(core)));
+  }
+
+  // Start()s, then Wait()s.
+  absl::Status Run() {
+    absl::Status status = Start();
+    return status.ok() ? Wait() : status;
+  }
+
+  // Starts serving. Returns Unavailable if the address cannot be bound,
+  // FailedPrecondition if already started.
+  absl::Status Start() { return core_->Start(); }
+
+  // The port served on, once started.
+  int port() const { return core_->port(); }
+
+  // Blocks until every task is done or dead and handled, then tells the
+  // workers the job is complete and stops serving. Returns OK then, or
+  // Cancelled if Shutdown() came first, FailedPrecondition if not started.
+  absl::Status Wait() { return core_->Wait(); }
+
+  // Stops serving now; workers keep what they did not finish. Idempotent.
+  void Shutdown() { core_->Shutdown(); }
+
+ private:
+  explicit TaskDistributor(std::unique_ptr<internal::DistributorCore> core)
+      : core_(std::move(core)) {}
+
+  static internal::DistributorCoreOptions ToCore(Options options);
+  static std::function<std::vector<std::string>(size_t)> Puller(
+      Options& options);
+  static std::function<void(std::vector<internal::RawFinishedTask>)> Deliverer(
+      Options& options);
+
+  std::unique_ptr<internal::DistributorCore> core_;
+};
+
+template <typename Task, typename Result>
+internal::DistributorCoreOptions TaskDistributor<Task, Result>::ToCore(
+    Options options) {
+  internal::DistributorCoreOptions core;
+  core.listen_address = options.listen_address;
+  core.port = options.port;
+  core.service_type = options.service_type;
+  core.batch_size = options.batch_size;
+  core.enable_discovery = options.enable_discovery;
+  core.lease = options.lease;
+  core.journal_path = options.journal_path;
+  core.log_sink = options.log_sink;
+  core.task_type = Task::descriptor()->full_name();
+  core.result_type = Result::descriptor()->full_name();
+  if (options.get_tasks && options.next_task) return core;  // Create refuses
+  if (options.handle_results) core.on_finished = Deliverer(options);
+  core.next_tasks = Puller(options);
+  return core;
+}
+
+template <typename Task, typename Result>
+std::function<std::vector<std::string>(size_t)>
+TaskDistributor<Task, Result>::Puller(Options& options) {
+  if (options.next_task) {
+    return [next = std::move(options.next_task)](size_t max) {
+      std::vector<std::string> tasks;
+      for (std::optional<Task> task; tasks.size() < max && (task = next());) {
+        tasks.push_back(task->SerializeAsString());
+      }
+      return tasks;
+    };
+  }
+  if (!options.get_tasks) return nullptr;
+  // Fetched on the first pull, then handed out in order.
+  struct Fetched {
+    bool done = false;
+    std::vector<Task> tasks;
+    size_t next = 0;
+  };
+  auto fetched = std::make_shared<Fetched>();
+  return [get = std::move(options.get_tasks), fetched](size_t max) {
+    if (!fetched->done) fetched->tasks = get(), fetched->done = true;
+    std::vector<std::string> tasks;
+    while (tasks.size() < max && fetched->next < fetched->tasks.size()) {
+      tasks.push_back(fetched->tasks[fetched->next++].SerializeAsString());
+    }
+    if (fetched->next == fetched->tasks.size()) fetched->tasks.clear();
+    return tasks;
+  };
+}
+
+template <typename Task, typename Result>
+std::function<void(std::vector<internal::RawFinishedTask>)>
+TaskDistributor<Task, Result>::Deliverer(Options& options) {
+  return [results = std::move(options.handle_results),
+          dead = std::move(options.handle_dead)](
+             std::vector<internal::RawFinishedTask> finished) {
+    std::vector<CompletedTask<Task, Result>> completed;
+    std::vector<DeadTask<Task>> died;
+    for (internal::RawFinishedTask& raw : finished) {
+      Task task;
+      // The core checked both messages parse before accepting them.
+      task.ParseFromString(raw.task);
+      if (raw.dead) {
+        died.push_back({std::move(raw.id), std::move(task), std::move(raw.code),
+                        std::move(raw.message), raw.attempts});
+        continue;
+      }
+      CompletedTask<Task, Result>& done = completed.emplace_back();
+      done.id = std::move(raw.id);
+      done.task = std::move(task);
+      done.result.ParseFromString(raw.result);
+      done.attempts = raw.attempts;
+    }
+    if (!completed.empty()) results(std::move(completed));
+    if (!died.empty() && dead) dead(std::move(died));
+  };
+}
+
+}  // namespace distributo
+
+#endif  // DISTRIBUTO_SDK_INCLUDE_DISTRIBUTO_TASK_DISTRIBUTOR_H_

@@ -1,0 +1,188 @@
+#include "distributo/distributor_core.h"
+
+#include <algorithm>
+#include <atomic>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/message.h"
+#include "sdk/src/callback_result_sink.h"
+#include "sdk/src/scoped_log_sink.h"
+#include "sdk/src/type_url.h"
+#include "server/journal.h"
+#include "server/master.h"
+#include "server/task_feeder.h"
+
+namespace distributo::internal {
+namespace {
+
+// How long workers get to hear that the job is complete before the master
+// stops serving.
+constexpr absl::Duration kCompleteGrace = absl::Seconds(5);
+// How often Wait() checks for Shutdown() while the job runs.
+constexpr absl::Duration kShutdownCheck = absl::Milliseconds(100);
+
+server::QueueOptions QueueOptionsFrom(const DistributorCoreOptions& options) {
+  server::QueueOptions queue;
+  queue.max_batch_tasks = options.batch_size;
+  queue.lease_duration = options.lease.lease_timeout;
+  queue.requeue_grace = options.lease.requeue_grace;
+  queue.max_attempts = options.lease.max_attempts;
+  queue.max_worker_deaths = options.lease.max_worker_deaths;
+  queue.retry_backoff = options.lease.retry_backoff;
+  queue.max_retry_backoff = options.lease.max_retry_backoff;
+  return queue;
+}
+
+// Accepts only results that parse as the job's result type, which must be
+// linked into this binary (it is: the template named it).
+absl::StatusOr<server::QueueOptions::ResultCheck> ResultTypeCheck(
+    const std::string& result_type) {
+  const google::protobuf::Descriptor* descriptor =
+      google::protobuf::DescriptorPool::generated_pool()->FindMessageTypeByName(
+          result_type);
+  if (descriptor == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("result type ", result_type, " is not linked in"));
+  }
+  const google::protobuf::Message* prototype =
+      google::protobuf::MessageFactory::generated_factory()->GetPrototype(
+          descriptor);
+  return [prototype, url = TypeUrl(result_type)](
+             const google::protobuf::Any& result) -> absl::Status {
+    if (result.type_url() != url) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "result type ", result.type_url(), " is not the job's ", url));
+    }
+    std::unique_ptr<google::protobuf::Message> parsed(prototype->New());
+    if (!parsed->ParseFromString(result.value())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("result does not parse as ", url));
+    }
+    return absl::OkStatus();
+  };
+}
+
+absl::Status Validate(const DistributorCoreOptions& options) {
+  if (!options.next_tasks) {
+    return absl::InvalidArgumentError(
+        "set exactly one of get_tasks and next_task");
+  }
+  if (!options.on_finished) {
+    return absl::InvalidArgumentError("handle_results is required");
+  }
+  if (options.enable_discovery) {
+    return absl::UnimplementedError(
+        "enable_discovery: mDNS advertising is not available yet");
+  }
+  if (!options.journal_path.empty()) {
+    return absl::UnimplementedError(
+        "journal_path: the durable journal is not available yet");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+struct DistributorCore::State {
+  DistributorCoreOptions options;
+  server::MasterOptions master_options;
+  std::unique_ptr<ScopedLogSink> log_sink;
+  absl::Mutex mu;
+  std::unique_ptr<server::Master> master ABSL_GUARDED_BY(mu);
+  std::unique_ptr<server::TaskFeeder> feeder ABSL_GUARDED_BY(mu);
+  absl::Notification shutdown;
+  std::atomic<int> port{0};
+  std::atomic<uint64_t> next_id{0};
+};
+
+absl::StatusOr<std::unique_ptr<DistributorCore>> DistributorCore::Create(
+    DistributorCoreOptions options) {
+  if (absl::Status status = Validate(options); !status.ok()) return status;
+  auto state = std::make_unique<State>();
+  state->master_options.listen_address = options.listen_address;
+  state->master_options.port = options.port;
+  state->master_options.queue = QueueOptionsFrom(options);
+  auto check = ResultTypeCheck(options.result_type);
+  if (!check.ok()) return check.status();
+  state->master_options.queue.check_result = *std::move(check);
+  if (absl::Status status = server::Master::Validate(state->master_options);
+      !status.ok()) {
+    return status;
+  }
+  state->options = std::move(options);
+  return std::unique_ptr<DistributorCore>(
+      new DistributorCore(std::move(state)));
+}
+
+DistributorCore::DistributorCore(std::unique_ptr<State> state)
+    : state_(std::move(state)) {}
+
+DistributorCore::~DistributorCore() { Shutdown(); }
+
+absl::Status DistributorCore::Start() {
+  absl::MutexLock lock(&state_->mu);
+  if (state_->master != nullptr) {
+    return absl::FailedPreconditionError("already started");
+  }
+  state_->log_sink = std::make_unique<ScopedLogSink>(state_->options.log_sink);
+  auto master = server::Master::Create(
+      state_->master_options, std::make_unique<server::InMemoryJournal>(),
+      std::make_unique<CallbackResultSink>(state_->options.on_finished));
+  if (!master.ok()) return master.status();
+  state_->master = *std::move(master);
+  state_->port = state_->master->port();
+  const size_t batch = state_->options.batch_size;
+  // A few batches per worker stay pending; the rest waits in the source.
+  const size_t low_water = std::max<size_t>(8 * batch, 1000);
+  state_->feeder = std::make_unique<server::TaskFeeder>(
+      state_->master.get(),
+      [state = state_.get(),
+       type_url = TypeUrl(state_->options.task_type)](size_t max) {
+        std::vector<v1::Task> tasks;
+        for (std::string& bytes : state->options.next_tasks(max)) {
+          v1::Task& task = tasks.emplace_back();
+          // Ids follow the source's order: the same source, the same ids.
+          task.set_id(absl::StrCat(++state->next_id));
+          task.mutable_payload()->set_type_url(type_url);
+          task.mutable_payload()->set_value(std::move(bytes));
+        }
+        return tasks;
+      },
+      low_water, low_water);
+  LOG(INFO) << "TaskDistributor serving " << state_->options.task_type
+            << " tasks on " << state_->options.listen_address << ":"
+            << state_->port;
+  return absl::OkStatus();
+}
+
+int DistributorCore::port() const { return state_->port; }
+
+absl::Status DistributorCore::Wait() {
+  server::Master* master;
+  {
+    absl::MutexLock lock(&state_->mu);
+    master = state_->master.get();
+  }
+  if (master == nullptr) return absl::FailedPreconditionError("not started");
+  while (!master->queue().WaitForCompletion(kShutdownCheck)) {
+    if (state_->shutdown.HasBeenNotified()) {
+      return absl::CancelledError("the distributor was shut down");
+    }
+  }
+  master->Shutdown(kCompleteGrace);
+  LOG(INFO) << "TaskDistributor: job complete";
+  return absl::OkStatus();
+}
+
+void DistributorCore::Shutdown() {
+  if (!state_->shutdown.HasBeenNotified()) state_->shutdown.Notify();
+  absl::MutexLock lock(&state_->mu);
+  if (state_->feeder != nullptr) state_->feeder->Stop();
+  if (state_->master != nullptr) state_->master->Shutdown(absl::ZeroDuration());
+}
+
+}  // namespace distributo::internal

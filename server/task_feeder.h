@@ -1,0 +1,50 @@
+#ifndef DISTRIBUTO_SERVER_TASK_FEEDER_H_
+#define DISTRIBUTO_SERVER_TASK_FEEDER_H_
+
+#include <cstddef>
+#include <functional>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/notification.h"
+#include "distributo/v1/task.pb.h"
+#include "server/master.h"
+
+namespace distributo::server {
+
+// Pulls tasks from a source into a master's queue only as workers drain it,
+// so a huge source never sits in memory, and closes the queue's source when
+// the pull comes back empty (the job can then complete).
+//
+// Thread-safe: a background thread does the pulling; the source is only ever
+// called from it. The destructor stops and joins it.
+class TaskFeeder {
+ public:
+  // Returns up to `max` more tasks, with unique ids; empty once exhausted.
+  using Pull = std::function<std::vector<v1::Task>(size_t max)>;
+
+  // Keeps at least `low_water` tasks pending while the source lasts, pulling
+  // `chunk` at a time. Borrows `master`, which must outlive the feeder.
+  TaskFeeder(Master* master, Pull pull, size_t low_water, size_t chunk);
+  ~TaskFeeder();
+
+  TaskFeeder(const TaskFeeder&) = delete;
+  TaskFeeder& operator=(const TaskFeeder&) = delete;
+
+  // Stops pulling. Idempotent.
+  void Stop();
+
+ private:
+  void Run();
+
+  Master* const master_;
+  const Pull pull_;
+  const size_t low_water_;
+  const size_t chunk_;
+  absl::Notification stop_;
+  std::thread thread_;
+};
+
+}  // namespace distributo::server
+
+#endif  // DISTRIBUTO_SERVER_TASK_FEEDER_H_
