@@ -436,3 +436,38 @@ INSTANTIATE_TEST_SUITE_P(
 
 }  // namespace
 }  // namespace distributo::server
+
+namespace distributo::server {
+namespace {
+
+TEST(TaskQueueCheckTest, ResultRefusedByTheCheckIsInvalidAndChangesNothing) {
+  QueueOptions options;
+  options.check_result = [](const google::protobuf::Any& result) {
+    return result.type_url() == kJsonValueTypeUrl
+               ? absl::OkStatus()
+               : absl::InvalidArgumentError("not the job's result type");
+  };
+  TaskQueue queue(options, [] { return absl::FromUnixSeconds(1); });
+  v1::Task task;
+  task.set_id("a");
+  ASSERT_TRUE(queue.Enqueue({task}).ok());
+  const std::string session = queue.OpenSession(v1::WorkerHello());
+  v1::LeasedTasks leased;
+  ASSERT_EQ(queue.Lease(session, 1, &leased), 1u);
+  v1::ResultBatch batch;
+  v1::Outcome* outcome = batch.add_outcomes();
+  outcome->mutable_lease()->set_task_id("a");
+  outcome->mutable_lease()->set_epoch(leased.tasks(0).epoch());
+  outcome->mutable_result()->set_type_url("type.googleapis.com/other.Type");
+  std::vector<FinishedTask> finished;
+  v1::ResultAck ack = queue.Submit(session, batch, &finished);
+  EXPECT_EQ(ack.outcomes(0).verdict(), v1::VERDICT_INVALID);
+  EXPECT_EQ(ack.outcomes(0).message(), "not the job's result type");
+  EXPECT_TRUE(finished.empty());
+  *outcome->mutable_result() = *JsonToAny("1");
+  EXPECT_EQ(queue.Submit(session, batch, &finished).outcomes(0).verdict(),
+            v1::VERDICT_ACCEPTED);
+}
+
+}  // namespace
+}  // namespace distributo::server
