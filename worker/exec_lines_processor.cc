@@ -19,11 +19,13 @@ v1::Outcome ExecLinesProcessor::Process(const v1::Task& task,
                                         TaskContext& context) {
   auto json = PayloadToJson(task.payload());
   if (!json.ok()) {
-    return FailureOutcome("bad_payload", json.status().message(), false);
+    return FailureOutcome("bad_payload", json.status().message(),
+                          /*retryable=*/false);
   }
   auto process = Acquire();
   if (!process.ok()) {
-    return FailureOutcome("spawn_failed", process.status().message(), true);
+    return FailureOutcome("spawn_failed", process.status().message(),
+                          /*retryable=*/true);
   }
   Exchanged exchanged = Exchange(**process, absl::StrCat(*json, "\n"), context);
   if (exchanged.reusable) Release(*std::move(process));
@@ -32,12 +34,9 @@ v1::Outcome ExecLinesProcessor::Process(const v1::Task& task,
 
 ExecLinesProcessor::Exchanged ExecLinesProcessor::Exchange(
     Subprocess& child, const std::string& line, TaskContext& context) {
-  context.SetCancelHook([&child] { child.Kill(); });
-  absl::Status pumped =
-      child.Pump(line, /*close_stdin=*/false, /*until_line=*/true);
-  if (!pumped.ok()) child.Kill();
-  // Cleared before any reaping, so cancellation never hits a reused pid.
-  context.SetCancelHook(nullptr);
+  absl::Status pumped = PumpCancellable(child, context, line,
+                                        /*close_stdin=*/false,
+                                        /*until_line=*/true);
   if (!pumped.ok()) {
     absl::StatusOr<int> wait_status = child.Wait();
     const std::string how =
@@ -48,15 +47,16 @@ ExecLinesProcessor::Exchanged ExecLinesProcessor::Exchange(
                            absl::StrCat(pumped.message(), " (", how, ")\n",
                                         child.StderrTail()),
                            /*retryable=*/true),
-            false};
+            /*reusable=*/false};
   }
   std::optional<std::string> answer = child.TakeLine();
   auto result = JsonToResult(answer.value_or(""));
   if (!result.ok()) {
-    return {FailureOutcome("bad_output", result.status().message(), true),
-            true};
+    return {FailureOutcome("bad_output", result.status().message(),
+                           /*retryable=*/true),
+            /*reusable=*/true};
   }
-  return {ResultOutcome(*std::move(result)), true};
+  return {ResultOutcome(*std::move(result)), /*reusable=*/true};
 }
 
 absl::StatusOr<std::unique_ptr<Subprocess>> ExecLinesProcessor::Acquire() {

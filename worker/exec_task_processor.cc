@@ -42,28 +42,27 @@ v1::Outcome ExecTaskProcessor::Process(const v1::Task& task,
                                        TaskContext& context) {
   auto json = PayloadToJson(task.payload());
   if (!json.ok()) {
-    return FailureOutcome("bad_payload", json.status().message(), false);
+    return FailureOutcome("bad_payload", json.status().message(),
+                          /*retryable=*/false);
   }
   auto process = Subprocess::Start(
       command_, {{"DISTRIBUTO_TASK_ID", task.id()},
                  {"DISTRIBUTO_ATTEMPT", absl::StrCat(task.attempt())}});
   if (!process.ok()) {
-    return FailureOutcome("spawn_failed", process.status().message(), true);
+    return FailureOutcome("spawn_failed", process.status().message(),
+                          /*retryable=*/true);
   }
   Subprocess& child = **process;
-  context.SetCancelHook([&child] { child.Kill(); });
-  absl::Status pumped = child.Pump(absl::StrCat(*json, "\n"),
-                                   /*close_stdin=*/true, /*until_line=*/false);
-  if (!pumped.ok()) child.Kill();
-  // Clear the hook before reaping so that cancellation never signals a pid
-  // that the kernel may have reused.
-  context.SetCancelHook(nullptr);
+  absl::Status pumped =
+      PumpCancellable(child, context, absl::StrCat(*json, "\n"),
+                      /*close_stdin=*/true, /*until_line=*/false);
   absl::StatusOr<int> wait_status = child.Wait();
   if (!pumped.ok()) {
-    return FailureOutcome("bad_output", pumped.message(), true);
+    return FailureOutcome("bad_output", pumped.message(), /*retryable=*/true);
   }
   if (!wait_status.ok()) {
-    return FailureOutcome("wait_failed", wait_status.status().message(), true);
+    return FailureOutcome("wait_failed", wait_status.status().message(),
+                          /*retryable=*/true);
   }
   VLOG(1) << "task " << task.id() << ": " << WaitStatusCode(*wait_status);
   return OutcomeOf(*wait_status, child);

@@ -114,29 +114,34 @@ sigset_t BlockStopSignals() {
   return signals;
 }
 
+// What the signal thread shares with Main(). The thread is detached and may
+// run until the process exits, so it co-owns this state.
+struct StopState {
+  std::shared_ptr<WorkerRuntime> runtime;
+  std::atomic<int> signal{0};  // the first stop signal received; 0: none
+};
+
 // Shuts the runtime down on the first stop signal and exits on the second.
-void StartSignalThread(sigset_t signals, WorkerRuntime* runtime,
-                       std::atomic<int>* received) {
-  std::thread([signals, runtime, received] {
+void StartSignalThread(sigset_t signals, std::shared_ptr<StopState> stop) {
+  std::thread([signals, stop = std::move(stop)] {
     int signal = 0;
     while (sigwait(&signals, &signal) == 0) {
-      if (received->exchange(signal) != 0) _exit(128 + signal);
+      if (stop->signal.exchange(signal) != 0) _exit(128 + signal);
       LOG(INFO) << "received " << strsignal(signal)
                 << "; shutting down (again to exit at once)";
-      runtime->Shutdown();
+      stop->runtime->Shutdown();
     }
   }).detach();
 }
 
 // Runs the worker to its end, logs a summary, and returns the exit code.
-int RunToEnd(WorkerRuntime& runtime, const Options& options,
-             const std::atomic<int>& signal_received) {
+int RunToEnd(const StopState& stop, const Options& options) {
   LOG(INFO) << "distributo-worker: master " << options.worker.master
             << ", exec (" << options.exec_mode << "): " << options.exec
             << ", concurrency " << options.worker.concurrency;
   const absl::Time start = absl::Now();
-  const absl::Status status = runtime.Run();
-  const WorkerStats stats = runtime.stats();
+  const absl::Status status = stop.runtime->Run();
+  const WorkerStats stats = stop.runtime->stats();
   LOG(INFO) << absl::StrFormat(
       "summary: %d tasks done, %d failed, %d cancelled; %d outcomes "
       "accepted, %d refused; %d sessions; %.2f s",
@@ -144,7 +149,7 @@ int RunToEnd(WorkerRuntime& runtime, const Options& options,
       stats.refused, stats.sessions,
       absl::ToDoubleSeconds(absl::Now() - start));
   if (status.ok()) return 0;
-  const int signal = signal_received.load();
+  const int signal = stop.signal.load();
   if (signal != 0 && status.code() == absl::StatusCode::kCancelled) {
     return 128 + signal;
   }
@@ -186,9 +191,10 @@ int Main(int argc, char** argv) {
                  std::string(runtime.status().message()).c_str());
     return kUsageError;
   }
-  std::atomic<int> signal_received{0};
-  StartSignalThread(stop_signals, runtime->get(), &signal_received);
-  return RunToEnd(**runtime, *options, signal_received);
+  auto stop = std::make_shared<StopState>();
+  stop->runtime = *std::move(runtime);
+  StartSignalThread(stop_signals, stop);
+  return RunToEnd(*stop, *options);
 }
 
 }  // namespace

@@ -7,11 +7,10 @@
 #include <memory>
 #include <optional>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "distributo/v1/distributor.grpc.pb.h"
+#include "worker/guarded_stream.h"
 
 namespace distributo::worker {
 
@@ -27,8 +26,8 @@ class MasterConnection {
   // Opens RequestBatch, sends `hello`, waits for SessionStart, then opens
   // SubmitResults. Returns the stream's final status if it ends first (e.g.
   // NOT_FOUND for an unknown resume_session_id, UNAVAILABLE when the master
-  // is unreachable), or InvalidArgument if its first message is not a
-  // SessionStart.
+  // is unreachable; Unavailable if that status is OK), or InvalidArgument if
+  // its first message is not a SessionStart.
   static absl::StatusOr<std::unique_ptr<MasterConnection>> Open(
       v1::Distributor::StubInterface& stub, const v1::WorkerHello& hello);
 
@@ -57,24 +56,14 @@ class MasterConnection {
   void Cancel();
 
  private:
-  using TaskStream =
-      grpc::ClientReaderWriterInterface<v1::BatchRequest, v1::TaskBatch>;
-  using ResultStream =
-      grpc::ClientReaderWriterInterface<v1::ResultBatch, v1::ResultAck>;
-
   MasterConnection() = default;
 
+  // The contexts come first: each must outlive its stream.
   grpc::ClientContext tasks_context_;
   grpc::ClientContext results_context_;
   v1::SessionStart session_;
-
-  absl::Mutex tasks_mu_;
-  std::unique_ptr<TaskStream> tasks_ ABSL_GUARDED_BY(tasks_mu_);
-  bool tasks_finished_ ABSL_GUARDED_BY(tasks_mu_) = false;
-
-  absl::Mutex results_mu_;
-  std::unique_ptr<ResultStream> results_ ABSL_GUARDED_BY(results_mu_);
-  bool results_finished_ ABSL_GUARDED_BY(results_mu_) = false;
+  GuardedStream<v1::BatchRequest, v1::TaskBatch> tasks_;
+  GuardedStream<v1::ResultBatch, v1::ResultAck> results_;
 };
 
 }  // namespace distributo::worker

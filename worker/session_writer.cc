@@ -74,13 +74,13 @@ void SessionWriter::Loop() {
 
 std::optional<SessionWriter::Work> SessionWriter::WaitForWork() {
   absl::MutexLock lock(&mu_);
-  const uint64_t seen = events_;
-  while (!stop_ && events_ == seen) {
+  while (!stop_ && events_ == handled_events_) {
     const absl::Time deadline = DeadlineLocked();
     if (absl::Now() >= deadline) break;
     cv_.WaitWithDeadline(&mu_, deadline);
   }
   if (stop_) return std::nullopt;
+  handled_events_ = events_;
   Work work{conn_, stream_, session_id_, max_batch_bytes_, false, credit_};
   const absl::Time now = absl::Now();
   if (conn_ != nullptr && now >= next_extension_) {
@@ -90,8 +90,8 @@ std::optional<SessionWriter::Work> SessionWriter::WaitForWork() {
   return work;
 }
 
-// Returns when the writer must act even if nobody wakes it: the next lease
-// extension, or the end of the oldest pending outcome's linger.
+// The next lease extension, or the end of the oldest pending outcome's
+// linger.
 absl::Time SessionWriter::DeadlineLocked() const {
   if (conn_ == nullptr) return absl::InfiniteFuture();
   const absl::Time linger_end = book_.oldest_pending() + config_.flush_linger;
@@ -125,8 +125,9 @@ void SessionWriter::GrantCredit(MasterConnection& conn) {
   const uint32_t credit = ledger_.TakeCreditToGrant();
   if (credit == 0) return;
   VLOG(1) << "granting " << credit << " tasks of credit";
-  // A failed write means a broken stream; the next one starts credit afresh.
-  conn.WriteCredit(credit);
+  // A failed write means a broken stream, maybe one already replaced: the
+  // master never saw this credit, so it must not count as outstanding.
+  if (!conn.WriteCredit(credit)) ledger_.ReturnCredit(credit);
 }
 
 bool SessionWriter::ShouldFlush() const {

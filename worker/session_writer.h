@@ -24,7 +24,8 @@ namespace distributo::worker {
 // Owning all writes serializes them per stream and keeps slow writes off the
 // reader and slot threads.
 // Thread contract: Start()/Stop() from the owner; the rest is thread-safe.
-// The ledger and book must outlive it.
+// The ledger and book must outlive it. Lock order: mu_ before the book's
+// lock; no stream write runs under mu_.
 class SessionWriter {
  public:
   struct Config {
@@ -64,10 +65,13 @@ class SessionWriter {
   };
 
   void Loop();
+  // Blocks until there is something to do; returns nullopt after Stop().
   std::optional<Work> WaitForWork();
+  // Returns when the writer must act even if nobody wakes it.
   absl::Time DeadlineLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void DoWork(Work work);
   void GrantCredit(MasterConnection& conn);
+  // Returns true when pending outcomes should go out now.
   bool ShouldFlush() const;
 
   const Config config_;
@@ -77,7 +81,10 @@ class SessionWriter {
 
   mutable absl::Mutex mu_;
   absl::CondVar cv_;
+  // Wake-ups requested, and those the writer has started acting on: an
+  // event that comes while the writer works is still pending afterwards.
   uint64_t events_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t handled_events_ ABSL_GUARDED_BY(mu_) = 0;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   bool credit_ ABSL_GUARDED_BY(mu_) = true;
   std::shared_ptr<MasterConnection> conn_ ABSL_GUARDED_BY(mu_);

@@ -246,6 +246,16 @@ absl::StatusOr<int> Subprocess::Wait() {
   return status;
 }
 
+absl::Status PumpCancellable(Subprocess& child, TaskContext& context,
+                             absl::string_view input, bool close_stdin,
+                             bool until_line) {
+  context.SetCancelHook([&child] { child.Kill(); });
+  absl::Status pumped = child.Pump(input, close_stdin, until_line);
+  if (!pumped.ok()) child.Kill();
+  context.SetCancelHook(nullptr);
+  return pumped;
+}
+
 std::string WaitStatusCode(int wait_status) {
   if (WIFSIGNALED(wait_status)) {
     return absl::StrCat("signal_", WTERMSIG(wait_status));

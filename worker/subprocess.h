@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "worker/task_context.h"
 
 namespace distributo::worker {
 
@@ -82,6 +83,14 @@ class Subprocess {
   std::string out_buf_;
   std::string err_buf_;
 };
+
+// Runs child.Pump() so that cancelling `context` kills the child, and kills
+// it too if the pump fails. Clears the cancel hook before returning, so the
+// caller may then reap the child without cancellation ever signalling a pid
+// the kernel reused. Returns Pump()'s status.
+absl::Status PumpCancellable(Subprocess& child, TaskContext& context,
+                             absl::string_view input, bool close_stdin,
+                             bool until_line);
 
 // Returns "exit_status_N" or "signal_N" for a wait status.
 std::string WaitStatusCode(int wait_status);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_set.h"
 #include "glog/logging.h"
 
 namespace distributo::worker {
@@ -42,18 +43,23 @@ void TaskLedger::Finish(const HeldTask& held) {
 }
 
 size_t TaskLedger::Cancel(const std::vector<v1::LeaseRef>& leases) {
-  absl::MutexLock lock(&mu_);
-  size_t found = 0;
-  for (const v1::LeaseRef& lease : leases) {
-    auto it = held_.find(LeaseKey(lease.task_id(), lease.epoch()));
-    if (it == held_.end()) continue;
-    ++found;
-    it->second->context.Cancel();
+  std::vector<std::shared_ptr<HeldTask>> found;
+  {
+    absl::MutexLock lock(&mu_);
+    absl::flat_hash_set<const HeldTask*> cancelled;
+    for (const v1::LeaseRef& lease : leases) {
+      auto it = held_.find(LeaseKey(lease.task_id(), lease.epoch()));
+      if (it == held_.end() || !cancelled.insert(it->second.get()).second) {
+        continue;
+      }
+      found.push_back(it->second);
+    }
+    // Cancelled queued tasks never run: drop them now to free their credit.
+    DropQueuedIfLocked(
+        [&](const HeldTask& held) { return cancelled.contains(&held); });
   }
-  // Cancelled queued tasks never run: drop them now to free their credit.
-  DropQueuedIfLocked(
-      [](const HeldTask& held) { return held.context.cancelled(); });
-  return found;
+  for (const auto& held : found) held->context.Cancel();
+  return found.size();
 }
 
 size_t TaskLedger::DropQueued() {
@@ -64,9 +70,13 @@ size_t TaskLedger::DropQueued() {
 }
 
 void TaskLedger::CancelAll() {
-  absl::MutexLock lock(&mu_);
-  DropQueuedIfLocked([](const HeldTask&) { return true; });
-  for (auto& [key, held] : held_) held->context.Cancel();
+  std::vector<std::shared_ptr<HeldTask>> running;
+  {
+    absl::MutexLock lock(&mu_);
+    DropQueuedIfLocked([](const HeldTask&) { return true; });
+    for (const auto& [key, held] : held_) running.push_back(held);
+  }
+  for (const auto& held : running) held->context.Cancel();
 }
 
 void TaskLedger::DropQueuedIfLocked(
@@ -124,6 +134,12 @@ uint32_t TaskLedger::TakeCreditToGrant() {
   if (free < chunk && !queue_.empty()) return 0;
   outstanding_ += free;
   return free;
+}
+
+void TaskLedger::ReturnCredit(uint32_t credit) {
+  absl::MutexLock lock(&mu_);
+  // Saturates: StartCredit() may have reset the count meanwhile.
+  outstanding_ -= std::min<uint64_t>(outstanding_, credit);
 }
 
 }  // namespace distributo::worker

@@ -29,7 +29,8 @@ struct HeldTask {
 // Tracks the tasks the worker holds (queued or running) and the credit window
 // that bounds them: held + credit outstanding <= window.
 // Thread-safe: the task stream reader adds and cancels, slot threads take and
-// finish, the sender reads leases and credit.
+// finish, the sender reads leases and credit. Cancellation hooks run after
+// mu_ is released, so a slow hook never holds up the slots.
 class TaskLedger {
  public:
   // Queues newly leased tasks and counts them against the credit outstanding.
@@ -42,8 +43,8 @@ class TaskLedger {
   // Forgets a running task whose outcome was produced, freeing its credit.
   void Finish(const HeldTask& held);
 
-  // Drops the queued tasks among `leases` and cancels the running ones.
-  // Returns how many of them the worker held.
+  // Drops the queued tasks among `leases` and cancels them all, running ones
+  // included. Returns how many of them the worker held.
   size_t Cancel(const std::vector<v1::LeaseRef>& leases);
 
   // Drops every queued task; returns how many.
@@ -70,9 +71,14 @@ class TaskLedger {
   // when the queue ran dry, so that grants stay few but slots never starve.
   uint32_t TakeCreditToGrant();
 
+  // Takes back credit from TakeCreditToGrant() that never reached the
+  // master, e.g. because its stream broke.
+  void ReturnCredit(uint32_t credit);
+
  private:
   using LeaseKey = std::pair<std::string, uint64_t>;
 
+  // Forgets the queued tasks that match `predicate`.
   void DropQueuedIfLocked(const std::function<bool(const HeldTask&)>& predicate)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

@@ -1,15 +1,13 @@
 #include "worker/worker_runtime.h"
 
-#include <unistd.h>
-
 #include <algorithm>
+#include <optional>
 #include <thread>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
-#include "worker/json_payload.h"
 
 namespace distributo::worker {
 namespace {
@@ -18,12 +16,6 @@ constexpr absl::Duration kDefaultLease = absl::Seconds(60);
 constexpr size_t kDefaultMaxMessageBytes = size_t{4} << 20;
 // Room for the batch's own fields and framing below the master's limit.
 constexpr size_t kBatchSlackBytes = size_t{64} << 10;
-
-std::string DefaultWorkerName() {
-  char host[256] = {};
-  if (gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
-  return absl::StrCat(host[0] != '\0' ? host : "worker", "/", getpid());
-}
 
 // Returns true for statuses that retrying will not change.
 bool IsFatal(const absl::Status& status) {
@@ -38,50 +30,36 @@ bool IsFatal(const absl::Status& status) {
   }
 }
 
-std::shared_ptr<grpc::Channel> MakeChannel(const WorkerOptions& options) {
-  if (options.channel != nullptr) return options.channel;
-  grpc::ChannelArguments args;
-  // Task batches may reach the master's 4 MiB hard cap plus framing.
-  args.SetMaxReceiveMessageSize(64 << 20);
-  args.SetMaxSendMessageSize(64 << 20);
-  if (options.keepalive_time > absl::ZeroDuration()) {
-    args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS,
-                absl::ToInt64Milliseconds(options.keepalive_time));
-    args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
-                absl::ToInt64Milliseconds(options.keepalive_timeout));
-  }
-  // Keep the channel's own reconnect backoff within ours, or our retries
-  // would fail fast while the channel still waits out a longer one.
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
-              absl::ToInt64Milliseconds(options.reconnect_initial));
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS,
-              absl::ToInt64Milliseconds(options.reconnect_initial));
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
-              absl::ToInt64Milliseconds(options.reconnect_max));
-  return grpc::CreateCustomChannel(options.master,
-                                   grpc::InsecureChannelCredentials(), args);
-}
-
 absl::Duration FromProto(const google::protobuf::Duration& d) {
   return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
+}
+
+absl::Status ShutdownRequested() {
+  return absl::CancelledError("shutdown requested");
 }
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<WorkerRuntime>> WorkerRuntime::Create(
     WorkerOptions options, std::unique_ptr<TaskProcessor> processor) {
-  if (processor == nullptr) return absl::InvalidArgumentError("no processor");
-  if (auto status = Validate(options); !status.ok()) return status;
-  return std::unique_ptr<WorkerRuntime>(
-      new WorkerRuntime(std::move(options), std::move(processor), nullptr));
+  return CreateValidated(std::move(options), std::move(processor), nullptr);
 }
 
 absl::StatusOr<std::unique_ptr<WorkerRuntime>> WorkerRuntime::Create(
     WorkerOptions options, std::unique_ptr<BatchProcessor> processor) {
-  if (processor == nullptr) return absl::InvalidArgumentError("no processor");
+  return CreateValidated(std::move(options), nullptr, std::move(processor));
+}
+
+absl::StatusOr<std::unique_ptr<WorkerRuntime>> WorkerRuntime::CreateValidated(
+    WorkerOptions options, std::unique_ptr<TaskProcessor> task_processor,
+    std::unique_ptr<BatchProcessor> batch_processor) {
+  if (task_processor == nullptr && batch_processor == nullptr) {
+    return absl::InvalidArgumentError("no processor");
+  }
   if (auto status = Validate(options); !status.ok()) return status;
   return std::unique_ptr<WorkerRuntime>(
-      new WorkerRuntime(std::move(options), nullptr, std::move(processor)));
+      new WorkerRuntime(std::move(options), std::move(task_processor),
+                        std::move(batch_processor)));
 }
 
 absl::Status WorkerRuntime::Validate(const WorkerOptions& options) {
@@ -108,8 +86,9 @@ WorkerRuntime::WorkerRuntime(WorkerOptions options,
     : options_(std::move(options)),
       task_processor_(std::move(task_processor)),
       batch_processor_(std::move(batch_processor)),
-      channel_(MakeChannel(options_)),
-      stub_(v1::Distributor::NewStub(channel_)),
+      dialer_(options_, task_processor_ != nullptr
+                            ? task_processor_->AcceptedTypes()
+                            : batch_processor_->AcceptedTypes()),
       slots_(task_processor_.get(), batch_processor_.get(), ledger_, book_,
              [this] { Wake(); }),
       writer_({options_.flush_outcomes, options_.flush_linger}, ledger_,
@@ -141,6 +120,8 @@ void WorkerRuntime::Shutdown() {
   LOG(INFO) << "shutting down: cancelling " << ledger_.held() << " held tasks";
   ledger_.CancelAll();
   ledger_.Close();
+  // A connection still opening is not in conn_: StartSession() sees
+  // shutdown_ and cancels it instead.
   if (conn != nullptr) conn->Cancel();
 }
 
@@ -157,7 +138,7 @@ absl::Status WorkerRuntime::ConnectLoop() {
                   [this] { return absl::Uniform(bitgen_, 0.0, 1.0); });
   while (true) {
     absl::Status status = RunSession(backoff);
-    if (ShuttingDown()) return absl::CancelledError("shutdown requested");
+    if (ShuttingDown()) return ShutdownRequested();
     if (status.ok() || IsFatal(status)) return status;
     {
       absl::MutexLock lock(&mu_);
@@ -174,7 +155,7 @@ absl::Status WorkerRuntime::ConnectLoop() {
 
 void WorkerRuntime::WaitBeforeRetry(absl::Duration delay) {
   const absl::Time end = absl::Now() + delay;
-  if (channel_->GetState(/*try_to_connect=*/false) == GRPC_CHANNEL_READY) {
+  if (dialer_.Connected()) {
     // The master is there but refused us or broke the session: back off.
     absl::MutexLock lock(&mu_);
     mu_.AwaitWithTimeout(absl::Condition(&shutdown_), delay);
@@ -187,22 +168,21 @@ void WorkerRuntime::WaitBeforeRetry(absl::Duration delay) {
   while (!ShuttingDown() && absl::Now() < end) {
     const absl::Time slice =
         std::min(end, absl::Now() + absl::Milliseconds(250));
-    if (channel_->WaitForConnected(absl::ToChronoTime(slice))) return;
+    if (dialer_.WaitForConnected(slice)) return;
   }
 }
 
 absl::Status WorkerRuntime::RunSession(Backoff& backoff) {
-  absl::StatusOr<std::unique_ptr<MasterConnection>> opened = OpenConnection();
+  if (ShuttingDown()) return ShutdownRequested();
+  absl::StatusOr<std::unique_ptr<MasterConnection>> opened =
+      dialer_.Open(session_id_);
   if (!opened.ok()) return opened.status();
   backoff.Reset();
   std::shared_ptr<MasterConnection> conn = *std::move(opened);
-  StartSession(conn);
-  uint64_t stream;
-  {
-    absl::MutexLock lock(&mu_);
-    stream = stream_;
-  }
-  std::thread acks([this, conn, stream] { AckLoop(conn, stream); });
+  session_id_ = conn->session().session_id();
+  absl::StatusOr<uint64_t> stream = StartSession(conn);
+  if (!stream.ok()) return stream.status();
+  std::thread acks([this, conn, stream = *stream] { AckLoop(conn, stream); });
   absl::Status status = ReadTaskLoop(*conn);
   if (status.ok()) status = FinishJob(*conn);
   status = EndSession(*conn, std::move(status));
@@ -210,51 +190,13 @@ absl::Status WorkerRuntime::RunSession(Backoff& backoff) {
   return status;
 }
 
-absl::StatusOr<std::unique_ptr<MasterConnection>>
-WorkerRuntime::OpenConnection() {
-  if (ShuttingDown()) return absl::CancelledError("shutdown requested");
-  v1::WorkerHello hello = MakeHello();
-  auto conn = MasterConnection::Open(*stub_, hello);
-  if (conn.status().code() == absl::StatusCode::kNotFound &&
-      !hello.resume_session_id().empty()) {
-    // The master forgot the session (restart, or past the requeue grace):
-    // start afresh; outcomes of lost leases are still worth submitting.
-    LOG(WARNING) << "master no longer knows session "
-                 << hello.resume_session_id() << "; starting a new one";
-    hello.clear_resume_session_id();
-    conn = MasterConnection::Open(*stub_, hello);
-  }
-  return conn;
-}
-
-v1::WorkerHello WorkerRuntime::MakeHello() {
-  v1::WorkerHello hello;
-  hello.set_worker_name(options_.worker_name.empty() ? DefaultWorkerName()
-                                                     : options_.worker_name);
-  hello.set_slots(options_.concurrency);
-  const std::vector<std::string> types =
-      task_processor_ != nullptr ? task_processor_->AcceptedTypes()
-                                 : batch_processor_->AcceptedTypes();
-  for (const std::string& type : types) hello.add_accepted_types(type);
-  hello.set_sdk_version(options_.sdk_version);
-  // The window depends on SessionStart.max_batch_tasks, so it is granted in
-  // a CreditGrant once the session starts.
-  hello.set_initial_credit(0);
-  absl::MutexLock lock(&mu_);
-  hello.set_resume_session_id(session_id_);
-  return hello;
-}
-
-void WorkerRuntime::StartSession(std::shared_ptr<MasterConnection> conn) {
+absl::StatusOr<uint64_t> WorkerRuntime::StartSession(
+    std::shared_ptr<MasterConnection> conn) {
   const v1::SessionStart& session = conn->session();
   const uint32_t batch = std::max<uint32_t>(1, session.max_batch_tasks());
   const uint32_t window = options_.prefetch > 0
                               ? options_.prefetch
                               : std::max(2 * batch, options_.concurrency);
-  slots_.set_batch_size(batch);
-  book_.SetMaxResultBytes(session.max_result_bytes());
-  ledger_.StartCredit(window);
-  const uint64_t stream = book_.StartStream();
   const size_t max_message = session.max_message_bytes() > 0
                                  ? session.max_message_bytes()
                                  : kDefaultMaxMessageBytes;
@@ -262,14 +204,22 @@ void WorkerRuntime::StartSession(std::shared_ptr<MasterConnection> conn) {
   if (lease <= absl::ZeroDuration()) lease = kDefaultLease;
   {
     absl::MutexLock lock(&mu_);
+    // Shutdown() may have come while the connection was opening, when it had
+    // nothing to cancel; without this check the session would run on.
+    if (shutdown_) {
+      conn->Cancel();
+      return ShutdownRequested();
+    }
     conn_ = conn;
-    stream_ = stream;
-    session_id_ = session.session_id();
     results_ended_ = false;
     results_status_ = absl::OkStatus();
     closing_ = false;
     ++sessions_;
   }
+  slots_.set_batch_size(batch);
+  book_.SetMaxResultBytes(session.max_result_bytes());
+  ledger_.StartCredit(window);
+  const uint64_t stream = book_.StartStream();
   LOG(INFO) << (session.resumed() ? "resumed" : "started") << " session "
             << session.session_id() << " with master " << options_.master
             << ": lease " << lease << ", max_batch_tasks " << batch
@@ -278,6 +228,7 @@ void WorkerRuntime::StartSession(std::shared_ptr<MasterConnection> conn) {
   writer_.Attach(std::move(conn), stream, session.session_id(),
                  std::max(max_message / 2, max_message - kBatchSlackBytes),
                  lease);
+  return stream;
 }
 
 absl::Status WorkerRuntime::ReadTaskLoop(MasterConnection& conn) {
@@ -306,19 +257,9 @@ void WorkerRuntime::HandleMessage(v1::TaskBatch& message) {
       LOG(INFO) << "no task pending on the master; holding " << ledger_.held()
                 << " tasks, waiting for more";
       return;
-    case v1::TaskBatch::kComplete: {
-      const size_t dropped = ledger_.DropQueued();
-      LOG(INFO) << "job complete: " << message.complete().done() << " done, "
-                << message.complete().dead() << " dead; dropped " << dropped
-                << " queued tasks, finishing " << ledger_.held();
-      {
-        absl::MutexLock lock(&mu_);
-        job_complete_ = true;
-      }
-      writer_.StopCredit();
-      Wake();
+    case v1::TaskBatch::kComplete:
+      CompleteJob(message.complete());
       return;
-    }
     case v1::TaskBatch::kCancel: {
       const auto& leases = message.cancel().leases();
       const size_t held = ledger_.Cancel({leases.begin(), leases.end()});
@@ -344,6 +285,19 @@ void WorkerRuntime::AddLeased(v1::LeasedTasks& leased) {
                std::make_move_iterator(tasks->end())});
 }
 
+void WorkerRuntime::CompleteJob(const v1::JobComplete& complete) {
+  const size_t dropped = ledger_.DropQueued();
+  LOG(INFO) << "job complete: " << complete.done() << " done, "
+            << complete.dead() << " dead; dropped " << dropped
+            << " queued tasks, finishing " << ledger_.held();
+  {
+    absl::MutexLock lock(&mu_);
+    job_complete_ = true;
+  }
+  writer_.StopCredit();
+  Wake();
+}
+
 absl::Status WorkerRuntime::FinishJob(MasterConnection& conn) {
   {
     absl::MutexLock lock(&mu_);
@@ -351,7 +305,7 @@ absl::Status WorkerRuntime::FinishJob(MasterConnection& conn) {
            !(ledger_.held() == 0 && book_.AllAcked())) {
       wake_cv_.Wait(&mu_);
     }
-    if (shutdown_) return absl::CancelledError("shutdown requested");
+    if (shutdown_) return ShutdownRequested();
     if (results_ended_) {
       return absl::UnavailableError(
           absl::StrCat("the results stream ended before every outcome was "
@@ -397,7 +351,10 @@ void WorkerRuntime::AckLoop(std::shared_ptr<MasterConnection> conn,
   }
   if (!broken.ok()) conn->Cancel();
   absl::Status status = conn->FinishResults();
-  if (!broken.ok()) status = broken;
+  EndResults(*conn, broken.ok() ? std::move(status) : std::move(broken));
+}
+
+void WorkerRuntime::EndResults(MasterConnection& conn, absl::Status status) {
   absl::MutexLock lock(&mu_);
   if (!closing_) {
     // Without its results stream the session is useless: break the task
@@ -405,10 +362,10 @@ void WorkerRuntime::AckLoop(std::shared_ptr<MasterConnection> conn,
     if (status.ok()) {
       status = absl::UnavailableError("the master closed the results stream");
     }
-    conn->Cancel();
+    conn.Cancel();
   }
   results_ended_ = true;
-  results_status_ = status;
+  results_status_ = std::move(status);
   wake_cv_.SignalAll();
 }
 

@@ -3,7 +3,6 @@
 
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -12,10 +11,11 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "distributo/v1/distributor.grpc.pb.h"
+#include "distributo/v1/distributor.pb.h"
 #include "worker/backoff.h"
 #include "worker/batch_processor.h"
 #include "worker/master_connection.h"
+#include "worker/master_dialer.h"
 #include "worker/outcome_book.h"
 #include "worker/session_writer.h"
 #include "worker/slot_pool.h"
@@ -41,10 +41,12 @@ struct WorkerStats {
 // BatchProcessor, sends outcomes in batches until they are acked, and
 // extends the leases of held tasks.
 //
-// Threads: Run() blocks its caller, which reads the task stream; it adds an
-// ack reader per session, a SessionWriter thread, and `concurrency` slot
-// threads, and joins them all before returning. Shutdown() and stats() are
-// thread-safe.
+// Threads: Run() blocks its caller, which is the connect loop and reads the
+// task stream; it adds an ack reader per session, a SessionWriter thread, and
+// `concurrency` slot threads, and joins them all before returning.
+// Shutdown() and stats() are thread-safe and may race with Run().
+// Lock order: mu_ before the ledger's and the book's locks; no callback and
+// no stream write runs under mu_.
 class WorkerRuntime {
  public:
   // Returns InvalidArgument for unusable options or a null processor.
@@ -72,24 +74,32 @@ class WorkerRuntime {
   WorkerStats stats() const;
 
  private:
+  // Exactly one of the processors is non-null.
   WorkerRuntime(WorkerOptions options,
                 std::unique_ptr<TaskProcessor> task_processor,
                 std::unique_ptr<BatchProcessor> batch_processor);
+  static absl::StatusOr<std::unique_ptr<WorkerRuntime>> CreateValidated(
+      WorkerOptions options, std::unique_ptr<TaskProcessor> task_processor,
+      std::unique_ptr<BatchProcessor> batch_processor);
   static absl::Status Validate(const WorkerOptions& options);
 
   absl::Status ConnectLoop();
   // Waits `delay`, less if the channel connects meanwhile, or Shutdown().
   void WaitBeforeRetry(absl::Duration delay);
   absl::Status RunSession(Backoff& backoff);
-  absl::StatusOr<std::unique_ptr<MasterConnection>> OpenConnection();
-  v1::WorkerHello MakeHello();
-  void StartSession(std::shared_ptr<MasterConnection> conn);
+  // Sets the session up and returns its results stream's number in the
+  // book; Cancelled, with `conn` cancelled, if Shutdown() came first.
+  absl::StatusOr<uint64_t> StartSession(std::shared_ptr<MasterConnection> conn);
   absl::Status ReadTaskLoop(MasterConnection& conn);
   void HandleMessage(v1::TaskBatch& message);
+  void AddLeased(v1::LeasedTasks& leased);
+  void CompleteJob(const v1::JobComplete& complete);
   absl::Status FinishJob(MasterConnection& conn);
   absl::Status EndSession(MasterConnection& conn, absl::Status status);
-  void AddLeased(v1::LeasedTasks& leased);
   void AckLoop(std::shared_ptr<MasterConnection> conn, uint64_t stream);
+  // Records how the results stream ended and breaks the session with it
+  // unless the worker closed that stream on purpose.
+  void EndResults(MasterConnection& conn, absl::Status status);
 
   // Wakes the writer and the job-completion wait.
   void Wake();
@@ -98,21 +108,22 @@ class WorkerRuntime {
   const WorkerOptions options_;
   const std::unique_ptr<TaskProcessor> task_processor_;
   const std::unique_ptr<BatchProcessor> batch_processor_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<v1::Distributor::Stub> stub_;
+  // Only the connect loop uses dialer_, bitgen_ and session_id_. The dialer
+  // comes first so that its channel outlives every other member.
+  MasterDialer dialer_;
   TaskLedger ledger_;
   OutcomeBook book_;
   SlotPool slots_;
   SessionWriter writer_;
-  absl::BitGen bitgen_;  // Only the connect loop uses it.
+  absl::BitGen bitgen_;
+  std::string session_id_;  // the session to resume; empty: none yet
 
   mutable absl::Mutex mu_;
   absl::CondVar wake_cv_;
   bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
   bool job_complete_ ABSL_GUARDED_BY(mu_) = false;
+  // The current session's connection, for Shutdown() to cancel.
   std::shared_ptr<MasterConnection> conn_ ABSL_GUARDED_BY(mu_);
-  uint64_t stream_ ABSL_GUARDED_BY(mu_) = 0;
-  std::string session_id_ ABSL_GUARDED_BY(mu_);
   // Set by the ack reader when the results stream ended, with its status.
   bool results_ended_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status results_status_ ABSL_GUARDED_BY(mu_);

@@ -5,7 +5,6 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/worker/test_tasks.h"
-#include "worker/task_context.h"
 
 namespace distributo::worker {
 namespace {
@@ -16,23 +15,20 @@ using ::testing::HasSubstr;
 constexpr absl::string_view kPidServer =
     R"(while read -r line; do echo "{\"pid\": $$}"; done)";
 
-v1::Outcome Process(ExecLinesProcessor& processor, const v1::Task& task) {
-  TaskContext context;
-  return processor.Process(task, context);
-}
-
 TEST(ExecLinesProcessorTest, ProcessWithCatEchoesEachPayload) {
   ExecLinesProcessor processor("cat");
-  v1::Outcome first = Process(processor, JsonTask("a", R"({"n":1})"));
-  v1::Outcome second = Process(processor, JsonTask("b", R"([2,"two"])"));
+  v1::Outcome first = ProcessTask(processor, JsonTask("a", R"({"n":1})"));
+  v1::Outcome second = ProcessTask(processor, JsonTask("b", R"([2,"two"])"));
   EXPECT_EQ(ResultJson(first), R"({"n":1})");
   EXPECT_EQ(ResultJson(second), R"([2,"two"])");
 }
 
 TEST(ExecLinesProcessorTest, ProcessReusesTheSameProcess) {
   ExecLinesProcessor processor(kPidServer);
-  const std::string first = ResultJson(Process(processor, JsonTask("a", "1")));
-  const std::string second = ResultJson(Process(processor, JsonTask("b", "2")));
+  const std::string first =
+      ResultJson(ProcessTask(processor, JsonTask("a", "1")));
+  const std::string second =
+      ResultJson(ProcessTask(processor, JsonTask("b", "2")));
   EXPECT_THAT(first, HasSubstr("pid"));
   EXPECT_EQ(first, second);
 }
@@ -40,11 +36,12 @@ TEST(ExecLinesProcessorTest, ProcessReusesTheSameProcess) {
 TEST(ExecLinesProcessorTest, ProcessAfterExitReturnsProcessExitedThenRestarts) {
   // Answers one task, then exits.
   ExecLinesProcessor processor(R"(read -r line; echo "{\"pid\": $$}")");
-  const std::string first = ResultJson(Process(processor, JsonTask("a", "1")));
-  v1::Outcome lost = Process(processor, JsonTask("b", "2"));
-  const std::string third = ResultJson(Process(processor, JsonTask("c", "3")));
-  ASSERT_TRUE(lost.has_failure());
-  EXPECT_EQ(lost.failure().code(), "process_exited");
+  const std::string first =
+      ResultJson(ProcessTask(processor, JsonTask("a", "1")));
+  v1::Outcome lost = ProcessTask(processor, JsonTask("b", "2"));
+  const std::string third =
+      ResultJson(ProcessTask(processor, JsonTask("c", "3")));
+  ASSERT_THAT(lost, IsFailure("process_exited"));
   EXPECT_TRUE(lost.failure().retryable());
   EXPECT_THAT(first, HasSubstr("pid"));
   EXPECT_THAT(third, HasSubstr("pid"));
@@ -53,9 +50,8 @@ TEST(ExecLinesProcessorTest, ProcessAfterExitReturnsProcessExitedThenRestarts) {
 
 TEST(ExecLinesProcessorTest, ProcessDyingMidTaskReportsStatusAndStderr) {
   ExecLinesProcessor processor("read -r line; echo dying >&2; exit 5");
-  v1::Outcome outcome = Process(processor, JsonTask("a", "1"));
-  ASSERT_TRUE(outcome.has_failure());
-  EXPECT_EQ(outcome.failure().code(), "process_exited");
+  v1::Outcome outcome = ProcessTask(processor, JsonTask("a", "1"));
+  ASSERT_THAT(outcome, IsFailure("process_exited"));
   EXPECT_THAT(outcome.failure().message(), HasSubstr("exit_status_5"));
   EXPECT_THAT(outcome.failure().message(), HasSubstr("dying"));
 }
@@ -63,28 +59,24 @@ TEST(ExecLinesProcessorTest, ProcessDyingMidTaskReportsStatusAndStderr) {
 TEST(ExecLinesProcessorTest, ProcessWithNonJsonLineReturnsBadOutputAndKeeps) {
   ExecLinesProcessor processor(
       R"(while read -r line; do echo "nope $$"; done)");
-  v1::Outcome first = Process(processor, JsonTask("a", "1"));
-  v1::Outcome second = Process(processor, JsonTask("b", "2"));
-  ASSERT_TRUE(first.has_failure());
-  EXPECT_EQ(first.failure().code(), "bad_output");
-  ASSERT_TRUE(second.has_failure());
-  EXPECT_EQ(second.failure().code(), "bad_output");
+  EXPECT_THAT(ProcessTask(processor, JsonTask("a", "1")),
+              IsFailure("bad_output"));
+  EXPECT_THAT(ProcessTask(processor, JsonTask("b", "2")),
+              IsFailure("bad_output"));
 }
 
 TEST(ExecLinesProcessorTest, ProcessCancelledKillsTheProcess) {
   ExecLinesProcessor processor("read -r line; sleep 60");
-  TaskContext context;
-  context.Cancel();
-  v1::Outcome outcome = processor.Process(JsonTask("a", "1"), context);
-  ASSERT_TRUE(outcome.has_failure());
-  EXPECT_EQ(outcome.failure().code(), "process_exited");
+  v1::Outcome outcome = ProcessCancelledTask(processor, JsonTask("a", "1"));
+  ASSERT_THAT(outcome, IsFailure("process_exited"));
   EXPECT_THAT(outcome.failure().message(), HasSubstr("signal_9"));
 }
 
 TEST(ExecLinesProcessorTest, ProcessWithLargeLineDoesNotBlock) {
   ExecLinesProcessor processor("cat");
   const std::string big(4 << 20, 'y');
-  v1::Outcome outcome = Process(processor, JsonTask("a", "\"" + big + "\""));
+  v1::Outcome outcome =
+      ProcessTask(processor, JsonTask("a", "\"" + big + "\""));
   EXPECT_EQ(ResultJson(outcome).size(), big.size() + 2);
 }
 

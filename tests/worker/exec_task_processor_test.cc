@@ -5,7 +5,6 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/worker/test_tasks.h"
-#include "worker/task_context.h"
 
 namespace distributo::worker {
 namespace {
@@ -14,8 +13,7 @@ using ::testing::HasSubstr;
 
 v1::Outcome RunCommand(absl::string_view command, const v1::Task& task) {
   ExecTaskProcessor processor(command);
-  TaskContext context;
-  return processor.Process(task, context);
+  return ProcessTask(processor, task);
 }
 
 TEST(ExecTaskProcessorTest, ProcessWithCatReturnsPayloadAsResult) {
@@ -33,29 +31,24 @@ TEST(ExecTaskProcessorTest, AcceptedTypesIsJsonValue) {
 TEST(ExecTaskProcessorTest, ProcessWithNonZeroExitReturnsStatusAndStderr) {
   v1::Outcome outcome =
       RunCommand("cat >/dev/null; echo oops >&2; exit 3", JsonTask("a", "1"));
-  ASSERT_TRUE(outcome.has_failure());
-  EXPECT_EQ(outcome.failure().code(), "exit_status_3");
+  ASSERT_THAT(outcome, IsFailure("exit_status_3"));
   EXPECT_THAT(outcome.failure().message(), HasSubstr("oops"));
   EXPECT_TRUE(outcome.failure().retryable());
 }
 
 TEST(ExecTaskProcessorTest, ProcessKilledBySignalReturnsSignalCode) {
-  v1::Outcome outcome = RunCommand("kill -9 $$", JsonTask("a", "1"));
-  ASSERT_TRUE(outcome.has_failure());
-  EXPECT_EQ(outcome.failure().code(), "signal_9");
+  EXPECT_THAT(RunCommand("kill -9 $$", JsonTask("a", "1")),
+              IsFailure("signal_9"));
 }
 
 TEST(ExecTaskProcessorTest, ProcessWithNonJsonOutputReturnsBadOutput) {
   v1::Outcome outcome = RunCommand("echo not json", JsonTask("a", "1"));
-  ASSERT_TRUE(outcome.has_failure());
-  EXPECT_EQ(outcome.failure().code(), "bad_output");
+  ASSERT_THAT(outcome, IsFailure("bad_output"));
   EXPECT_TRUE(outcome.failure().retryable());
 }
 
 TEST(ExecTaskProcessorTest, ProcessWithEmptyOutputReturnsBadOutput) {
-  v1::Outcome outcome = RunCommand("true", JsonTask("a", "1"));
-  ASSERT_TRUE(outcome.has_failure());
-  EXPECT_EQ(outcome.failure().code(), "bad_output");
+  EXPECT_THAT(RunCommand("true", JsonTask("a", "1")), IsFailure("bad_output"));
 }
 
 TEST(ExecTaskProcessorTest, ProcessSetsTaskIdAndAttemptInEnvironment) {
@@ -87,20 +80,15 @@ TEST(ExecTaskProcessorTest, ProcessIgnoringStdinStillReturnsResult) {
 
 TEST(ExecTaskProcessorTest, ProcessCancelledKillsTheCommand) {
   ExecTaskProcessor processor("sleep 60; echo 1");
-  TaskContext context;
-  // Cancelled before it starts: the hook fires as soon as it is set.
-  context.Cancel();
-  v1::Outcome outcome = processor.Process(JsonTask("a", "1"), context);
-  ASSERT_TRUE(outcome.has_failure());
-  EXPECT_EQ(outcome.failure().code(), "signal_9");
+  EXPECT_THAT(ProcessCancelledTask(processor, JsonTask("a", "1")),
+              IsFailure("signal_9"));
 }
 
 TEST(ExecTaskProcessorTest, ProcessWithNonJsonPayloadFailsForGood) {
   v1::Task task = JsonTask("a", "1");
   task.mutable_payload()->set_type_url("type.googleapis.com/other.Type");
   v1::Outcome outcome = RunCommand("cat", task);
-  ASSERT_TRUE(outcome.has_failure());
-  EXPECT_EQ(outcome.failure().code(), "bad_payload");
+  ASSERT_THAT(outcome, IsFailure("bad_payload"));
   EXPECT_FALSE(outcome.failure().retryable());
 }
 

@@ -56,28 +56,37 @@ grpc::Status FakeMaster::RequestBatch(
     }
     start = SessionStartLocked(resume);
   }
+  if (options_.before_session_start) options_.before_session_start();
   stream->Write(start);
-  uint64_t credit = request.hello().initial_credit();
-  while (true) {
-    v1::TaskBatch leased;
-    {
-      absl::MutexLock lock(&mu_);
-      if (undispatched_.empty()) break;
-      leased =
-          LeaseLocked(std::min<uint64_t>(credit, options_.max_batch_tasks));
-    }
-    credit -= leased.tasks().tasks_size();
-    if (leased.tasks().tasks_size() > 0) stream->Write(leased);
-    if (credit == 0) {
-      if (!stream->Read(&request)) return {grpc::StatusCode::CANCELLED, ""};
-      credit += request.credit().tasks();
-    }
+  if (!LeaseAll(request.hello().initial_credit(), *stream) ||
+      !AwaitDone(context)) {
+    return {grpc::StatusCode::CANCELLED, ""};
   }
-  if (!AwaitDone(context)) return {grpc::StatusCode::CANCELLED, ""};
   v1::TaskBatch complete;
   complete.mutable_complete()->set_done(total_);
   stream->Write(complete);
   return grpc::Status::OK;
+}
+
+bool FakeMaster::LeaseAll(
+    uint64_t credit,
+    grpc::ServerReaderWriter<v1::TaskBatch, v1::BatchRequest>& stream) {
+  while (true) {
+    v1::TaskBatch leased;
+    {
+      absl::MutexLock lock(&mu_);
+      if (undispatched_.empty()) return true;
+      leased =
+          LeaseLocked(std::min<uint64_t>(credit, options_.max_batch_tasks));
+    }
+    credit -= leased.tasks().tasks_size();
+    if (leased.tasks().tasks_size() > 0) stream.Write(leased);
+    v1::BatchRequest request;
+    if (credit == 0) {
+      if (!stream.Read(&request)) return false;
+      credit += request.credit().tasks();
+    }
+  }
 }
 
 v1::TaskBatch FakeMaster::SessionStartLocked(const std::string& resume) {

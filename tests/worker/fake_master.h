@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -29,6 +30,8 @@ class FakeMaster final : public v1::Distributor::Service {
     int break_results_streams = 0;
     // Answers a resume_session_id with NOT_FOUND, as after a restart.
     bool forget_sessions = false;
+    // Runs after each hello is recorded, before the SessionStart is sent.
+    std::function<void()> before_session_start;
   };
 
   FakeMaster(std::vector<v1::Task> tasks, Options options);
@@ -54,6 +57,11 @@ class FakeMaster final : public v1::Distributor::Service {
   // Returns the SessionStart for a hello resuming `resume` (may be empty).
   v1::TaskBatch SessionStartLocked(const std::string& resume)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Leases every undispatched task on `stream`, within `credit` plus what
+  // the worker grants; returns false if the stream ended first.
+  bool LeaseAll(
+      uint64_t credit,
+      grpc::ServerReaderWriter<v1::TaskBatch, v1::BatchRequest>& stream);
   // Returns up to `max` undispatched tasks as a TaskBatch.
   v1::TaskBatch LeaseLocked(uint64_t max) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool DoneLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -123,10 +123,7 @@ TEST(OutcomeBookTest, AddWithOversizedResultBecomesFailure) {
 TEST(OutcomeBookTest, NextBatchWithOnlyExtensionsIsSent) {
   OutcomeBook book;
   const uint64_t stream = book.StartStream();
-  v1::LeaseRef lease;
-  lease.set_task_id("a");
-  lease.set_epoch(1);
-  auto batch = book.NextBatch(stream, 64, kBig, {lease});
+  auto batch = book.NextBatch(stream, 64, kBig, {Lease("a")});
   ASSERT_TRUE(batch.has_value());
   EXPECT_EQ(batch->extensions_size(), 1);
   EXPECT_FALSE(book.AllAcked());  // its ack is still due

@@ -10,106 +10,98 @@
 namespace distributo::worker {
 namespace {
 
-std::vector<v1::Task> Tasks(int n) {
-  std::vector<v1::Task> tasks;
-  for (int i = 0; i < n; ++i) {
-    tasks.push_back(JsonTask(absl::StrCat("t", i), "1"));
+class TaskLedgerTest : public ::testing::Test {
+ protected:
+  // Grants a whole `window` of credit, on which the master leases `leased`
+  // tasks.
+  void LeaseOnFullGrant(uint32_t window, int leased) {
+    ledger_.StartCredit(window);
+    ASSERT_EQ(ledger_.TakeCreditToGrant(), window);
+    ledger_.Add(JsonTasks(leased));
   }
-  return tasks;
+
+  // Runs one queued task to its end.
+  void RunOne() {
+    std::vector<std::shared_ptr<HeldTask>> taken = ledger_.Take(1);
+    ASSERT_EQ(taken.size(), 1u);
+    ledger_.Finish(*taken[0]);
+  }
+
+  TaskLedger ledger_;
+};
+
+TEST_F(TaskLedgerTest, TakeCreditToGrantGrantsWholeWindowOnce) {
+  ledger_.StartCredit(8);
+  EXPECT_EQ(ledger_.TakeCreditToGrant(), 8);
+  EXPECT_EQ(ledger_.TakeCreditToGrant(), 0);
 }
 
-v1::LeaseRef Lease(absl::string_view id, uint64_t epoch = 1) {
-  v1::LeaseRef lease;
-  lease.set_task_id(std::string(id));
-  lease.set_epoch(epoch);
-  return lease;
+TEST_F(TaskLedgerTest, TakeCreditToGrantWaitsForQuarterWindowWhileQueued) {
+  LeaseOnFullGrant(8, 8);
+  RunOne();
+  EXPECT_EQ(ledger_.TakeCreditToGrant(), 0);  // 1 free < 2, queue not empty
+  RunOne();
+  EXPECT_EQ(ledger_.TakeCreditToGrant(), 2);
 }
 
-TEST(TaskLedgerTest, TakeCreditToGrantGrantsWholeWindowOnce) {
-  TaskLedger ledger;
-  ledger.StartCredit(8);
-  EXPECT_EQ(ledger.TakeCreditToGrant(), 8);
-  EXPECT_EQ(ledger.TakeCreditToGrant(), 0);
+TEST_F(TaskLedgerTest, TakeCreditToGrantWithEmptyQueueGrantsAnyFreeSlot) {
+  LeaseOnFullGrant(8, 1);                     // the master had only one task
+  EXPECT_EQ(ledger_.TakeCreditToGrant(), 0);  // 7 still outstanding
+  RunOne();
+  EXPECT_EQ(ledger_.TakeCreditToGrant(), 1);
 }
 
-TEST(TaskLedgerTest, TakeCreditToGrantWaitsForQuarterWindowWhileQueued) {
-  TaskLedger ledger;
-  ledger.StartCredit(8);
-  ledger.TakeCreditToGrant();
-  ledger.Add(Tasks(8));
-  auto first = ledger.Take(1);
-  ledger.Finish(*first[0]);
-  EXPECT_EQ(ledger.TakeCreditToGrant(), 0);  // 1 free < 2, queue not empty
-  auto second = ledger.Take(1);
-  ledger.Finish(*second[0]);
-  EXPECT_EQ(ledger.TakeCreditToGrant(), 2);
+TEST_F(TaskLedgerTest, StartCreditForgetsOutstandingButCountsHeld) {
+  LeaseOnFullGrant(4, 3);
+  ledger_.StartCredit(4);  // a new stream: the master knows no credit
+  EXPECT_EQ(ledger_.TakeCreditToGrant(), 1);
 }
 
-TEST(TaskLedgerTest, TakeCreditToGrantWithEmptyQueueGrantsAnyFreeSlot) {
-  TaskLedger ledger;
-  ledger.StartCredit(8);
-  ledger.TakeCreditToGrant();
-  ledger.Add(Tasks(1));  // the master had only one task
-  auto taken = ledger.Take(8);
-  ASSERT_EQ(taken.size(), 1u);
-  EXPECT_EQ(ledger.TakeCreditToGrant(), 0);  // 7 still outstanding
-  ledger.Finish(*taken[0]);
-  EXPECT_EQ(ledger.TakeCreditToGrant(), 1);
+TEST_F(TaskLedgerTest, ReturnCreditMakesUnsentCreditGrantableAgain) {
+  ledger_.StartCredit(4);
+  ledger_.ReturnCredit(ledger_.TakeCreditToGrant());
+  EXPECT_EQ(ledger_.TakeCreditToGrant(), 4);
 }
 
-TEST(TaskLedgerTest, StartCreditForgetsOutstandingButCountsHeld) {
-  TaskLedger ledger;
-  ledger.StartCredit(4);
-  ledger.TakeCreditToGrant();
-  ledger.Add(Tasks(3));
-  ledger.StartCredit(4);  // a new stream: the master knows no credit
-  EXPECT_EQ(ledger.TakeCreditToGrant(), 1);
-}
-
-TEST(TaskLedgerTest, CancelDropsQueuedAndCancelsRunning) {
-  TaskLedger ledger;
-  ledger.Add(Tasks(3));
-  auto running = ledger.Take(1);  // t0
-  EXPECT_EQ(ledger.Cancel({Lease("t0"), Lease("t1"), Lease("nope")}), 2u);
+TEST_F(TaskLedgerTest, CancelDropsQueuedAndCancelsRunning) {
+  ledger_.Add(JsonTasks(3));
+  auto running = ledger_.Take(1);  // t0
+  EXPECT_EQ(ledger_.Cancel({Lease("t0"), Lease("t1"), Lease("nope")}), 2u);
   EXPECT_TRUE(running[0]->context.cancelled());
-  EXPECT_EQ(ledger.held(), 2u);  // t0 running, t2 queued
-  auto next = ledger.Take(5);
+  EXPECT_EQ(ledger_.held(), 2u);  // t0 running, t2 queued
+  auto next = ledger_.Take(5);
   ASSERT_EQ(next.size(), 1u);
   EXPECT_EQ(next[0]->task.id(), "t2");
 }
 
-TEST(TaskLedgerTest, CancelWithOtherEpochKeepsTask) {
-  TaskLedger ledger;
-  ledger.Add(Tasks(1));
-  EXPECT_EQ(ledger.Cancel({Lease("t0", 2)}), 0u);
-  EXPECT_EQ(ledger.held(), 1u);
+TEST_F(TaskLedgerTest, CancelWithOtherEpochKeepsTask) {
+  ledger_.Add(JsonTasks(1));
+  EXPECT_EQ(ledger_.Cancel({Lease("t0", 2)}), 0u);
+  EXPECT_EQ(ledger_.held(), 1u);
 }
 
-TEST(TaskLedgerTest, HeldLeasesListsQueuedAndRunning) {
-  TaskLedger ledger;
-  ledger.Add(Tasks(2));
-  ledger.Take(1);
-  EXPECT_EQ(ledger.HeldLeases().size(), 2u);
-  EXPECT_EQ(ledger.running(), 1u);
+TEST_F(TaskLedgerTest, HeldLeasesListsQueuedAndRunning) {
+  ledger_.Add(JsonTasks(2));
+  ledger_.Take(1);
+  EXPECT_EQ(ledger_.HeldLeases().size(), 2u);
+  EXPECT_EQ(ledger_.running(), 1u);
 }
 
-TEST(TaskLedgerTest, DropQueuedKeepsRunning) {
-  TaskLedger ledger;
-  ledger.Add(Tasks(3));
-  ledger.Take(1);
-  EXPECT_EQ(ledger.DropQueued(), 2u);
-  EXPECT_EQ(ledger.held(), 1u);
+TEST_F(TaskLedgerTest, DropQueuedKeepsRunning) {
+  ledger_.Add(JsonTasks(3));
+  ledger_.Take(1);
+  EXPECT_EQ(ledger_.DropQueued(), 2u);
+  EXPECT_EQ(ledger_.held(), 1u);
 }
 
-TEST(TaskLedgerTest, CloseWakesBlockedTakeWithNothing) {
-  TaskLedger ledger;
+TEST_F(TaskLedgerTest, CloseWakesBlockedTakeWithNothing) {
   absl::Notification returned;
   size_t taken = 99;
   std::thread slot([&] {
-    taken = ledger.Take(1).size();
+    taken = ledger_.Take(1).size();
     returned.Notify();
   });
-  ledger.Close();
+  ledger_.Close();
   EXPECT_TRUE(returned.WaitForNotificationWithTimeout(absl::Seconds(10)));
   slot.join();
   EXPECT_EQ(taken, 0u);

@@ -5,7 +5,6 @@
 #include <thread>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -18,15 +17,6 @@ namespace {
 
 using ::testing::ElementsAre;
 
-std::vector<v1::Task> Tasks(int n) {
-  std::vector<v1::Task> tasks;
-  for (int i = 0; i < n; ++i) {
-    tasks.push_back(
-        JsonTask(absl::StrCat("t", i), absl::StrCat(R"({"n":)", i, "}")));
-  }
-  return tasks;
-}
-
 WorkerOptions Options(const FakeMaster& master) {
   WorkerOptions options;
   options.master = master.address();
@@ -34,16 +24,6 @@ WorkerOptions Options(const FakeMaster& master) {
   options.concurrency = 2;
   options.reconnect_initial = absl::Milliseconds(10);
   options.reconnect_max = absl::Milliseconds(50);
-  return options;
-}
-
-FakeMaster::Options MasterOptions(uint32_t max_batch_tasks,
-                                  int break_results_streams,
-                                  bool forget_sessions) {
-  FakeMaster::Options options;
-  options.max_batch_tasks = max_batch_tasks;
-  options.break_results_streams = break_results_streams;
-  options.forget_sessions = forget_sessions;
   return options;
 }
 
@@ -60,6 +40,27 @@ absl::Status RunWithTimeout(WorkerRuntime& runtime) {
   thread.join();
   EXPECT_TRUE(in_time) << "Run() did not end";
   return status;
+}
+
+// How a worker run ended.
+struct RunResult {
+  absl::Status status;
+  WorkerStats stats;
+};
+
+// Runs a worker with `processor` against `master` until Run() returns.
+template <typename Processor>
+RunResult RunWorker(const FakeMaster& master,
+                    std::unique_ptr<Processor> processor) {
+  auto runtime = WorkerRuntime::Create(Options(master), std::move(processor));
+  if (!runtime.ok()) return {runtime.status(), {}};
+  absl::Status status = RunWithTimeout(**runtime);
+  return {std::move(status), (*runtime)->stats()};
+}
+
+// Runs a worker whose command echoes each payload as the result.
+RunResult RunCatWorker(const FakeMaster& master) {
+  return RunWorker(master, std::make_unique<ExecTaskProcessor>("cat"));
 }
 
 // Answers every task of a batch with its payload, except "t1".
@@ -81,26 +82,20 @@ class SkippingBatchProcessor : public BatchProcessor {
 };
 
 TEST(WorkerRuntimeTest, RunWithCatCompletesTheJob) {
-  FakeMaster master(Tasks(5), {});
-  auto runtime = WorkerRuntime::Create(
-      Options(master), std::make_unique<ExecTaskProcessor>("cat"));
-  ASSERT_TRUE(runtime.ok()) << runtime.status();
-  EXPECT_TRUE(RunWithTimeout(**runtime).ok());
+  FakeMaster master(JsonTasks(5), {});
+  const RunResult run = RunCatWorker(master);
+  EXPECT_TRUE(run.status.ok()) << run.status;
   const auto outcomes = master.outcomes();
   ASSERT_EQ(outcomes.size(), 5u);
   EXPECT_EQ(ResultJson(outcomes.at("t3")), R"({"n":3})");
   EXPECT_EQ(outcomes.at("t3").lease().epoch(), 1u);
-  const WorkerStats stats = (*runtime)->stats();
-  EXPECT_EQ(stats.succeeded, 5u);
-  EXPECT_EQ(stats.accepted, 5u);
+  EXPECT_EQ(run.stats.succeeded, 5u);
+  EXPECT_EQ(run.stats.accepted, 5u);
 }
 
 TEST(WorkerRuntimeTest, RunIntroducesTheWorkerInTheHello) {
-  FakeMaster master(Tasks(1), {});
-  auto runtime = WorkerRuntime::Create(
-      Options(master), std::make_unique<ExecTaskProcessor>("cat"));
-  ASSERT_TRUE(runtime.ok());
-  ASSERT_TRUE(RunWithTimeout(**runtime).ok());
+  FakeMaster master(JsonTasks(1), {});
+  ASSERT_TRUE(RunCatWorker(master).status.ok());
   const std::vector<v1::WorkerHello> hellos = master.hellos();
   ASSERT_EQ(hellos.size(), 1u);
   EXPECT_EQ(hellos[0].worker_name(), "test-worker");
@@ -112,11 +107,10 @@ TEST(WorkerRuntimeTest, RunIntroducesTheWorkerInTheHello) {
 }
 
 TEST(WorkerRuntimeTest, RunAfterResultsStreamBreaksResumesAndResubmits) {
-  FakeMaster master(Tasks(4), MasterOptions(2, 1, false));
-  auto runtime = WorkerRuntime::Create(
-      Options(master), std::make_unique<ExecTaskProcessor>("cat"));
-  ASSERT_TRUE(runtime.ok());
-  EXPECT_TRUE(RunWithTimeout(**runtime).ok());
+  FakeMaster::Options master_options;
+  master_options.break_results_streams = 1;
+  FakeMaster master(JsonTasks(4), master_options);
+  EXPECT_TRUE(RunCatWorker(master).status.ok());
   EXPECT_EQ(master.outcomes().size(), 4u);
   const std::vector<v1::WorkerHello> hellos = master.hellos();
   ASSERT_GE(hellos.size(), 2u);
@@ -124,11 +118,11 @@ TEST(WorkerRuntimeTest, RunAfterResultsStreamBreaksResumesAndResubmits) {
 }
 
 TEST(WorkerRuntimeTest, RunWhenMasterForgotTheSessionStartsANewOne) {
-  FakeMaster master(Tasks(4), MasterOptions(2, 1, true));
-  auto runtime = WorkerRuntime::Create(
-      Options(master), std::make_unique<ExecTaskProcessor>("cat"));
-  ASSERT_TRUE(runtime.ok());
-  EXPECT_TRUE(RunWithTimeout(**runtime).ok());
+  FakeMaster::Options master_options;
+  master_options.break_results_streams = 1;
+  master_options.forget_sessions = true;
+  FakeMaster master(JsonTasks(4), master_options);
+  EXPECT_TRUE(RunCatWorker(master).status.ok());
   EXPECT_EQ(master.outcomes().size(), 4u);
   const std::vector<v1::WorkerHello> hellos = master.hellos();
   ASSERT_GE(hellos.size(), 3u);
@@ -137,14 +131,14 @@ TEST(WorkerRuntimeTest, RunWhenMasterForgotTheSessionStartsANewOne) {
 }
 
 TEST(WorkerRuntimeTest, RunWithBatchProcessorFailsTasksLeftWithoutOutcome) {
-  FakeMaster master(Tasks(3), MasterOptions(3, 0, false));
-  auto runtime = WorkerRuntime::Create(
-      Options(master), std::make_unique<SkippingBatchProcessor>());
-  ASSERT_TRUE(runtime.ok());
-  EXPECT_TRUE(RunWithTimeout(**runtime).ok());
+  FakeMaster::Options master_options;
+  master_options.max_batch_tasks = 3;
+  FakeMaster master(JsonTasks(3), master_options);
+  EXPECT_TRUE(RunWorker(master, std::make_unique<SkippingBatchProcessor>())
+                  .status.ok());
   const auto outcomes = master.outcomes();
   ASSERT_EQ(outcomes.size(), 3u);
-  EXPECT_EQ(outcomes.at("t1").failure().code(), "no_result");
+  EXPECT_THAT(outcomes.at("t1"), IsFailure("no_result"));
   EXPECT_EQ(outcomes.at("t1").failure().message(), "no result");
   EXPECT_EQ(ResultJson(outcomes.at("t2")), R"({"n":2})");
 }
@@ -167,9 +161,30 @@ TEST(WorkerRuntimeTest, ShutdownWhileMasterUnreachableReturnsCancelled) {
   EXPECT_EQ(status.code(), absl::StatusCode::kCancelled);
 }
 
+TEST(WorkerRuntimeTest, ShutdownWhileOpeningTheSessionReturnsCancelled) {
+  // Shutdown() comes while the worker waits for its SessionStart, when it
+  // has no session to cancel yet.
+  WorkerRuntime* worker = nullptr;
+  FakeMaster::Options master_options;
+  master_options.before_session_start = [&worker] { worker->Shutdown(); };
+  FakeMaster master(JsonTasks(4), master_options);
+  auto runtime = WorkerRuntime::Create(
+      Options(master), std::make_unique<ExecTaskProcessor>("cat"));
+  ASSERT_TRUE(runtime.ok());
+  worker = runtime->get();
+  EXPECT_EQ(RunWithTimeout(**runtime).code(), absl::StatusCode::kCancelled);
+}
+
 TEST(WorkerRuntimeTest, CreateWithoutMasterIsInvalid) {
   auto runtime = WorkerRuntime::Create(
       WorkerOptions(), std::make_unique<ExecTaskProcessor>("cat"));
+  EXPECT_EQ(runtime.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(WorkerRuntimeTest, CreateWithoutProcessorIsInvalid) {
+  FakeMaster master({}, {});
+  auto runtime =
+      WorkerRuntime::Create(Options(master), std::unique_ptr<TaskProcessor>());
   EXPECT_EQ(runtime.status().code(), absl::StatusCode::kInvalidArgument);
 }
 

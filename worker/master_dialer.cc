@@ -1,0 +1,92 @@
+#include "worker/master_dialer.h"
+
+#include <unistd.h>
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "glog/logging.h"
+
+namespace distributo::worker {
+namespace {
+
+std::string DefaultWorkerName() {
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
+  return absl::StrCat(host[0] != '\0' ? host : "worker", "/", getpid());
+}
+
+v1::WorkerHello MakeHello(const WorkerOptions& options,
+                          std::vector<std::string> accepted_types) {
+  v1::WorkerHello hello;
+  hello.set_worker_name(options.worker_name.empty() ? DefaultWorkerName()
+                                                    : options.worker_name);
+  hello.set_slots(options.concurrency);
+  for (std::string& type : accepted_types) {
+    hello.add_accepted_types(std::move(type));
+  }
+  hello.set_sdk_version(options.sdk_version);
+  // The window depends on SessionStart.max_batch_tasks, so the runtime
+  // grants it in a CreditGrant once the session starts.
+  hello.set_initial_credit(0);
+  return hello;
+}
+
+std::shared_ptr<grpc::Channel> MakeChannel(const WorkerOptions& options) {
+  if (options.channel != nullptr) return options.channel;
+  grpc::ChannelArguments args;
+  // Task batches may reach the master's 4 MiB hard cap plus framing.
+  args.SetMaxReceiveMessageSize(64 << 20);
+  args.SetMaxSendMessageSize(64 << 20);
+  if (options.keepalive_time > absl::ZeroDuration()) {
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS,
+                absl::ToInt64Milliseconds(options.keepalive_time));
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                absl::ToInt64Milliseconds(options.keepalive_timeout));
+  }
+  // Keep the channel's own reconnect backoff within ours, or our retries
+  // would fail fast while the channel still waits out a longer one.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
+              absl::ToInt64Milliseconds(options.reconnect_initial));
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS,
+              absl::ToInt64Milliseconds(options.reconnect_initial));
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
+              absl::ToInt64Milliseconds(options.reconnect_max));
+  return grpc::CreateCustomChannel(options.master,
+                                   grpc::InsecureChannelCredentials(), args);
+}
+
+}  // namespace
+
+MasterDialer::MasterDialer(const WorkerOptions& options,
+                           std::vector<std::string> accepted_types)
+    : hello_(MakeHello(options, std::move(accepted_types))),
+      channel_(MakeChannel(options)),
+      stub_(v1::Distributor::NewStub(channel_)) {}
+
+absl::StatusOr<std::unique_ptr<MasterConnection>> MasterDialer::Open(
+    absl::string_view resume_session_id) {
+  v1::WorkerHello hello = hello_;
+  hello.set_resume_session_id(std::string(resume_session_id));
+  auto conn = MasterConnection::Open(*stub_, hello);
+  if (conn.status().code() == absl::StatusCode::kNotFound &&
+      !resume_session_id.empty()) {
+    // The master forgot the session (restart, or past the requeue grace):
+    // start afresh; outcomes of lost leases are still worth submitting.
+    LOG(WARNING) << "master no longer knows session " << resume_session_id
+                 << "; starting a new one";
+    hello.clear_resume_session_id();
+    conn = MasterConnection::Open(*stub_, hello);
+  }
+  return conn;
+}
+
+bool MasterDialer::Connected() {
+  return channel_->GetState(/*try_to_connect=*/false) == GRPC_CHANNEL_READY;
+}
+
+bool MasterDialer::WaitForConnected(absl::Time deadline) {
+  return channel_->WaitForConnected(absl::ToChronoTime(deadline));
+}
+
+}  // namespace distributo::worker
