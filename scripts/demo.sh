@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Demo: counts the syllables of every word in /usr/share/dict/words with one master and
-# four workers running examples/syllables/count_syllables.py, then prints a summary.
+# Demo: counts the syllables of every word in /usr/share/dict/words with the C++ SDK example
+# (examples/syllables/): one syllables-master and four syllables-workers, then prints a summary.
 #
 # Usage: scripts/demo.sh   (from any directory; needs root or sudo for scripts/setup.sh)
 # Everything it writes goes to demo-out/ at the repo root, wiped at each run.
@@ -16,7 +16,7 @@ readonly num_workers=${DEMO_WORKERS:-4}
 readonly job_timeout_s=${DEMO_TIMEOUT_S:-600}
 readonly port_timeout_s=10   # For the master to write its port file.
 readonly exit_timeout_s=30   # For the workers to exit once the master is done.
-readonly exec_cmd='python3 examples/syllables/count_syllables.py'
+readonly progress_every_s=5
 
 declare -A name_of=()  # PID -> name, for every process started here and not yet reaped.
 
@@ -78,19 +78,9 @@ running_workers() {
   echo "$n"
 }
 
-# Writes one task per word: {"id": "w<line>", "payload": {"word": "<word>"}}; prints the count.
-make_tasks() {
-  python3 - "$words" "$out/tasks.jsonl" <<'EOF'
-import json, sys
-count = 0
-with open(sys.argv[1], encoding="utf-8") as words, open(sys.argv[2], "w") as tasks:
-    for line_number, line in enumerate(words, 1):
-        word = line.rstrip("\n")
-        if word:
-            tasks.write(json.dumps({"id": f"w{line_number}", "payload": {"word": word}}) + "\n")
-            count += 1
-print(count)
-EOF
+# Prints how many results the master has written so far.
+results_so_far() {
+  if [ -f "$out/results.jsonl" ]; then wc -l <"$out/results.jsonl"; else echo 0; fi
 }
 
 echo "demo: installing packages (scripts/setup.sh)"
@@ -98,21 +88,22 @@ scripts/setup.sh
 echo "demo: building into build/"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
 cmake --build build
-master_bin=build/server/distributo-master
-worker_bin=build/worker/distributo-worker
+master_bin=build/examples/syllables/syllables-master
+worker_bin=build/examples/syllables/syllables-worker
 [ -x "$master_bin" ] || die "$master_bin was not built"
 [ -x "$worker_bin" ] || die "$worker_bin was not built"
 [ -r "$words" ] || die "$words not found: install wamerican (scripts/setup.sh does)"
 
 rm -rf -- "$out"
 mkdir -p -- "$out"
-num_tasks=$(make_tasks)
-echo "demo: $num_tasks tasks in $out/tasks.jsonl"
+# The master skips blank lines (only ASCII white space, as in the C locale).
+num_words=$(LC_ALL=C grep -c '[^[:space:]]' "$words" || true)
+echo "demo: $num_words words in $words"
 
 start_ns=$(date +%s%N)
-# The master's progress line goes to this terminal; glog files go to $out.
-GLOG_log_dir=$out "$master_bin" --listen=127.0.0.1 --port=0 --port_file="$out/port" \
-  --tasks="$out/tasks.jsonl" --results="$out/results.jsonl" --batch_size=100 &
+# The master reads the words lazily, a line per task, and writes one JSON line per word.
+"$master_bin" --port=0 --port_file="$out/port" --words="$words" \
+  --results="$out/results.jsonl" --batch_size=100 >"$out/master.log" 2>&1 &
 master_pid=$!
 name_of[$master_pid]=master
 
@@ -128,8 +119,7 @@ done
 echo "demo: master listening on 127.0.0.1:$port; starting $num_workers workers"
 
 for i in $(seq 1 "$num_workers"); do
-  GLOG_log_dir=$out "$worker_bin" --master="127.0.0.1:$port" --exec="$exec_cmd" \
-    --exec_mode=lines --concurrency=1 >"$out/worker-$i.log" 2>&1 &
+  "$worker_bin" --master="127.0.0.1:$port" --concurrency=1 >"$out/worker-$i.log" 2>&1 &
   name_of[$!]=worker-$i
 done
 
@@ -139,8 +129,13 @@ done
 deadline=$((SECONDS + job_timeout_s))
 timeout_msg="the job did not finish in ${job_timeout_s}s"
 workers_gone=false
+next_progress=$((SECONDS + progress_every_s))
 while kill -0 "$master_pid" 2>/dev/null; do
   reap_exited_workers
+  if [ "$SECONDS" -ge "$next_progress" ]; then
+    echo "demo: $(results_so_far) of $num_words words counted"
+    next_progress=$((SECONDS + progress_every_s))
+  fi
   if [ "$workers_gone" = false ] && [ "$(running_workers)" -eq 0 ]; then
     workers_gone=true
     deadline=$((SECONDS + exit_timeout_s))
@@ -163,13 +158,13 @@ done
 
 [ -s "$out/results.jsonl" ] || die "the master wrote no results to $out/results.jsonl"
 elapsed_ms=$(((end_ns - start_ns) / 1000000))
-rate=$((num_tasks * 1000 / (elapsed_ms > 0 ? elapsed_ms : 1)))
+rate=$((num_words * 1000 / (elapsed_ms > 0 ? elapsed_ms : 1)))
 echo
 echo "Distributo demo: syllables of $words"
-printf '  tasks:    %d (%d result lines)\n' "$num_tasks" "$(wc -l <"$out/results.jsonl")"
+printf '  words:    %d (%d result lines)\n' "$num_words" "$(results_so_far)"
 printf '  time:     %d.%03d s with %d workers\n' $((elapsed_ms / 1000)) $((elapsed_ms % 1000)) \
   "$num_workers"
-printf '  rate:     %d tasks/s\n' "$rate"
+printf '  rate:     %d words/s\n' "$rate"
 printf '  results:  %s\n' "$out/results.jsonl"
 printf '  logs:     %s\n' "$out/"
 echo "  sample results:"
