@@ -16,7 +16,7 @@ readonly num_workers=${DEMO_WORKERS:-4}
 readonly job_timeout_s=${DEMO_TIMEOUT_S:-600}
 readonly port_timeout_s=10   # For the master to write its port file.
 readonly exit_timeout_s=30   # For the workers to exit once the master is done.
-readonly progress_every_s=5
+readonly progress_every_s=5   # Between progress lines when stdout is not a terminal.
 
 declare -A name_of=()  # PID -> name, for every process started here and not yet reaped.
 
@@ -78,6 +78,19 @@ running_workers() {
   echo "$n"
 }
 
+# Shows how far the job is: a line redrawn in place on a terminal, else a line
+# every progress_every_s.
+show_progress() {
+  local line
+  line="demo: $(results_so_far) of $num_words words counted"
+  if [ -t 1 ]; then
+    printf '\r%s' "$line"
+  elif [ "$SECONDS" -ge "$next_progress" ]; then
+    echo "$line"
+    next_progress=$((SECONDS + progress_every_s))
+  fi
+}
+
 # Prints how many results the master has written so far.
 results_so_far() {
   if [ -f "$out/results.jsonl" ]; then wc -l <"$out/results.jsonl"; else echo 0; fi
@@ -86,7 +99,7 @@ results_so_far() {
 echo "demo: installing packages (scripts/setup.sh)"
 scripts/setup.sh
 echo "demo: building into build/"
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
+cmake -S . -B build -G Ninja
 cmake --build build
 master_bin=build/examples/syllables/syllables-master
 worker_bin=build/examples/syllables/syllables-worker
@@ -132,20 +145,18 @@ workers_gone=false
 next_progress=$((SECONDS + progress_every_s))
 while kill -0 "$master_pid" 2>/dev/null; do
   reap_exited_workers
-  if [ "$SECONDS" -ge "$next_progress" ]; then
-    echo "demo: $(results_so_far) of $num_words words counted"
-    next_progress=$((SECONDS + progress_every_s))
-  fi
+  show_progress
   if [ "$workers_gone" = false ] && [ "$(running_workers)" -eq 0 ]; then
     workers_gone=true
     deadline=$((SECONDS + exit_timeout_s))
     timeout_msg="every worker exited but the master did not finish in ${exit_timeout_s}s"
   fi
   [ "$SECONDS" -lt "$deadline" ] || die "$timeout_msg"
-  sleep 0.2
+  sleep 0.1
 done
 reap "$master_pid"
 end_ns=$(date +%s%N)
+if [ -t 1 ]; then show_progress; fi  # The last redraw shows every word counted.
 
 # The workers exit 0 once the master has said the job is complete.
 deadline=$((SECONDS + exit_timeout_s))

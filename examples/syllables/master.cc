@@ -2,7 +2,7 @@
 // per line, and writes each count as a JSON line to --results:
 //
 //   syllables-master --words=/usr/share/dict/words --port=4000
-//   {"id":"1","word":"A","syllables":1}
+//   {"id":"1","word":"A","syllables":1,"attempts":1}
 //
 // Exits 0 once every word is counted, 1 if some could not be (each is logged)
 // or the results could not be written, 2 if the job could not start.
@@ -70,10 +70,10 @@ std::optional<WordTask> NextWord(std::istream& words) {
 void WriteResults(Job& job,
                   std::vector<CompletedTask<WordTask, SyllableResult>> done) {
   for (const auto& word : done) {
-    job.results << absl::StrFormat(R"({"id":%s,"word":%s,"syllables":%d})",
-                                   JsonQuote(word.id),
-                                   JsonQuote(word.task.word()),
-                                   word.result.syllables())
+    job.results << absl::StrFormat(
+                       R"({"id":%s,"word":%s,"syllables":%d,"attempts":%d})",
+                       JsonQuote(word.id), JsonQuote(word.task.word()),
+                       word.result.syllables(), word.attempts)
                 << "\n";
   }
   job.results.flush();  // Whole batches show up as they come.

@@ -47,6 +47,8 @@ void ChildProcess::Signal(int signal) {
 }
 
 std::optional<int> ChildProcess::WaitForExit(absl::Duration timeout) {
+  // Reaped already: waitpid() would fail until the timeout.
+  if (exit_code_.has_value()) return exit_code_;
   WaitUntil(
       [this] {
         int status = 0;
