@@ -113,7 +113,7 @@ void BatchStream::WriteOutLocked() {
 
 BatchStream::Next BatchStream::PrepareNextLocked() {
   out_.Clear();
-  if (credit_ > 0) {
+  if (credit_ > 0 && service_->Accepting()) {
     size_t leased = queue_->Lease(session_id_, credit_, out_.mutable_tasks());
     if (leased > 0) {
       credit_ -= leased;

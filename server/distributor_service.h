@@ -33,6 +33,10 @@ class DistributorService final
   // Lets every open RequestBatch stream send what the queue now allows.
   void WakeStreams();
 
+  // Returns false while the master cannot store outcomes: no task is leased
+  // then, since its result could not be taken.
+  bool Accepting() { return router_->healthy(); }
+
   // Called by a BatchStream when it starts and when it is done.
   void AddStream(BatchStream* stream);
   void RemoveStream(BatchStream* stream);

@@ -1,6 +1,7 @@
 #ifndef DISTRIBUTO_SERVER_JSONL_RESULT_SINK_H_
 #define DISTRIBUTO_SERVER_JSONL_RESULT_SINK_H_
 
+#include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -15,25 +16,39 @@ namespace distributo::server {
 // Writes one JSON line per finished task:
 //   {"id":"a","result":<JSON>,"attempts":1}
 //   {"id":"b","error":{"code":"...","message":"..."},"attempts":5}
+// Each batch is one write, flushed, and synced to disk when `sync` is set,
+// so that a journal may record its Position() as durable. Standard output
+// cannot be rewound: after a crash, results not yet marked handled appear
+// there twice.
 // Not thread-safe (ResultSink's contract serialises calls).
 class JsonlResultSink final : public ResultSink {
  public:
   // Opens `path` for appending, or standard output for "-". Returns
   // FailedPrecondition with the system's reason if it cannot be opened.
   static absl::StatusOr<std::unique_ptr<JsonlResultSink>> Create(
-      absl::string_view path);
+      absl::string_view path, bool sync = false);
   ~JsonlResultSink() override;
 
   absl::Status Write(const std::vector<FinishedTask>& finished) override;
+  uint64_t Position() const override { return position_; }
+  // Truncates the file to `position`, dropping a torn last line and lines of
+  // tasks that were not marked handled.
+  absl::Status RewindTo(uint64_t position) override;
 
   // Formats one finished task as a JSON line, without the newline.
   static std::string FormatLine(const FinishedTask& task);
 
  private:
-  JsonlResultSink(std::FILE* file, bool owned) : file_(file), owned_(owned) {}
+  JsonlResultSink(std::string path, std::FILE* file, bool owned, bool sync,
+                  uint64_t position);
+  // Cuts the file to `position` bytes.
+  absl::Status Truncate(uint64_t position);
 
-  std::FILE* file_;
-  bool owned_;
+  const std::string path_;
+  std::FILE* const file_;
+  const bool owned_;  // false for standard output
+  const bool sync_;
+  uint64_t position_;  // bytes in the file
 };
 
 }  // namespace distributo::server

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -23,6 +24,7 @@
 #include "server/jsonl_result_sink.h"
 #include "server/master.h"
 #include "server/progress_reporter.h"
+#include "server/sqlite_journal.h"
 #include "server/task_reader.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1",
@@ -36,6 +38,11 @@ ABSL_FLAG(std::string, tasks, "",
           "service mode");
 ABSL_FLAG(std::string, results, "-",
           "Where result JSON lines are appended; - for stdout");
+ABSL_FLAG(std::string, journal, "",
+          "SQLite journal that lets the job survive a crash of the master: "
+          "restarting on it resumes the job. Empty: <results>.journal, or "
+          "distributo.journal when results go to stdout. none: keep "
+          "everything in memory (a master that dies loses its queue)");
 ABSL_FLAG(int, batch_size, 100, "Most tasks leased in one batch");
 ABSL_FLAG(absl::Duration, lease_timeout, absl::Seconds(60),
           "Lease length; workers extend it while a task runs");
@@ -108,25 +115,85 @@ void PrintSummary(const QueueCounts& counts, absl::Duration elapsed,
                 results == "-" ? "stdout" : results);
 }
 
-// Serves until the job is complete (job mode) or forever (service mode).
-int RunMaster(Master& master, std::vector<v1::Task> tasks, bool job_mode,
-              const std::string& results_path) {
-  const absl::Time start = absl::Now();
+// Prints `status` as the reason the master cannot start; returns exit code 2.
+int CannotStart(const absl::Status& status) {
+  std::cerr << "distributo-master: " << status.message() << "\n";
+  return 2;
+}
+
+struct OpenedJournal {
+  std::unique_ptr<Journal> journal;
+  std::string path;  // empty for none
+};
+
+// Opens the journal --journal names; says so on stderr if it is none.
+absl::StatusOr<OpenedJournal> OpenJournal(const std::string& results_path) {
+  std::string path = absl::GetFlag(FLAGS_journal);
+  if (path == "none") {
+    std::cerr << "distributo-master: no journal (--journal=none): the queue "
+                 "lives in memory and a master that dies loses it\n";
+    return OpenedJournal{std::make_unique<InMemoryJournal>(), ""};
+  }
+  if (path.empty()) {
+    path = results_path == "-" ? "distributo.journal"
+                               : absl::StrCat(results_path, ".journal");
+  }
+  auto journal = SqliteJournal::Open(path);
+  if (!journal.ok()) return journal.status();
+  return OpenedJournal{*std::move(journal), path};
+}
+
+// Says what the master found in its journal.
+void PrintRecovery(const Recovery& recovery, const std::string& journal) {
+  if (!recovery.resumed) {
+    if (!journal.empty()) {
+      std::cerr << "distributo-master: journal " << journal << " (new)\n";
+    }
+    return;
+  }
+  const QueueCounts& counts = recovery.counts;
+  absl::FPrintF(stderr,
+                "distributo-master: resuming the job in journal %s (start "
+                "%d): %d of %d tasks finished (%d done, %d dead); %d results "
+                "handed to the sink again\n",
+                journal, recovery.generation, counts.done + counts.dead,
+                counts.total, counts.done, counts.dead, recovery.redelivered);
+}
+
+// Enqueues the job's tasks, then writes the port file. Returns the exit code
+// if the master cannot go on.
+std::optional<int> EnqueueAndAnnounce(Master& master,
+                                      std::vector<v1::Task> tasks,
+                                      bool job_mode) {
   const size_t count = tasks.size();
-  if (absl::Status status = master.Enqueue(std::move(tasks)); !status.ok()) {
-    std::cerr << "distributo-master: " << status.message() << "\n";
-    return 2;
+  absl::StatusOr<size_t> added = master.Enqueue(std::move(tasks));
+  if (!added.ok()) return CannotStart(added.status());
+  if (master.recovery().resumed && count > 0) {
+    absl::FPrintF(stderr,
+                  "distributo-master: %d of the %d tasks read were already "
+                  "in the journal\n",
+                  count - *added, count);
   }
   if (job_mode) master.queue().CloseSource();
   absl::FPrintF(stderr, "distributo-master listening on %s:%d (%s, %d tasks)\n",
                 absl::GetFlag(FLAGS_listen), master.port(),
-                job_mode ? "job mode" : "service mode", count);
+                job_mode ? "job mode" : "service mode",
+                master.queue().Counts().total);
   if (const std::string path = absl::GetFlag(FLAGS_port_file); !path.empty()) {
     if (absl::Status status = WritePortFile(path, master.port());
         !status.ok()) {
-      std::cerr << "distributo-master: " << status.message() << "\n";
-      return 2;
+      return CannotStart(status);
     }
+  }
+  return std::nullopt;
+}
+
+// Serves until the job is complete (job mode) or forever (service mode).
+int RunMaster(Master& master, std::vector<v1::Task> tasks, bool job_mode,
+              const std::string& results_path) {
+  const absl::Time start = absl::Now();
+  if (auto code = EnqueueAndAnnounce(master, std::move(tasks), job_mode)) {
+    return *code;
   }
   ProgressReporter progress(&master.queue(), stderr,
                             absl::GetFlag(FLAGS_progress_interval));
@@ -144,24 +211,19 @@ int Run() {
   std::vector<v1::Task> tasks;
   if (!tasks_path.empty()) {
     auto loaded = LoadTasks(tasks_path);
-    if (!loaded.ok()) {
-      std::cerr << "distributo-master: " << loaded.status().message() << "\n";
-      return 2;
-    }
+    if (!loaded.ok()) return CannotStart(loaded.status());
     tasks = *std::move(loaded);
   }
-  auto sink = JsonlResultSink::Create(results_path);
-  if (!sink.ok()) {
-    std::cerr << "distributo-master: " << sink.status().message() << "\n";
-    return 2;
-  }
-  auto master =
-      Master::Create(OptionsFromFlags(), std::make_unique<InMemoryJournal>(),
-                     *std::move(sink));
-  if (!master.ok()) {
-    std::cerr << "distributo-master: " << master.status().message() << "\n";
-    return 2;
-  }
+  auto opened = OpenJournal(results_path);
+  if (!opened.ok()) return CannotStart(opened.status());
+  // Synced results let the journal record how far the file is durable.
+  auto sink = JsonlResultSink::Create(results_path,
+                                      /*sync=*/opened->journal->durable());
+  if (!sink.ok()) return CannotStart(sink.status());
+  auto master = Master::Create(OptionsFromFlags(), std::move(opened->journal),
+                               *std::move(sink));
+  if (!master.ok()) return CannotStart(master.status());
+  PrintRecovery((*master)->recovery(), opened->path);
   return RunMaster(**master, std::move(tasks), !tasks_path.empty(),
                    results_path);
 }

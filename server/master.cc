@@ -32,6 +32,7 @@ absl::StatusOr<std::unique_ptr<Master>> Master::Create(
   if (absl::Status status = Validate(options); !status.ok()) return status;
   std::unique_ptr<Master> master(
       new Master(std::move(options), std::move(journal), std::move(sink)));
+  if (absl::Status status = master->Recover(); !status.ok()) return status;
   if (absl::Status status = master->Start(); !status.ok()) return status;
   return master;
 }
@@ -45,6 +46,25 @@ Master::Master(MasterOptions options, std::unique_ptr<Journal> journal,
       router_(&queue_, journal_.get(), sink_.get()),
       service_(&queue_, &router_) {
   queue_.SetChangeListener([this] { service_.WakeStreams(); });
+}
+
+absl::Status Master::Recover() {
+  absl::StatusOr<JournalState> state = journal_->Recover();
+  if (!state.ok()) return state.status();
+  // A new journal records where the sink starts, so that even a crash
+  // before the first handled mark rewinds it to there.
+  absl::Status status = state->sink_position.has_value()
+                            ? sink_->RewindTo(*state->sink_position)
+                            : journal_->MarkHandled({}, sink_->Position());
+  if (!status.ok()) return status;
+  std::vector<FinishedTask> unhandled;
+  queue_.Restore(state->generation, std::move(state->tasks), &unhandled);
+  recovery_.resumed = state->sink_position.has_value();
+  recovery_.generation = state->generation;
+  recovery_.counts = queue_.Counts();
+  recovery_.redelivered = unhandled.size();
+  router_.Deliver(std::move(unhandled));
+  return absl::OkStatus();
 }
 
 absl::Status Master::Start() {
@@ -74,24 +94,26 @@ absl::Status Master::Start() {
 
 Master::~Master() { Shutdown(absl::ZeroDuration()); }
 
-absl::Status Master::Enqueue(std::vector<v1::Task> tasks) {
+absl::StatusOr<size_t> Master::Enqueue(std::vector<v1::Task> tasks) {
+  tasks = queue_.WithoutKnown(std::move(tasks));
   if (absl::Status status = journal_->AppendTasks(tasks); !status.ok()) {
     return status;
   }
-  return queue_.Enqueue(std::move(tasks));
+  const size_t added = tasks.size();
+  if (absl::Status status = queue_.Enqueue(std::move(tasks)); !status.ok()) {
+    return status;
+  }
+  return added;
 }
 
 void Master::ReapUntilStopped() {
   while (
       !stop_reaper_.WaitForNotificationWithTimeout(options_.reaper_interval)) {
+    if (router_.RetryBacklog()) service_.WakeStreams();
     std::vector<FinishedTask> finished;
     queue_.Tick(&finished);
-    if (absl::Status status = router_.Commit(finished); !status.ok()) {
-      // The in-memory journal never fails; a durable journal must keep these
-      // tasks and commit them again once it can write.
-      LOG(ERROR) << "Cannot commit tasks the reaper finished: " << status;
-    }
-    router_.Deliver(std::move(finished));
+    // On failure the router keeps them, to commit with its next success.
+    if (router_.Commit(&finished).ok()) router_.Deliver(std::move(finished));
   }
 }
 

@@ -30,6 +30,14 @@ struct MasterOptions {
   absl::Duration reaper_interval = absl::Seconds(1);
 };
 
+// What the master found in its journal when it started.
+struct Recovery {
+  bool resumed = false;  // false: a new journal, or none
+  uint64_t generation = 0;
+  QueueCounts counts;      // the queue as restored
+  size_t redelivered = 0;  // finished tasks handed to the sink again
+};
+
 // The master: a task queue served over gRPC, with a reaper that expires
 // leases, and finished tasks routed to a journal and a result sink.
 //
@@ -39,8 +47,11 @@ class Master {
   // Returns InvalidArgument, saying which, for options that cannot work.
   static absl::Status Validate(const MasterOptions& options);
 
-  // Starts serving on the options' address. Returns Unavailable if the port
-  // cannot be bound, InvalidArgument for bad options.
+  // Restores the queue from `journal` (rewinding `sink` to where the journal
+  // says it was, and handing it the results it never had), then starts
+  // serving on the options' address. Returns Unavailable if the port cannot
+  // be bound, InvalidArgument for bad options, and the journal's or sink's
+  // error if recovery fails.
   static absl::StatusOr<std::unique_ptr<Master>> Create(
       MasterOptions options, std::unique_ptr<Journal> journal,
       std::unique_ptr<ResultSink> sink);
@@ -52,8 +63,12 @@ class Master {
   int port() const { return port_; }
   TaskQueue& queue() { return queue_; }
 
-  // Enqueues tasks after journaling them.
-  absl::Status Enqueue(std::vector<v1::Task> tasks);
+  const Recovery& recovery() const { return recovery_; }
+
+  // Enqueues tasks after journaling them, skipping those whose ids the queue
+  // already knows (a job resumed from its journal reads its tasks again).
+  // Returns how many were new.
+  absl::StatusOr<size_t> Enqueue(std::vector<v1::Task> tasks);
 
   // Stops serving: open calls get until `grace` to finish, then are cancelled.
   // Idempotent.
@@ -62,6 +77,7 @@ class Master {
  private:
   Master(MasterOptions options, std::unique_ptr<Journal> journal,
          std::unique_ptr<ResultSink> sink);
+  absl::Status Recover();
   absl::Status Start();
   void ReapUntilStopped();
 
@@ -73,6 +89,7 @@ class Master {
   DistributorService service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+  Recovery recovery_;
   absl::Notification stop_reaper_;
   std::thread reaper_;
   absl::once_flag shutdown_once_;

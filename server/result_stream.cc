@@ -30,11 +30,18 @@ void ResultStream::OnReadDone(bool ok) {
     Finish(status);
     return;
   }
+  // While earlier outcomes wait for the journal, new ones could not be acked
+  // either: the worker keeps them and resubmits on a new stream.
+  if (!router_->healthy()) {
+    Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                        "the master cannot store outcomes right now (its "
+                        "journal or result sink is failing); retry later"));
+    return;
+  }
   std::vector<FinishedTask> finished;
   const v1::ResultAck ack = queue_->Submit(session_id_, batch_, &finished);
   // An ack promises the outcomes are durable: without the commit, no ack.
-  if (absl::Status status = router_->Commit(finished); !status.ok()) {
-    LOG(ERROR) << "Cannot commit outcomes, ending the stream: " << status;
+  if (absl::Status status = router_->Commit(&finished); !status.ok()) {
     Finish(grpc::Status(
         grpc::StatusCode::UNAVAILABLE,
         absl::StrCat("cannot commit outcomes: ", status.message())));

@@ -36,12 +36,26 @@ void TaskFeeder::Run() {
       queue.CloseSource();
       return;
     }
-    if (absl::Status status = master_->Enqueue(std::move(tasks));
-        !status.ok()) {
-      LOG(ERROR) << "Task source stopped: cannot enqueue: " << status;
-      return;
-    }
+    if (!EnqueueRetrying(std::move(tasks))) return;
   }
+}
+
+bool TaskFeeder::EnqueueRetrying(std::vector<v1::Task> tasks) {
+  while (!stop_.HasBeenNotified()) {
+    // A copy per attempt: a failed Enqueue() consumes its tasks.
+    absl::StatusOr<size_t> added = master_->Enqueue(tasks);
+    if (added.ok()) return true;
+    const absl::StatusCode code = added.status().code();
+    if (code != absl::StatusCode::kUnavailable &&
+        code != absl::StatusCode::kResourceExhausted) {
+      LOG(ERROR) << "Task source stopped: cannot enqueue: " << added.status();
+      return false;
+    }
+    LOG_EVERY_N(WARNING, 50)
+        << "Cannot enqueue tasks yet, retrying: " << added.status();
+    stop_.WaitForNotificationWithTimeout(kStopCheck);
+  }
+  return false;
 }
 
 }  // namespace distributo::server

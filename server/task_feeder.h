@@ -36,6 +36,9 @@ class TaskFeeder {
 
  private:
   void Run();
+  // Enqueues `tasks`, retrying while the journal cannot write; returns false
+  // on Stop() or an error that retrying will not change.
+  bool EnqueueRetrying(std::vector<v1::Task> tasks);
 
   Master* const master_;
   const Pull pull_;

@@ -55,18 +55,69 @@ absl::Status TaskQueue::Enqueue(std::vector<v1::Task> tasks) {
       }
     }
     for (v1::Task& task : tasks) {
-      std::string id = task.id();
-      TaskRecord& record = tasks_[id];
-      record.task = std::move(task);
-      record.task.clear_attempt();
-      record.task.clear_epoch();
-      record.task.clear_lease_deadline();
-      ++counts_.total;
-      MakePendingLocked(&record, /*front=*/false);
+      MakePendingLocked(&AddRecordLocked(std::move(task)), /*front=*/false);
     }
   }
   NotifyChange();
   return absl::OkStatus();
+}
+
+TaskRecord& TaskQueue::AddRecordLocked(v1::Task task) {
+  std::string id = task.id();
+  TaskRecord& record = tasks_[id];
+  record.task = std::move(task);
+  record.task.clear_attempt();
+  record.task.clear_epoch();
+  record.task.clear_lease_deadline();
+  record.epoch = epoch_base_;
+  ++counts_.total;
+  return record;
+}
+
+std::vector<v1::Task> TaskQueue::WithoutKnown(std::vector<v1::Task> tasks) {
+  absl::MutexLock lock(&mu_);
+  tasks.erase(std::remove_if(tasks.begin(), tasks.end(),
+                             [this](const v1::Task& task)
+                                 ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+                                   return tasks_.contains(task.id());
+                                 }),
+              tasks.end());
+  return tasks;
+}
+
+void TaskQueue::Restore(uint64_t generation, std::vector<StoredTask> tasks,
+                        std::vector<FinishedTask>* unhandled) {
+  {
+    absl::MutexLock lock(&mu_);
+    epoch_base_ = generation << 32;
+    for (StoredTask& stored : tasks) {
+      if (stored.state == TaskState::kPending) {
+        TaskRecord& record = AddRecordLocked(std::move(stored.task));
+        record.attempts = stored.attempts;
+        MakePendingLocked(&record, /*front=*/false);
+      } else {
+        RestoreFinishedLocked(std::move(stored), unhandled);
+      }
+    }
+  }
+  NotifyChange();
+}
+
+void TaskQueue::RestoreFinishedLocked(StoredTask stored,
+                                      std::vector<FinishedTask>* unhandled) {
+  const bool dead = stored.state == TaskState::kDead;
+  TaskRecord& record = AddRecordLocked(v1::Task());
+  record.task.set_id(stored.task.id());
+  record.state = stored.state;
+  ++(dead ? counts_.dead : counts_.done);
+  if (stored.handled) return;
+  ++counts_.unhandled;
+  FinishedTask& out = unhandled->emplace_back();
+  out.task = std::move(stored.task);
+  out.dead = dead;
+  out.result = std::move(stored.result);
+  out.failure = std::move(stored.failure);
+  out.attempts = stored.attempts;
 }
 
 void TaskQueue::CloseSource() {
@@ -187,10 +238,11 @@ void TaskQueue::GrantLeaseLocked(TaskRecord* record, Session* session,
   record->holder = session;
   record->lease_deadline = now + options_.lease_duration;
   ++record->epoch;
+  ++record->attempts;
   session->held.insert(record);
   leased_.insert(record);
   *out = record->task;
-  out->set_attempt(static_cast<uint32_t>(record->epoch));
+  out->set_attempt(record->attempts);
   out->set_epoch(record->epoch);
   *out->mutable_lease_deadline() = TimeUtil::NanosecondsToTimestamp(
       absl::ToUnixNanos(record->lease_deadline));
@@ -389,7 +441,7 @@ void TaskQueue::FinishLocked(TaskRecord* record, TaskState state,
   out.dead = state == TaskState::kDead;
   out.result = std::move(result);
   if (out.dead) out.failure = record->last_failure;
-  out.attempts = static_cast<uint32_t>(record->epoch);
+  out.attempts = record->attempts;
   // Only the id is needed from now on, to recognise duplicates.
   record->task = v1::Task();
   record->task.set_id(out.task.id());

@@ -66,6 +66,17 @@ class TaskQueue {
   // already known or repeated in `tasks`.
   absl::Status Enqueue(std::vector<v1::Task> tasks);
 
+  // Returns the tasks among `tasks` whose ids the queue does not know yet.
+  std::vector<v1::Task> WithoutKnown(std::vector<v1::Task> tasks);
+
+  // Loads what a journal kept, before anything else is enqueued: unfinished
+  // tasks become pending, finished ones count as such and are remembered by
+  // id to recognise late copies of their outcomes. `generation` lifts this
+  // run's epochs above those of every earlier run. Appends the finished
+  // tasks the sink never had to `unhandled`, to be handed over again.
+  void Restore(uint64_t generation, std::vector<StoredTask> tasks,
+               std::vector<FinishedTask>* unhandled);
+
   // Declares that no task will be enqueued any more (job mode): once every
   // task is finished and handled, the job is complete.
   void CloseSource();
@@ -120,6 +131,10 @@ class TaskQueue {
   using PendingList = std::deque<TaskRecord*>;
 
   bool CompleteLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  TaskRecord& AddRecordLocked(v1::Task task) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RestoreFinishedLocked(StoredTask stored,
+                             std::vector<FinishedTask>* unhandled)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void NotifyChange();
   Session* FindSessionLocked(absl::string_view session_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -189,6 +204,8 @@ class TaskQueue {
   absl::node_hash_map<std::string, Session> sessions_ ABSL_GUARDED_BY(mu_);
   QueueCounts counts_ ABSL_GUARDED_BY(mu_);
   bool source_closed_ ABSL_GUARDED_BY(mu_) = false;
+  // Every task's epoch starts here: generation << 32 (see Restore()).
+  uint64_t epoch_base_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace distributo::server

@@ -24,6 +24,7 @@ struct TaskRecord {
   Session* holder = nullptr;  // set while kLeased
   absl::Time lease_deadline;  // while kLeased
   absl::Time retry_at;        // while kBackoff
+  uint32_t attempts = 0;      // leases granted, in this run and earlier ones
   int failures = 0;           // failed attempts reported by workers
   int worker_deaths = 0;      // leases lost to broken streams or expiry
   v1::Failure last_failure;
@@ -46,6 +47,17 @@ struct FinishedTask {
   google::protobuf::Any result;  // when !dead
   v1::Failure failure;           // when dead
   uint32_t attempts = 0;         // leases granted
+};
+
+// One task as a journal kept it: unfinished (kPending), or finished (kDone,
+// kDead) with its outcome and whether the result sink has had it.
+struct StoredTask {
+  v1::Task task;  // id, payload, labels
+  TaskState state = TaskState::kPending;
+  uint32_t attempts = 0;         // leases granted before it finished
+  google::protobuf::Any result;  // kDone and not handled
+  v1::Failure failure;           // kDead and not handled
+  bool handled = false;
 };
 
 }  // namespace distributo::server

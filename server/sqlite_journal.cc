@@ -1,0 +1,335 @@
+#include "server/sqlite_journal.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace distributo::server {
+namespace {
+
+// The layout this master reads and writes; another value is refused.
+constexpr int64_t kSchemaVersion = 1;
+
+constexpr char kSchema[] = R"sql(
+CREATE TABLE IF NOT EXISTS meta (
+  key TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) WITHOUT ROWID;
+-- One row per task, in enqueue order. state: 0 unfinished, 1 done, 2 dead.
+-- outcome: the serialized google.protobuf.Any result (done) or
+-- distributo.v1.Failure (dead).
+CREATE TABLE IF NOT EXISTS tasks (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  task BLOB NOT NULL,
+  state INTEGER NOT NULL DEFAULT 0,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  outcome BLOB,
+  handled INTEGER NOT NULL DEFAULT 0
+);
+)sql";
+
+// Values of tasks.state besides 0, unfinished.
+constexpr int kDone = 1;
+constexpr int kDead = 2;
+
+// A prepared statement, finalized when it goes out of scope. Borrows the
+// connection, whose lock the caller holds.
+class Statement {
+ public:
+  Statement(sqlite3* db, const char* sql)
+      : code_(sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr)) {}
+  ~Statement() { sqlite3_finalize(stmt_); }
+
+  // SQLITE_OK once prepared; else the error that prevented it.
+  int code() const { return code_; }
+
+  void Bind(int index, int64_t value) {
+    sqlite3_bind_int64(stmt_, index, value);
+  }
+  void Bind(int index, absl::string_view text) {
+    sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()),
+                      SQLITE_TRANSIENT);
+  }
+  void BindBlob(int index, absl::string_view bytes) {
+    sqlite3_bind_blob(stmt_, index, bytes.data(),
+                      static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+  }
+
+  // Runs the statement once more with its bindings; returns SQLITE_DONE,
+  // SQLITE_ROW or an error code, and resets it after a completed run.
+  int Step() {
+    const int code = sqlite3_step(stmt_);
+    if (code != SQLITE_ROW) sqlite3_reset(stmt_);
+    return code;
+  }
+
+  int64_t Int(int column) { return sqlite3_column_int64(stmt_, column); }
+  absl::string_view Bytes(int column) {
+    const void* data = sqlite3_column_blob(stmt_, column);
+    const int size = sqlite3_column_bytes(stmt_, column);
+    return data == nullptr ? absl::string_view()
+                           : absl::string_view(static_cast<const char*>(data),
+                                               static_cast<size_t>(size));
+  }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+  int code_;
+};
+
+absl::StatusCode CodeFor(int sqlite_code) {
+  switch (sqlite_code & 0xff) {
+    case SQLITE_FULL:
+      return absl::StatusCode::kResourceExhausted;
+    case SQLITE_CORRUPT:
+      return absl::StatusCode::kDataLoss;
+    case SQLITE_NOTADB:
+      return absl::StatusCode::kFailedPrecondition;
+    case SQLITE_IOERR:
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_PROTOCOL:
+      return absl::StatusCode::kUnavailable;
+    default:
+      return absl::StatusCode::kInternal;
+  }
+}
+
+// Fills the outcome columns' meaning into `stored`: only unhandled finished
+// tasks need theirs, to be handed to the sink again.
+bool ParseOutcome(absl::string_view bytes, StoredTask* stored) {
+  if (stored->state == TaskState::kDone) {
+    return stored->result.ParseFromArray(bytes.data(),
+                                         static_cast<int>(bytes.size()));
+  }
+  return stored->failure.ParseFromArray(bytes.data(),
+                                        static_cast<int>(bytes.size()));
+}
+
+TaskState StateOf(int64_t column) {
+  return column == kDone   ? TaskState::kDone
+         : column == kDead ? TaskState::kDead
+                           : TaskState::kPending;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SqliteJournal>> SqliteJournal::Open(
+    const std::string& path) {
+  sqlite3* db = nullptr;
+  const int code = sqlite3_open_v2(
+      path.c_str(), &db,
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+      nullptr);
+  if (code != SQLITE_OK) {
+    const std::string reason = db != nullptr ? sqlite3_errmsg(db) : "no memory";
+    sqlite3_close(db);
+    return absl::Status(CodeFor(code), absl::StrCat("cannot open journal ",
+                                                    path, ": ", reason));
+  }
+  std::unique_ptr<SqliteJournal> journal(new SqliteJournal(path, db));
+  absl::MutexLock lock(&journal->mu_);
+  if (absl::Status status = journal->SetUp(); !status.ok()) return status;
+  return journal;
+}
+
+SqliteJournal::SqliteJournal(std::string path, sqlite3* db)
+    : path_(std::move(path)), db_(db) {}
+
+SqliteJournal::~SqliteJournal() {
+  absl::MutexLock lock(&mu_);
+  sqlite3_close(db_);
+}
+
+absl::Status SqliteJournal::Error(absl::string_view what, int code) {
+  return absl::Status(
+      CodeFor(code),
+      absl::StrCat("journal ", path_, ": ", what, ": ", sqlite3_errstr(code),
+                   " (", sqlite3_errmsg(db_), ")"));
+}
+
+absl::Status SqliteJournal::Exec(const char* sql) {
+  const int code = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
+  return code == SQLITE_OK ? absl::OkStatus() : Error(sql, code);
+}
+
+absl::Status SqliteJournal::SetUp() {
+  // WAL: a commit appends to one file, readers never block the writer.
+  // FULL: the WAL is synced at every commit, so a commit survives power loss.
+  for (const char* pragma :
+       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
+        "PRAGMA busy_timeout=5000"}) {
+    if (absl::Status status = Exec(pragma); !status.ok()) return status;
+  }
+  if (absl::Status status = Exec(kSchema); !status.ok()) return status;
+  absl::StatusOr<std::optional<int64_t>> schema = GetMeta("schema");
+  if (!schema.ok()) return schema.status();
+  if (!schema->has_value()) {
+    return InTransaction([&] { return SetMeta("schema", kSchemaVersion); });
+  }
+  if (**schema != kSchemaVersion) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("journal ", path_, " has layout version ", **schema,
+                     "; this master reads version ", kSchemaVersion));
+  }
+  return absl::OkStatus();
+}
+
+template <typename Body>
+absl::Status SqliteJournal::InTransaction(Body body) {
+  if (absl::Status status = Exec("BEGIN IMMEDIATE"); !status.ok()) {
+    return status;
+  }
+  absl::Status status = body();
+  if (status.ok()) status = Exec("COMMIT");
+  if (!status.ok() && !sqlite3_get_autocommit(db_)) {
+    // A failed COMMIT may leave the transaction open; end it so that the
+    // next call starts clean. Its own error adds nothing to `status`.
+    Exec("ROLLBACK").IgnoreError();
+  }
+  return status;
+}
+
+absl::Status SqliteJournal::SetMeta(absl::string_view key, int64_t value) {
+  Statement set(db_,
+                "INSERT INTO meta(key, value) VALUES (?1, ?2) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+  if (set.code() != SQLITE_OK) return Error("prepare meta", set.code());
+  set.Bind(1, key);
+  set.Bind(2, value);
+  const int code = set.Step();
+  return code == SQLITE_DONE ? absl::OkStatus() : Error("set meta", code);
+}
+
+absl::StatusOr<std::optional<int64_t>> SqliteJournal::GetMeta(
+    absl::string_view key) {
+  Statement get(db_, "SELECT value FROM meta WHERE key = ?1");
+  if (get.code() != SQLITE_OK) return Error("prepare meta", get.code());
+  get.Bind(1, key);
+  const int code = get.Step();
+  if (code == SQLITE_DONE) return std::optional<int64_t>();
+  if (code != SQLITE_ROW) return Error("read meta", code);
+  std::optional<int64_t> value = get.Int(0);
+  get.Step();  // Completes the statement.
+  return value;
+}
+
+absl::StatusOr<JournalState> SqliteJournal::Recover() {
+  absl::MutexLock lock(&mu_);
+  JournalState state;
+  absl::Status status = InTransaction([&]() -> absl::Status {
+    absl::StatusOr<std::optional<int64_t>> generation = GetMeta("generation");
+    if (!generation.ok()) return generation.status();
+    state.generation = static_cast<uint64_t>(generation->value_or(0)) + 1;
+    absl::StatusOr<std::optional<int64_t>> sink = GetMeta("sink_position");
+    if (!sink.ok()) return sink.status();
+    if (sink->has_value()) state.sink_position = **sink;
+    if (absl::Status loaded = LoadTasks(&state.tasks); !loaded.ok()) {
+      return loaded;
+    }
+    return SetMeta("generation", static_cast<int64_t>(state.generation));
+  });
+  if (!status.ok()) return status;
+  return state;
+}
+
+absl::Status SqliteJournal::LoadTasks(std::vector<StoredTask>* tasks) {
+  Statement select(db_,
+                   "SELECT id, task, state, attempts, outcome, handled "
+                   "FROM tasks ORDER BY seq");
+  if (select.code() != SQLITE_OK) return Error("prepare load", select.code());
+  int code;
+  while ((code = select.Step()) == SQLITE_ROW) {
+    StoredTask& stored = tasks->emplace_back();
+    stored.state = StateOf(select.Int(2));
+    stored.attempts = static_cast<uint32_t>(select.Int(3));
+    stored.handled = select.Int(5) != 0;
+    const absl::string_view task = select.Bytes(1);
+    const bool finished = stored.state != TaskState::kPending;
+    if (finished && stored.handled) {
+      stored.task.set_id(std::string(select.Bytes(0)));
+      continue;
+    }
+    if (!stored.task.ParseFromArray(task.data(),
+                                    static_cast<int>(task.size())) ||
+        (finished && !ParseOutcome(select.Bytes(4), &stored))) {
+      return absl::DataLossError(absl::StrCat(
+          "journal ", path_, ": task ", select.Bytes(0), " does not parse"));
+    }
+  }
+  return code == SQLITE_DONE ? absl::OkStatus() : Error("load tasks", code);
+}
+
+absl::Status SqliteJournal::AppendTasks(const std::vector<v1::Task>& tasks) {
+  if (tasks.empty()) return absl::OkStatus();
+  absl::MutexLock lock(&mu_);
+  return InTransaction([&]() -> absl::Status {
+    Statement insert(db_,
+                     "INSERT INTO tasks(id, task) VALUES (?1, ?2) "
+                     "ON CONFLICT(id) DO NOTHING");
+    if (insert.code() != SQLITE_OK) {
+      return Error("prepare append", insert.code());
+    }
+    std::string bytes;
+    for (const v1::Task& task : tasks) {
+      task.SerializeToString(&bytes);
+      insert.Bind(1, task.id());
+      insert.BindBlob(2, bytes);
+      if (const int code = insert.Step(); code != SQLITE_DONE) {
+        return Error("append tasks", code);
+      }
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::Status SqliteJournal::CommitOutcomes(
+    const std::vector<FinishedTask>& finished) {
+  if (finished.empty()) return absl::OkStatus();
+  absl::MutexLock lock(&mu_);
+  return InTransaction([&]() -> absl::Status {
+    Statement update(db_,
+                     "UPDATE tasks SET state = ?2, attempts = ?3, "
+                     "outcome = ?4 WHERE id = ?1");
+    if (update.code() != SQLITE_OK) {
+      return Error("prepare outcomes", update.code());
+    }
+    std::string bytes;
+    for (const FinishedTask& task : finished) {
+      if (task.dead) {
+        task.failure.SerializeToString(&bytes);
+      } else {
+        task.result.SerializeToString(&bytes);
+      }
+      update.Bind(1, task.task.id());
+      update.Bind(2, task.dead ? kDead : kDone);
+      update.Bind(3, task.attempts);
+      update.BindBlob(4, bytes);
+      if (const int code = update.Step(); code != SQLITE_DONE) {
+        return Error("commit outcomes", code);
+      }
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::Status SqliteJournal::MarkHandled(
+    const std::vector<std::string>& task_ids, uint64_t sink_position) {
+  absl::MutexLock lock(&mu_);
+  return InTransaction([&]() -> absl::Status {
+    Statement mark(db_, "UPDATE tasks SET handled = 1 WHERE id = ?1");
+    if (mark.code() != SQLITE_OK) return Error("prepare handled", mark.code());
+    for (const std::string& id : task_ids) {
+      mark.Bind(1, id);
+      if (const int code = mark.Step(); code != SQLITE_DONE) {
+        return Error("mark handled", code);
+      }
+    }
+    return SetMeta("sink_position", static_cast<int64_t>(sink_position));
+  });
+}
+
+}  // namespace distributo::server

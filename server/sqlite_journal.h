@@ -1,0 +1,75 @@
+#ifndef DISTRIBUTO_SERVER_SQLITE_JOURNAL_H_
+#define DISTRIBUTO_SERVER_SQLITE_JOURNAL_H_
+
+#include <sqlite3.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "server/journal.h"
+
+namespace distributo::server {
+
+// The durable journal of DESIGN.md §4: one SQLite database in WAL mode with
+// synchronous=FULL, so a committed call survives a crash of the process or
+// the machine. Every call is one transaction, whatever the batch's size: a
+// commit costs ~0.2 ms here while a row costs microseconds.
+//
+// Errors: ResourceExhausted when the disk is full, Unavailable for I/O and
+// locking errors (retrying may succeed), DataLoss for a corrupt file,
+// FailedPrecondition for a file that is not a journal of this version. A
+// failed call changes nothing on disk.
+//
+// Thread-safe: calls are serialised on one connection.
+class SqliteJournal final : public Journal {
+ public:
+  // Opens the journal at `path`, creating it if it does not exist.
+  static absl::StatusOr<std::unique_ptr<SqliteJournal>> Open(
+      const std::string& path);
+  ~SqliteJournal() override;
+
+  SqliteJournal(const SqliteJournal&) = delete;
+  SqliteJournal& operator=(const SqliteJournal&) = delete;
+
+  absl::StatusOr<JournalState> Recover() override;
+  absl::Status AppendTasks(const std::vector<v1::Task>& tasks) override;
+  absl::Status CommitOutcomes(
+      const std::vector<FinishedTask>& finished) override;
+  absl::Status MarkHandled(const std::vector<std::string>& task_ids,
+                           uint64_t sink_position) override;
+  bool durable() const override { return true; }
+
+  const std::string& path() const { return path_; }
+
+ private:
+  SqliteJournal(std::string path, sqlite3* db);
+
+  // Runs `body` between BEGIN IMMEDIATE and COMMIT, rolling back on error.
+  template <typename Body>
+  absl::Status InTransaction(Body body) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status SetUp() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status Exec(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status SetMeta(absl::string_view key, int64_t value)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<std::optional<int64_t>> GetMeta(absl::string_view key)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status LoadTasks(std::vector<StoredTask>* tasks)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Returns the status for the connection's last error, saying `what` failed.
+  absl::Status Error(absl::string_view what, int code)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const std::string path_;
+  absl::Mutex mu_;
+  sqlite3* const db_ ABSL_PT_GUARDED_BY(mu_);
+};
+
+}  // namespace distributo::server
+
+#endif  // DISTRIBUTO_SERVER_SQLITE_JOURNAL_H_
