@@ -14,6 +14,7 @@
 #include "sdk/src/type_url.h"
 #include "server/journal.h"
 #include "server/master.h"
+#include "server/sqlite_journal.h"
 #include "server/task_feeder.h"
 
 namespace distributo::internal {
@@ -66,6 +67,15 @@ absl::StatusOr<server::QueueOptions::ResultCheck> ResultTypeCheck(
   };
 }
 
+// Returns the SQLite journal at `path`, or the in-memory one if it is empty.
+absl::StatusOr<std::unique_ptr<server::Journal>> OpenJournal(
+    const std::string& path) {
+  if (path.empty()) return std::make_unique<server::InMemoryJournal>();
+  auto journal = server::SqliteJournal::Open(path);
+  if (!journal.ok()) return journal.status();
+  return std::unique_ptr<server::Journal>(*std::move(journal));
+}
+
 absl::Status Validate(const DistributorCoreOptions& options) {
   if (!options.next_tasks) {
     return absl::InvalidArgumentError(
@@ -77,10 +87,6 @@ absl::Status Validate(const DistributorCoreOptions& options) {
   if (options.enable_discovery) {
     return absl::UnimplementedError(
         "enable_discovery: mDNS advertising is not available yet");
-  }
-  if (!options.journal_path.empty()) {
-    return absl::UnimplementedError(
-        "journal_path: the durable journal is not available yet");
   }
   return absl::OkStatus();
 }
@@ -129,8 +135,10 @@ absl::Status DistributorCore::Start() {
     return absl::FailedPreconditionError("already started");
   }
   state_->log_sink = std::make_unique<ScopedLogSink>(state_->options.log_sink);
+  auto journal = OpenJournal(state_->options.journal_path);
+  if (!journal.ok()) return journal.status();
   auto master = server::Master::Create(
-      state_->master_options, std::make_unique<server::InMemoryJournal>(),
+      state_->master_options, *std::move(journal),
       std::make_unique<CallbackResultSink>(state_->options.on_finished));
   if (!master.ok()) return master.status();
   state_->master = *std::move(master);

@@ -87,8 +87,11 @@ class TaskDistributor {
     // Create() returns Unimplemented.
     bool enable_discovery = false;
     LeaseOptions lease;
-    // Empty: the queue lives in memory only. A journal is not available
-    // yet: Create() returns Unimplemented for a path.
+    // An SQLite file that keeps the job across a crash of this process:
+    // Start() on the same file resumes it, skipping the tasks the source
+    // gives again (their ids follow the source's order, so it must give
+    // them in the same order) and handing handle_results the results it
+    // may not have had, at least once. Empty: the queue lives in memory.
     std::string journal_path;
     // If set, receives the process's glog messages while this exists (not
     // owned; must outlive the distributor).
@@ -96,8 +99,8 @@ class TaskDistributor {
   };
 
   // Checks the options. Returns InvalidArgument for missing callbacks, both
-  // task sources or a bad port or batch size; Unimplemented for discovery or
-  // a journal. Does not listen yet.
+  // task sources or a bad port or batch size; Unimplemented for discovery.
+  // Does not listen yet.
   static absl::StatusOr<std::unique_ptr<TaskDistributor>> Create(
       Options options) {
     auto core = internal::DistributorCore::Create(ToCore(std::move(options)));
@@ -112,8 +115,10 @@ class TaskDistributor {
     return status.ok() ? Wait() : status;
   }
 
-  // Starts serving. Returns Unavailable if the address cannot be bound,
-  // FailedPrecondition if already started.
+  // Starts serving, after restoring the job from journal_path if it holds
+  // one. Returns Unavailable if the address cannot be bound or the journal
+  // cannot be opened, FailedPrecondition if already started or the journal
+  // file is not a journal, DataLoss if it is corrupt.
   absl::Status Start() { return core_->Start(); }
 
   // The port served on, once started.
