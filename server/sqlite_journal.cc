@@ -157,25 +157,59 @@ absl::Status SqliteJournal::Exec(const char* sql) {
 }
 
 absl::Status SqliteJournal::SetUp() {
+  // One master per journal: the first read takes a lock that is held until
+  // the connection closes, so a second master cannot interleave its writes.
+  for (const char* pragma :
+       {"PRAGMA locking_mode=EXCLUSIVE", "PRAGMA busy_timeout=1000"}) {
+    if (absl::Status status = Exec(pragma); !status.ok()) return status;
+  }
+  absl::StatusOr<bool> is_new = CheckLayout();
+  if (!is_new.ok()) return is_new.status();
   // WAL: a commit appends to one file, readers never block the writer.
   // FULL: the WAL is synced at every commit, so a commit survives power loss.
   for (const char* pragma :
-       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
-        "PRAGMA busy_timeout=5000"}) {
+       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL"}) {
     if (absl::Status status = Exec(pragma); !status.ok()) return status;
   }
-  if (absl::Status status = Exec(kSchema); !status.ok()) return status;
-  absl::StatusOr<std::optional<int64_t>> schema = GetMeta("schema");
+  if (!*is_new) return absl::OkStatus();
+  return InTransaction([&]() -> absl::Status {
+    if (absl::Status status = Exec(kSchema); !status.ok()) return status;
+    return SetMeta("schema", kSchemaVersion);
+  });
+}
+
+absl::StatusOr<bool> SqliteJournal::CheckLayout() {
+  Statement tables(db_,
+                   "SELECT count(*), count(name = 'meta' OR NULL) "
+                   "FROM sqlite_master WHERE type = 'table'");
+  if (tables.code() != SQLITE_OK) {
+    return Error(tables.code() == SQLITE_BUSY ? "in use by another master"
+                                              : "read layout",
+                 tables.code());
+  }
+  if (const int code = tables.Step(); code != SQLITE_ROW) {
+    return Error(
+        code == SQLITE_BUSY ? "in use by another master" : "read layout", code);
+  }
+  const int64_t count = tables.Int(0);
+  const bool has_meta = tables.Int(1) > 0;
+  tables.Step();  // Completes the statement.
+  if (count == 0) return true;
+  absl::StatusOr<std::optional<int64_t>> schema =
+      has_meta ? GetMeta("schema") : std::optional<int64_t>();
   if (!schema.ok()) return schema.status();
   if (!schema->has_value()) {
-    return InTransaction([&] { return SetMeta("schema", kSchemaVersion); });
+    return absl::FailedPreconditionError(
+        absl::StrCat(path_,
+                     " is an SQLite database but not a Distributo journal; "
+                     "name another file"));
   }
   if (**schema != kSchemaVersion) {
     return absl::FailedPreconditionError(
         absl::StrCat("journal ", path_, " has layout version ", **schema,
                      "; this master reads version ", kSchemaVersion));
   }
-  return absl::OkStatus();
+  return false;
 }
 
 template <typename Body>

@@ -24,7 +24,8 @@ namespace distributo::server {
 // Errors: ResourceExhausted when the disk is full, Unavailable for I/O and
 // locking errors (retrying may succeed), DataLoss for a corrupt file,
 // FailedPrecondition for a file that is not a journal of this version. A
-// failed call changes nothing on disk.
+// failed call changes nothing on disk. One master at a time: a journal in use
+// by another process is Unavailable.
 //
 // Thread-safe: calls are serialised on one connection.
 class SqliteJournal final : public Journal {
@@ -54,6 +55,9 @@ class SqliteJournal final : public Journal {
   template <typename Body>
   absl::Status InTransaction(Body body) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status SetUp() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Returns true for an empty database, false for a journal this master
+  // reads, and FailedPrecondition for anything else, touching nothing.
+  absl::StatusOr<bool> CheckLayout() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Exec(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status SetMeta(absl::string_view key, int64_t value)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

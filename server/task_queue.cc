@@ -106,8 +106,10 @@ void TaskQueue::Restore(uint64_t generation, std::vector<StoredTask> tasks,
 void TaskQueue::RestoreFinishedLocked(StoredTask stored,
                                       std::vector<FinishedTask>* unhandled) {
   const bool dead = stored.state == TaskState::kDead;
-  TaskRecord& record = AddRecordLocked(v1::Task());
-  record.task.set_id(stored.task.id());
+  // Only the id is kept, to recognise late copies of its outcome.
+  v1::Task id_only;
+  id_only.set_id(stored.task.id());
+  TaskRecord& record = AddRecordLocked(std::move(id_only));
   record.state = stored.state;
   ++(dead ? counts_.dead : counts_.done);
   if (stored.handled) return;

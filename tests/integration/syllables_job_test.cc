@@ -17,7 +17,7 @@
 #include "gtest/gtest.h"
 #include "rpc/json_value.h"
 #include "syllable_counter.h"
-#include "tests/integration/child_process.h"
+#include "tests/integration/job_fixture.h"
 
 namespace distributo::testing {
 namespace {
@@ -27,26 +27,9 @@ using examples::syllables::CountSyllables;
 constexpr char kDictionary[] = "/usr/share/dict/words";
 constexpr absl::Duration kJobTimeout = absl::Seconds(120);
 
-// What the results file says, checked against the words the test wrote.
-struct Ledger {
-  int lost = 0;
-  int twice = 0;
-  int unexpected = 0;
-  int wrong = 0;    // a word or count that is not the expected one
-  int retried = 0;  // results that took more than one lease
-};
-
 class SyllablesJobTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = absl::StrCat(::testing::TempDir(), "/syllables_job_test_",
-                        info->name(), "_", getpid());
-    ASSERT_EQ(
-        system(absl::StrCat("rm -rf '", dir_, "' && mkdir -p '", dir_, "'")
-                   .c_str()),
-        0);
-  }
+  void SetUp() override { dir_ = FreshTestDir(); }
 
   std::string Path(const std::string& name) const {
     return absl::StrCat(dir_, "/", name);
@@ -96,40 +79,20 @@ class SyllablesJobTest : public ::testing::Test {
     return std::count(text.begin(), text.end(), '\n');
   }
 
-  // Checks one result line against the word its id names.
-  void CheckLine(absl::string_view line,
-                 absl::flat_hash_map<size_t, int>& times, Ledger& ledger) {
-    auto value = ParseJsonValue(line);
-    ASSERT_TRUE(value.ok()) << "torn or bad line: " << line;
-    const auto& fields = value->struct_value().fields();
-    size_t id = 0;
-    if (!absl::SimpleAtoi(fields.at("id").string_value(), &id) || id == 0 ||
-        id > words_.size()) {
-      ++ledger.unexpected;
-      return;
-    }
-    ++times[id];
-    const std::string& word = words_[id - 1];
-    if (fields.at("word").string_value() != word ||
-        fields.at("syllables").number_value() != CountSyllables(word)) {
-      ++ledger.wrong;
-      ADD_FAILURE() << "word " << id << " is \"" << word << "\" with "
-                    << CountSyllables(word) << " syllables: " << line;
-    }
-    ledger.retried += fields.at("attempts").number_value() >= 2;
-  }
-
-  Ledger ReadLedger() {
-    Ledger ledger;
-    absl::flat_hash_map<size_t, int> times;
-    for (absl::string_view line : absl::StrSplit(
-             ReadFile(Path("results.jsonl")), '\n', absl::SkipEmpty())) {
-      CheckLine(line, times, ledger);
-    }
-    for (size_t id = 1; id <= words_.size(); ++id) {
-      const auto it = times.find(id);
-      if (it == times.end()) ++ledger.lost;
-      if (it != times.end() && it->second > 1) ++ledger.twice;
+  // Returns the ledger of results.jsonl, whose ids are "1", "2", ... in the
+  // order of words.txt, and checks each line's word and count.
+  ResultsLedger ReadLedger() {
+    std::vector<std::string> ids;
+    for (size_t i = 1; i <= words_.size(); ++i) ids.push_back(absl::StrCat(i));
+    ResultsLedger ledger = ReadResultsLedger(Path("results.jsonl"), ids);
+    for (size_t i = 1; i <= words_.size(); ++i) {
+      const auto line = ledger.lines.find(absl::StrCat(i));
+      if (line == ledger.lines.end()) continue;
+      const std::string& word = words_[i - 1];
+      const auto& fields = line->second.struct_value().fields();
+      EXPECT_EQ(fields.at("word").string_value(), word) << "word " << i;
+      EXPECT_EQ(Field(line->second, "syllables"), CountSyllables(word))
+          << "word " << i << ": " << word;
     }
     return ledger;
   }
@@ -157,11 +120,7 @@ TEST_F(SyllablesJobTest, EveryWordIsCountedOnceAndCorrectly) {
   StartMaster();
   for (int i = 0; i < 3; ++i) StartWorker();
   ExpectAllExitCleanly();
-  const Ledger ledger = ReadLedger();
-  EXPECT_EQ(ledger.lost, 0);
-  EXPECT_EQ(ledger.twice, 0);
-  EXPECT_EQ(ledger.unexpected, 0);
-  EXPECT_EQ(ledger.wrong, 0);
+  ExpectEachResultOnce(ReadLedger());
 }
 
 TEST_F(SyllablesJobTest,
@@ -178,12 +137,9 @@ TEST_F(SyllablesJobTest,
   ASSERT_EQ(victim->WaitForExit(absl::Seconds(10)), 128 + SIGKILL)
       << "the victim ended before it was killed";
   ExpectAllExitCleanly();
-  const Ledger ledger = ReadLedger();
-  EXPECT_EQ(ledger.lost, 0);
-  EXPECT_EQ(ledger.twice, 0);
-  EXPECT_EQ(ledger.unexpected, 0);
-  EXPECT_EQ(ledger.wrong, 0);
-  EXPECT_GT(ledger.retried, 0) << "the victim's leases were never re-leased";
+  const ResultsLedger ledger = ReadLedger();
+  ExpectEachResultOnce(ledger);
+  EXPECT_GT(ledger.released, 0) << "the victim's leases were never re-leased";
 }
 
 }  // namespace

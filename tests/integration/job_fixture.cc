@@ -1,0 +1,161 @@
+#include "tests/integration/job_fixture.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "rpc/json_value.h"
+
+namespace distributo::testing {
+namespace {
+
+std::string TaskScriptCommand() {
+  return absl::StrCat("python3 ", DISTRIBUTO_TEST_SCRIPT);
+}
+
+// Returns the id of a result line, or nullopt if the line is torn or bad.
+std::optional<std::string> LineId(const google::protobuf::Value& line) {
+  if (!line.has_struct_value()) return std::nullopt;
+  const auto& fields = line.struct_value().fields();
+  const auto id = fields.find("id");
+  if (id == fields.end() || !id->second.has_string_value()) return std::nullopt;
+  return id->second.string_value();
+}
+
+}  // namespace
+
+ResultsLedger ReadResultsLedger(const std::string& path,
+                                const std::vector<std::string>& expected_ids) {
+  ResultsLedger ledger;
+  for (absl::string_view text :
+       absl::StrSplit(ReadFile(path), '\n', absl::SkipEmpty())) {
+    auto value = ParseJsonValue(text);
+    std::optional<std::string> id = value.ok() ? LineId(*value) : std::nullopt;
+    if (!id.has_value()) {
+      ++ledger.torn;
+      ADD_FAILURE() << "torn or bad line in " << path << ": " << text;
+      continue;
+    }
+    ++ledger.times_written[*id];
+    ledger.released += Field(*value, "attempts") >= 2;
+    ledger.lines[*id] = *std::move(value);
+  }
+  absl::flat_hash_map<std::string, bool> expected;
+  for (const std::string& id : expected_ids) {
+    expected[id] = true;
+    if (!ledger.times_written.contains(id)) ++ledger.lost;
+  }
+  for (const auto& [id, times] : ledger.times_written) {
+    if (times > 1) ++ledger.twice;
+    if (!expected.contains(id)) ++ledger.unexpected;
+  }
+  return ledger;
+}
+
+double Field(const google::protobuf::Value& object, const std::string& name) {
+  const auto& fields = object.struct_value().fields();
+  const auto it = fields.find(name);
+  return it == fields.end() ? 0 : it->second.number_value();
+}
+
+std::string FreshTestDir() {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  const std::string dir =
+      absl::StrCat(::testing::TempDir(), "/", info->test_suite_name(), "_",
+                   info->name(), "_", getpid());
+  EXPECT_EQ(
+      system(
+          absl::StrCat("rm -rf '", dir, "' && mkdir -p '", dir, "'").c_str()),
+      0);
+  return dir;
+}
+
+void JobFixture::SetUp() { dir_ = FreshTestDir(); }
+
+std::string JobFixture::Path(const std::string& name) const {
+  return absl::StrCat(dir_, "/", name);
+}
+
+void JobFixture::WriteTasks(int count,
+                            const std::function<std::string(int)>& extra) {
+  std::ofstream file(Path("tasks.jsonl"));
+  for (int i = 0; i < count; ++i) {
+    file << "{\"id\": \"t" << i << "\", \"payload\": {\"n\": " << i
+         << (extra ? extra(i) : "") << "}}\n";
+    expected_ids_.push_back(absl::StrCat("t", i));
+  }
+}
+
+void JobFixture::StartMaster(std::vector<std::string> extra_flags) {
+  const std::string port_file = Path(absl::StrCat("port-", master_starts_));
+  std::vector<std::string> argv = {DISTRIBUTO_MASTER_BIN,
+                                   absl::StrCat("--port=", port_),
+                                   "--port_file=" + port_file,
+                                   "--tasks=" + Path("tasks.jsonl"),
+                                   "--results=" + Path("results.jsonl"),
+                                   "--reaper_interval=100ms",
+                                   "--requeue_grace=500ms",
+                                   "--progress_interval=1s"};
+  argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
+  master_ = std::make_unique<ChildProcess>(
+      argv, Path(absl::StrCat("master-", master_starts_++, ".log")));
+  ASSERT_TRUE(WaitUntil([&] { return !ReadFile(port_file).empty(); },
+                        absl::Seconds(30)))
+      << ReadFile(master_->log_path());
+  ASSERT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(ReadFile(port_file)),
+                               &port_));
+}
+
+ChildProcess* JobFixture::StartWorker(const std::string& mode, int concurrency,
+                                      std::vector<std::string> extra_flags) {
+  const int index = static_cast<int>(workers_.size());
+  std::vector<std::string> argv = {DISTRIBUTO_WORKER_BIN,
+                                   absl::StrCat("--master=127.0.0.1:", port_),
+                                   "--exec=" + TaskScriptCommand(),
+                                   "--exec_mode=" + mode,
+                                   absl::StrCat("--concurrency=", concurrency),
+                                   absl::StrCat("--name=worker-", index),
+                                   "--reconnect_initial=100ms",
+                                   "--reconnect_max=1s"};
+  argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
+  workers_.push_back(std::make_unique<ChildProcess>(
+      argv, Path(absl::StrCat("worker-", index, ".log"))));
+  return workers_.back().get();
+}
+
+int JobFixture::WaitForMaster() {
+  std::optional<int> code = master_->WaitForExit(kJobTimeout);
+  EXPECT_TRUE(code.has_value()) << "the master did not finish in time";
+  return code.value_or(-1);
+}
+
+size_t JobFixture::ResultLines() {
+  const std::string text = ReadFile(Path("results.jsonl"));
+  return std::count(text.begin(), text.end(), '\n');
+}
+
+void ExpectEachResultOnce(const ResultsLedger& ledger) {
+  EXPECT_EQ(ledger.lost, 0);
+  EXPECT_EQ(ledger.twice, 0);
+  EXPECT_EQ(ledger.unexpected, 0);
+  EXPECT_EQ(ledger.torn, 0);
+}
+
+void JobFixture::ExpectEveryResultOnceAndCorrect(const ResultsLedger& ledger) {
+  ExpectEachResultOnce(ledger);
+  for (const auto& [id, line] : ledger.lines) {
+    const auto& fields = line.struct_value().fields();
+    ASSERT_TRUE(fields.contains("result"))
+        << id << ": " << PrintJsonValue(line);
+    const double n = Field(fields.at("result"), "n");
+    EXPECT_EQ(absl::StrCat("t", n), id);
+    EXPECT_EQ(Field(fields.at("result"), "square"), n * n) << id;
+  }
+}
+
+}  // namespace distributo::testing

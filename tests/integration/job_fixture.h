@@ -1,0 +1,90 @@
+#ifndef DISTRIBUTO_TESTS_INTEGRATION_JOB_FIXTURE_H_
+#define DISTRIBUTO_TESTS_INTEGRATION_JOB_FIXTURE_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/time/time.h"
+#include "google/protobuf/struct.pb.h"
+#include "gtest/gtest.h"
+#include "tests/integration/child_process.h"
+
+namespace distributo::testing {
+
+// What a results file says about a job's tasks, counted as
+// notes/reliability.md asks.
+struct ResultsLedger {
+  absl::flat_hash_map<std::string, int> times_written;
+  absl::flat_hash_map<std::string, google::protobuf::Value> lines;  // by id
+  int lost = 0;        // expected, but no line
+  int twice = 0;       // more than one line
+  int unexpected = 0;  // a line for an id never enqueued
+  int torn = 0;        // a line that is not a JSON object with an id
+  int released = 0;    // lines of tasks leased more than once
+};
+
+// Makes an empty directory for the running test, named after it.
+std::string FreshTestDir();
+
+// Reads the results file at `path` against the ids a job enqueued.
+ResultsLedger ReadResultsLedger(const std::string& path,
+                                const std::vector<std::string>& expected_ids);
+
+// Expects nothing lost, written twice, torn or unexpected.
+void ExpectEachResultOnce(const ResultsLedger& ledger);
+
+// A job of real processes in a fresh directory: a distributo-master on
+// 127.0.0.1 and distributo-worker processes running tests'
+// task_script.py, which squares {"n": i} into {"n": i, "square": i*i}.
+class JobFixture : public ::testing::Test {
+ protected:
+  static constexpr absl::Duration kJobTimeout = absl::Seconds(120);
+
+  void SetUp() override;
+
+  std::string Path(const std::string& name) const;
+
+  // Writes tasks {"n": i, ...extra} with ids "t<i>"; `extra(i)` adds fields.
+  void WriteTasks(int count,
+                  const std::function<std::string(int)>& extra = nullptr);
+
+  // Starts the master on tasks.jsonl and results.jsonl and waits until it
+  // serves. The first start picks a free port; later ones reuse it, so that
+  // workers find a restarted master where they left it.
+  void StartMaster(std::vector<std::string> extra_flags = {});
+
+  ChildProcess* StartWorker(const std::string& mode, int concurrency,
+                            std::vector<std::string> extra_flags = {});
+
+  // Waits for the master to exit; returns its exit code (-1 on timeout).
+  int WaitForMaster();
+
+  size_t ResultLines();
+
+  ResultsLedger ReadLedger() {
+    return ReadResultsLedger(Path("results.jsonl"), expected_ids_);
+  }
+
+  // Checks nothing was lost, written twice, torn or unexpected, and every
+  // result line is {"n": i, "square": i*i} for its id "t<i>".
+  void ExpectEveryResultOnceAndCorrect(const ResultsLedger& ledger);
+
+  std::string dir_;
+  int port_ = 0;
+  std::vector<std::string> expected_ids_;
+  std::unique_ptr<ChildProcess> master_;
+  std::vector<std::unique_ptr<ChildProcess>> workers_;
+
+ private:
+  int master_starts_ = 0;
+};
+
+// Returns a number field of a JSON object.
+double Field(const google::protobuf::Value& object, const std::string& name);
+
+}  // namespace distributo::testing
+
+#endif  // DISTRIBUTO_TESTS_INTEGRATION_JOB_FIXTURE_H_

@@ -1,0 +1,136 @@
+// kill -9 of the master, many times in one job, each time restarted on the
+// same journal while real workers keep going: nothing lost, nothing written
+// twice, no torn line, and a journal that passes PRAGMA integrity_check.
+
+#include <signal.h>
+#include <sqlite3.h>
+
+#include <cstdio>
+#include <random>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "glog/logging.h"
+#include "gtest/gtest.h"
+#include "tests/integration/job_fixture.h"
+
+namespace distributo::testing {
+namespace {
+
+constexpr int kTasks = 50'000;
+constexpr int kKills = 10;
+
+// When a kill comes, relative to what the master is doing.
+enum class Moment {
+  kRightAfterStart,   // restoring done, re-reading tasks, first leases out
+  kWhenResultsGrow,   // the sink is being written and marks committed
+  kAfterRandomDelay,  // anywhere
+};
+
+const char* Name(Moment moment) {
+  switch (moment) {
+    case Moment::kRightAfterStart:
+      return "right after start";
+    case Moment::kWhenResultsGrow:
+      return "as results are written";
+    case Moment::kAfterRandomDelay:
+      return "after a random delay";
+  }
+  return "?";
+}
+
+// Returns the answer of PRAGMA integrity_check on the SQLite file at `path`.
+std::string IntegrityCheck(const std::string& path) {
+  sqlite3* db = nullptr;
+  std::string answer = "cannot open";
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) ==
+      SQLITE_OK) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &stmt, nullptr) ==
+            SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW) {
+      answer = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+    }
+    sqlite3_finalize(stmt);
+  }
+  sqlite3_close(db);
+  return answer;
+}
+
+// Returns the `tasks done` count of a distributo-worker's summary line.
+int TasksDone(const std::string& log) {
+  const size_t at = log.rfind("summary: ");
+  int done = 0;
+  if (at == std::string::npos ||
+      std::sscanf(log.c_str() + at, "summary: %d tasks done", &done) != 1) {
+    return -1;
+  }
+  return done;
+}
+
+class MasterCrashTest : public JobFixture {
+ protected:
+  // Waits for the moment, then kills the master; returns false if the job
+  // ended first.
+  bool KillAt(Moment moment, std::mt19937& random) {
+    if (moment == Moment::kWhenResultsGrow) {
+      const size_t lines = ResultLines();
+      WaitUntil([&] { return ResultLines() != lines; }, absl::Seconds(10));
+    } else if (moment == Moment::kAfterRandomDelay) {
+      std::uniform_int_distribution<int> delay_ms(20, 500);
+      absl::SleepFor(absl::Milliseconds(delay_ms(random)));
+    }
+    if (master_->WaitForExit(absl::ZeroDuration()).has_value()) return false;
+    master_->Signal(SIGKILL);
+    EXPECT_EQ(master_->WaitForExit(absl::Seconds(10)), 128 + SIGKILL);
+    return true;
+  }
+
+  // Checks what a restart must leave: a sound journal, and a results file
+  // of whole lines with no id twice.
+  void ExpectSoundAfterCrash(int kill) {
+    EXPECT_EQ(IntegrityCheck(Path("results.jsonl.journal")), "ok")
+        << "after kill " << kill;
+    StartMaster();
+    const ResultsLedger ledger = ReadLedger();
+    EXPECT_EQ(ledger.torn, 0) << "after kill " << kill;
+    EXPECT_EQ(ledger.twice, 0) << "after kill " << kill;
+    EXPECT_EQ(ledger.unexpected, 0) << "after kill " << kill;
+  }
+};
+
+TEST_F(MasterCrashTest, KillNineTenTimesLosesNothingAndWritesNothingTwice) {
+  const uint32_t seed = std::random_device()();
+  LOG(INFO) << "random seed " << seed;
+  RecordProperty("seed", static_cast<int>(seed));
+  std::mt19937 random(seed);
+  // Slow enough that the job outlasts the kills.
+  WriteTasks(kTasks, [](int) { return ", \"sleep\": 0.001"; });
+  StartMaster();
+  for (int i = 0; i < 4; ++i) StartWorker("lines", 2);
+  int kills = 0;
+  for (; kills < kKills; ++kills) {
+    const Moment moment = static_cast<Moment>(kills % 3);
+    if (!KillAt(moment, random)) break;
+    LOG(INFO) << "kill " << kills + 1 << " " << Name(moment) << ", at "
+              << ResultLines() << " results";
+    ExpectSoundAfterCrash(kills + 1);
+    if (HasFatalFailure()) return;
+  }
+  EXPECT_EQ(kills, kKills) << "the job ended before every kill";
+  EXPECT_EQ(WaitForMaster(), 0) << ReadFile(master_->log_path());
+  ExpectEveryResultOnceAndCorrect(ReadLedger());
+  int executions = 0;
+  for (auto& worker : workers_) {
+    EXPECT_EQ(worker->WaitForExit(absl::Seconds(30)), 0)
+        << ReadFile(worker->log_path());
+    executions += TasksDone(ReadFile(worker->log_path()));
+  }
+  LOG(INFO) << "re-executions: " << executions - kTasks << " (seed " << seed
+            << ")";
+  EXPECT_GE(executions, kTasks);
+}
+
+}  // namespace
+}  // namespace distributo::testing

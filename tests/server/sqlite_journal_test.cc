@@ -1,0 +1,327 @@
+#include "server/sqlite_journal.h"
+
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "google/protobuf/wrappers.pb.h"
+#include "gtest/gtest.h"
+
+namespace distributo::server {
+namespace {
+
+using ::google::protobuf::util::MessageDifferencer;
+
+v1::Task MakeTask(const std::string& id, const std::string& payload) {
+  v1::Task task;
+  task.set_id(id);
+  google::protobuf::StringValue value;
+  value.set_value(payload);
+  task.mutable_payload()->PackFrom(value);
+  (*task.mutable_labels())["origin"] = absl::StrCat("label-", id);
+  return task;
+}
+
+FinishedTask Done(const std::string& id, const std::string& result,
+                  uint32_t attempts) {
+  FinishedTask finished;
+  finished.task = MakeTask(id, "payload");
+  google::protobuf::StringValue value;
+  value.set_value(result);
+  finished.result.PackFrom(value);
+  finished.attempts = attempts;
+  return finished;
+}
+
+FinishedTask Dead(const std::string& id, const std::string& code,
+                  uint32_t attempts) {
+  FinishedTask finished;
+  finished.task = MakeTask(id, "payload");
+  finished.dead = true;
+  finished.failure.set_code(code);
+  finished.failure.set_message("stderr of " + id);
+  finished.attempts = attempts;
+  return finished;
+}
+
+// Runs `sql` on its own connection, as another tool would, and returns the
+// first column of the last row (empty if none), or the error message.
+std::string RunSql(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  std::string last;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) ==
+      SQLITE_OK) {
+    const int code = sqlite3_exec(
+        db, sql.c_str(),
+        [](void* out, int, char** values, char**) {
+          *static_cast<std::string*>(out) = values[0] ? values[0] : "";
+          return 0;
+        },
+        &last, nullptr);
+    if (code != SQLITE_OK) last = sqlite3_errmsg(db);
+  } else {
+    last = sqlite3_errmsg(db);
+  }
+  sqlite3_close(db);
+  return last;
+}
+
+class SqliteJournalTest : public testing::Test {
+ protected:
+  // Gives each test its own empty directory, so runs never see each other's
+  // files, even when several test binaries run at once.
+  SqliteJournalTest() {
+    const auto* info = testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = absl::StrCat(testing::TempDir(), "/sqlite_journal_test_",
+                        info->name(), "_", getpid());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  ~SqliteJournalTest() override { std::filesystem::remove_all(dir_); }
+
+  std::string path() const { return dir_ + "/journal.db"; }
+
+  std::unique_ptr<SqliteJournal> OpenJournal() {
+    absl::StatusOr<std::unique_ptr<SqliteJournal>> journal =
+        SqliteJournal::Open(path());
+    EXPECT_TRUE(journal.ok()) << journal.status();
+    return journal.ok() ? *std::move(journal) : nullptr;
+  }
+
+  // Reads the file as a restarted master would: a fresh connection, so
+  // nothing can come from the writer's memory.
+  JournalState Restart() {
+    std::unique_ptr<SqliteJournal> journal = OpenJournal();
+    if (journal == nullptr) return JournalState();
+    absl::StatusOr<JournalState> state = journal->Recover();
+    EXPECT_TRUE(state.ok()) << state.status();
+    return state.ok() ? *std::move(state) : JournalState();
+  }
+
+  std::string dir_;
+};
+
+TEST_F(SqliteJournalTest, RecoverOnNewFileStartsGenerationOneEmpty) {
+  const JournalState state = Restart();
+  EXPECT_EQ(state.generation, 1u);
+  EXPECT_FALSE(state.sink_position.has_value());
+  EXPECT_TRUE(state.tasks.empty());
+}
+
+TEST_F(SqliteJournalTest, RecoverAfterEachReopenIncrementsGeneration) {
+  for (uint64_t expected = 1; expected <= 3; ++expected) {
+    EXPECT_EQ(Restart().generation, expected);
+  }
+}
+
+TEST_F(SqliteJournalTest, RecoverAfterAppendReturnsPendingTasksInOrder) {
+  // Ids out of lexical order and two batches: the order must be enqueue order.
+  const std::vector<v1::Task> tasks = {
+      MakeTask("b", "one"), MakeTask("a", "two"), MakeTask("c", "three")};
+  {
+    std::unique_ptr<SqliteJournal> journal = OpenJournal();
+    ASSERT_NE(journal, nullptr);
+    ASSERT_TRUE(journal->AppendTasks({tasks[0], tasks[1]}).ok());
+    ASSERT_TRUE(journal->AppendTasks({tasks[2]}).ok());
+  }
+  const JournalState state = Restart();
+  ASSERT_EQ(state.tasks.size(), tasks.size());
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    EXPECT_TRUE(MessageDifferencer::Equals(state.tasks[i].task, tasks[i]))
+        << state.tasks[i].task.DebugString();
+    EXPECT_EQ(state.tasks[i].state, TaskState::kPending);
+    EXPECT_FALSE(state.tasks[i].handled);
+  }
+}
+
+TEST_F(SqliteJournalTest, AppendOfJournaledIdKeepsFirstCopy) {
+  {
+    std::unique_ptr<SqliteJournal> journal = OpenJournal();
+    ASSERT_NE(journal, nullptr);
+    ASSERT_TRUE(journal->AppendTasks({MakeTask("x", "first")}).ok());
+    EXPECT_TRUE(journal->AppendTasks({MakeTask("x", "second")}).ok());
+  }
+  const JournalState state = Restart();
+  ASSERT_EQ(state.tasks.size(), 1u);
+  EXPECT_TRUE(
+      MessageDifferencer::Equals(state.tasks[0].task, MakeTask("x", "first")));
+}
+
+TEST_F(SqliteJournalTest, RecoverAfterCommitReturnsUnhandledOutcomes) {
+  const FinishedTask done = Done("d", "42", 2);
+  const FinishedTask dead = Dead("f", "exit_status_1", 3);
+  {
+    std::unique_ptr<SqliteJournal> journal = OpenJournal();
+    ASSERT_NE(journal, nullptr);
+    ASSERT_TRUE(journal->AppendTasks({done.task, dead.task}).ok());
+    ASSERT_TRUE(journal->CommitOutcomes({done, dead}).ok());
+  }
+  const JournalState state = Restart();
+  ASSERT_EQ(state.tasks.size(), 2u);
+  const StoredTask& stored_done = state.tasks[0];
+  EXPECT_EQ(stored_done.state, TaskState::kDone);
+  EXPECT_FALSE(stored_done.handled);
+  EXPECT_EQ(stored_done.attempts, 2u);
+  EXPECT_TRUE(MessageDifferencer::Equals(stored_done.task, done.task));
+  EXPECT_TRUE(MessageDifferencer::Equals(stored_done.result, done.result));
+  const StoredTask& stored_dead = state.tasks[1];
+  EXPECT_EQ(stored_dead.state, TaskState::kDead);
+  EXPECT_FALSE(stored_dead.handled);
+  EXPECT_EQ(stored_dead.attempts, 3u);
+  EXPECT_TRUE(MessageDifferencer::Equals(stored_dead.failure, dead.failure));
+}
+
+TEST_F(SqliteJournalTest, RecoverAfterMarkHandledReturnsIdsAndSinkPosition) {
+  {
+    std::unique_ptr<SqliteJournal> journal = OpenJournal();
+    ASSERT_NE(journal, nullptr);
+    ASSERT_TRUE(
+        journal->AppendTasks({MakeTask("h", "p"), MakeTask("u", "p")}).ok());
+    ASSERT_TRUE(
+        journal->CommitOutcomes({Done("h", "r", 1), Done("u", "r", 1)}).ok());
+    ASSERT_TRUE(journal->MarkHandled({"h"}, 1234).ok());
+  }
+  const JournalState state = Restart();
+  EXPECT_EQ(state.sink_position, 1234u);
+  ASSERT_EQ(state.tasks.size(), 2u);
+  // The sink has the handled task's outcome; the journal drops all but its id.
+  EXPECT_TRUE(state.tasks[0].handled);
+  EXPECT_EQ(state.tasks[0].task.id(), "h");
+  EXPECT_FALSE(state.tasks[1].handled);
+  EXPECT_EQ(state.tasks[1].state, TaskState::kDone);
+}
+
+TEST_F(SqliteJournalTest, MarkHandledWithoutIdsRecordsSinkPosition) {
+  {
+    std::unique_ptr<SqliteJournal> journal = OpenJournal();
+    ASSERT_NE(journal, nullptr);
+    ASSERT_TRUE(journal->MarkHandled({}, 7).ok());
+    ASSERT_TRUE(journal->MarkHandled({}, 99).ok());
+  }
+  EXPECT_EQ(Restart().sink_position, 99u);
+}
+
+TEST_F(SqliteJournalTest, OpenOnGarbageFileReturnsFailedPreconditionUntouched) {
+  const std::string garbage = "this is not an SQLite database\n";
+  std::ofstream(path()) << garbage;
+  // SQLITE_NOTADB maps to FailedPrecondition: not a journal of this version.
+  EXPECT_EQ(SqliteJournal::Open(path()).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  std::stringstream text;
+  text << std::ifstream(path()).rdbuf();
+  EXPECT_EQ(text.str(), garbage);  // a failed call changes nothing on disk
+}
+
+TEST_F(SqliteJournalTest, OpenInMissingDirectoryReturnsUnavailable) {
+  // SQLITE_CANTOPEN maps to Unavailable.
+  EXPECT_EQ(SqliteJournal::Open(dir_ + "/missing/journal.db").status().code(),
+            absl::StatusCode::kUnavailable);
+}
+
+TEST_F(SqliteJournalTest, OpenWithOtherSchemaReturnsFailedPrecondition) {
+  ASSERT_NE(OpenJournal(), nullptr);
+  ASSERT_EQ(RunSql(path(),
+                   "UPDATE meta SET value = 2 WHERE key = 'schema';"
+                   "SELECT value FROM meta WHERE key = 'schema'"),
+            "2");
+  EXPECT_EQ(SqliteJournal::Open(path()).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(SqliteJournalTest, IntegrityCheckAfterMixedCallsIsOk) {
+  {
+    std::unique_ptr<SqliteJournal> journal = OpenJournal();
+    ASSERT_NE(journal, nullptr);
+    ASSERT_TRUE(journal->Recover().ok());
+    ASSERT_TRUE(journal
+                    ->AppendTasks({MakeTask("a", "p"), MakeTask("b", "p"),
+                                   MakeTask("c", "p")})
+                    .ok());
+    ASSERT_TRUE(journal->CommitOutcomes({Done("a", "r", 1)}).ok());
+    ASSERT_TRUE(journal->AppendTasks({MakeTask("a", "again")}).ok());
+    ASSERT_TRUE(journal->CommitOutcomes({Dead("b", "no_result", 4)}).ok());
+    ASSERT_TRUE(journal->MarkHandled({"a", "b"}, 10).ok());
+    ASSERT_TRUE(journal->Recover().ok());
+  }
+  EXPECT_EQ(RunSql(path(), "PRAGMA integrity_check"), "ok");
+}
+
+TEST_F(SqliteJournalTest, ConcurrentAppendsAndCommitsAreAllRecovered) {
+  constexpr int kThreads = 4;
+  constexpr int kTasksPerThread = 25;
+  std::unique_ptr<SqliteJournal> journal = OpenJournal();
+  ASSERT_NE(journal, nullptr);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&journal, t] {
+      for (int i = 0; i < kTasksPerThread; ++i) {
+        const std::string id = absl::StrCat("t", t, "-", i);
+        EXPECT_TRUE(journal->AppendTasks({MakeTask(id, "p")}).ok());
+        EXPECT_TRUE(journal->CommitOutcomes({Done(id, "r", 1)}).ok());
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  journal.reset();
+  const JournalState state = Restart();
+  ASSERT_EQ(state.tasks.size(), size_t{kThreads * kTasksPerThread});
+  absl::flat_hash_set<std::string> ids;
+  for (const StoredTask& stored : state.tasks) {
+    EXPECT_EQ(stored.state, TaskState::kDone) << stored.task.id();
+    ids.insert(stored.task.id());
+  }
+  EXPECT_EQ(ids.size(), state.tasks.size());
+}
+
+// Creates an SQLite database at `path` holding what `sql` makes, as another
+// program (or a newer master) would have left it.
+void MakeDatabase(const std::string& path, const char* sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  EXPECT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+}
+
+TEST_F(SqliteJournalTest, OpenOnForeignDatabaseReturnsFailedPrecondition) {
+  MakeDatabase(path(), "CREATE TABLE photos(x); INSERT INTO photos VALUES (1)");
+  EXPECT_EQ(SqliteJournal::Open(path()).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(RunSql(path(), "SELECT group_concat(name) FROM sqlite_master"),
+            "photos");
+}
+
+TEST_F(SqliteJournalTest, OpenWithOtherSchemaLeavesFileUnchanged) {
+  MakeDatabase(path(),
+               "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT "
+               "NULL) WITHOUT ROWID; INSERT INTO meta VALUES ('schema', 2)");
+  EXPECT_EQ(SqliteJournal::Open(path()).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(RunSql(path(), "SELECT group_concat(name) FROM sqlite_master"),
+            "meta");
+  EXPECT_EQ(RunSql(path(), "PRAGMA journal_mode"), "delete");
+}
+
+TEST_F(SqliteJournalTest, OpenWhileAnotherMasterHoldsItReturnsUnavailable) {
+  std::unique_ptr<SqliteJournal> first = OpenJournal();
+  ASSERT_NE(first, nullptr);
+  ASSERT_TRUE(first->Recover().ok());
+  absl::StatusOr<std::unique_ptr<SqliteJournal>> second =
+      SqliteJournal::Open(path());
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(second.status().message().find("in use by another master"),
+            std::string::npos)
+      << second.status();
+}
+
+}  // namespace
+}  // namespace distributo::server
