@@ -1,5 +1,6 @@
 #include "tests/integration/job_fixture.h"
 
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -55,6 +56,24 @@ ResultsLedger ReadResultsLedger(const std::string& path,
     if (!expected.contains(id)) ++ledger.unexpected;
   }
   return ledger;
+}
+
+// Returns the answer of PRAGMA integrity_check on the SQLite file at `path`.
+std::string IntegrityCheck(const std::string& path) {
+  sqlite3* db = nullptr;
+  std::string answer = "cannot open";
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) ==
+      SQLITE_OK) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &stmt, nullptr) ==
+            SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW) {
+      answer = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+    }
+    sqlite3_finalize(stmt);
+  }
+  sqlite3_close(db);
+  return answer;
 }
 
 double Field(const google::protobuf::Value& object, const std::string& name) {

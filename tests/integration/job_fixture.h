@@ -82,6 +82,9 @@ class JobFixture : public ::testing::Test {
   int master_starts_ = 0;
 };
 
+// Returns the answer of PRAGMA integrity_check on the SQLite file at `path`.
+std::string IntegrityCheck(const std::string& path);
+
 // Returns a number field of a JSON object.
 double Field(const google::protobuf::Value& object, const std::string& name);
 

@@ -3,7 +3,6 @@
 // twice, no torn line, and a journal that passes PRAGMA integrity_check.
 
 #include <signal.h>
-#include <sqlite3.h>
 
 #include <cstdio>
 #include <random>
@@ -38,24 +37,6 @@ const char* Name(Moment moment) {
       return "after a random delay";
   }
   return "?";
-}
-
-// Returns the answer of PRAGMA integrity_check on the SQLite file at `path`.
-std::string IntegrityCheck(const std::string& path) {
-  sqlite3* db = nullptr;
-  std::string answer = "cannot open";
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) ==
-      SQLITE_OK) {
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &stmt, nullptr) ==
-            SQLITE_OK &&
-        sqlite3_step(stmt) == SQLITE_ROW) {
-      answer = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
-    }
-    sqlite3_finalize(stmt);
-  }
-  sqlite3_close(db);
-  return answer;
 }
 
 // Returns the `tasks done` count of a distributo-worker's summary line.

@@ -1,0 +1,79 @@
+// The journal on a real, small filesystem (a tmpfs this test mounts, so that
+// SQLite meets a real ENOSPC) that fills up mid-job: the master stops acking
+// and leasing, says why, and once the test grows the filesystem it resumes
+// and finishes with nothing lost and nothing written twice. Needs root, as
+// CI has, to mount.
+
+#include <sys/mount.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "tests/integration/job_fixture.h"
+
+namespace distributo::testing {
+namespace {
+
+// Room for the tasks and a few batches of outcomes, not for the whole job:
+// every commit grows the journal's write-ahead log by a few pages.
+constexpr char kSmallFs[] = "size=1m";
+constexpr char kLargeFs[] = "size=64m";
+
+class JournalDiskFullTest : public JobFixture {
+ protected:
+  void SetUp() override {
+    JobFixture::SetUp();
+    fs_ = Path("fs");
+    ASSERT_EQ(system(absl::StrCat("mkdir -p '", fs_, "'").c_str()), 0);
+    ASSERT_EQ(mount("tmpfs", fs_.c_str(), "tmpfs", 0, kSmallFs), 0)
+        << "cannot mount a tmpfs at " << fs_
+        << " (this test needs root): " << std::strerror(errno);
+    mounted_ = true;
+  }
+
+  void TearDown() override {
+    // The processes hold the journal open: end them first.
+    master_.reset();
+    workers_.clear();
+    if (mounted_) {
+      EXPECT_EQ(umount(fs_.c_str()), 0) << std::strerror(errno);
+    }
+  }
+
+  bool MasterLogHas(const std::string& text) {
+    return ReadFile(master_->log_path()).find(text) != std::string::npos;
+  }
+
+  std::string fs_;
+  bool mounted_ = false;
+};
+
+TEST_F(JournalDiskFullTest, FullDiskPausesTheJobAndGrowingItResumesIt) {
+  WriteTasks(3'000);
+  const std::string journal = fs_ + "/journal";
+  StartMaster({"--journal=" + journal, "--batch_size=20"});
+  for (int i = 0; i < 2; ++i) StartWorker("lines", 2);
+  ASSERT_TRUE(WaitUntil([&] { return MasterLogHas("to the journal failed"); },
+                        absl::Seconds(60)))
+      << "the journal never filled up:\n"
+      << ReadFile(master_->log_path());
+  EXPECT_TRUE(MasterLogHas("No space left") || MasterLogHas("full"))
+      << ReadFile(master_->log_path());
+  EXPECT_LT(ResultLines(), 3'000u) << "the journal filled only at the end";
+  ASSERT_EQ(mount("tmpfs", fs_.c_str(), "tmpfs", MS_REMOUNT, kLargeFs), 0)
+      << std::strerror(errno);
+  EXPECT_EQ(WaitForMaster(), 0) << ReadFile(master_->log_path());
+  EXPECT_TRUE(MasterLogHas("works again")) << ReadFile(master_->log_path());
+  ExpectEveryResultOnceAndCorrect(ReadLedger());
+  EXPECT_EQ(IntegrityCheck(journal), "ok");
+  for (auto& worker : workers_) {
+    EXPECT_EQ(worker->WaitForExit(absl::Seconds(30)), 0)
+        << ReadFile(worker->log_path());
+  }
+}
+
+}  // namespace
+}  // namespace distributo::testing
