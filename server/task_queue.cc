@@ -94,6 +94,7 @@ void TaskQueue::Restore(uint64_t generation, std::vector<StoredTask> tasks,
       if (stored.state == TaskState::kPending) {
         TaskRecord& record = AddRecordLocked(std::move(stored.task));
         record.attempts = stored.attempts;
+        record.from_earlier_run = true;
         MakePendingLocked(&record, /*front=*/false);
       } else {
         RestoreFinishedLocked(std::move(stored), unhandled);
@@ -349,7 +350,7 @@ std::optional<v1::ItemVerdict> TaskQueue::RejectOutcomeLocked(
       (*record)->state == TaskState::kDead) {
     return Verdict(id, v1::VERDICT_DUPLICATE, "the task is already finished");
   }
-  if (epoch > (*record)->epoch) {
+  if (!MayHaveLeased(**record, epoch)) {
     return Verdict(id, v1::VERDICT_NOT_YOURS, "never leased under this epoch");
   }
   const bool current = IsCurrentLease(**record, epoch);
@@ -360,6 +361,13 @@ std::optional<v1::ItemVerdict> TaskQueue::RejectOutcomeLocked(
     return Verdict(id, v1::VERDICT_STALE, "the lease was superseded");
   }
   return std::nullopt;
+}
+
+bool TaskQueue::MayHaveLeased(const TaskRecord& record, uint64_t epoch) const {
+  // Epochs of this run lie above the base; below it, only a task of an
+  // earlier run can have been leased.
+  return epoch <= record.epoch &&
+         (epoch > epoch_base_ || record.from_earlier_run);
 }
 
 bool TaskQueue::IsCurrentLease(const TaskRecord& record, uint64_t epoch) {
@@ -376,7 +384,7 @@ v1::ItemVerdict TaskQueue::ApplyExtensionLocked(Session* session,
     return Verdict(id, v1::VERDICT_NOT_YOURS, "unknown task");
   }
   TaskRecord* record = &it->second;
-  if (lease.epoch() > record->epoch) {
+  if (!MayHaveLeased(*record, lease.epoch())) {
     return Verdict(id, v1::VERDICT_NOT_YOURS, "never leased under this epoch");
   }
   if (!IsCurrentLease(*record, lease.epoch())) {

@@ -159,6 +159,10 @@ class TaskQueue {
                                                      const v1::Outcome& outcome,
                                                      TaskRecord** record)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Returns whether the task may have been leased under `epoch`, in this
+  // run or an earlier one.
+  bool MayHaveLeased(const TaskRecord& record, uint64_t epoch) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Returns whether `epoch` is the task's active lease.
   static bool IsCurrentLease(const TaskRecord& record, uint64_t epoch);
   v1::ItemVerdict ApplyExtensionLocked(Session* session,

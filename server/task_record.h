@@ -20,7 +20,10 @@ struct Session;
 struct TaskRecord {
   v1::Task task;  // id, payload and labels; released once finished
   TaskState state = TaskState::kPending;
-  uint64_t epoch = 0;         // of the latest lease; 0 = never leased
+  uint64_t epoch = 0;  // of the latest lease; 0 = never leased
+  // Restored from a journal: it may hold leases of earlier runs, whose
+  // epochs are below this run's base.
+  bool from_earlier_run = false;
   Session* holder = nullptr;  // set while kLeased
   absl::Time lease_deadline;  // while kLeased
   absl::Time retry_at;        // while kBackoff

@@ -56,7 +56,7 @@ TEST_F(JournalDiskFullTest, FullDiskPausesTheJobAndGrowingItResumesIt) {
   const std::string journal = fs_ + "/journal";
   StartMaster({"--journal=" + journal, "--batch_size=20"});
   for (int i = 0; i < 2; ++i) StartWorker("lines", 2);
-  ASSERT_TRUE(WaitUntil([&] { return MasterLogHas("to the journal failed"); },
+  ASSERT_TRUE(WaitUntil([&] { return MasterLogHas("journal failed:"); },
                         absl::Seconds(60)))
       << "the journal never filled up:\n"
       << ReadFile(master_->log_path());

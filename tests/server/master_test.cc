@@ -3,6 +3,9 @@
 
 #include "server/master.h"
 
+#include <unistd.h>
+
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,6 +18,7 @@
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "rpc/json_value.h"
+#include "server/sqlite_journal.h"
 
 namespace distributo::server {
 namespace {
@@ -36,6 +40,16 @@ class CollectingSink final : public ResultSink {
     absl::MutexLock lock(&mu_);
     return ids_;
   }
+  // Returns the ids once there are at least `count`, or after 10 s: the
+  // master acks a batch before it hands the batch's results over.
+  std::vector<std::string> WaitForIds(size_t count) {
+    absl::MutexLock lock(&mu_);
+    auto enough = [this, count]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return ids_.size() >= count;
+    };
+    mu_.AwaitWithTimeout(absl::Condition(&enough), absl::Seconds(10));
+    return ids_;
+  }
 
  private:
   absl::Mutex mu_;
@@ -44,14 +58,17 @@ class CollectingSink final : public ResultSink {
 
 class MasterTest : public testing::Test {
  protected:
-  void SetUp() override {
+  void SetUp() override { StartMaster(std::make_unique<InMemoryJournal>()); }
+
+  // Starts a master on `journal`, replacing any earlier one, with a new sink.
+  void StartMaster(std::unique_ptr<Journal> journal) {
+    master_.reset();
     MasterOptions options;
     options.queue.max_batch_tasks = 4;
     options.reaper_interval = absl::Milliseconds(20);
     auto sink = std::make_unique<CollectingSink>();
     sink_ = sink.get();
-    auto master = Master::Create(options, std::make_unique<InMemoryJournal>(),
-                                 std::move(sink));
+    auto master = Master::Create(options, std::move(journal), std::move(sink));
     ASSERT_TRUE(master.ok()) << master.status();
     master_ = *std::move(master);
     channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", master_->port()),
@@ -293,7 +310,7 @@ TEST_F(MasterTest, BadOutcomesGetVerdictsAndTheMasterKeepsServing) {
   good.set_session_id(session);
   *good.add_outcomes() = ResultFor(task);
   EXPECT_EQ(SubmitOnce(good).outcomes(0).verdict(), v1::VERDICT_ACCEPTED);
-  EXPECT_EQ(sink_->ids(), std::vector<std::string>{task.id()});
+  EXPECT_EQ(sink_->WaitForIds(1), std::vector<std::string>{task.id()});
   context.TryCancel();
 }
 
@@ -329,6 +346,55 @@ TEST_F(MasterTest, GarbageBytesEndTheStreamAndChangeNothing) {
   ASSERT_TRUE(stream->Read(&batch));
   EXPECT_EQ(batch.tasks().tasks_size(), 1);
   context.TryCancel();
+}
+
+TEST_F(MasterTest, ResubmissionsAfterARestartAreAcceptedOnceThenDuplicates) {
+  const std::string path =
+      absl::StrCat(::testing::TempDir(), "/master_test_", getpid(), ".journal");
+  std::remove(path.c_str());
+  auto open = [&path]() -> std::unique_ptr<Journal> {
+    auto journal = SqliteJournal::Open(path);
+    EXPECT_TRUE(journal.ok()) << journal.status();
+    return journal.ok() ? *std::move(journal) : nullptr;
+  };
+  StartMaster(open());
+  EnqueueIds(2);
+  v1::TaskBatch batch;
+  {
+    grpc::ClientContext context;
+    std::string session;
+    auto stream = Connect(&context, 2, &session);
+    ASSERT_TRUE(stream->Read(&batch));
+    ASSERT_EQ(batch.tasks().tasks_size(), 2);
+    v1::ResultBatch first;
+    first.set_session_id(session);
+    *first.add_outcomes() = ResultFor(batch.tasks().tasks(0));
+    ASSERT_EQ(SubmitOnce(first).outcomes(0).verdict(), v1::VERDICT_ACCEPTED);
+    context.TryCancel();
+  }
+  master_.reset();  // Lets go of the journal before the next master opens it.
+  StartMaster(open());
+  EXPECT_TRUE(master_->recovery().resumed);
+  EXPECT_EQ(master_->recovery().counts.done, 1u);
+  grpc::ClientContext context;
+  std::string session;
+  auto stream = Connect(&context, 0, &session);
+  // Both outcomes of the first run, as a reconnecting worker resubmits them.
+  v1::ResultBatch again;
+  again.set_session_id(session);
+  for (const v1::Task& task : batch.tasks().tasks()) {
+    *again.add_outcomes() = ResultFor(task);
+  }
+  const v1::ResultAck ack = SubmitOnce(again);
+  ASSERT_EQ(ack.outcomes_size(), 2);
+  EXPECT_EQ(ack.outcomes(0).verdict(), v1::VERDICT_DUPLICATE);
+  EXPECT_EQ(ack.outcomes(1).verdict(), v1::VERDICT_ACCEPTED);
+  EXPECT_EQ(SubmitOnce(again).outcomes(1).verdict(), v1::VERDICT_DUPLICATE);
+  EXPECT_EQ(sink_->WaitForIds(1),
+            std::vector<std::string>{batch.tasks().tasks(1).id()});
+  context.TryCancel();
+  master_.reset();
+  std::remove(path.c_str());
 }
 
 }  // namespace

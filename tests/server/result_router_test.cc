@@ -1,0 +1,251 @@
+#include "server/result_router.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "gtest/gtest.h"
+#include "rpc/json_value.h"
+#include "server/journal.h"
+#include "server/result_sink.h"
+#include "server/task_queue.h"
+
+namespace distributo::server {
+namespace {
+
+// Records what it was told and fails CommitOutcomes or MarkHandled with
+// ResourceExhausted (a full disk) while told to. Not thread-safe: the tests
+// call it from one thread.
+class FakeJournal final : public Journal {
+ public:
+  absl::StatusOr<JournalState> Recover() override { return JournalState(); }
+  absl::Status AppendTasks(const std::vector<v1::Task>&) override {
+    return absl::OkStatus();
+  }
+  absl::Status CommitOutcomes(
+      const std::vector<FinishedTask>& finished) override {
+    if (fail_commits_) return absl::ResourceExhaustedError("disk full");
+    for (const FinishedTask& task : finished) {
+      committed_.push_back(task.task.id());
+    }
+    return absl::OkStatus();
+  }
+  absl::Status MarkHandled(const std::vector<std::string>& task_ids,
+                           uint64_t sink_position) override {
+    if (fail_marks_) return absl::ResourceExhaustedError("disk full");
+    marked_.insert(marked_.end(), task_ids.begin(), task_ids.end());
+    positions_.push_back(sink_position);
+    return absl::OkStatus();
+  }
+  bool durable() const override { return true; }
+
+  void set_fail_commits(bool fail) { fail_commits_ = fail; }
+  void set_fail_marks(bool fail) { fail_marks_ = fail; }
+  // The ids of the outcomes committed and marked handled, in call order.
+  const std::vector<std::string>& committed() const { return committed_; }
+  const std::vector<std::string>& marked() const { return marked_; }
+  // The sink position of each successful MarkHandled call.
+  const std::vector<uint64_t>& positions() const { return positions_; }
+
+ private:
+  bool fail_commits_ = false;
+  bool fail_marks_ = false;
+  std::vector<std::string> committed_;
+  std::vector<std::string> marked_;
+  std::vector<uint64_t> positions_;
+};
+
+// Collects the ids it is given; its position is how many it holds. Fails
+// every Write while told to. Not thread-safe.
+class CollectingSink final : public ResultSink {
+ public:
+  absl::Status Write(const std::vector<FinishedTask>& finished) override {
+    if (fail_writes_) return absl::UnavailableError("cannot write");
+    for (const FinishedTask& task : finished) {
+      written_.push_back(task.task.id());
+    }
+    return absl::OkStatus();
+  }
+  uint64_t Position() const override { return written_.size(); }
+
+  void set_fail_writes(bool fail) { fail_writes_ = fail; }
+  const std::vector<std::string>& written() const { return written_; }
+
+ private:
+  bool fail_writes_ = false;
+  std::vector<std::string> written_;
+};
+
+class ResultRouterTest : public testing::Test {
+ protected:
+  using Ids = std::vector<std::string>;
+
+  ResultRouterTest()
+      : queue_(QueueOptions(), [] { return absl::FromUnixSeconds(1000); }),
+        router_(&queue_, &journal_, &sink_) {}
+
+  // Enqueues tasks with these ids and finishes them through a worker.
+  // Returns them as the queue hands them over.
+  std::vector<FinishedTask> Finish(const Ids& ids) {
+    std::vector<v1::Task> tasks;
+    for (const std::string& id : ids) {
+      tasks.emplace_back().set_id(id);
+    }
+    EXPECT_TRUE(queue_.Enqueue(std::move(tasks)).ok());
+    const std::string session = queue_.OpenSession(v1::WorkerHello());
+    v1::LeasedTasks leased;
+    EXPECT_EQ(queue_.Lease(session, ids.size(), &leased), ids.size());
+    v1::ResultBatch batch;
+    for (const v1::Task& task : leased.tasks()) {
+      v1::Outcome* outcome = batch.add_outcomes();
+      outcome->mutable_lease()->set_task_id(task.id());
+      outcome->mutable_lease()->set_epoch(task.epoch());
+      *outcome->mutable_result() = *JsonToAny("1");
+    }
+    std::vector<FinishedTask> finished;
+    queue_.Submit(session, batch, &finished);
+    EXPECT_EQ(finished.size(), ids.size());
+    return finished;
+  }
+
+  static Ids IdsOf(const std::vector<FinishedTask>& tasks) {
+    Ids ids;
+    for (const FinishedTask& task : tasks) ids.push_back(task.task.id());
+    return ids;
+  }
+
+  TaskQueue queue_;
+  FakeJournal journal_;
+  CollectingSink sink_;
+  ResultRouter router_;
+};
+
+TEST_F(ResultRouterTest, CommitAndDeliverWhenAllWorksMarksEachTaskOnce) {
+  std::vector<FinishedTask> finished = Finish({"a", "b"});
+  ASSERT_TRUE(router_.Commit(&finished).ok());
+  EXPECT_EQ(IdsOf(finished), (Ids{"a", "b"}));
+  router_.Deliver(std::move(finished));
+  EXPECT_EQ(journal_.committed(), (Ids{"a", "b"}));
+  EXPECT_EQ(sink_.written(), (Ids{"a", "b"}));
+  EXPECT_EQ(journal_.marked(), (Ids{"a", "b"}));
+  EXPECT_EQ(journal_.positions(), (std::vector<uint64_t>{2}));
+  EXPECT_EQ(queue_.Counts().unhandled, 0u);
+  EXPECT_TRUE(router_.healthy());
+  EXPECT_FALSE(router_.RetryBacklog());
+}
+
+TEST_F(ResultRouterTest, CommitWhenJournalFailsReturnsItsErrorAndKeepsTasks) {
+  std::vector<FinishedTask> finished = Finish({"a", "b"});
+  journal_.set_fail_commits(true);
+  EXPECT_EQ(router_.Commit(&finished).code(),
+            absl::StatusCode::kResourceExhausted);
+  EXPECT_TRUE(finished.empty());
+  EXPECT_FALSE(router_.healthy());
+  EXPECT_FALSE(router_.RetryBacklog());
+  EXPECT_TRUE(journal_.committed().empty());
+  EXPECT_TRUE(sink_.written().empty());
+  EXPECT_EQ(queue_.Counts().unhandled, 2u);
+}
+
+TEST_F(ResultRouterTest, RetryBacklogAfterJournalRecoversDeliversOnceInOrder) {
+  std::vector<FinishedTask> finished = Finish({"a", "b", "c"});
+  journal_.set_fail_commits(true);
+  ASSERT_FALSE(router_.Commit(&finished).ok());
+  journal_.set_fail_commits(false);
+  EXPECT_TRUE(router_.RetryBacklog());
+  EXPECT_TRUE(router_.healthy());
+  EXPECT_EQ(journal_.committed(), (Ids{"a", "b", "c"}));
+  EXPECT_EQ(sink_.written(), (Ids{"a", "b", "c"}));
+  EXPECT_EQ(journal_.marked(), (Ids{"a", "b", "c"}));
+  EXPECT_EQ(queue_.Counts().unhandled, 0u);
+  EXPECT_FALSE(router_.RetryBacklog());
+  EXPECT_EQ(sink_.written().size(), 3u);
+}
+
+TEST_F(ResultRouterTest, CommitAfterAFailureTakesTheEarlierBatchFirst) {
+  std::vector<FinishedTask> first = Finish({"a", "b"});
+  journal_.set_fail_commits(true);
+  ASSERT_FALSE(router_.Commit(&first).ok());
+  journal_.set_fail_commits(false);
+  std::vector<FinishedTask> second = Finish({"c"});
+  ASSERT_TRUE(router_.Commit(&second).ok());
+  EXPECT_EQ(IdsOf(second), (Ids{"a", "b", "c"}));
+  EXPECT_EQ(journal_.committed(), (Ids{"a", "b", "c"}));
+  EXPECT_TRUE(router_.healthy());
+  router_.Deliver(std::move(second));
+  EXPECT_EQ(sink_.written(), (Ids{"a", "b", "c"}));
+  EXPECT_EQ(queue_.Counts().unhandled, 0u);
+}
+
+TEST_F(ResultRouterTest, MarkHandledFailureKeepsTasksUnhandledUntilRetry) {
+  std::vector<FinishedTask> finished = Finish({"a", "b"});
+  ASSERT_TRUE(router_.Commit(&finished).ok());
+  journal_.set_fail_marks(true);
+  router_.Deliver(std::move(finished));
+  EXPECT_EQ(sink_.written(), (Ids{"a", "b"}));
+  EXPECT_FALSE(router_.healthy());
+  EXPECT_EQ(queue_.Counts().unhandled, 2u);
+  EXPECT_FALSE(router_.RetryBacklog());
+  EXPECT_EQ(queue_.Counts().unhandled, 2u);
+  journal_.set_fail_marks(false);
+  EXPECT_TRUE(router_.RetryBacklog());
+  EXPECT_TRUE(router_.healthy());
+  EXPECT_EQ(journal_.marked(), (Ids{"a", "b"}));
+  EXPECT_EQ(journal_.positions(), (std::vector<uint64_t>{2}));
+  EXPECT_EQ(sink_.written(), (Ids{"a", "b"}));
+  EXPECT_EQ(queue_.Counts().unhandled, 0u);
+}
+
+TEST_F(ResultRouterTest, DeliverWhileMarksFailMarksEveryTaskOnRecovery) {
+  std::vector<FinishedTask> first = Finish({"a"});
+  ASSERT_TRUE(router_.Commit(&first).ok());
+  journal_.set_fail_marks(true);
+  router_.Deliver(std::move(first));
+  std::vector<FinishedTask> second = Finish({"b"});
+  ASSERT_TRUE(router_.Commit(&second).ok());
+  router_.Deliver(std::move(second));
+  EXPECT_EQ(sink_.written(), (Ids{"a", "b"}));
+  EXPECT_EQ(queue_.Counts().unhandled, 2u);
+  journal_.set_fail_marks(false);
+  EXPECT_TRUE(router_.RetryBacklog());
+  EXPECT_EQ(journal_.marked(), (Ids{"a", "b"}));
+  EXPECT_EQ(journal_.positions(), (std::vector<uint64_t>{2}));
+  EXPECT_EQ(queue_.Counts().unhandled, 0u);
+}
+
+TEST_F(ResultRouterTest, SinkWriteFailureKeepsTasksForTheRetry) {
+  std::vector<FinishedTask> finished = Finish({"a", "b"});
+  ASSERT_TRUE(router_.Commit(&finished).ok());
+  sink_.set_fail_writes(true);
+  router_.Deliver(std::move(finished));
+  EXPECT_TRUE(sink_.written().empty());
+  EXPECT_TRUE(journal_.marked().empty());
+  EXPECT_FALSE(router_.healthy());
+  EXPECT_FALSE(router_.RetryBacklog());
+  EXPECT_EQ(queue_.Counts().unhandled, 2u);
+  sink_.set_fail_writes(false);
+  EXPECT_TRUE(router_.RetryBacklog());
+  EXPECT_TRUE(router_.healthy());
+  EXPECT_EQ(sink_.written(), (Ids{"a", "b"}));
+  EXPECT_EQ(journal_.marked(), (Ids{"a", "b"}));
+  EXPECT_EQ(queue_.Counts().unhandled, 0u);
+}
+
+TEST_F(ResultRouterTest, DeliverAfterAWriteFailureWritesTheEarlierTasksFirst) {
+  std::vector<FinishedTask> first = Finish({"a", "b"});
+  ASSERT_TRUE(router_.Commit(&first).ok());
+  sink_.set_fail_writes(true);
+  router_.Deliver(std::move(first));
+  sink_.set_fail_writes(false);
+  std::vector<FinishedTask> second = Finish({"c"});
+  ASSERT_TRUE(router_.Commit(&second).ok());
+  router_.Deliver(std::move(second));
+  EXPECT_TRUE(router_.healthy());
+  EXPECT_EQ(sink_.written(), (Ids{"a", "b", "c"}));
+  EXPECT_EQ(journal_.marked(), (Ids{"a", "b", "c"}));
+  EXPECT_EQ(queue_.Counts().unhandled, 0u);
+}
+
+}  // namespace
+}  // namespace distributo::server
