@@ -4,6 +4,8 @@
 // result as a JSON line, and exits when all are done (0) or some ended dead
 // (1). Service mode (no --tasks): serves until stopped.
 
+#include <sys/resource.h>
+
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -107,12 +109,14 @@ absl::Status WritePortFile(const std::string& path, int port) {
 void PrintSummary(const QueueCounts& counts, absl::Duration elapsed,
                   const std::string& results) {
   const double seconds = absl::ToDoubleSeconds(elapsed);
+  struct rusage usage = {};
+  getrusage(RUSAGE_SELF, &usage);
   absl::FPrintF(stderr,
                 "Job complete: %d tasks, %d done, %d dead, %d failed attempts "
-                "in %.1f s (%.0f tasks/s). Results: %s\n",
+                "in %.1f s (%.0f tasks/s); peak RSS %d MiB. Results: %s\n",
                 counts.total, counts.done, counts.dead, counts.failures,
                 seconds, seconds > 0 ? counts.total / seconds : 0.0,
-                results == "-" ? "stdout" : results);
+                usage.ru_maxrss / 1024, results == "-" ? "stdout" : results);
 }
 
 // Prints `status` as the reason the master cannot start; returns exit code 2.
