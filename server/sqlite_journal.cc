@@ -172,10 +172,11 @@ absl::Status SqliteJournal::SetUp() {
     if (absl::Status status = Exec(pragma); !status.ok()) return status;
   }
   if (!*is_new) return absl::OkStatus();
-  return InTransaction([&]() -> absl::Status {
-    if (absl::Status status = Exec(kSchema); !status.ok()) return status;
-    return SetMeta("schema", kSchemaVersion);
-  });
+  return InTransaction(
+      [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
+        if (absl::Status status = Exec(kSchema); !status.ok()) return status;
+        return SetMeta("schema", kSchemaVersion);
+      });
 }
 
 absl::StatusOr<bool> SqliteJournal::CheckLayout() {
@@ -254,18 +255,20 @@ absl::StatusOr<std::optional<int64_t>> SqliteJournal::GetMeta(
 absl::StatusOr<JournalState> SqliteJournal::Recover() {
   absl::MutexLock lock(&mu_);
   JournalState state;
-  absl::Status status = InTransaction([&]() -> absl::Status {
-    absl::StatusOr<std::optional<int64_t>> generation = GetMeta("generation");
-    if (!generation.ok()) return generation.status();
-    state.generation = static_cast<uint64_t>(generation->value_or(0)) + 1;
-    absl::StatusOr<std::optional<int64_t>> sink = GetMeta("sink_position");
-    if (!sink.ok()) return sink.status();
-    if (sink->has_value()) state.sink_position = **sink;
-    if (absl::Status loaded = LoadTasks(&state.tasks); !loaded.ok()) {
-      return loaded;
-    }
-    return SetMeta("generation", static_cast<int64_t>(state.generation));
-  });
+  absl::Status status =
+      InTransaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
+        absl::StatusOr<std::optional<int64_t>> generation =
+            GetMeta("generation");
+        if (!generation.ok()) return generation.status();
+        state.generation = static_cast<uint64_t>(generation->value_or(0)) + 1;
+        absl::StatusOr<std::optional<int64_t>> sink = GetMeta("sink_position");
+        if (!sink.ok()) return sink.status();
+        if (sink->has_value()) state.sink_position = **sink;
+        if (absl::Status loaded = LoadTasks(&state.tasks); !loaded.ok()) {
+          return loaded;
+        }
+        return SetMeta("generation", static_cast<int64_t>(state.generation));
+      });
   if (!status.ok()) return status;
   return state;
 }
@@ -300,70 +303,74 @@ absl::Status SqliteJournal::LoadTasks(std::vector<StoredTask>* tasks) {
 absl::Status SqliteJournal::AppendTasks(const std::vector<v1::Task>& tasks) {
   if (tasks.empty()) return absl::OkStatus();
   absl::MutexLock lock(&mu_);
-  return InTransaction([&]() -> absl::Status {
-    Statement insert(db_,
-                     "INSERT INTO tasks(id, task) VALUES (?1, ?2) "
-                     "ON CONFLICT(id) DO NOTHING");
-    if (insert.code() != SQLITE_OK) {
-      return Error("prepare append", insert.code());
-    }
-    std::string bytes;
-    for (const v1::Task& task : tasks) {
-      task.SerializeToString(&bytes);
-      insert.Bind(1, task.id());
-      insert.BindBlob(2, bytes);
-      if (const int code = insert.Step(); code != SQLITE_DONE) {
-        return Error("append tasks", code);
-      }
-    }
-    return absl::OkStatus();
-  });
+  return InTransaction(
+      [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
+        Statement insert(db_,
+                         "INSERT INTO tasks(id, task) VALUES (?1, ?2) "
+                         "ON CONFLICT(id) DO NOTHING");
+        if (insert.code() != SQLITE_OK) {
+          return Error("prepare append", insert.code());
+        }
+        std::string bytes;
+        for (const v1::Task& task : tasks) {
+          task.SerializeToString(&bytes);
+          insert.Bind(1, task.id());
+          insert.BindBlob(2, bytes);
+          if (const int code = insert.Step(); code != SQLITE_DONE) {
+            return Error("append tasks", code);
+          }
+        }
+        return absl::OkStatus();
+      });
 }
 
 absl::Status SqliteJournal::CommitOutcomes(
     const std::vector<FinishedTask>& finished) {
   if (finished.empty()) return absl::OkStatus();
   absl::MutexLock lock(&mu_);
-  return InTransaction([&]() -> absl::Status {
-    Statement update(db_,
-                     "UPDATE tasks SET state = ?2, attempts = ?3, "
-                     "outcome = ?4 WHERE id = ?1");
-    if (update.code() != SQLITE_OK) {
-      return Error("prepare outcomes", update.code());
-    }
-    std::string bytes;
-    for (const FinishedTask& task : finished) {
-      if (task.dead) {
-        task.failure.SerializeToString(&bytes);
-      } else {
-        task.result.SerializeToString(&bytes);
-      }
-      update.Bind(1, task.task.id());
-      update.Bind(2, task.dead ? kDead : kDone);
-      update.Bind(3, task.attempts);
-      update.BindBlob(4, bytes);
-      if (const int code = update.Step(); code != SQLITE_DONE) {
-        return Error("commit outcomes", code);
-      }
-    }
-    return absl::OkStatus();
-  });
+  return InTransaction(
+      [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
+        Statement update(db_,
+                         "UPDATE tasks SET state = ?2, attempts = ?3, "
+                         "outcome = ?4 WHERE id = ?1");
+        if (update.code() != SQLITE_OK) {
+          return Error("prepare outcomes", update.code());
+        }
+        std::string bytes;
+        for (const FinishedTask& task : finished) {
+          if (task.dead) {
+            task.failure.SerializeToString(&bytes);
+          } else {
+            task.result.SerializeToString(&bytes);
+          }
+          update.Bind(1, task.task.id());
+          update.Bind(2, task.dead ? kDead : kDone);
+          update.Bind(3, task.attempts);
+          update.BindBlob(4, bytes);
+          if (const int code = update.Step(); code != SQLITE_DONE) {
+            return Error("commit outcomes", code);
+          }
+        }
+        return absl::OkStatus();
+      });
 }
 
 absl::Status SqliteJournal::MarkHandled(
     const std::vector<std::string>& task_ids, uint64_t sink_position) {
   absl::MutexLock lock(&mu_);
-  return InTransaction([&]() -> absl::Status {
-    Statement mark(db_, "UPDATE tasks SET handled = 1 WHERE id = ?1");
-    if (mark.code() != SQLITE_OK) return Error("prepare handled", mark.code());
-    for (const std::string& id : task_ids) {
-      mark.Bind(1, id);
-      if (const int code = mark.Step(); code != SQLITE_DONE) {
-        return Error("mark handled", code);
-      }
-    }
-    return SetMeta("sink_position", static_cast<int64_t>(sink_position));
-  });
+  return InTransaction(
+      [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
+        Statement mark(db_, "UPDATE tasks SET handled = 1 WHERE id = ?1");
+        if (mark.code() != SQLITE_OK)
+          return Error("prepare handled", mark.code());
+        for (const std::string& id : task_ids) {
+          mark.Bind(1, id);
+          if (const int code = mark.Step(); code != SQLITE_DONE) {
+            return Error("mark handled", code);
+          }
+        }
+        return SetMeta("sink_position", static_cast<int64_t>(sink_position));
+      });
 }
 
 }  // namespace distributo::server
