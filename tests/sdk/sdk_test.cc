@@ -1,6 +1,9 @@
 // The SDK end to end in one process: a TaskDistributor on 127.0.0.1:0 and
 // WorkerClients connected to it over real gRPC.
 
+#include <unistd.h>
+
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
@@ -93,6 +96,7 @@ class SdkTest : public ::testing::Test {
     options.handle_dead = [this](auto dead) {
       ledger_.AddDead(std::move(dead));
     };
+    options.journal_path = journal_path_;
     return options;
   }
 
@@ -120,7 +124,8 @@ class SdkTest : public ::testing::Test {
     for (auto& client : clients) EXPECT_TRUE(client->Wait().ok());
   }
 
-  int pulled_ = 0;  // only the feeder thread touches it
+  int pulled_ = 0;            // only the feeder thread touches it
+  std::string journal_path_;  // empty: in memory
   Ledger ledger_;
 };
 
@@ -203,6 +208,25 @@ TEST_F(SdkTest, GetTasksHandsOutEveryTaskInOrder) {
   ASSERT_EQ(completed.size(), 3u);
   EXPECT_EQ(completed.at(5).id, "1");
   EXPECT_EQ(completed.at(7).id, "3");
+}
+
+TEST_F(SdkTest, JournalPathResumesAFinishedJobWithoutHandlingItAgain) {
+  journal_path_ =
+      absl::StrCat(::testing::TempDir(), "/sdk_test_", getpid(), ".journal");
+  std::remove(journal_path_.c_str());
+  auto square = [this](int port) {
+    Worker::Options options = WorkerOptions(port);
+    options.process_task = SquareOf;
+    return options;
+  };
+  RunJob(50, 1, square);
+  ASSERT_EQ(ledger_.completed().size(), 50u);
+  pulled_ = 0;  // The source starts again from its first task.
+  // No worker: a job already complete needs none, and ends at once.
+  RunJob(50, 0, square);
+  EXPECT_EQ(ledger_.completed().size(), 50u);
+  EXPECT_EQ(ledger_.HandledTwice(), 0) << "the journal had them all handled";
+  std::remove(journal_path_.c_str());
 }
 
 TEST_F(SdkTest, CreateRefusesOptionsThatCannotWork) {
