@@ -109,11 +109,20 @@ absl::StatusOr<size_t> Master::Enqueue(std::vector<v1::Task> tasks) {
 void Master::ReapUntilStopped() {
   while (
       !stop_reaper_.WaitForNotificationWithTimeout(options_.reaper_interval)) {
-    if (router_.RetryBacklog()) service_.WakeStreams();
+    if (!router_.healthy()) {
+      // Workers could not extend their leases meanwhile (every batch was
+      // refused): expiring them would count healthy tasks as poison.
+      if (!router_.RetryBacklog()) continue;
+      queue_.RenewLeases();
+      service_.WakeStreams();
+    }
     std::vector<FinishedTask> finished;
-    queue_.Tick(&finished);
     // On failure the router keeps them, to commit with its next success.
-    if (router_.Commit(&finished).ok()) router_.Deliver(std::move(finished));
+    if (router_
+            .ApplyAndCommit([this](auto* out) { queue_.Tick(out); }, &finished)
+            .ok()) {
+      router_.Deliver(std::move(finished));
+    }
   }
 }
 

@@ -37,8 +37,11 @@ void ResultRouter::Report(bool& failing, const char* what,
   failing = !status.ok();
 }
 
-absl::Status ResultRouter::Commit(std::vector<FinishedTask>* finished) {
+absl::Status ResultRouter::ApplyAndCommit(
+    const std::function<void(std::vector<FinishedTask>*)>& apply,
+    std::vector<FinishedTask>* finished) {
   absl::MutexLock lock(&commit_mu_);
+  if (apply) apply(finished);
   Append(*finished, uncommitted_);
   if (uncommitted_.empty()) return absl::OkStatus();
   absl::Status status = journal_->CommitOutcomes(uncommitted_);
@@ -94,7 +97,7 @@ bool ResultRouter::MarkLocked(size_t* marked) {
 bool ResultRouter::RetryBacklog() {
   if (healthy()) return false;
   std::vector<FinishedTask> committed;
-  if (!Commit(&committed).ok()) return false;
+  if (!ApplyAndCommit(nullptr, &committed).ok()) return false;
   bool flushed;
   size_t marked = 0;
   {

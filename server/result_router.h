@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -32,11 +33,18 @@ class ResultRouter {
   // Borrows all three, which must outlive the router.
   ResultRouter(TaskQueue* queue, Journal* journal, ResultSink* sink);
 
-  // Makes `*finished` durable, after any batch the journal could not take
-  // before; on success `*finished` holds them all, to be delivered. Returns
-  // the journal's error if it fails, keeping the tasks (and clearing
-  // `*finished`): their outcomes must not be acked.
-  absl::Status Commit(std::vector<FinishedTask>* finished);
+  // Runs `apply`, which changes the queue and appends the tasks it finished
+  // to `*finished`, then makes them durable after any batch the journal
+  // could not take before; on success `*finished` holds them all, to be
+  // delivered. Returns the journal's error if it fails, keeping the tasks
+  // (and clearing `*finished`): their outcomes must not be acked.
+  //
+  // No other `apply` runs until the commit is done, so a verdict that rests
+  // on another finished task (a duplicate) is never acked before that task
+  // is on disk.
+  absl::Status ApplyAndCommit(
+      const std::function<void(std::vector<FinishedTask>*)>& apply,
+      std::vector<FinishedTask>* finished);
 
   // Hands committed tasks to the sink, after any it could not take before,
   // and marks them handled.

@@ -39,9 +39,14 @@ void ResultStream::OnReadDone(bool ok) {
     return;
   }
   std::vector<FinishedTask> finished;
-  const v1::ResultAck ack = queue_->Submit(session_id_, batch_, &finished);
+  v1::ResultAck ack;
   // An ack promises the outcomes are durable: without the commit, no ack.
-  if (absl::Status status = router_->Commit(&finished); !status.ok()) {
+  if (absl::Status status = router_->ApplyAndCommit(
+          [&](std::vector<FinishedTask>* out) {
+            ack = queue_->Submit(session_id_, batch_, out);
+          },
+          &finished);
+      !status.ok()) {
     Finish(grpc::Status(
         grpc::StatusCode::UNAVAILABLE,
         absl::StrCat("cannot commit outcomes: ", status.message())));

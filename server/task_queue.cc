@@ -481,6 +481,18 @@ void TaskQueue::Tick(std::vector<FinishedTask>* finished) {
   if (changed) NotifyChange();
 }
 
+void TaskQueue::RenewLeases() {
+  absl::MutexLock lock(&mu_);
+  const absl::Time now = clock_();
+  for (TaskRecord* record : leased_) {
+    record->lease_deadline =
+        std::max(record->lease_deadline, now + options_.lease_duration);
+  }
+  for (auto& [id, session] : sessions_) {
+    if (!session.connected) session.disconnected_at = now;
+  }
+}
+
 bool TaskQueue::ExpireLeasesLocked(absl::Time now,
                                    std::vector<FinishedTask>* finished) {
   std::vector<TaskRecord*> expired;

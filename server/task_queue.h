@@ -110,6 +110,11 @@ class TaskQueue {
   // to `finished`.
   void Tick(std::vector<FinishedTask>* finished);
 
+  // Gives every lease a full lease from now, and every disconnected session
+  // a fresh grace: after a pause in which workers could not extend them
+  // (the journal could not write), so that no task counts a worker death.
+  void RenewLeases();
+
   // Records that these finished tasks reached the result handler.
   void MarkHandled(size_t count);
 

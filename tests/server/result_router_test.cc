@@ -123,7 +123,7 @@ class ResultRouterTest : public testing::Test {
 
 TEST_F(ResultRouterTest, CommitAndDeliverWhenAllWorksMarksEachTaskOnce) {
   std::vector<FinishedTask> finished = Finish({"a", "b"});
-  ASSERT_TRUE(router_.Commit(&finished).ok());
+  ASSERT_TRUE(router_.ApplyAndCommit(nullptr, &finished).ok());
   EXPECT_EQ(IdsOf(finished), (Ids{"a", "b"}));
   router_.Deliver(std::move(finished));
   EXPECT_EQ(journal_.committed(), (Ids{"a", "b"}));
@@ -138,7 +138,7 @@ TEST_F(ResultRouterTest, CommitAndDeliverWhenAllWorksMarksEachTaskOnce) {
 TEST_F(ResultRouterTest, CommitWhenJournalFailsReturnsItsErrorAndKeepsTasks) {
   std::vector<FinishedTask> finished = Finish({"a", "b"});
   journal_.set_fail_commits(true);
-  EXPECT_EQ(router_.Commit(&finished).code(),
+  EXPECT_EQ(router_.ApplyAndCommit(nullptr, &finished).code(),
             absl::StatusCode::kResourceExhausted);
   EXPECT_TRUE(finished.empty());
   EXPECT_FALSE(router_.healthy());
@@ -148,10 +148,26 @@ TEST_F(ResultRouterTest, CommitWhenJournalFailsReturnsItsErrorAndKeepsTasks) {
   EXPECT_EQ(queue_.Counts().unhandled, 2u);
 }
 
+TEST_F(ResultRouterTest, ApplyFinishingNothingWhileBacklogFailsIsRefused) {
+  std::vector<FinishedTask> finished = Finish({"a"});
+  journal_.set_fail_commits(true);
+  ASSERT_FALSE(router_.ApplyAndCommit(nullptr, &finished).ok());
+  // A batch whose verdicts finish nothing (say a duplicate of "a") must not
+  // be acked while "a" is not on disk.
+  bool applied = false;
+  std::vector<FinishedTask> none;
+  EXPECT_FALSE(
+      router_.ApplyAndCommit([&](auto*) { applied = true; }, &none).ok());
+  EXPECT_TRUE(applied);
+  journal_.set_fail_commits(false);
+  EXPECT_TRUE(router_.ApplyAndCommit([](auto*) {}, &none).ok());
+  EXPECT_EQ(IdsOf(none), (Ids{"a"})) << "the backlog comes back to deliver";
+}
+
 TEST_F(ResultRouterTest, RetryBacklogAfterJournalRecoversDeliversOnceInOrder) {
   std::vector<FinishedTask> finished = Finish({"a", "b", "c"});
   journal_.set_fail_commits(true);
-  ASSERT_FALSE(router_.Commit(&finished).ok());
+  ASSERT_FALSE(router_.ApplyAndCommit(nullptr, &finished).ok());
   journal_.set_fail_commits(false);
   EXPECT_TRUE(router_.RetryBacklog());
   EXPECT_TRUE(router_.healthy());
@@ -166,10 +182,10 @@ TEST_F(ResultRouterTest, RetryBacklogAfterJournalRecoversDeliversOnceInOrder) {
 TEST_F(ResultRouterTest, CommitAfterAFailureTakesTheEarlierBatchFirst) {
   std::vector<FinishedTask> first = Finish({"a", "b"});
   journal_.set_fail_commits(true);
-  ASSERT_FALSE(router_.Commit(&first).ok());
+  ASSERT_FALSE(router_.ApplyAndCommit(nullptr, &first).ok());
   journal_.set_fail_commits(false);
   std::vector<FinishedTask> second = Finish({"c"});
-  ASSERT_TRUE(router_.Commit(&second).ok());
+  ASSERT_TRUE(router_.ApplyAndCommit(nullptr, &second).ok());
   EXPECT_EQ(IdsOf(second), (Ids{"a", "b", "c"}));
   EXPECT_EQ(journal_.committed(), (Ids{"a", "b", "c"}));
   EXPECT_TRUE(router_.healthy());
@@ -180,7 +196,7 @@ TEST_F(ResultRouterTest, CommitAfterAFailureTakesTheEarlierBatchFirst) {
 
 TEST_F(ResultRouterTest, MarkHandledFailureKeepsTasksUnhandledUntilRetry) {
   std::vector<FinishedTask> finished = Finish({"a", "b"});
-  ASSERT_TRUE(router_.Commit(&finished).ok());
+  ASSERT_TRUE(router_.ApplyAndCommit(nullptr, &finished).ok());
   journal_.set_fail_marks(true);
   router_.Deliver(std::move(finished));
   EXPECT_EQ(sink_.written(), (Ids{"a", "b"}));
@@ -199,11 +215,11 @@ TEST_F(ResultRouterTest, MarkHandledFailureKeepsTasksUnhandledUntilRetry) {
 
 TEST_F(ResultRouterTest, DeliverWhileMarksFailMarksEveryTaskOnRecovery) {
   std::vector<FinishedTask> first = Finish({"a"});
-  ASSERT_TRUE(router_.Commit(&first).ok());
+  ASSERT_TRUE(router_.ApplyAndCommit(nullptr, &first).ok());
   journal_.set_fail_marks(true);
   router_.Deliver(std::move(first));
   std::vector<FinishedTask> second = Finish({"b"});
-  ASSERT_TRUE(router_.Commit(&second).ok());
+  ASSERT_TRUE(router_.ApplyAndCommit(nullptr, &second).ok());
   router_.Deliver(std::move(second));
   EXPECT_EQ(sink_.written(), (Ids{"a", "b"}));
   EXPECT_EQ(queue_.Counts().unhandled, 2u);
@@ -216,7 +232,7 @@ TEST_F(ResultRouterTest, DeliverWhileMarksFailMarksEveryTaskOnRecovery) {
 
 TEST_F(ResultRouterTest, SinkWriteFailureKeepsTasksForTheRetry) {
   std::vector<FinishedTask> finished = Finish({"a", "b"});
-  ASSERT_TRUE(router_.Commit(&finished).ok());
+  ASSERT_TRUE(router_.ApplyAndCommit(nullptr, &finished).ok());
   sink_.set_fail_writes(true);
   router_.Deliver(std::move(finished));
   EXPECT_TRUE(sink_.written().empty());
@@ -234,12 +250,12 @@ TEST_F(ResultRouterTest, SinkWriteFailureKeepsTasksForTheRetry) {
 
 TEST_F(ResultRouterTest, DeliverAfterAWriteFailureWritesTheEarlierTasksFirst) {
   std::vector<FinishedTask> first = Finish({"a", "b"});
-  ASSERT_TRUE(router_.Commit(&first).ok());
+  ASSERT_TRUE(router_.ApplyAndCommit(nullptr, &first).ok());
   sink_.set_fail_writes(true);
   router_.Deliver(std::move(first));
   sink_.set_fail_writes(false);
   std::vector<FinishedTask> second = Finish({"c"});
-  ASSERT_TRUE(router_.Commit(&second).ok());
+  ASSERT_TRUE(router_.ApplyAndCommit(nullptr, &second).ok());
   router_.Deliver(std::move(second));
   EXPECT_TRUE(router_.healthy());
   EXPECT_EQ(sink_.written(), (Ids{"a", "b", "c"}));

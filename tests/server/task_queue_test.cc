@@ -205,6 +205,17 @@ TEST_F(TaskQueueTest, OversizedResultIsRefusedAndCountsAsFailure) {
   EXPECT_EQ(queue_.Counts().backoff, 1u);
 }
 
+TEST_F(TaskQueueTest, RenewLeasesAfterAPauseKeepsOverdueLeasesHeld) {
+  EnqueueIds(1);
+  const std::string session = Open("w");
+  const v1::Task task = LeaseAll(session, 1)[0];
+  now_ += absl::Seconds(31);  // Past the lease, without a Tick.
+  queue_.RenewLeases();
+  Advance(absl::Seconds(29));
+  EXPECT_EQ(queue_.Counts().leased, 1u);
+  EXPECT_EQ(Extend(session, task), v1::VERDICT_ACCEPTED);
+}
+
 TEST_F(TaskQueueTest, ExpiredLeaseIsRequeuedWithANewEpoch) {
   EnqueueIds(1);
   const std::string first = Open("first");
