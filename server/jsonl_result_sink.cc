@@ -1,5 +1,6 @@
 #include "server/jsonl_result_sink.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,27 +18,32 @@ absl::StatusOr<std::unique_ptr<JsonlResultSink>> JsonlResultSink::Create(
     absl::string_view path, bool sync) {
   if (path == "-") {
     return std::unique_ptr<JsonlResultSink>(new JsonlResultSink(
-        "stdout", stdout, /*owned=*/false, /*sync=*/false, 0));
+        "stdout", stdout, /*owned=*/false, /*rewindable=*/false, 0));
   }
   std::FILE* file = std::fopen(std::string(path).c_str(), "a");
-  if (file == nullptr || std::fseek(file, 0, SEEK_END) != 0) {
+  struct stat info = {};
+  if (file == nullptr || fstat(fileno(file), &info) != 0) {
     const std::string reason = std::strerror(errno);
     if (file != nullptr) std::fclose(file);
     return absl::FailedPreconditionError(
         absl::StrCat("cannot open results file ", path, ": ", reason));
   }
-  const long size = std::ftell(file);
-  return std::unique_ptr<JsonlResultSink>(
-      new JsonlResultSink(std::string(path), file, /*owned=*/true, sync,
-                          static_cast<uint64_t>(std::max(size, 0L))));
+  // A pipe or a device (/dev/null) can be neither synced nor cut back: it
+  // gets results as standard output does.
+  const bool regular = S_ISREG(info.st_mode);
+  auto sink = std::unique_ptr<JsonlResultSink>(new JsonlResultSink(
+      std::string(path), file, /*owned=*/true, /*rewindable=*/regular,
+      regular ? static_cast<uint64_t>(info.st_size) : 0));
+  sink->sync_ = regular && sync;
+  return sink;
 }
 
 JsonlResultSink::JsonlResultSink(std::string path, std::FILE* file, bool owned,
-                                 bool sync, uint64_t position)
+                                 bool rewindable, uint64_t position)
     : path_(std::move(path)),
       file_(file),
       owned_(owned),
-      sync_(sync),
+      rewindable_(rewindable),
       position_(position) {}
 
 JsonlResultSink::~JsonlResultSink() {
@@ -45,7 +51,7 @@ JsonlResultSink::~JsonlResultSink() {
 }
 
 absl::Status JsonlResultSink::RewindTo(uint64_t position) {
-  if (!owned_) return absl::OkStatus();
+  if (!rewindable_) return absl::OkStatus();
   if (position > position_) {
     return absl::DataLossError(absl::StrCat(
         "results file ", path_, " holds ", position_,
@@ -62,6 +68,7 @@ absl::Status JsonlResultSink::Truncate(uint64_t position) {
         "cannot truncate results file ", path_, ": ", std::strerror(errno)));
   }
   position_ = position;
+  torn_ = false;
   return absl::OkStatus();
 }
 
@@ -79,6 +86,11 @@ std::string JsonlResultSink::FormatLine(const FinishedTask& task) {
 }
 
 absl::Status JsonlResultSink::Write(const std::vector<FinishedTask>& finished) {
+  // A failed write left part of a batch that could not be cut off then:
+  // nothing goes after it until it is, or Position() would lie.
+  if (torn_) {
+    if (absl::Status status = Truncate(position_); !status.ok()) return status;
+  }
   std::string chunk;
   for (const FinishedTask& task : finished) {
     absl::StrAppend(&chunk, FormatLine(task), "\n");
@@ -89,13 +101,14 @@ absl::Status JsonlResultSink::Write(const std::vector<FinishedTask>& finished) {
       std::fflush(file_) != 0 || (sync_ && fdatasync(fileno(file_)) != 0)) {
     absl::Status status = absl::UnavailableError(absl::StrCat(
         "cannot write results to ", path_, ": ", std::strerror(errno)));
-    // A part of the batch may be in the file: cut it off, so that the next
-    // write starts at a line's beginning again.
     std::clearerr(file_);
-    if (owned_) Truncate(position_).IgnoreError();
+    if (rewindable_) {
+      torn_ = true;
+      Truncate(position_).IgnoreError();  // Retried before the next write.
+    }
     return status;
   }
-  position_ += chunk.size();
+  if (rewindable_) position_ += chunk.size();
   return absl::OkStatus();
 }
 

@@ -17,9 +17,9 @@ namespace distributo::server {
 //   {"id":"a","result":<JSON>,"attempts":1}
 //   {"id":"b","error":{"code":"...","message":"..."},"attempts":5}
 // Each batch is one write, flushed, and synced to disk when `sync` is set,
-// so that a journal may record its Position() as durable. Standard output
-// cannot be rewound: after a crash, results not yet marked handled appear
-// there twice.
+// so that a journal may record its Position() as durable. Standard output,
+// pipes and devices cannot be rewound (nor synced): after a crash, results
+// not yet marked handled appear there twice.
 // Not thread-safe (ResultSink's contract serialises calls).
 class JsonlResultSink final : public ResultSink {
  public:
@@ -39,16 +39,18 @@ class JsonlResultSink final : public ResultSink {
   static std::string FormatLine(const FinishedTask& task);
 
  private:
-  JsonlResultSink(std::string path, std::FILE* file, bool owned, bool sync,
-                  uint64_t position);
+  JsonlResultSink(std::string path, std::FILE* file, bool owned,
+                  bool rewindable, uint64_t position);
   // Cuts the file to `position` bytes.
   absl::Status Truncate(uint64_t position);
 
   const std::string path_;
   std::FILE* const file_;
-  const bool owned_;  // false for standard output
-  const bool sync_;
-  uint64_t position_;  // bytes in the file
+  const bool owned_;       // false for standard output
+  const bool rewindable_;  // a regular file: Position() and RewindTo() work
+  bool sync_ = false;      // fdatasync() after each batch
+  uint64_t position_;      // bytes in the file
+  bool torn_ = false;      // a failed write's bytes may follow position_
 };
 
 }  // namespace distributo::server

@@ -152,6 +152,16 @@ TEST(JsonlResultSinkTest, RewindToOnStandardOutputIsIgnored) {
   EXPECT_EQ((*sink)->Position(), 0u);
 }
 
+TEST(JsonlResultSinkTest, DeviceTakesSyncedWritesAndIgnoresRewindTo) {
+  // /dev/null can be neither synced nor truncated: it must still take
+  // results when a journal asks for synced writes.
+  auto sink = JsonlResultSink::Create("/dev/null", /*sync=*/true);
+  ASSERT_TRUE(sink.ok()) << sink.status();
+  EXPECT_TRUE((*sink)->Write({Done("1", "1")}).ok());
+  EXPECT_TRUE((*sink)->RewindTo(0).ok());
+  EXPECT_EQ((*sink)->Position(), 0u);
+}
+
 TEST(JsonlResultSinkTest, FailedWriteIsCutOffAndTheNextWriteStartsClean) {
   const std::string path = TempPath("jsonl_failed_write_test.jsonl");
   auto sink = JsonlResultSink::Create(path);
