@@ -145,10 +145,15 @@ SqliteJournal::~SqliteJournal() {
 }
 
 absl::Status SqliteJournal::Error(absl::string_view what, int code) {
+  const int primary = code & 0xff;
+  // busy_timeout has passed: only another process holds the file this long.
+  const char* hint = primary == SQLITE_BUSY || primary == SQLITE_LOCKED
+                         ? "; in use by another master?"
+                         : "";
   return absl::Status(
       CodeFor(code),
       absl::StrCat("journal ", path_, ": ", what, ": ", sqlite3_errstr(code),
-                   " (", sqlite3_errmsg(db_), ")"));
+                   " (", sqlite3_errmsg(db_), ")", hint));
 }
 
 absl::Status SqliteJournal::Exec(const char* sql) {
@@ -167,9 +172,9 @@ absl::Status SqliteJournal::SetUp() {
   if (!is_new.ok()) return is_new.status();
   // WAL: a commit appends to one file, readers never block the writer.
   // FULL: the WAL is synced at every commit, so a commit survives power loss.
-  for (const char* pragma :
-       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL"}) {
-    if (absl::Status status = Exec(pragma); !status.ok()) return status;
+  if (absl::Status status = EnterWal(); !status.ok()) return status;
+  if (absl::Status status = Exec("PRAGMA synchronous=FULL"); !status.ok()) {
+    return status;
   }
   if (!*is_new) return absl::OkStatus();
   return InTransaction(
@@ -179,18 +184,30 @@ absl::Status SqliteJournal::SetUp() {
       });
 }
 
+absl::Status SqliteJournal::EnterWal() {
+  Statement wal(db_, "PRAGMA journal_mode=WAL");
+  if (wal.code() != SQLITE_OK) return Error("enter WAL mode", wal.code());
+  if (const int code = wal.Step(); code != SQLITE_ROW) {
+    return Error("enter WAL mode", code);
+  }
+  // SQLite answers with the mode it is in, which stays the old one when it
+  // cannot switch (e.g. a file system without shared memory).
+  const std::string mode(wal.Bytes(0));
+  wal.Step();  // Completes the statement.
+  if (mode != "wal") {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "journal ", path_, ": cannot enter WAL mode (stays in ", mode, ")"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<bool> SqliteJournal::CheckLayout() {
   Statement tables(db_,
                    "SELECT count(*), count(name = 'meta' OR NULL) "
                    "FROM sqlite_master WHERE type = 'table'");
-  if (tables.code() != SQLITE_OK) {
-    return Error(tables.code() == SQLITE_BUSY ? "in use by another master"
-                                              : "read layout",
-                 tables.code());
-  }
+  if (tables.code() != SQLITE_OK) return Error("read layout", tables.code());
   if (const int code = tables.Step(); code != SQLITE_ROW) {
-    return Error(
-        code == SQLITE_BUSY ? "in use by another master" : "read layout", code);
+    return Error("read layout", code);
   }
   const int64_t count = tables.Int(0);
   const bool has_meta = tables.Int(1) > 0;
@@ -215,6 +232,9 @@ absl::StatusOr<bool> SqliteJournal::CheckLayout() {
 
 template <typename Body>
 absl::Status SqliteJournal::InTransaction(Body body) {
+  // A ROLLBACK that failed earlier leaves its transaction open: end it now,
+  // or no BEGIN would ever succeed again.
+  if (!sqlite3_get_autocommit(db_)) Exec("ROLLBACK").IgnoreError();
   if (absl::Status status = Exec("BEGIN IMMEDIATE"); !status.ok()) {
     return status;
   }

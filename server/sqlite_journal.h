@@ -24,8 +24,10 @@ namespace distributo::server {
 // Errors: ResourceExhausted when the disk is full, Unavailable for I/O and
 // locking errors (retrying may succeed), DataLoss for a corrupt file,
 // FailedPrecondition for a file that is not a journal of this version. A
-// failed call changes nothing on disk. One master at a time: a journal in use
-// by another process is Unavailable.
+// failed call is rolled back, but SQLite may report an error for a commit
+// that did happen (a failed sync or checkpoint after the WAL was written), so
+// every call is idempotent: repeating one that failed is always safe. One
+// master at a time: a journal in use by another process is Unavailable.
 //
 // Thread-safe: calls are serialised on one connection.
 class SqliteJournal final : public Journal {
@@ -58,6 +60,8 @@ class SqliteJournal final : public Journal {
   // Returns true for an empty database, false for a journal this master
   // reads, and FailedPrecondition for anything else, touching nothing.
   absl::StatusOr<bool> CheckLayout() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Switches to WAL mode; FailedPrecondition if SQLite stays in another.
+  absl::Status EnterWal() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Exec(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status SetMeta(absl::string_view key, int64_t value)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
