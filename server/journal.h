@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "distributo/v1/task.pb.h"
 #include "server/task_record.h"
 
@@ -34,8 +35,11 @@ class Journal {
  public:
   virtual ~Journal() = default;
 
-  // Returns what earlier runs left and starts a new generation.
-  virtual absl::StatusOr<JournalState> Recover() = 0;
+  // Returns what earlier runs left and starts a new generation. `job` names
+  // the job (its task source and result sink): a journal keeps the first
+  // name it is given and refuses another with FailedPrecondition, so that a
+  // different job never takes over its tasks and results.
+  virtual absl::StatusOr<JournalState> Recover(absl::string_view job) = 0;
 
   // Adds tasks; ids already journaled are left as they are.
   virtual absl::Status AppendTasks(const std::vector<v1::Task>& tasks) = 0;
@@ -58,7 +62,9 @@ class Journal {
 // master that dies loses its queue. Thread-safe.
 class InMemoryJournal final : public Journal {
  public:
-  absl::StatusOr<JournalState> Recover() override { return JournalState(); }
+  absl::StatusOr<JournalState> Recover(absl::string_view) override {
+    return JournalState();
+  }
   absl::Status AppendTasks(const std::vector<v1::Task>&) override {
     return absl::OkStatus();
   }

@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -43,8 +44,9 @@ ABSL_FLAG(std::string, results, "-",
 ABSL_FLAG(std::string, journal, "",
           "SQLite journal that lets the job survive a crash of the master: "
           "restarting on it resumes the job. Empty: <results>.journal, or "
-          "distributo.journal when results go to stdout. none: keep "
-          "everything in memory (a master that dies loses its queue)");
+          "<tasks>.journal when results go to stdout (distributo.journal "
+          "with tasks on stdin too). none: keep everything in memory (a "
+          "master that dies loses its queue)");
 ABSL_FLAG(int, batch_size, 100, "Most tasks leased in one batch");
 ABSL_FLAG(absl::Duration, lease_timeout, absl::Seconds(60),
           "Lease length; workers extend it while a task runs");
@@ -67,8 +69,20 @@ ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
 namespace distributo::server {
 namespace {
 
+// Returns `path` made absolute, or `stdio` for "-", to name the job.
+std::string JobPart(const std::string& path, const char* stdio) {
+  if (path == "-") return stdio;
+  std::error_code error;
+  const std::filesystem::path absolute = std::filesystem::absolute(path, error);
+  return error ? path : absolute.lexically_normal().string();
+}
+
 MasterOptions OptionsFromFlags() {
   MasterOptions options;
+  const std::string tasks = absl::GetFlag(FLAGS_tasks);
+  options.job = absl::StrCat(
+      "tasks ", tasks.empty() ? "(service)" : JobPart(tasks, "stdin"),
+      ", results ", JobPart(absl::GetFlag(FLAGS_results), "stdout"));
   options.listen_address = absl::GetFlag(FLAGS_listen);
   options.port = absl::GetFlag(FLAGS_port);
   options.reaper_interval = absl::GetFlag(FLAGS_reaper_interval);
@@ -131,17 +145,26 @@ struct OpenedJournal {
 };
 
 // Opens the journal --journal names; says so on stderr if it is none.
-absl::StatusOr<OpenedJournal> OpenJournal(const std::string& results_path) {
+// Returns where the journal goes without --journal: beside the results, or
+// beside the tasks when results go to standard output.
+std::string DefaultJournal(const std::string& tasks_path,
+                           const std::string& results_path) {
+  if (results_path != "-") return absl::StrCat(results_path, ".journal");
+  if (!tasks_path.empty() && tasks_path != "-") {
+    return absl::StrCat(tasks_path, ".journal");
+  }
+  return "distributo.journal";
+}
+
+absl::StatusOr<OpenedJournal> OpenJournal(const std::string& tasks_path,
+                                          const std::string& results_path) {
   std::string path = absl::GetFlag(FLAGS_journal);
   if (path == "none") {
     std::cerr << "distributo-master: no journal (--journal=none): the queue "
                  "lives in memory and a master that dies loses it\n";
     return OpenedJournal{std::make_unique<InMemoryJournal>(), ""};
   }
-  if (path.empty()) {
-    path = results_path == "-" ? "distributo.journal"
-                               : absl::StrCat(results_path, ".journal");
-  }
+  if (path.empty()) path = DefaultJournal(tasks_path, results_path);
   auto journal = SqliteJournal::Open(path);
   if (!journal.ok()) return journal.status();
   return OpenedJournal{*std::move(journal), path};
@@ -218,7 +241,7 @@ int Run() {
     if (!loaded.ok()) return CannotStart(loaded.status());
     tasks = *std::move(loaded);
   }
-  auto opened = OpenJournal(results_path);
+  auto opened = OpenJournal(tasks_path, results_path);
   if (!opened.ok()) return CannotStart(opened.status());
   // Synced results let the journal record how far the file is durable.
   auto sink = JsonlResultSink::Create(results_path,

@@ -49,7 +49,7 @@ Master::Master(MasterOptions options, std::unique_ptr<Journal> journal,
 }
 
 absl::Status Master::Recover() {
-  absl::StatusOr<JournalState> state = journal_->Recover();
+  absl::StatusOr<JournalState> state = journal_->Recover(options_.job);
   if (!state.ok()) return state.status();
   // A new journal records where the sink starts, so that even a crash
   // before the first handled mark rewinds it to there.

@@ -26,7 +26,11 @@ struct MasterOptions {
   // 0 picks a free port; port() tells which.
   int port = 0;
   QueueOptions queue;
+  // Names the job to the journal (its task source and result sink), which
+  // refuses to resume a journal kept for another job.
+  std::string job;
   // How often leases, disconnected sessions and retries are checked.
+
   absl::Duration reaper_interval = absl::Seconds(1);
 };
 

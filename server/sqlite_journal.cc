@@ -13,7 +13,7 @@ constexpr int64_t kSchemaVersion = 1;
 constexpr char kSchema[] = R"sql(
 CREATE TABLE IF NOT EXISTS meta (
   key TEXT PRIMARY KEY,
-  value INTEGER NOT NULL
+  value NOT NULL  -- an integer, or text for 'job'
 ) WITHOUT ROWID;
 -- One row per task, in enqueue order. state: 0 unfinished, 1 done, 2 dead.
 -- outcome: the serialized google.protobuf.Any result (done) or
@@ -65,6 +65,10 @@ class Statement {
   }
 
   int64_t Int(int column) { return sqlite3_column_int64(stmt_, column); }
+  void Read(int column, int64_t* value) { *value = Int(column); }
+  void Read(int column, std::string* value) {
+    *value = std::string(Bytes(column));
+  }
   absl::string_view Bytes(int column) {
     const void* data = sqlite3_column_blob(stmt_, column);
     const int size = sqlite3_column_bytes(stmt_, column);
@@ -214,7 +218,7 @@ absl::StatusOr<bool> SqliteJournal::CheckLayout() {
   tables.Step();  // Completes the statement.
   if (count == 0) return true;
   absl::StatusOr<std::optional<int64_t>> schema =
-      has_meta ? GetMeta("schema") : std::optional<int64_t>();
+      has_meta ? GetMeta<int64_t>("schema") : std::optional<int64_t>();
   if (!schema.ok()) return schema.status();
   if (!schema->has_value()) {
     return absl::FailedPreconditionError(
@@ -248,7 +252,8 @@ absl::Status SqliteJournal::InTransaction(Body body) {
   return status;
 }
 
-absl::Status SqliteJournal::SetMeta(absl::string_view key, int64_t value) {
+template <typename T>
+absl::Status SqliteJournal::SetMeta(absl::string_view key, T value) {
   Statement set(db_,
                 "INSERT INTO meta(key, value) VALUES (?1, ?2) "
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
@@ -259,29 +264,46 @@ absl::Status SqliteJournal::SetMeta(absl::string_view key, int64_t value) {
   return code == SQLITE_DONE ? absl::OkStatus() : Error("set meta", code);
 }
 
-absl::StatusOr<std::optional<int64_t>> SqliteJournal::GetMeta(
-    absl::string_view key) {
+template <typename T>
+absl::StatusOr<std::optional<T>> SqliteJournal::GetMeta(absl::string_view key) {
   Statement get(db_, "SELECT value FROM meta WHERE key = ?1");
   if (get.code() != SQLITE_OK) return Error("prepare meta", get.code());
   get.Bind(1, key);
   const int code = get.Step();
-  if (code == SQLITE_DONE) return std::optional<int64_t>();
+  if (code == SQLITE_DONE) return std::optional<T>();
   if (code != SQLITE_ROW) return Error("read meta", code);
-  std::optional<int64_t> value = get.Int(0);
+  T value;
+  get.Read(0, &value);
   get.Step();  // Completes the statement.
-  return value;
+  return std::optional<T>(std::move(value));
 }
 
-absl::StatusOr<JournalState> SqliteJournal::Recover() {
+absl::Status SqliteJournal::ClaimJob(absl::string_view job) {
+  absl::StatusOr<std::optional<std::string>> kept = GetMeta<std::string>("job");
+  if (!kept.ok()) return kept.status();
+  if (!kept->has_value()) return SetMeta("job", job);
+  if (**kept == job) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "journal ", path_, " belongs to another job (", **kept,
+      "), not to this one (", job,
+      "): start with the same tasks and results to resume it, or name "
+      "another journal"));
+}
+
+absl::StatusOr<JournalState> SqliteJournal::Recover(absl::string_view job) {
   absl::MutexLock lock(&mu_);
   JournalState state;
   absl::Status status =
       InTransaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
+        if (absl::Status claimed = ClaimJob(job); !claimed.ok()) {
+          return claimed;
+        }
         absl::StatusOr<std::optional<int64_t>> generation =
-            GetMeta("generation");
+            GetMeta<int64_t>("generation");
         if (!generation.ok()) return generation.status();
         state.generation = static_cast<uint64_t>(generation->value_or(0)) + 1;
-        absl::StatusOr<std::optional<int64_t>> sink = GetMeta("sink_position");
+        absl::StatusOr<std::optional<int64_t>> sink =
+            GetMeta<int64_t>("sink_position");
         if (!sink.ok()) return sink.status();
         if (sink->has_value()) state.sink_position = **sink;
         if (absl::Status loaded = LoadTasks(&state.tasks); !loaded.ok()) {

@@ -40,7 +40,7 @@ class SqliteJournal final : public Journal {
   SqliteJournal(const SqliteJournal&) = delete;
   SqliteJournal& operator=(const SqliteJournal&) = delete;
 
-  absl::StatusOr<JournalState> Recover() override;
+  absl::StatusOr<JournalState> Recover(absl::string_view job) override;
   absl::Status AppendTasks(const std::vector<v1::Task>& tasks) override;
   absl::Status CommitOutcomes(
       const std::vector<FinishedTask>& finished) override;
@@ -63,9 +63,15 @@ class SqliteJournal final : public Journal {
   // Switches to WAL mode; FailedPrecondition if SQLite stays in another.
   absl::Status EnterWal() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Exec(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status SetMeta(absl::string_view key, int64_t value)
+  // Meta values are int64_t, or std::string (absl::string_view to set).
+  template <typename T>
+  absl::Status SetMeta(absl::string_view key, T value)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<std::optional<int64_t>> GetMeta(absl::string_view key)
+  template <typename T>
+  absl::StatusOr<std::optional<T>> GetMeta(absl::string_view key)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Keeps `job` as the journal's job, or checks it is the one kept.
+  absl::Status ClaimJob(absl::string_view job)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status LoadTasks(std::vector<StoredTask>* tasks)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

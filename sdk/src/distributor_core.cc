@@ -112,6 +112,8 @@ absl::StatusOr<std::unique_ptr<DistributorCore>> DistributorCore::Create(
   state->master_options.listen_address = options.listen_address;
   state->master_options.port = options.port;
   state->master_options.queue = QueueOptionsFrom(options);
+  state->master_options.job = absl::StrCat(
+      "TaskDistributor<", options.task_type, ", ", options.result_type, ">");
   auto check = ResultTypeCheck(options.result_type);
   if (!check.ok()) return check.status();
   state->master_options.queue.check_result = *std::move(check);

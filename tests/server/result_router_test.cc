@@ -19,7 +19,9 @@ namespace {
 // call it from one thread.
 class FakeJournal final : public Journal {
  public:
-  absl::StatusOr<JournalState> Recover() override { return JournalState(); }
+  absl::StatusOr<JournalState> Recover(absl::string_view) override {
+    return JournalState();
+  }
   absl::Status AppendTasks(const std::vector<v1::Task>&) override {
     return absl::OkStatus();
   }

@@ -103,7 +103,7 @@ class SqliteJournalTest : public testing::Test {
   JournalState Restart() {
     std::unique_ptr<SqliteJournal> journal = OpenJournal();
     if (journal == nullptr) return JournalState();
-    absl::StatusOr<JournalState> state = journal->Recover();
+    absl::StatusOr<JournalState> state = journal->Recover("test job");
     EXPECT_TRUE(state.ok()) << state.status();
     return state.ok() ? *std::move(state) : JournalState();
   }
@@ -242,7 +242,7 @@ TEST_F(SqliteJournalTest, IntegrityCheckAfterMixedCallsIsOk) {
   {
     std::unique_ptr<SqliteJournal> journal = OpenJournal();
     ASSERT_NE(journal, nullptr);
-    ASSERT_TRUE(journal->Recover().ok());
+    ASSERT_TRUE(journal->Recover("test job").ok());
     ASSERT_TRUE(journal
                     ->AppendTasks({MakeTask("a", "p"), MakeTask("b", "p"),
                                    MakeTask("c", "p")})
@@ -251,7 +251,7 @@ TEST_F(SqliteJournalTest, IntegrityCheckAfterMixedCallsIsOk) {
     ASSERT_TRUE(journal->AppendTasks({MakeTask("a", "again")}).ok());
     ASSERT_TRUE(journal->CommitOutcomes({Dead("b", "no_result", 4)}).ok());
     ASSERT_TRUE(journal->MarkHandled({"a", "b"}, 10).ok());
-    ASSERT_TRUE(journal->Recover().ok());
+    ASSERT_TRUE(journal->Recover("test job").ok());
   }
   EXPECT_EQ(RunSql(path(), "PRAGMA integrity_check"), "ok");
 }
@@ -311,10 +311,22 @@ TEST_F(SqliteJournalTest, OpenWithOtherSchemaLeavesFileUnchanged) {
   EXPECT_EQ(RunSql(path(), "PRAGMA journal_mode"), "delete");
 }
 
+TEST_F(SqliteJournalTest, RecoverForAnotherJobIsFailedPreconditionUntouched) {
+  ASSERT_EQ(Restart().generation, 1u);
+  std::unique_ptr<SqliteJournal> journal = OpenJournal();
+  ASSERT_NE(journal, nullptr);
+  const absl::StatusOr<JournalState> other = journal->Recover("another job");
+  EXPECT_EQ(other.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(other.status().message().find("test job"), std::string::npos)
+      << other.status();
+  journal.reset();
+  EXPECT_EQ(Restart().generation, 2u) << "the refused start counted";
+}
+
 TEST_F(SqliteJournalTest, OpenWhileAnotherMasterHoldsItReturnsUnavailable) {
   std::unique_ptr<SqliteJournal> first = OpenJournal();
   ASSERT_NE(first, nullptr);
-  ASSERT_TRUE(first->Recover().ok());
+  ASSERT_TRUE(first->Recover("test job").ok());
   absl::StatusOr<std::unique_ptr<SqliteJournal>> second =
       SqliteJournal::Open(path());
   EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
