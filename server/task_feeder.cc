@@ -27,6 +27,11 @@ void TaskFeeder::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+absl::Status TaskFeeder::status() {
+  absl::MutexLock lock(&mu_);
+  return status_;
+}
+
 void TaskFeeder::Run() {
   TaskQueue& queue = master_->queue();
   while (!stop_.HasBeenNotified()) {
@@ -49,6 +54,8 @@ bool TaskFeeder::EnqueueRetrying(std::vector<v1::Task> tasks) {
     if (code != absl::StatusCode::kUnavailable &&
         code != absl::StatusCode::kResourceExhausted) {
       LOG(ERROR) << "Task source stopped: cannot enqueue: " << added.status();
+      absl::MutexLock lock(&mu_);
+      status_ = added.status();
       return false;
     }
     LOG_EVERY_N(WARNING, 50)

@@ -6,6 +6,9 @@
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "distributo/v1/task.pb.h"
 #include "server/master.h"
@@ -34,6 +37,10 @@ class TaskFeeder {
   // Stops pulling. Idempotent.
   void Stop();
 
+  // Returns the error that stopped the feeder early (an enqueue that
+  // retrying cannot fix), or OK: then the job cannot complete.
+  absl::Status status();
+
  private:
   void Run();
   // Enqueues `tasks`, retrying while the journal cannot write; returns false
@@ -45,6 +52,8 @@ class TaskFeeder {
   const size_t low_water_;
   const size_t chunk_;
   absl::Notification stop_;
+  absl::Mutex mu_;
+  absl::Status status_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;
 };
 

@@ -27,7 +27,7 @@ struct TaskRecord {
   Session* holder = nullptr;  // set while kLeased
   absl::Time lease_deadline;  // while kLeased
   absl::Time retry_at;        // while kBackoff
-  uint32_t attempts = 0;      // leases granted, in this run and earlier ones
+  uint32_t attempts = 0;      // leases granted (since the last restart)
   int failures = 0;           // failed attempts reported by workers
   int worker_deaths = 0;      // leases lost to broken streams or expiry
   v1::Failure last_failure;

@@ -173,15 +173,18 @@ int DistributorCore::port() const { return state_->port; }
 
 absl::Status DistributorCore::Wait() {
   server::Master* master;
+  server::TaskFeeder* feeder;
   {
     absl::MutexLock lock(&state_->mu);
     master = state_->master.get();
+    feeder = state_->feeder.get();
   }
   if (master == nullptr) return absl::FailedPreconditionError("not started");
   while (!master->queue().WaitForCompletion(kShutdownCheck)) {
     if (state_->shutdown.HasBeenNotified()) {
       return absl::CancelledError("the distributor was shut down");
     }
+    if (absl::Status status = feeder->status(); !status.ok()) return status;
   }
   master->Shutdown(kCompleteGrace);
   LOG(INFO) << "TaskDistributor: job complete";

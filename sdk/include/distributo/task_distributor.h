@@ -91,7 +91,8 @@ class TaskDistributor {
     // Start() on the same file resumes it, skipping the tasks the source
     // gives again (their ids follow the source's order, so it must give
     // them in the same order) and handing handle_results the results it
-    // may not have had, at least once. Empty: the queue lives in memory.
+    // may not have had, at least once, from within Start() (so a handler
+    // must not call Shutdown() then). Empty: the queue lives in memory.
     std::string journal_path;
     // If set, receives the process's glog messages while this exists (not
     // owned; must outlive the distributor).
