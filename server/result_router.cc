@@ -40,26 +40,90 @@ void ResultRouter::Report(bool& failing, const char* what,
 absl::Status ResultRouter::ApplyAndCommit(
     const std::function<void(std::vector<FinishedTask>*)>& apply,
     std::vector<FinishedTask>* finished) {
+  uint64_t mine;
+  {
+    absl::MutexLock lock(&commit_mu_);
+    if (apply) apply(finished);
+    Append(*finished, uncommitted_);
+    mine = ++applied_;
+  }
+  return AwaitCommit(mine, finished);
+}
+
+absl::Status ResultRouter::AwaitCommit(uint64_t mine,
+                                       std::vector<FinishedTask>* finished) {
+  std::vector<FinishedTask> round;
+  uint64_t upto;
+  {
+    absl::MutexLock lock(&commit_mu_);
+    auto may_go = [this, mine]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_) {
+      return !committing_ || committed_ >= mine;
+    };
+    commit_mu_.Await(absl::Condition(&may_go));
+    if (committed_ >= mine) return absl::OkStatus();
+    if (failed_upto_ >= mine) return last_failure_;
+    // Lead a round: one commit for everything applied so far, by any call.
+    upto = applied_;
+    if (uncommitted_.empty()) {
+      committed_ = upto;
+      return absl::OkStatus();
+    }
+    committing_ = true;
+    round.swap(uncommitted_);
+  }
+  absl::Status status = journal_->CommitOutcomes(round);
   absl::MutexLock lock(&commit_mu_);
-  if (apply) apply(finished);
-  Append(*finished, uncommitted_);
-  if (uncommitted_.empty()) return absl::OkStatus();
-  absl::Status status = journal_->CommitOutcomes(uncommitted_);
+  committing_ = false;
   Report(commit_failing_, "Committing outcomes to the journal", status);
-  if (status.ok()) finished->swap(uncommitted_);
+  if (status.ok()) {
+    committed_ = upto;
+    uncommitted_count_ = 0;
+    Append(round, *finished);  // The leader delivers the whole round.
+    return status;
+  }
+  failed_upto_ = upto;
+  last_failure_ = status;
+  // Back in front of what was applied meanwhile, keeping the order.
+  Append(uncommitted_, round);
+  uncommitted_.swap(round);
   uncommitted_count_ = uncommitted_.size();
   return status;
 }
 
 void ResultRouter::Deliver(std::vector<FinishedTask> finished) {
+  {
+    absl::MutexLock lock(&intake_mu_);
+    Append(finished, incoming_);
+    // A flush running in another thread takes these too once it is done
+    // with what it has: deliveries that come meanwhile share a sink write
+    // and a handled mark, instead of each waiting for its own.
+    if (flushing_) return;
+    flushing_ = true;
+  }
+  bool more = true;
+  while (more) {
+    const bool flushed = Flush();
+    absl::MutexLock lock(&intake_mu_);
+    // After a failure, RetryBacklog() takes over what is left.
+    more = flushed && !incoming_.empty();
+    flushing_ = more;
+  }
+}
+
+bool ResultRouter::Flush() {
   size_t marked = 0;
+  bool flushed;
   {
     absl::MutexLock lock(&deliver_mu_);
-    Append(finished, unwritten_);
-    FlushLocked(&marked);
+    {
+      absl::MutexLock intake(&intake_mu_);
+      Append(incoming_, unwritten_);
+    }
+    flushed = FlushLocked(&marked);
   }
   // Outside the lock: the queue's change listener wakes the streams.
   if (marked > 0) queue_->MarkHandled(marked);
+  return flushed;
 }
 
 bool ResultRouter::FlushLocked(size_t* marked) {
@@ -98,15 +162,11 @@ bool ResultRouter::RetryBacklog() {
   if (healthy()) return false;
   std::vector<FinishedTask> committed;
   if (!ApplyAndCommit(nullptr, &committed).ok()) return false;
-  bool flushed;
-  size_t marked = 0;
   {
-    absl::MutexLock lock(&deliver_mu_);
-    Append(committed, unwritten_);
-    flushed = FlushLocked(&marked);
+    absl::MutexLock lock(&intake_mu_);
+    Append(committed, incoming_);
   }
-  if (marked > 0) queue_->MarkHandled(marked);
-  return flushed;
+  return Flush();
 }
 
 }  // namespace distributo::server

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -34,14 +35,17 @@ class ResultRouter {
   ResultRouter(TaskQueue* queue, Journal* journal, ResultSink* sink);
 
   // Runs `apply`, which changes the queue and appends the tasks it finished
-  // to `*finished`, then makes them durable after any batch the journal
-  // could not take before; on success `*finished` holds them all, to be
-  // delivered. Returns the journal's error if it fails, keeping the tasks
-  // (and clearing `*finished`): their outcomes must not be acked.
+  // to `*finished`, then returns once they, and everything any call applied
+  // before, are durable. Calls that come while a commit runs are committed
+  // together in the next one (group commit), led by one of them: on
+  // success `*finished` holds what this call must deliver, which may be
+  // another call's tasks or none. Returns the journal's error if it fails,
+  // keeping the tasks to commit with the next round: their outcomes must
+  // not be acked.
   //
-  // No other `apply` runs until the commit is done, so a verdict that rests
-  // on another finished task (a duplicate) is never acked before that task
-  // is on disk.
+  // `apply` calls run one at a time, and each returns only once what was
+  // applied before it is on disk, so a verdict that rests on another
+  // finished task (a duplicate) is never acked before that task is.
   absl::Status ApplyAndCommit(
       const std::function<void(std::vector<FinishedTask>*)>& apply,
       std::vector<FinishedTask>* finished);
@@ -61,12 +65,18 @@ class ResultRouter {
   }
 
  private:
+  // Takes what Deliver() was given, writes it and marks it; returns whether
+  // nothing is left waiting. Any thread; the sink sees one at a time.
+  bool Flush();
   // Writes the waiting tasks and journals the waiting handled marks; returns
   // whether both are done, and in `*marked` how many were marked, for the
   // caller to tell the queue once the lock is released.
   bool FlushLocked(size_t* marked) ABSL_EXCLUSIVE_LOCKS_REQUIRED(deliver_mu_);
   bool WriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(deliver_mu_);
   bool MarkLocked(size_t* marked) ABSL_EXCLUSIVE_LOCKS_REQUIRED(deliver_mu_);
+  // Waits until what was applied up to call number `mine` is committed,
+  // leading a commit round when none runs; see ApplyAndCommit().
+  absl::Status AwaitCommit(uint64_t mine, std::vector<FinishedTask>* finished);
   // Logs a failure once per outage of `what`, and the recovery after it.
   void Report(bool& failing, const char* what, const absl::Status& status);
 
@@ -78,8 +88,22 @@ class ResultRouter {
   std::atomic<size_t> undelivered_count_{0};
 
   absl::Mutex commit_mu_;
+  // Applied, not yet committed, in order: the next round's tasks, or, after
+  // a failed round, its tasks and those applied since.
   std::vector<FinishedTask> uncommitted_ ABSL_GUARDED_BY(commit_mu_);
+  // Calls numbered in the order they applied: the last one applied, the
+  // last one a round made durable, the last one a failed round covered.
+  uint64_t applied_ ABSL_GUARDED_BY(commit_mu_) = 0;
+  uint64_t committed_ ABSL_GUARDED_BY(commit_mu_) = 0;
+  uint64_t failed_upto_ ABSL_GUARDED_BY(commit_mu_) = 0;
+  absl::Status last_failure_ ABSL_GUARDED_BY(commit_mu_);
+  bool committing_ ABSL_GUARDED_BY(commit_mu_) = false;  // a round runs
   bool commit_failing_ ABSL_GUARDED_BY(commit_mu_) = false;
+
+  // Lock order: deliver_mu_ before intake_mu_.
+  absl::Mutex intake_mu_;
+  std::vector<FinishedTask> incoming_ ABSL_GUARDED_BY(intake_mu_);
+  bool flushing_ ABSL_GUARDED_BY(intake_mu_) = false;  // a Deliver() flushes
 
   absl::Mutex deliver_mu_;
   ResultSink* const sink_ ABSL_PT_GUARDED_BY(deliver_mu_);

@@ -2,9 +2,14 @@
 
 #include <cstdint>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/synchronization/blocking_counter.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "rpc/json_value.h"
 #include "server/journal.h"
@@ -15,8 +20,8 @@ namespace distributo::server {
 namespace {
 
 // Records what it was told and fails CommitOutcomes or MarkHandled with
-// ResourceExhausted (a full disk) while told to. Not thread-safe: the tests
-// call it from one thread.
+// ResourceExhausted (a full disk) while told to; can hold its first commit
+// until released. Thread-safe.
 class FakeJournal final : public Journal {
  public:
   absl::StatusOr<JournalState> Recover(absl::string_view) override {
@@ -27,14 +32,27 @@ class FakeJournal final : public Journal {
   }
   absl::Status CommitOutcomes(
       const std::vector<FinishedTask>& finished) override {
+    absl::Notification* gate = nullptr;
+    {
+      absl::MutexLock lock(&mu_);
+      std::swap(gate, gate_);
+    }
+    if (gate != nullptr) {
+      holding_.Notify();
+      gate->WaitForNotification();
+    }
+    absl::MutexLock lock(&mu_);
     if (fail_commits_) return absl::ResourceExhaustedError("disk full");
+    std::vector<std::string>& round = rounds_.emplace_back();
     for (const FinishedTask& task : finished) {
       committed_.push_back(task.task.id());
+      round.push_back(task.task.id());
     }
     return absl::OkStatus();
   }
   absl::Status MarkHandled(const std::vector<std::string>& task_ids,
                            uint64_t sink_position) override {
+    absl::MutexLock lock(&mu_);
     if (fail_marks_) return absl::ResourceExhaustedError("disk full");
     marked_.insert(marked_.end(), task_ids.begin(), task_ids.end());
     positions_.push_back(sink_position);
@@ -42,20 +60,50 @@ class FakeJournal final : public Journal {
   }
   bool durable() const override { return true; }
 
-  void set_fail_commits(bool fail) { fail_commits_ = fail; }
-  void set_fail_marks(bool fail) { fail_marks_ = fail; }
-  // The ids of the outcomes committed and marked handled, in call order.
-  const std::vector<std::string>& committed() const { return committed_; }
-  const std::vector<std::string>& marked() const { return marked_; }
+  void set_fail_commits(bool fail) {
+    absl::MutexLock lock(&mu_);
+    fail_commits_ = fail;
+  }
+  void set_fail_marks(bool fail) {
+    absl::MutexLock lock(&mu_);
+    fail_marks_ = fail;
+  }
+  // Makes the next commit wait for `gate`; holding() is notified then.
+  void HoldNextCommitUntil(absl::Notification* gate) {
+    absl::MutexLock lock(&mu_);
+    gate_ = gate;
+  }
+  absl::Notification& holding() { return holding_; }
+  // The ids of the outcomes committed and marked handled, in call order,
+  // and those of each commit.
+  std::vector<std::string> committed() {
+    absl::MutexLock lock(&mu_);
+    return committed_;
+  }
+  std::vector<std::string> marked() {
+    absl::MutexLock lock(&mu_);
+    return marked_;
+  }
+  std::vector<std::vector<std::string>> rounds() {
+    absl::MutexLock lock(&mu_);
+    return rounds_;
+  }
   // The sink position of each successful MarkHandled call.
-  const std::vector<uint64_t>& positions() const { return positions_; }
+  std::vector<uint64_t> positions() {
+    absl::MutexLock lock(&mu_);
+    return positions_;
+  }
 
  private:
-  bool fail_commits_ = false;
-  bool fail_marks_ = false;
-  std::vector<std::string> committed_;
-  std::vector<std::string> marked_;
-  std::vector<uint64_t> positions_;
+  absl::Mutex mu_;
+  bool fail_commits_ ABSL_GUARDED_BY(mu_) = false;
+  bool fail_marks_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Notification* gate_ ABSL_GUARDED_BY(mu_) = nullptr;
+  absl::Notification holding_;
+  std::vector<std::string> committed_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> marked_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::vector<std::string>> rounds_ ABSL_GUARDED_BY(mu_);
+  std::vector<uint64_t> positions_ ABSL_GUARDED_BY(mu_);
 };
 
 // Collects the ids it is given; its position is how many it holds. Fails
@@ -164,6 +212,42 @@ TEST_F(ResultRouterTest, ApplyFinishingNothingWhileBacklogFailsIsRefused) {
   journal_.set_fail_commits(false);
   EXPECT_TRUE(router_.ApplyAndCommit([](auto*) {}, &none).ok());
   EXPECT_EQ(IdsOf(none), (Ids{"a"})) << "the backlog comes back to deliver";
+}
+
+TEST_F(ResultRouterTest, CallsDuringACommitShareTheNextRound) {
+  const std::vector<FinishedTask> b = Finish({"b"});
+  const std::vector<FinishedTask> c = Finish({"c"});
+  std::vector<FinishedTask> a = Finish({"a"});
+  absl::Notification release;
+  journal_.HoldNextCommitUntil(&release);
+  std::thread leader(
+      [&] { EXPECT_TRUE(router_.ApplyAndCommit(nullptr, &a).ok()); });
+  journal_.holding().WaitForNotification();
+  // Both apply while "a" is being committed, then wait for the next round.
+  absl::BlockingCounter applied(2);
+  std::vector<FinishedTask> out_b, out_c;
+  auto follow = [&](const std::vector<FinishedTask>& mine,
+                    std::vector<FinishedTask>* out) {
+    EXPECT_TRUE(router_
+                    .ApplyAndCommit(
+                        [&](std::vector<FinishedTask>* finished) {
+                          *finished = mine;
+                          applied.DecrementCount();
+                        },
+                        out)
+                    .ok());
+  };
+  std::thread first([&] { follow(b, &out_b); });
+  std::thread second([&] { follow(c, &out_c); });
+  applied.Wait();
+  release.Notify();
+  for (std::thread* thread : {&leader, &first, &second}) thread->join();
+  const auto rounds = journal_.rounds();
+  ASSERT_EQ(rounds.size(), 2u);
+  EXPECT_EQ(rounds[0], (Ids{"a"}));
+  EXPECT_EQ(rounds[1].size(), 2u) << "b and c share one commit";
+  EXPECT_EQ(IdsOf(a), (Ids{"a"}));
+  EXPECT_EQ(out_b.size() + out_c.size(), 2u) << "one of them delivers both";
 }
 
 TEST_F(ResultRouterTest, RetryBacklogAfterJournalRecoversDeliversOnceInOrder) {
