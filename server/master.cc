@@ -83,11 +83,15 @@ absl::Status Master::Start() {
   builder.SetMaxReceiveMessageSize(
       static_cast<int>(options_.queue.max_message_bytes));
   builder.RegisterService(&service_);
+  // grpc.health.v1.Health, so that generic tools and orchestrators see when
+  // the master cannot take outcomes.
+  grpc::EnableDefaultHealthCheckService(true);
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {
     return absl::UnavailableError(absl::StrCat(
         "cannot listen on ", address, " (address in use or not local?)"));
   }
+  ReportHealth();
   reaper_ = std::thread([this] { ReapUntilStopped(); });
   return absl::OkStatus();
 }
@@ -106,9 +110,17 @@ absl::StatusOr<size_t> Master::Enqueue(std::vector<v1::Task> tasks) {
   return added;
 }
 
+void Master::ReportHealth() {
+  const bool serving = router_.healthy();
+  if (serving == serving_) return;
+  serving_ = serving;
+  server_->GetHealthCheckService()->SetServingStatus(serving);
+}
+
 void Master::ReapUntilStopped() {
   while (
       !stop_reaper_.WaitForNotificationWithTimeout(options_.reaper_interval)) {
+    ReportHealth();
     if (!router_.healthy()) {
       // Workers could not extend their leases meanwhile (every batch was
       // refused): expiring them would count healthy tasks as poison.

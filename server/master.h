@@ -2,6 +2,7 @@
 #define DISTRIBUTO_SERVER_MASTER_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -84,6 +85,9 @@ class Master {
   absl::Status Recover();
   absl::Status Start();
   void ReapUntilStopped();
+  // Sets the health service's status from the router's: NOT_SERVING while
+  // outcomes cannot be stored. Only Start() and then the reaper call it.
+  void ReportHealth();
 
   const MasterOptions options_;
   std::unique_ptr<Journal> journal_;
@@ -94,6 +98,7 @@ class Master {
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   Recovery recovery_;
+  std::optional<bool> serving_;  // as last reported; see ReportHealth()
   absl::Notification stop_reaper_;
   std::thread reaper_;
   absl::once_flag shutdown_once_;

@@ -13,12 +13,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "distributo/v1/distributor.grpc.pb.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "rpc/json_value.h"
 #include "server/sqlite_journal.h"
+#include "tests/server/fake_journal.h"
 
 namespace distributo::server {
 namespace {
@@ -395,6 +397,60 @@ TEST_F(MasterTest, ResubmissionsAfterARestartAreAcceptedOnceThenDuplicates) {
   context.TryCancel();
   master_.reset();
   std::remove(path.c_str());
+}
+
+// Returns the master's health as grpc.health.v1 reports it.
+grpc::health::v1::HealthCheckResponse::ServingStatus Health(
+    const std::shared_ptr<grpc::Channel>& channel) {
+  auto stub = grpc::health::v1::Health::NewStub(channel);
+  grpc::ClientContext context;
+  grpc::health::v1::HealthCheckResponse response;
+  const grpc::Status status =
+      stub->Check(&context, grpc::health::v1::HealthCheckRequest(), &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return response.status();
+}
+
+// Polls the master's health every 20 ms until it is `wanted`, for up to 10 s.
+bool HealthBecomes(
+    const std::shared_ptr<grpc::Channel>& channel,
+    grpc::health::v1::HealthCheckResponse::ServingStatus wanted) {
+  for (int i = 0; i < 500; ++i) {
+    if (Health(channel) == wanted) return true;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return false;
+}
+
+TEST_F(MasterTest, HealthIsNotServingWhileTheJournalCannotCommit) {
+  using grpc::health::v1::HealthCheckResponse;
+  auto journal = std::make_unique<FakeJournal>();
+  FakeJournal* fake = journal.get();
+  StartMaster(std::move(journal));
+  EXPECT_EQ(Health(channel_), HealthCheckResponse::SERVING);
+  EnqueueIds(1);
+  grpc::ClientContext context;
+  std::string session;
+  auto stream = Connect(&context, 1, &session);
+  v1::TaskBatch batch;
+  ASSERT_TRUE(stream->Read(&batch));
+  fake->set_fail_commits(true);
+  v1::ResultBatch results;
+  results.set_session_id(session);
+  *results.add_outcomes() = ResultFor(batch.tasks().tasks(0));
+  {
+    grpc::ClientContext submit_context;
+    auto submit = stub_->SubmitResults(&submit_context);
+    ASSERT_TRUE(submit->Write(results));
+    v1::ResultAck ack;
+    EXPECT_FALSE(submit->Read(&ack)) << "acked an outcome not on disk";
+    EXPECT_EQ(submit->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+  }
+  EXPECT_TRUE(HealthBecomes(channel_, HealthCheckResponse::NOT_SERVING));
+  fake->set_fail_commits(false);
+  EXPECT_TRUE(HealthBecomes(channel_, HealthCheckResponse::SERVING));
+  EXPECT_EQ(sink_->WaitForIds(1), std::vector<std::string>{"t0"});
+  context.TryCancel();
 }
 
 }  // namespace
