@@ -1,11 +1,13 @@
 #include "server/jsonl_result_sink.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -13,6 +15,21 @@
 #include "rpc/json_value.h"
 
 namespace distributo::server {
+namespace {
+
+// Flushes the directory holding `path` to disk; returns whether it could.
+bool SyncDirectoryOf(absl::string_view path) {
+  const std::string directory =
+      std::filesystem::path(std::string(path)).parent_path().string();
+  const int fd =
+      open(directory.empty() ? "." : directory.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return false;
+  const bool synced = fsync(fd) == 0;
+  close(fd);
+  return synced;
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<JsonlResultSink>> JsonlResultSink::Create(
     absl::string_view path, bool sync) {
@@ -35,6 +52,12 @@ absl::StatusOr<std::unique_ptr<JsonlResultSink>> JsonlResultSink::Create(
       std::string(path), file, /*owned=*/true, /*rewindable=*/regular,
       regular ? static_cast<uint64_t>(info.st_size) : 0));
   sink->sync_ = regular && sync;
+  // A file just created is durable only once its directory entry is.
+  if (sink->sync_ && !SyncDirectoryOf(path)) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot sync the directory of results file ", path, ": ",
+                     std::strerror(errno)));
+  }
   return sink;
 }
 
