@@ -3,9 +3,13 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
 
 namespace distributo::server {
 namespace {
+
+// Tasks appended in one transaction, at most.
+constexpr size_t kAppendChunk = 10'000;
 
 // The layout this master reads and writes; another value is refused.
 constexpr int64_t kSchemaVersion = 1;
@@ -343,8 +347,19 @@ absl::Status SqliteJournal::LoadTasks(std::vector<StoredTask>* tasks) {
 }
 
 absl::Status SqliteJournal::AppendTasks(const std::vector<v1::Task>& tasks) {
-  if (tasks.empty()) return absl::OkStatus();
   absl::MutexLock lock(&mu_);
+  // A transaction per chunk keeps the write-ahead log small for a file of
+  // millions of tasks. A crash between chunks leaves a prefix journaled;
+  // the tasks read again at restart fill in the rest.
+  for (size_t start = 0; start < tasks.size(); start += kAppendChunk) {
+    const absl::Span<const v1::Task> chunk =
+        absl::MakeConstSpan(tasks).subspan(start, kAppendChunk);
+    if (absl::Status status = AppendChunk(chunk); !status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SqliteJournal::AppendChunk(absl::Span<const v1::Task> tasks) {
   return InTransaction(
       [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
         Statement insert(db_,

@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/types/span.h"
 #include "server/journal.h"
 
 namespace distributo::server {
@@ -72,6 +73,8 @@ class SqliteJournal final : public Journal {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Keeps `job` as the journal's job, or checks it is the one kept.
   absl::Status ClaimJob(absl::string_view job)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status AppendChunk(absl::Span<const v1::Task> tasks)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status LoadTasks(std::vector<StoredTask>* tasks)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -144,6 +144,22 @@ TEST_F(SqliteJournalTest, RecoverAfterAppendReturnsPendingTasksInOrder) {
   }
 }
 
+TEST_F(SqliteJournalTest, AppendOfMoreThanAChunkKeepsEveryTaskInOrder) {
+  std::vector<v1::Task> tasks;
+  for (int i = 0; i < 25'000; ++i) {
+    tasks.emplace_back().set_id(absl::StrCat("t", i));
+  }
+  {
+    std::unique_ptr<SqliteJournal> journal = OpenJournal();
+    ASSERT_NE(journal, nullptr);
+    ASSERT_TRUE(journal->AppendTasks(tasks).ok());
+  }
+  const JournalState state = Restart();
+  ASSERT_EQ(state.tasks.size(), tasks.size());
+  EXPECT_EQ(state.tasks.front().task.id(), "t0");
+  EXPECT_EQ(state.tasks.back().task.id(), "t24999");
+}
+
 TEST_F(SqliteJournalTest, AppendOfJournaledIdKeepsFirstCopy) {
   {
     std::unique_ptr<SqliteJournal> journal = OpenJournal();
