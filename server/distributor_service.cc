@@ -18,6 +18,11 @@ DistributorService::SubmitResults(grpc::CallbackServerContext*) {
   return new ResultStream(queue_, router_);
 }
 
+void DistributorService::Drain() {
+  draining_ = true;
+  WakeStreams();
+}
+
 void DistributorService::WakeStreams() {
   absl::MutexLock lock(&mu_);
   for (BatchStream* stream : streams_) stream->Pump();

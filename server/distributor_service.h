@@ -1,6 +1,8 @@
 #ifndef DISTRIBUTO_SERVER_DISTRIBUTOR_SERVICE_H_
 #define DISTRIBUTO_SERVER_DISTRIBUTOR_SERVICE_H_
 
+#include <atomic>
+
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
@@ -33,9 +35,14 @@ class DistributorService final
   // Lets every open RequestBatch stream send what the queue now allows.
   void WakeStreams();
 
-  // Returns false while the master cannot store outcomes: no task is leased
-  // then, since its result could not be taken.
-  bool Accepting() { return router_->healthy(); }
+  // Returns false while the master drains or cannot store outcomes: no task
+  // is leased then.
+  bool Accepting() { return !draining_.load() && router_->healthy(); }
+
+  // Stops leasing for good, while results are still taken, and tells the
+  // workers (drained). Thread-safe.
+  void Drain();
+  bool draining() const { return draining_.load(); }
 
   // Called by a BatchStream when it starts and when it is done.
   void AddStream(BatchStream* stream);
@@ -44,6 +51,7 @@ class DistributorService final
  private:
   TaskQueue* const queue_;
   ResultRouter* const router_;
+  std::atomic<bool> draining_{false};
   absl::Mutex mu_;
   // Held while waking, so a stream cannot be deleted while it is woken.
   absl::flat_hash_set<BatchStream*> streams_ ABSL_GUARDED_BY(mu_);

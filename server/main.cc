@@ -4,8 +4,10 @@
 // result as a JSON line, and exits when all are done (0) or some ended dead
 // (1). Service mode (no --tasks): serves until stopped.
 
+#include <string.h>
 #include <sys/resource.h>
 
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -24,6 +26,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "glog/logging.h"
+#include "rpc/stop_signals.h"
 #include "server/jsonl_result_sink.h"
 #include "server/master.h"
 #include "server/progress_reporter.h"
@@ -63,11 +66,21 @@ ABSL_FLAG(absl::Duration, reaper_interval, absl::Seconds(1),
           "How often expired leases and disconnected workers are checked");
 ABSL_FLAG(absl::Duration, progress_interval, absl::Seconds(5),
           "How often a progress line is printed when stderr is not a terminal");
+ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(30),
+          "After SIGTERM or SIGINT: how long workers get to hand in the tasks "
+          "they hold before the master exits (a second signal exits at once)");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
           "How long workers get to hear that the job is complete");
 
 namespace distributo::server {
 namespace {
+
+// How often the main thread checks for a stop signal.
+constexpr absl::Duration kStopCheck = absl::Milliseconds(100);
+
+// The first stop signal received, 0 for none. The signal thread writes it
+// and may outlive everything else, hence a global.
+std::atomic<int> stop_signal{0};
 
 // Returns `path` made absolute, or `stdio` for "-", to name the job.
 std::string JobPart(const std::string& path, const char* stdio) {
@@ -215,7 +228,44 @@ std::optional<int> EnqueueAndAnnounce(Master& master,
   return std::nullopt;
 }
 
-// Serves until the job is complete (job mode) or forever (service mode).
+// Waits until the job is complete, or a stop signal came and the workers
+// have handed in what they held (or --drain_timeout passed). Returns whether
+// the job is complete.
+bool WaitForTheEnd(Master& master) {
+  std::optional<absl::Time> drain_deadline;
+  while (!master.queue().WaitForCompletion(kStopCheck)) {
+    const int signal = stop_signal.load();
+    if (signal == 0) continue;
+    const QueueCounts counts = master.queue().Counts();
+    if (!drain_deadline.has_value()) {
+      const absl::Duration timeout = absl::GetFlag(FLAGS_drain_timeout);
+      drain_deadline = absl::Now() + timeout;
+      master.Drain();
+      LOG(INFO) << "received " << strsignal(signal)
+                << "; draining: no new leases, waiting up to " << timeout
+                << " for the " << counts.leased
+                << " leased tasks (again to exit at once)";
+    }
+    if ((counts.leased == 0 && counts.unhandled == 0) ||
+        absl::Now() >= *drain_deadline) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void PrintDrained(const QueueCounts& counts, bool durable) {
+  absl::FPrintF(stderr,
+                "Drained: %d of %d tasks finished (%d done, %d dead), %d "
+                "still leased, %d waiting. %s\n",
+                counts.done + counts.dead, counts.total, counts.done,
+                counts.dead, counts.leased, counts.pending + counts.backoff,
+                durable ? "Start again with the same flags to resume."
+                        : "Without a journal, the rest is lost.");
+}
+
+// Serves until the job is complete (job mode) or forever (service mode), or
+// until a stop signal and the drain after it.
 int RunMaster(Master& master, std::vector<v1::Task> tasks, bool job_mode,
               const std::string& results_path) {
   const absl::Time start = absl::Now();
@@ -224,10 +274,15 @@ int RunMaster(Master& master, std::vector<v1::Task> tasks, bool job_mode,
   }
   ProgressReporter progress(&master.queue(), stderr,
                             absl::GetFlag(FLAGS_progress_interval));
-  master.queue().WaitForCompletion(absl::InfiniteDuration());
+  const bool complete = WaitForTheEnd(master);
   progress.Stop();
-  master.Shutdown(absl::GetFlag(FLAGS_shutdown_grace));
+  master.Shutdown(complete ? absl::GetFlag(FLAGS_shutdown_grace)
+                           : absl::ZeroDuration());
   const QueueCounts counts = master.queue().Counts();
+  if (!complete) {
+    PrintDrained(counts, master.durable());
+    return 0;
+  }
   PrintSummary(counts, absl::Now() - start, results_path);
   return counts.dead == 0 ? 0 : 1;
 }
@@ -259,6 +314,11 @@ int Run() {
 }  // namespace distributo::server
 
 int main(int argc, char** argv) {
+  // Before any thread starts, so that only the signal thread gets them.
+  const sigset_t stop_signals = distributo::BlockStopSignals();
+  distributo::HandleStopSignals(stop_signals, [](int signal) {
+    distributo::server::stop_signal = signal;
+  });
   absl::SetProgramUsageMessage(
       "Serves tasks to distributo workers.\n"
       "  distributo-master --tasks=tasks.jsonl --results=results.jsonl");

@@ -110,8 +110,13 @@ absl::StatusOr<size_t> Master::Enqueue(std::vector<v1::Task> tasks) {
   return added;
 }
 
+void Master::Drain() {
+  service_.Drain();
+  server_->GetHealthCheckService()->SetServingStatus(false);
+}
+
 void Master::ReportHealth() {
-  const bool serving = router_.healthy();
+  const bool serving = router_.healthy() && !service_.draining();
   if (serving == serving_) return;
   serving_ = serving;
   server_->GetHealthCheckService()->SetServingStatus(serving);

@@ -69,11 +69,18 @@ class Master {
   TaskQueue& queue() { return queue_; }
 
   const Recovery& recovery() const { return recovery_; }
+  // Returns true if the queue survives this process (a durable journal).
+  bool durable() const { return journal_->durable(); }
 
   // Enqueues tasks after journaling them, skipping those whose ids the queue
   // already knows (a job resumed from its journal reads its tasks again).
   // Returns how many were new.
   absl::StatusOr<size_t> Enqueue(std::vector<v1::Task> tasks);
+
+  // Stops leasing tasks, for good, while results are still taken, so that
+  // workers can hand in what they hold before Shutdown(); the health service
+  // says NOT_SERVING at once. Idempotent. Call it after Create() returned.
+  void Drain();
 
   // Stops serving: open calls get until `grace` to finish, then are cancelled.
   // Idempotent.

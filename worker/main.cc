@@ -7,14 +7,12 @@
 
 #include <signal.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -27,6 +25,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "glog/logging.h"
+#include "rpc/stop_signals.h"
 #include "worker/exec_lines_processor.h"
 #include "worker/exec_task_processor.h"
 #include "worker/worker_options.h"
@@ -103,17 +102,6 @@ absl::StatusOr<std::unique_ptr<WorkerRuntime>> MakeRuntime(
       options.worker, std::make_unique<ExecTaskProcessor>(options.exec));
 }
 
-// Blocks the signals that stop the worker, so that only the thread started
-// by StartSignalThread() receives them, and returns that set.
-sigset_t BlockStopSignals() {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  return signals;
-}
-
 // What the signal thread shares with Main(). The thread is detached and may
 // run until the process exits, so it co-owns this state.
 struct StopState {
@@ -123,15 +111,12 @@ struct StopState {
 
 // Shuts the runtime down on the first stop signal and exits on the second.
 void StartSignalThread(sigset_t signals, std::shared_ptr<StopState> stop) {
-  std::thread([signals, stop = std::move(stop)] {
-    int signal = 0;
-    while (sigwait(&signals, &signal) == 0) {
-      if (stop->signal.exchange(signal) != 0) _exit(128 + signal);
-      LOG(INFO) << "received " << strsignal(signal)
-                << "; shutting down (again to exit at once)";
-      stop->runtime->Shutdown();
-    }
-  }).detach();
+  HandleStopSignals(signals, [stop = std::move(stop)](int signal) {
+    stop->signal = signal;
+    LOG(INFO) << "received " << strsignal(signal)
+              << "; shutting down (again to exit at once)";
+    stop->runtime->Shutdown();
+  });
 }
 
 // Runs the worker to its end, logs a summary, and returns the exit code.

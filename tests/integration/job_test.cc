@@ -123,6 +123,30 @@ TEST_F(JobTest, HungWorkerLosesItsLeasesAndItsLateResultsAreNotWrittenTwice) {
   EXPECT_GT(refused, 0) << log;
 }
 
+TEST_F(JobTest, SigtermDrainsExitsZeroAndARestartFinishesTheJob) {
+  WriteTasks(3'000, [](int) { return ", \"sleep\": 0.002"; });
+  StartMaster({"--drain_timeout=30s"});
+  for (int i = 0; i < 2; ++i) StartWorker("lines", 2);
+  ASSERT_TRUE(
+      WaitUntil([&] { return ResultLines() >= 300; }, absl::Seconds(60)));
+  master_->Signal(SIGTERM);
+  EXPECT_EQ(master_->WaitForExit(absl::Seconds(60)), 0)
+      << ReadFile(master_->log_path());
+  const std::string log = ReadFile(master_->log_path());
+  EXPECT_NE(log.find("draining: no new leases"), std::string::npos) << log;
+  EXPECT_NE(log.find("0 still leased"), std::string::npos)
+      << "the workers handed in every task they held:\n"
+      << log;
+  ASSERT_LT(ResultLines(), 3'000u) << "the job ended before the signal";
+  StartMaster();  // The same journal: the job resumes.
+  EXPECT_EQ(WaitForMaster(), 0) << ReadFile(master_->log_path());
+  ExpectEveryResultOnceAndCorrect(ReadLedger());
+  for (auto& worker : workers_) {
+    EXPECT_EQ(worker->WaitForExit(absl::Seconds(30)), 0)
+        << ReadFile(worker->log_path());
+  }
+}
+
 TEST_F(JobTest, MalformedTaskLineIsRejectedBeforeAnythingIsServed) {
   {
     std::ofstream file(Path("tasks.jsonl"));
