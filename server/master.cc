@@ -112,11 +112,16 @@ absl::StatusOr<size_t> Master::Enqueue(std::vector<v1::Task> tasks) {
 
 void Master::Drain() {
   service_.Drain();
-  server_->GetHealthCheckService()->SetServingStatus(false);
+  absl::MutexLock lock(&health_mu_);
+  SetServingLocked(false);
 }
 
 void Master::ReportHealth() {
-  const bool serving = router_.healthy() && !service_.draining();
+  absl::MutexLock lock(&health_mu_);
+  SetServingLocked(router_.healthy() && !service_.draining());
+}
+
+void Master::SetServingLocked(bool serving) {
   if (serving == serving_) return;
   serving_ = serving;
   server_->GetHealthCheckService()->SetServingStatus(serving);
@@ -127,9 +132,14 @@ void Master::ReapUntilStopped() {
       !stop_reaper_.WaitForNotificationWithTimeout(options_.reaper_interval)) {
     ReportHealth();
     if (!router_.healthy()) {
-      // Workers could not extend their leases meanwhile (every batch was
-      // refused): expiring them would count healthy tasks as poison.
-      if (!router_.RetryBacklog()) continue;
+      router_.RetryBacklog();
+      // Leases must not run out while workers cannot extend them.
+      if (!router_.healthy()) continue;
+    }
+    if (const uint64_t outages = router_.outages(); outages != outages_seen_) {
+      // Every batch was refused during the outage, extensions included:
+      // expiring those leases now would count healthy tasks as poison.
+      outages_seen_ = outages;
       queue_.RenewLeases();
       service_.WakeStreams();
     }
@@ -145,11 +155,14 @@ void Master::ReapUntilStopped() {
 
 void Master::Shutdown(absl::Duration grace) {
   absl::call_once(shutdown_once_, [&] {
-    if (server_ != nullptr) {
-      server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
-    }
+    // The reaper first, so that it cannot report SERVING again.
     stop_reaper_.Notify();
     if (reaper_.joinable()) reaper_.join();
+    if (server_ == nullptr) return;
+    // NOT_SERVING for good, also to health watchers (whose streams keep the
+    // server until the deadline).
+    server_->GetHealthCheckService()->Shutdown();
+    server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   });
 }
 

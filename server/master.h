@@ -7,8 +7,10 @@
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "grpcpp/server.h"
@@ -93,8 +95,9 @@ class Master {
   absl::Status Start();
   void ReapUntilStopped();
   // Sets the health service's status from the router's: NOT_SERVING while
-  // outcomes cannot be stored. Only Start() and then the reaper call it.
+  // outcomes cannot be stored, and once draining.
   void ReportHealth();
+  void SetServingLocked(bool serving) ABSL_EXCLUSIVE_LOCKS_REQUIRED(health_mu_);
 
   const MasterOptions options_;
   std::unique_ptr<Journal> journal_;
@@ -105,7 +108,9 @@ class Master {
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   Recovery recovery_;
-  std::optional<bool> serving_;  // as last reported; see ReportHealth()
+  absl::Mutex health_mu_;
+  std::optional<bool> serving_ ABSL_GUARDED_BY(health_mu_);  // as reported
+  uint64_t outages_seen_ = 0;  // the router's count; only the reaper's
   absl::Notification stop_reaper_;
   std::thread reaper_;
   absl::once_flag shutdown_once_;

@@ -28,6 +28,7 @@ ResultRouter::ResultRouter(TaskQueue* queue, Journal* journal, ResultSink* sink)
 void ResultRouter::Report(bool& failing, const char* what,
                           const absl::Status& status) {
   if (!status.ok() && !failing) {
+    ++outages_;
     LOG(ERROR) << what << " failed: " << status
                << "; no outcome is acked and no task leased until it works "
                   "again (retried every reaper interval)";
@@ -158,15 +159,12 @@ bool ResultRouter::MarkLocked(size_t* marked) {
   return true;
 }
 
-bool ResultRouter::RetryBacklog() {
-  if (healthy()) return false;
+void ResultRouter::RetryBacklog() {
+  if (healthy()) return;
   std::vector<FinishedTask> committed;
-  if (!ApplyAndCommit(nullptr, &committed).ok()) return false;
-  {
-    absl::MutexLock lock(&intake_mu_);
-    Append(committed, incoming_);
-  }
-  return Flush();
+  // Through Deliver(), so that one thread at a time decides to stop
+  // flushing: a task handed over meanwhile is never left behind.
+  if (ApplyAndCommit(nullptr, &committed).ok()) Deliver(std::move(committed));
 }
 
 }  // namespace distributo::server

@@ -54,9 +54,12 @@ class ResultRouter {
   // and marks them handled.
   void Deliver(std::vector<FinishedTask> finished);
 
-  // Commits and delivers what waits from earlier failures. Returns true if
-  // that made the router healthy again.
-  bool RetryBacklog();
+  // Commits and delivers what waits from earlier failures.
+  void RetryBacklog();
+
+  // Returns how many outages there were: times the journal or the sink
+  // started failing.
+  uint64_t outages() const { return outages_.load(); }
 
   // Returns false while outcomes or results wait for the journal or sink.
   // Takes no lock, so that any caller may ask.
@@ -86,6 +89,7 @@ class ResultRouter {
   // uncommitted_, and of unwritten_ plus unmarked_.
   std::atomic<size_t> uncommitted_count_{0};
   std::atomic<size_t> undelivered_count_{0};
+  std::atomic<uint64_t> outages_{0};
 
   absl::Mutex commit_mu_;
   // Applied, not yet committed, in order: the next round's tasks, or, after

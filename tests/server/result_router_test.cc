@@ -95,7 +95,8 @@ TEST_F(ResultRouterTest, CommitAndDeliverWhenAllWorksMarksEachTaskOnce) {
   EXPECT_EQ(journal_.positions(), (std::vector<uint64_t>{2}));
   EXPECT_EQ(queue_.Counts().unhandled, 0u);
   EXPECT_TRUE(router_.healthy());
-  EXPECT_FALSE(router_.RetryBacklog());
+  router_.RetryBacklog();  // Nothing waits: nothing to do.
+  EXPECT_TRUE(router_.healthy());
 }
 
 TEST_F(ResultRouterTest, CommitWhenJournalFailsReturnsItsErrorAndKeepsTasks) {
@@ -105,10 +106,12 @@ TEST_F(ResultRouterTest, CommitWhenJournalFailsReturnsItsErrorAndKeepsTasks) {
             absl::StatusCode::kResourceExhausted);
   EXPECT_TRUE(finished.empty());
   EXPECT_FALSE(router_.healthy());
-  EXPECT_FALSE(router_.RetryBacklog());
+  router_.RetryBacklog();
+  EXPECT_FALSE(router_.healthy());
   EXPECT_TRUE(journal_.committed().empty());
   EXPECT_TRUE(sink_.written().empty());
   EXPECT_EQ(queue_.Counts().unhandled, 2u);
+  EXPECT_EQ(router_.outages(), 1u) << "one outage, however many retries";
 }
 
 TEST_F(ResultRouterTest, ApplyFinishingNothingWhileBacklogFailsIsRefused) {
@@ -168,13 +171,15 @@ TEST_F(ResultRouterTest, RetryBacklogAfterJournalRecoversDeliversOnceInOrder) {
   journal_.set_fail_commits(true);
   ASSERT_FALSE(router_.ApplyAndCommit(nullptr, &finished).ok());
   journal_.set_fail_commits(false);
-  EXPECT_TRUE(router_.RetryBacklog());
+  router_.RetryBacklog();
+  EXPECT_TRUE(router_.healthy());
   EXPECT_TRUE(router_.healthy());
   EXPECT_EQ(journal_.committed(), (Ids{"a", "b", "c"}));
   EXPECT_EQ(sink_.written(), (Ids{"a", "b", "c"}));
   EXPECT_EQ(journal_.marked(), (Ids{"a", "b", "c"}));
   EXPECT_EQ(queue_.Counts().unhandled, 0u);
-  EXPECT_FALSE(router_.RetryBacklog());
+  router_.RetryBacklog();  // Nothing waits: nothing to do.
+  EXPECT_TRUE(router_.healthy());
   EXPECT_EQ(sink_.written().size(), 3u);
 }
 
@@ -201,10 +206,12 @@ TEST_F(ResultRouterTest, MarkHandledFailureKeepsTasksUnhandledUntilRetry) {
   EXPECT_EQ(sink_.written(), (Ids{"a", "b"}));
   EXPECT_FALSE(router_.healthy());
   EXPECT_EQ(queue_.Counts().unhandled, 2u);
-  EXPECT_FALSE(router_.RetryBacklog());
+  router_.RetryBacklog();
+  EXPECT_FALSE(router_.healthy());
   EXPECT_EQ(queue_.Counts().unhandled, 2u);
   journal_.set_fail_marks(false);
-  EXPECT_TRUE(router_.RetryBacklog());
+  router_.RetryBacklog();
+  EXPECT_TRUE(router_.healthy());
   EXPECT_TRUE(router_.healthy());
   EXPECT_EQ(journal_.marked(), (Ids{"a", "b"}));
   EXPECT_EQ(journal_.positions(), (std::vector<uint64_t>{2}));
@@ -223,7 +230,8 @@ TEST_F(ResultRouterTest, DeliverWhileMarksFailMarksEveryTaskOnRecovery) {
   EXPECT_EQ(sink_.written(), (Ids{"a", "b"}));
   EXPECT_EQ(queue_.Counts().unhandled, 2u);
   journal_.set_fail_marks(false);
-  EXPECT_TRUE(router_.RetryBacklog());
+  router_.RetryBacklog();
+  EXPECT_TRUE(router_.healthy());
   EXPECT_EQ(journal_.marked(), (Ids{"a", "b"}));
   EXPECT_EQ(journal_.positions(), (std::vector<uint64_t>{2}));
   EXPECT_EQ(queue_.Counts().unhandled, 0u);
@@ -237,10 +245,12 @@ TEST_F(ResultRouterTest, SinkWriteFailureKeepsTasksForTheRetry) {
   EXPECT_TRUE(sink_.written().empty());
   EXPECT_TRUE(journal_.marked().empty());
   EXPECT_FALSE(router_.healthy());
-  EXPECT_FALSE(router_.RetryBacklog());
+  router_.RetryBacklog();
+  EXPECT_FALSE(router_.healthy());
   EXPECT_EQ(queue_.Counts().unhandled, 2u);
   sink_.set_fail_writes(false);
-  EXPECT_TRUE(router_.RetryBacklog());
+  router_.RetryBacklog();
+  EXPECT_TRUE(router_.healthy());
   EXPECT_TRUE(router_.healthy());
   EXPECT_EQ(sink_.written(), (Ids{"a", "b"}));
   EXPECT_EQ(journal_.marked(), (Ids{"a", "b"}));
