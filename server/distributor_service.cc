@@ -5,8 +5,9 @@
 
 namespace distributo::server {
 
-DistributorService::DistributorService(TaskQueue* queue, ResultRouter* router)
-    : queue_(queue), router_(router) {}
+DistributorService::DistributorService(TaskQueue* queue, ResultRouter* router,
+                                       CommitQueue* commits)
+    : queue_(queue), router_(router), commits_(commits) {}
 
 grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>*
 DistributorService::RequestBatch(grpc::CallbackServerContext* context) {
@@ -15,7 +16,7 @@ DistributorService::RequestBatch(grpc::CallbackServerContext* context) {
 
 grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>*
 DistributorService::SubmitResults(grpc::CallbackServerContext*) {
-  return new ResultStream(queue_, router_);
+  return new ResultStream(queue_, router_, commits_);
 }
 
 void DistributorService::Drain() {

@@ -7,6 +7,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "distributo/v1/distributor.grpc.pb.h"
+#include "server/commit_queue.h"
 #include "server/result_router.h"
 #include "server/task_queue.h"
 
@@ -18,13 +19,15 @@ class BatchStream;
 // thread per worker. Keeps the open RequestBatch streams so that a change in
 // the queue wakes each of them to send what it can.
 //
-// Thread-safe. Borrows the queue and router, which must outlive it.
+// Thread-safe. Borrows the queue, router and commit queue, which must
+// outlive it.
 class DistributorService final
     : public v1::Distributor::WithRawCallbackMethod_RequestBatch<
           v1::Distributor::WithRawCallbackMethod_SubmitResults<
               v1::Distributor::Service>> {
  public:
-  DistributorService(TaskQueue* queue, ResultRouter* router);
+  DistributorService(TaskQueue* queue, ResultRouter* router,
+                     CommitQueue* commits);
 
   // Raw streams: see server/wire.h for why.
   grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* RequestBatch(
@@ -51,6 +54,7 @@ class DistributorService final
  private:
   TaskQueue* const queue_;
   ResultRouter* const router_;
+  CommitQueue* const commits_;
   std::atomic<bool> draining_{false};
   absl::Mutex mu_;
   // Held while waking, so a stream cannot be deleted while it is woken.

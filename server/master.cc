@@ -44,7 +44,8 @@ Master::Master(MasterOptions options, std::unique_ptr<Journal> journal,
       sink_(std::move(sink)),
       queue_(options_.queue, [] { return absl::Now(); }),
       router_(&queue_, journal_.get(), sink_.get()),
-      service_(&queue_, &router_) {
+      commits_(&router_),
+      service_(&queue_, &router_, &commits_) {
   queue_.SetChangeListener([this] { service_.WakeStreams(); });
 }
 
@@ -162,7 +163,10 @@ void Master::Shutdown(absl::Duration grace) {
     // NOT_SERVING for good, also to health watchers (whose streams keep the
     // server until the deadline).
     server_->GetHealthCheckService()->Shutdown();
+    // Result streams wait for the commit thread: stop it only once the
+    // server has ended every call.
     server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+    commits_.Stop();
   });
 }
 

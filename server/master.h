@@ -14,6 +14,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "grpcpp/server.h"
+#include "server/commit_queue.h"
 #include "server/distributor_service.h"
 #include "server/journal.h"
 #include "server/queue_options.h"
@@ -104,6 +105,7 @@ class Master {
   std::unique_ptr<ResultSink> sink_;
   TaskQueue queue_;
   ResultRouter router_;
+  CommitQueue commits_;
   DistributorService service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

@@ -38,13 +38,19 @@ void ResultRouter::Report(bool& failing, const char* what,
   failing = !status.ok();
 }
 
-absl::Status ResultRouter::ApplyAndCommit(
-    const std::function<void(std::vector<FinishedTask>*)>& apply,
-    std::vector<FinishedTask>* finished) {
+absl::Status ResultRouter::ApplyAndCommit(const Apply& apply,
+                                          std::vector<FinishedTask>* finished) {
+  return ApplyAllAndCommit(absl::MakeConstSpan(&apply, 1), finished);
+}
+
+absl::Status ResultRouter::ApplyAllAndCommit(
+    absl::Span<const Apply> applies, std::vector<FinishedTask>* finished) {
   uint64_t mine;
   {
     absl::MutexLock lock(&commit_mu_);
-    if (apply) apply(finished);
+    for (const Apply& apply : applies) {
+      if (apply) apply(finished);
+    }
     Append(*finished, uncommitted_);
     mine = ++applied_;
   }

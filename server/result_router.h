@@ -11,6 +11,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/types/span.h"
 #include "server/journal.h"
 #include "server/result_sink.h"
 #include "server/task_queue.h"
@@ -46,9 +47,12 @@ class ResultRouter {
   // `apply` calls run one at a time, and each returns only once what was
   // applied before it is on disk, so a verdict that rests on another
   // finished task (a duplicate) is never acked before that task is.
-  absl::Status ApplyAndCommit(
-      const std::function<void(std::vector<FinishedTask>*)>& apply,
-      std::vector<FinishedTask>* finished);
+  using Apply = std::function<void(std::vector<FinishedTask>*)>;
+  absl::Status ApplyAndCommit(const Apply& apply,
+                              std::vector<FinishedTask>* finished);
+  // The same for several, applied in order and committed together.
+  absl::Status ApplyAllAndCommit(absl::Span<const Apply> applies,
+                                 std::vector<FinishedTask>* finished);
 
   // Hands committed tasks to the sink, after any it could not take before,
   // and marks them handled.

@@ -10,8 +10,9 @@
 
 namespace distributo::server {
 
-ResultStream::ResultStream(TaskQueue* queue, ResultRouter* router)
-    : queue_(queue), router_(router) {
+ResultStream::ResultStream(TaskQueue* queue, ResultRouter* router,
+                           CommitQueue* commits)
+    : queue_(queue), router_(router), commits_(commits) {
   StartRead(&batch_bytes_);
 }
 
@@ -38,23 +39,25 @@ void ResultStream::OnReadDone(bool ok) {
                         "journal or result sink is failing); retry later"));
     return;
   }
-  std::vector<FinishedTask> finished;
-  v1::ResultAck ack;
   // An ack promises the outcomes are durable: without the commit, no ack.
-  if (absl::Status status = router_->ApplyAndCommit(
-          [&](std::vector<FinishedTask>* out) {
-            ack = queue_->Submit(session_id_, batch_, out);
-          },
-          &finished);
-      !status.ok()) {
+  // Both callbacks run on the commit thread; this reactor waits for them
+  // (no read or write is outstanding), and gRPC keeps it until Finish().
+  commits_->Add(
+      [this](std::vector<FinishedTask>* out) {
+        ack_ = queue_->Submit(session_id_, batch_, out);
+      },
+      [this](absl::Status status) { AckOrEnd(status); });
+}
+
+void ResultStream::AckOrEnd(const absl::Status& committed) {
+  if (!committed.ok()) {
     Finish(grpc::Status(
         grpc::StatusCode::UNAVAILABLE,
-        absl::StrCat("cannot commit outcomes: ", status.message())));
+        absl::StrCat("cannot commit outcomes: ", committed.message())));
     return;
   }
-  ToWire(ack, &ack_bytes_);
+  ToWire(ack_, &ack_bytes_);
   StartWrite(&ack_bytes_);
-  router_->Deliver(std::move(finished));
 }
 
 void ResultStream::OnWriteDone(bool ok) {

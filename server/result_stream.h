@@ -3,24 +3,27 @@
 
 #include <string>
 
+#include "absl/status/status.h"
 #include "distributo/v1/distributor.grpc.pb.h"
+#include "server/commit_queue.h"
 #include "server/result_router.h"
 #include "server/task_queue.h"
 
 namespace distributo::server {
 
-// One worker's SubmitResults stream: applies each ResultBatch to the queue,
-// commits what finished, writes the ResultAck, then hands the finished tasks
-// to the router. Reads the next batch only once the ack is written, so acks
-// leave in order.
+// One worker's SubmitResults stream: hands each ResultBatch to the commit
+// queue, which applies it to the queue and commits what finished, then
+// writes the ResultAck. Reads the next batch only once the ack is written,
+// so acks leave in order.
 //
-// Thread contract: a read and a write are never outstanding together, and
-// the buffers are only touched between a read completing and the write of
-// its ack, so no lock is needed. Deletes itself in OnDone().
+// Thread contract: a read, a commit and a write are never outstanding
+// together, and the buffers are only touched by whichever of them runs, so
+// no lock is needed. Deletes itself in OnDone().
 class ResultStream final
     : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
-  ResultStream(TaskQueue* queue, ResultRouter* router);
+  // Borrows all three, which must outlive every stream.
+  ResultStream(TaskQueue* queue, ResultRouter* router, CommitQueue* commits);
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
@@ -30,12 +33,16 @@ class ResultStream final
   // Binds the stream to its session on the first batch. Returns an error
   // status that ends the stream for a missing, unknown or changed session.
   grpc::Status CheckSession(const std::string& session_id);
+  // Writes the ack once the batch is durable, or ends the stream.
+  void AckOrEnd(const absl::Status& committed);
 
   TaskQueue* const queue_;
   ResultRouter* const router_;
+  CommitQueue* const commits_;
   std::string session_id_;
   grpc::ByteBuffer batch_bytes_;
   v1::ResultBatch batch_;
+  v1::ResultAck ack_;
   grpc::ByteBuffer ack_bytes_;
 };
 

@@ -12,6 +12,7 @@
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "rpc/json_value.h"
+#include "server/commit_queue.h"
 #include "server/result_sink.h"
 #include "server/task_queue.h"
 #include "tests/server/fake_journal.h"
@@ -270,6 +271,63 @@ TEST_F(ResultRouterTest, DeliverAfterAWriteFailureWritesTheEarlierTasksFirst) {
   EXPECT_EQ(sink_.written(), (Ids{"a", "b", "c"}));
   EXPECT_EQ(journal_.marked(), (Ids{"a", "b", "c"}));
   EXPECT_EQ(queue_.Counts().unhandled, 0u);
+}
+
+using CommitQueueTest = ResultRouterTest;
+
+// Returns an apply that hands over `tasks` as finished.
+ResultRouter::Apply Handing(std::vector<FinishedTask> tasks) {
+  return [tasks = std::move(tasks)](std::vector<FinishedTask>* out) {
+    out->insert(out->end(), tasks.begin(), tasks.end());
+  };
+}
+
+TEST_F(CommitQueueTest, WorkAddedDuringACommitSharesTheNextOne) {
+  absl::Notification release;
+  journal_.HoldNextCommitUntil(&release);
+  CommitQueue commits(&router_);
+  absl::BlockingCounter done(3);
+  std::vector<absl::Status> statuses(3);
+  auto record = [&](int i) {
+    return [&, i](absl::Status status) {
+      statuses[i] = std::move(status);
+      done.DecrementCount();
+    };
+  };
+  commits.Add(Handing(Finish({"a"})), record(0));
+  journal_.holding().WaitForNotification();
+  commits.Add(Handing(Finish({"b"})), record(1));
+  commits.Add(Handing(Finish({"c"})), record(2));
+  release.Notify();
+  done.Wait();
+  commits.Stop();  // Joins the thread, which delivers after the callbacks.
+  for (const absl::Status& status : statuses) EXPECT_TRUE(status.ok());
+  EXPECT_EQ(journal_.rounds(), (std::vector<Ids>{{"a"}, {"b", "c"}}));
+  EXPECT_EQ(sink_.written(), (Ids{"a", "b", "c"}));
+}
+
+TEST_F(CommitQueueTest, FailedCommitReachesEveryCallerAndDeliversNothing) {
+  journal_.set_fail_commits(true);
+  CommitQueue commits(&router_);
+  absl::Notification done;
+  absl::Status status;
+  commits.Add(Handing(Finish({"a"})), [&](absl::Status s) {
+    status = std::move(s);
+    done.Notify();
+  });
+  done.WaitForNotification();
+  commits.Stop();
+  EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_TRUE(sink_.written().empty());
+  EXPECT_FALSE(router_.healthy());
+}
+
+TEST_F(CommitQueueTest, AddAfterStopIsUnavailableAtOnce) {
+  CommitQueue commits(&router_);
+  commits.Stop();
+  absl::Status status;
+  commits.Add(Handing({}), [&](absl::Status s) { status = std::move(s); });
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
 }
 
 }  // namespace
