@@ -42,9 +42,12 @@ void ResultStream::OnReadDone(bool ok) {
   // An ack promises the outcomes are durable: without the commit, no ack.
   // Both callbacks run on the commit thread; this reactor waits for them
   // (no read or write is outstanding), and gRPC keeps it until Finish().
+  // Checked here, on gRPC's threads: the commit thread applies batches one
+  // at a time.
+  bad_results_ = queue_->CheckResults(batch_);
   commits_->Add(
       [this](std::vector<FinishedTask>* out) {
-        ack_ = queue_->Submit(session_id_, batch_, out);
+        ack_ = queue_->Submit(session_id_, batch_, bad_results_, out);
       },
       [this](absl::Status status) { AckOrEnd(status); });
 }

@@ -2,6 +2,7 @@
 #define DISTRIBUTO_SERVER_RESULT_STREAM_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "distributo/v1/distributor.grpc.pb.h"
@@ -42,6 +43,7 @@ class ResultStream final
   std::string session_id_;
   grpc::ByteBuffer batch_bytes_;
   v1::ResultBatch batch_;
+  std::vector<std::string> bad_results_;  // of batch_, see CheckResults()
   v1::ResultAck ack_;
   grpc::ByteBuffer ack_bytes_;
 };

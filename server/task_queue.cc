@@ -262,10 +262,16 @@ void TaskQueue::ReleaseLeaseLocked(TaskRecord* record) {
 v1::ResultAck TaskQueue::Submit(absl::string_view session_id,
                                 const v1::ResultBatch& batch,
                                 std::vector<FinishedTask>* finished) {
+  // Results are checked before taking the lock: parsing costs per task.
+  return Submit(session_id, batch, CheckResults(batch), finished);
+}
+
+v1::ResultAck TaskQueue::Submit(absl::string_view session_id,
+                                const v1::ResultBatch& batch,
+                                const std::vector<std::string>& bad_results,
+                                std::vector<FinishedTask>* finished) {
   v1::ResultAck ack;
   ack.set_batch_id(batch.batch_id());
-  // Results are checked before taking the lock: parsing costs per task.
-  const std::vector<std::string> bad_results = CheckResults(batch);
   {
     absl::MutexLock lock(&mu_);
     Session* session = FindSessionLocked(session_id);

@@ -104,6 +104,16 @@ class TaskQueue {
   v1::ResultAck Submit(absl::string_view session_id,
                        const v1::ResultBatch& batch,
                        std::vector<FinishedTask>* finished);
+  // The same with `bad_results` from CheckResults(batch), computed earlier
+  // on another thread: parsing costs per task.
+  v1::ResultAck Submit(absl::string_view session_id,
+                       const v1::ResultBatch& batch,
+                       const std::vector<std::string>& bad_results,
+                       std::vector<FinishedTask>* finished);
+
+  // Returns, per outcome, why its result fails options_.check_result ("" if
+  // it passes or is not a result). Thread-safe; takes no lock.
+  std::vector<std::string> CheckResults(const v1::ResultBatch& batch) const;
 
   // Expires overdue leases, requeues the leases of sessions past their
   // grace, and releases retries that are due. Appends tasks that became dead
@@ -155,9 +165,6 @@ class TaskQueue {
                                      const v1::Outcome& outcome, absl::Time now,
                                      std::vector<FinishedTask>* finished)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Returns, per outcome, why its result fails options_.check_result ("" if
-  // it passes or is not a result).
-  std::vector<std::string> CheckResults(const v1::ResultBatch& batch) const;
   // Returns the verdict of an outcome that must be dropped, or nullopt if it
   // applies to `*record`.
   std::optional<v1::ItemVerdict> RejectOutcomeLocked(const Session* session,
