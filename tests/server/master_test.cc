@@ -453,5 +453,32 @@ TEST_F(MasterTest, HealthIsNotServingWhileTheJournalCannotCommit) {
   context.TryCancel();
 }
 
+TEST_F(MasterTest, DrainStopsLeasingAtOnceButTakesResults) {
+  using grpc::health::v1::HealthCheckResponse;
+  EnqueueIds(5);
+  grpc::ClientContext context;
+  std::string session;
+  auto stream = Connect(&context, 1, &session);
+  v1::TaskBatch batch;
+  ASSERT_TRUE(stream->Read(&batch));
+  ASSERT_EQ(batch.tasks().tasks_size(), 1);
+  master_->Drain();
+  EXPECT_EQ(Health(channel_), HealthCheckResponse::NOT_SERVING);
+  v1::BatchRequest more;
+  more.mutable_credit()->set_tasks(10);
+  ASSERT_TRUE(stream->Write(more));
+  v1::TaskBatch next;
+  ASSERT_TRUE(stream->Read(&next));
+  EXPECT_TRUE(next.has_drained()) << "4 tasks are pending, yet none is leased";
+  v1::ResultBatch results;
+  results.set_session_id(session);
+  *results.add_outcomes() = ResultFor(batch.tasks().tasks(0));
+  EXPECT_EQ(SubmitOnce(results).outcomes(0).verdict(), v1::VERDICT_ACCEPTED);
+  EXPECT_EQ(sink_->WaitForIds(1),
+            std::vector<std::string>{batch.tasks().tasks(0).id()});
+  EXPECT_EQ(master_->queue().Counts().pending, 4u);
+  context.TryCancel();
+}
+
 }  // namespace
 }  // namespace distributo::server
