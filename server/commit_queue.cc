@@ -1,11 +1,14 @@
 #include "server/commit_queue.h"
 
+#include <iterator>
 #include <utility>
 
 namespace distributo::server {
 
 CommitQueue::CommitQueue(ResultRouter* router)
-    : router_(router), thread_([this] { Loop(); }) {}
+    : router_(router),
+      commit_thread_([this] { CommitLoop(); }),
+      deliver_thread_([this] { DeliverLoop(); }) {}
 
 CommitQueue::~CommitQueue() { Stop(); }
 
@@ -21,14 +24,21 @@ void CommitQueue::Add(ResultRouter::Apply apply, Done done) {
 }
 
 void CommitQueue::Stop() {
-  {
-    absl::MutexLock lock(&mu_);
-    stopping_ = true;
-  }
-  if (thread_.joinable()) thread_.join();
+  absl::call_once(stop_once_, [this] {
+    {
+      absl::MutexLock lock(&mu_);
+      stopping_ = true;
+    }
+    commit_thread_.join();
+    {
+      absl::MutexLock lock(&mu_);
+      commits_ended_ = true;
+    }
+    deliver_thread_.join();
+  });
 }
 
-void CommitQueue::Loop() {
+void CommitQueue::CommitLoop() {
   while (true) {
     std::vector<Work> round;
     {
@@ -53,7 +63,27 @@ void CommitQueue::RunRound(std::vector<Work> round) {
   // Acks go out before the results are written: an ack needs the commit
   // only.
   for (Work& work : round) work.done(status);
-  if (status.ok()) router_->Deliver(std::move(finished));
+  if (finished.empty()) return;
+  absl::MutexLock lock(&mu_);
+  undelivered_.insert(undelivered_.end(),
+                      std::make_move_iterator(finished.begin()),
+                      std::make_move_iterator(finished.end()));
+}
+
+void CommitQueue::DeliverLoop() {
+  while (true) {
+    std::vector<FinishedTask> finished;
+    {
+      absl::MutexLock lock(&mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return commits_ended_ || !undelivered_.empty();
+      };
+      mu_.Await(absl::Condition(&ready));
+      if (undelivered_.empty()) return;  // No commit can add any more.
+      finished.swap(undelivered_);
+    }
+    router_->Deliver(std::move(finished));
+  }
 }
 
 }  // namespace distributo::server
