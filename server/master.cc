@@ -5,6 +5,7 @@
 #include "absl/base/call_once.h"
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 
@@ -69,6 +70,12 @@ absl::Status Master::Recover() {
 }
 
 absl::Status Master::Start() {
+  // grpc.health.v1.Health, so that generic tools and orchestrators see when
+  // the master cannot take outcomes, and server reflection, so that tools
+  // such as grpcurl can call the master without its proto files.
+  grpc::EnableDefaultHealthCheckService(true);
+  // Both before the builder, which picks up its plugins when made.
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   const std::string address =
       absl::StrCat(options_.listen_address, ":", options_.port);
@@ -84,9 +91,6 @@ absl::Status Master::Start() {
   builder.SetMaxReceiveMessageSize(
       static_cast<int>(options_.queue.max_message_bytes));
   builder.RegisterService(&service_);
-  // grpc.health.v1.Health, so that generic tools and orchestrators see when
-  // the master cannot take outcomes.
-  grpc::EnableDefaultHealthCheckService(true);
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {
     return absl::UnavailableError(absl::StrCat(

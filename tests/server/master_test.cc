@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -18,6 +19,7 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
+#include "reflection_messages.pb.h"
 #include "rpc/json_value.h"
 #include "server/sqlite_journal.h"
 #include "tests/server/fake_journal.h"
@@ -131,37 +133,67 @@ class MasterTest : public testing::Test {
   std::unique_ptr<v1::Distributor::Stub> stub_;
 };
 
-// Sends `bytes` as the only message of a call to `method`, bypassing protobuf,
-// and returns the call's status.
-grpc::Status CallWithRawBytes(std::shared_ptr<grpc::Channel> channel,
-                              const std::string& method,
-                              const std::string& bytes) {
+// What a call made with raw bytes came to.
+struct RawCall {
+  grpc::Status status;
+  std::vector<std::string> replies;
+};
+
+// Reads one message of `call` into `replies`; returns whether there was one.
+bool ReadRawReply(grpc::GenericClientAsyncReaderWriter& call,
+                  grpc::CompletionQueue& queue,
+                  std::vector<std::string>& replies) {
+  grpc::ByteBuffer reply;
+  void* tag;
+  bool ok;
+  call.Read(&reply, nullptr);
+  if (!queue.Next(&tag, &ok) || !ok) return false;
+  std::vector<grpc::Slice> slices;
+  std::string& bytes = replies.emplace_back();
+  if (reply.Dump(&slices).ok()) {
+    for (const grpc::Slice& slice : slices) {
+      bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+    }
+  }
+  return true;
+}
+
+// Calls `method` bypassing protobuf: sends each of `messages`, reading one
+// reply after each if `read_replies`, then half-closes and finishes. One
+// operation at a time, each awaited before the next; a step that fails (the
+// server ended the call) leaves Finish to report why.
+RawCall CallWithRawBytes(std::shared_ptr<grpc::Channel> channel,
+                         const std::string& method,
+                         const std::vector<std::string>& messages,
+                         bool read_replies = false) {
   grpc::GenericStub stub(std::move(channel));
   grpc::CompletionQueue queue;
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
   auto call = stub.PrepareCall(&context, method, &queue);
-  grpc::Slice slice(bytes);
-  grpc::ByteBuffer buffer(&slice, 1);
-  grpc::Status status;
+  RawCall result;
   void* tag;
   bool ok;
-  // One operation at a time, each awaited before the next; a step that
-  // fails (the server ended the call) leaves Finish to report why.
   call->StartCall(nullptr);
-  if (queue.Next(&tag, &ok) && ok) {
+  bool going = queue.Next(&tag, &ok) && ok;
+  for (const std::string& message : messages) {
+    if (!going) break;
+    grpc::Slice slice(message);
+    grpc::ByteBuffer buffer(&slice, 1);
     call->Write(buffer, nullptr);
-    if (queue.Next(&tag, &ok) && ok) {
-      call->WritesDone(nullptr);
-      queue.Next(&tag, &ok);
-    }
+    going = queue.Next(&tag, &ok) && ok &&
+            (!read_replies || ReadRawReply(*call, queue, result.replies));
   }
-  call->Finish(&status, nullptr);
+  if (going) {
+    call->WritesDone(nullptr);
+    queue.Next(&tag, &ok);
+  }
+  call->Finish(&result.status, nullptr);
   queue.Next(&tag, &ok);
   queue.Shutdown();
   while (queue.Next(&tag, &ok)) {
   }
-  return status;
+  return result;
 }
 
 TEST_F(MasterTest, LeasesNeverExceedTheCreditGranted) {
@@ -333,7 +365,7 @@ TEST_F(MasterTest, GarbageBytesEndTheStreamAndChangeNothing) {
   const std::string garbage("\xff\xff\xff\xff\x0f garbage", 13);
   for (const std::string method : {"/distributo.v1.Distributor/SubmitResults",
                                    "/distributo.v1.Distributor/RequestBatch"}) {
-    EXPECT_EQ(CallWithRawBytes(channel_, method, garbage).error_code(),
+    EXPECT_EQ(CallWithRawBytes(channel_, method, {garbage}).status.error_code(),
               grpc::StatusCode::INVALID_ARGUMENT)
         << method;
   }
@@ -478,6 +510,37 @@ TEST_F(MasterTest, DrainStopsLeasingAtOnceButTakesResults) {
             std::vector<std::string>{batch.tasks().tasks(0).id()});
   EXPECT_EQ(master_->queue().Counts().pending, 4u);
   context.TryCancel();
+}
+
+TEST_F(MasterTest, ReflectionListsItsServicesAndDescribesThem) {
+  using distributo::test::reflection::ServerReflectionRequest;
+  using distributo::test::reflection::ServerReflectionResponse;
+  ServerReflectionRequest list;
+  list.set_list_services("");
+  ServerReflectionRequest describe;
+  describe.set_file_containing_symbol("distributo.v1.Distributor");
+  const RawCall call = CallWithRawBytes(
+      channel_,
+      "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+      {list.SerializeAsString(), describe.SerializeAsString()},
+      /*read_replies=*/true);
+  ASSERT_TRUE(call.status.ok()) << call.status.error_message();
+  ASSERT_EQ(call.replies.size(), 2u);
+  ServerReflectionResponse listed;
+  ASSERT_TRUE(listed.ParseFromString(call.replies[0]));
+  std::vector<std::string> names;
+  for (const auto& service : listed.list_services_response().service()) {
+    names.push_back(service.name());
+  }
+  EXPECT_NE(std::find(names.begin(), names.end(), "distributo.v1.Distributor"),
+            names.end());
+  EXPECT_NE(std::find(names.begin(), names.end(), "grpc.health.v1.Health"),
+            names.end());
+  ServerReflectionResponse described;
+  ASSERT_TRUE(described.ParseFromString(call.replies[1]));
+  EXPECT_GT(described.file_descriptor_response().file_descriptor_proto_size(),
+            0)
+      << described.error_response().error_message();
 }
 
 }  // namespace
