@@ -90,12 +90,40 @@ std::string JobPart(const std::string& path, const char* stdio) {
   return error ? path : absolute.lexically_normal().string();
 }
 
-MasterOptions OptionsFromFlags() {
+// Returns a fingerprint of the tasks that stays the same across runs (FNV-1a
+// over their bytes): tasks from stdin have no path to tell two jobs apart.
+std::string Fingerprint(const std::vector<v1::Task>& tasks) {
+  uint64_t hash = 14695981039346656037u;
+  std::string bytes;
+  for (const v1::Task& task : tasks) {
+    // Field by field: a serialized map (labels) has no stable order.
+    for (const std::string* part :
+         {&task.id(), &task.payload().type_url(), &task.payload().value()}) {
+      for (const char c : *part) {
+        hash = (hash ^ static_cast<unsigned char>(c)) * 1099511628211u;
+      }
+      hash = (hash ^ 0xff) * 1099511628211u;  // ends the part
+    }
+  }
+  return absl::StrFormat("%016x", hash);
+}
+
+// Names the job for its journal: where its tasks come from and its results
+// go, so that another job never resumes from this one's journal.
+std::string JobName(const std::vector<v1::Task>& tasks) {
+  const std::string path = absl::GetFlag(FLAGS_tasks);
+  const std::string source =
+      path.empty() ? "(service)"
+      : path == "-"
+          ? absl::StrCat("stdin ", tasks.size(), " tasks ", Fingerprint(tasks))
+          : JobPart(path, "stdin");
+  return absl::StrCat("tasks ", source, ", results ",
+                      JobPart(absl::GetFlag(FLAGS_results), "stdout"));
+}
+
+MasterOptions OptionsFromFlags(const std::vector<v1::Task>& tasks) {
   MasterOptions options;
-  const std::string tasks = absl::GetFlag(FLAGS_tasks);
-  options.job = absl::StrCat(
-      "tasks ", tasks.empty() ? "(service)" : JobPart(tasks, "stdin"),
-      ", results ", JobPart(absl::GetFlag(FLAGS_results), "stdout"));
+  options.job = JobName(tasks);
   options.listen_address = absl::GetFlag(FLAGS_listen);
   options.port = absl::GetFlag(FLAGS_port);
   options.reaper_interval = absl::GetFlag(FLAGS_reaper_interval);
@@ -302,8 +330,8 @@ int Run() {
   auto sink = JsonlResultSink::Create(results_path,
                                       /*sync=*/opened->journal->durable());
   if (!sink.ok()) return CannotStart(sink.status());
-  auto master = Master::Create(OptionsFromFlags(), std::move(opened->journal),
-                               *std::move(sink));
+  auto master = Master::Create(OptionsFromFlags(tasks),
+                               std::move(opened->journal), *std::move(sink));
   if (!master.ok()) return CannotStart(master.status());
   PrintRecovery((*master)->recovery(), opened->path);
   return RunMaster(**master, std::move(tasks), !tasks_path.empty(),

@@ -147,6 +147,25 @@ TEST_F(JobTest, SigtermDrainsExitsZeroAndARestartFinishesTheJob) {
   }
 }
 
+TEST_F(JobTest, AnotherJobOnTheSameResultsIsRefusedItsJournal) {
+  WriteTasks(10);
+  StartMaster();
+  master_->Signal(SIGTERM);  // Drains at once: no worker holds anything.
+  ASSERT_EQ(master_->WaitForExit(absl::Seconds(30)), 0);
+  {
+    std::ofstream other(Path("other.jsonl"));
+    other << "{\"id\": \"t0\", \"payload\": {\"n\": 100}}\n";
+  }
+  ChildProcess second(
+      {DISTRIBUTO_MASTER_BIN, "--port=0", "--tasks=" + Path("other.jsonl"),
+       "--results=" + Path("results.jsonl")},
+      Path("second.log"));
+  EXPECT_EQ(second.WaitForExit(absl::Seconds(30)), 2);
+  EXPECT_NE(ReadFile(Path("second.log")).find("belongs to another job"),
+            std::string::npos)
+      << ReadFile(Path("second.log"));
+}
+
 TEST_F(JobTest, MalformedTaskLineIsRejectedBeforeAnythingIsServed) {
   {
     std::ofstream file(Path("tasks.jsonl"));
