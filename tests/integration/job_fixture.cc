@@ -59,21 +59,42 @@ ResultsLedger ReadResultsLedger(const std::string& path,
 }
 
 // Returns the answer of PRAGMA integrity_check on the SQLite file at `path`.
-std::string IntegrityCheck(const std::string& path) {
+std::vector<std::string> QuerySqlite(const std::string& path,
+                                     const std::string& sql) {
   sqlite3* db = nullptr;
-  std::string answer = "cannot open";
+  std::vector<std::string> column;
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) ==
       SQLITE_OK) {
     sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &stmt, nullptr) ==
-            SQLITE_OK &&
-        sqlite3_step(stmt) == SQLITE_ROW) {
-      answer = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK) {
+      while (sqlite3_step(stmt) == SQLITE_ROW) {
+        const unsigned char* text = sqlite3_column_text(stmt, 0);
+        column.emplace_back(
+            text == nullptr ? "" : reinterpret_cast<const char*>(text));
+      }
     }
     sqlite3_finalize(stmt);
   }
   sqlite3_close(db);
-  return answer;
+  return column;
+}
+
+std::string IntegrityCheck(const std::string& path) {
+  const std::vector<std::string> answer =
+      QuerySqlite(path, "PRAGMA integrity_check");
+  return answer.empty() ? "cannot open" : answer[0];
+}
+
+absl::flat_hash_set<std::string> AckedIds(const std::string& worker_log) {
+  absl::flat_hash_set<std::string> ids;
+  for (absl::string_view line : absl::StrSplit(worker_log, '\n')) {
+    constexpr absl::string_view kAccepted = "outcome accepted: ";
+    const size_t at = line.find(kAccepted);
+    if (at != absl::string_view::npos) {
+      ids.insert(std::string(line.substr(at + kAccepted.size())));
+    }
+  }
+  return ids;
 }
 
 double Field(const google::protobuf::Value& object, const std::string& name) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/time/time.h"
 #include "google/protobuf/struct.pb.h"
 #include "gtest/gtest.h"
@@ -82,8 +83,17 @@ class JobFixture : public ::testing::Test {
   int master_starts_ = 0;
 };
 
+// Returns the first column of what `sql` selects from the SQLite file at
+// `path`; nothing if it cannot be opened or read.
+std::vector<std::string> QuerySqlite(const std::string& path,
+                                     const std::string& sql);
+
 // Returns the answer of PRAGMA integrity_check on the SQLite file at `path`.
 std::string IntegrityCheck(const std::string& path);
+
+// Returns the ids of the outcomes a distributo-worker's log says the master
+// accepted; the worker logs them with GLOG_vmodule=outcome_book=2.
+absl::flat_hash_set<std::string> AckedIds(const std::string& worker_log);
 
 // Returns a number field of a JSON object.
 double Field(const google::protobuf::Value& object, const std::string& name);

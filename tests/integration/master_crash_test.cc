@@ -1,13 +1,16 @@
 // kill -9 of the master, many times in one job, each time restarted on the
 // same journal while real workers keep going: nothing lost, nothing written
-// twice, no torn line, and a journal that passes PRAGMA integrity_check.
+// twice, no torn line, no acked outcome missing from the journal, and a
+// journal that passes PRAGMA integrity_check.
 
 #include <signal.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <random>
 #include <string>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "glog/logging.h"
@@ -68,11 +71,28 @@ class MasterCrashTest : public JobFixture {
     return true;
   }
 
-  // Checks what a restart must leave: a sound journal, and a results file
-  // of whole lines with no id twice.
+  // Returns how many outcomes the workers were told were accepted but the
+  // journal does not hold as finished: an ack must mean "on disk".
+  int AckedButMissing() {
+    const std::vector<std::string> finished = QuerySqlite(
+        Path("results.jsonl.journal"), "SELECT id FROM tasks WHERE state != 0");
+    const absl::flat_hash_set<std::string> on_disk(finished.begin(),
+                                                   finished.end());
+    int missing = 0;
+    for (auto& worker : workers_) {
+      for (const std::string& id : AckedIds(ReadFile(worker->log_path()))) {
+        missing += !on_disk.contains(id);
+      }
+    }
+    return missing;
+  }
+
+  // Checks what a restart must leave: a sound journal holding every acked
+  // outcome, and a results file of whole lines with no id twice.
   void ExpectSoundAfterCrash(int kill) {
     EXPECT_EQ(IntegrityCheck(Path("results.jsonl.journal")), "ok")
         << "after kill " << kill;
+    EXPECT_EQ(AckedButMissing(), 0) << "after kill " << kill;
     StartMaster();
     const ResultsLedger ledger = ReadLedger();
     EXPECT_EQ(ledger.torn, 0) << "after kill " << kill;
@@ -86,6 +106,8 @@ TEST_F(MasterCrashTest, KillNineTenTimesLosesNothingAndWritesNothingTwice) {
   LOG(INFO) << "random seed " << seed;
   RecordProperty("seed", static_cast<int>(seed));
   std::mt19937 random(seed);
+  // The workers log every accepted outcome, for AckedButMissing().
+  setenv("GLOG_vmodule", "outcome_book=2", /*overwrite=*/1);
   // Slow enough that the job outlasts the kills.
   WriteTasks(kTasks, [](int) { return ", \"sleep\": 0.001"; });
   StartMaster();
@@ -100,6 +122,8 @@ TEST_F(MasterCrashTest, KillNineTenTimesLosesNothingAndWritesNothingTwice) {
     if (HasFatalFailure()) return;
   }
   EXPECT_EQ(kills, kKills) << "the job ended before every kill";
+  EXPECT_FALSE(AckedIds(ReadFile(workers_[0]->log_path())).empty())
+      << "no accepted outcome logged: AckedButMissing() checked nothing";
   EXPECT_EQ(WaitForMaster(), 0) << ReadFile(master_->log_path());
   ExpectEveryResultOnceAndCorrect(ReadLedger());
   int executions = 0;
