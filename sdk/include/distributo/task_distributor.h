@@ -50,9 +50,11 @@ struct DeadTask {
 //   absl::Status status =
 //       distributor.ok() ? (*distributor)->Run() : distributor.status();
 //
-// Threads: Start() serves on gRPC's threads plus a feeder thread that pulls
-// tasks. Result handlers are called one at a time, never concurrently, from
-// those threads. All methods are thread-safe.
+// Threads: Start() serves on gRPC's threads plus threads of its own: one
+// pulls tasks, others commit outcomes, deliver results and reap leases.
+// Result handlers are called one at a time, never concurrently, from the
+// delivery thread or the reaper (and from Start()'s caller for results
+// recovered from a journal). All methods are thread-safe.
 template <typename Task, typename Result>
 class TaskDistributor {
   static_assert(std::is_base_of_v<google::protobuf::Message, Task>,
