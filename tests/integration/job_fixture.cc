@@ -87,7 +87,10 @@ std::string IntegrityCheck(const std::string& path) {
 
 absl::flat_hash_set<std::string> AckedIds(const std::string& worker_log) {
   absl::flat_hash_set<std::string> ids;
-  for (absl::string_view line : absl::StrSplit(worker_log, '\n')) {
+  // Whole lines only: the worker may be writing the last one.
+  const absl::string_view whole =
+      absl::string_view(worker_log).substr(0, worker_log.rfind('\n') + 1);
+  for (absl::string_view line : absl::StrSplit(whole, '\n')) {
     constexpr absl::string_view kAccepted = "outcome accepted: ";
     const size_t at = line.find(kAccepted);
     if (at != absl::string_view::npos) {
