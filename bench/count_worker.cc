@@ -28,9 +28,8 @@ absl::StatusOr<Value> Count(const Value& task) {
   const auto& fields = task.struct_value().fields();
   const auto payload = fields.find("p");
   Value length;
-  length.set_number_value(payload == fields.end()
-                              ? 0
-                              : payload->second.string_value().size());
+  length.set_number_value(
+      payload == fields.end() ? 0 : payload->second.string_value().size());
   return length;
 }
 
