@@ -25,6 +25,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "discovery/master_advertisement.h"
 #include "glog/logging.h"
 #include "rpc/stop_signals.h"
 #include "server/jsonl_result_sink.h"
@@ -38,6 +39,14 @@ ABSL_FLAG(std::string, listen, "127.0.0.1",
 ABSL_FLAG(int, port, 4000, "Port to listen on; 0 picks a free one");
 ABSL_FLAG(std::string, port_file, "",
           "If set, the chosen port is written to this file once serving");
+ABSL_FLAG(std::string, advertise, "",
+          "Advertise this master on the LAN over mDNS (_distributo._tcp), so "
+          "that workers started with --master=mdns find it. --advertise "
+          "alone uses the instance name distributo-HOST-PORT; "
+          "--advertise=NAME picks one.");
+ABSL_FLAG(std::string, cluster, "",
+          "Cluster name advertised with --advertise; workers started with "
+          "--cluster take only masters of their cluster.");
 ABSL_FLAG(std::string, tasks, "",
           "JSONL file of tasks ({\"id\", \"payload\", \"labels\"}), or - for "
           "stdin; runs a job that ends when every task is finished. Empty: "
@@ -292,6 +301,26 @@ void PrintDrained(const QueueCounts& counts, bool durable) {
                         : "Without a journal, the rest is lost.");
 }
 
+// Starts the mDNS responder if --advertise asks for one. Returns null when
+// not advertising.
+absl::StatusOr<std::unique_ptr<discovery::MdnsResponder>> Advertise(int port) {
+  std::string instance = absl::GetFlag(FLAGS_advertise);
+  if (instance.empty() || instance == "false") return nullptr;
+  if (instance == "true") instance.clear();
+  const std::string listen = absl::GetFlag(FLAGS_listen);
+  auto responder = discovery::AdvertiseMaster(
+      {.instance = instance, .cluster = absl::GetFlag(FLAGS_cluster)}, listen,
+      port);
+  if (!responder.ok()) return responder.status();
+  absl::FPrintF(stderr, "distributo-master: advertising %s over mDNS%s\n",
+                (*responder)->instance_name(),
+                listen == "127.0.0.1" || listen == "localhost"
+                    ? " (listening on loopback only: only workers on this "
+                      "host can connect; use --listen=0.0.0.0 for the LAN)"
+                    : "");
+  return responder;
+}
+
 // Serves until the job is complete (job mode) or forever (service mode), or
 // until a stop signal and the drain after it.
 int RunMaster(Master& master, std::vector<v1::Task> tasks, bool job_mode,
@@ -300,10 +329,13 @@ int RunMaster(Master& master, std::vector<v1::Task> tasks, bool job_mode,
   if (auto code = EnqueueAndAnnounce(master, std::move(tasks), job_mode)) {
     return *code;
   }
+  auto advertisement = Advertise(master.port());
+  if (!advertisement.ok()) return CannotStart(advertisement.status());
   ProgressReporter progress(&master.queue(), stderr,
                             absl::GetFlag(FLAGS_progress_interval));
   const bool complete = WaitForTheEnd(master);
   progress.Stop();
+  advertisement->reset();  // the goodbye: workers stop looking here
   master.Shutdown(complete ? absl::GetFlag(FLAGS_shutdown_grace)
                            : absl::ZeroDuration());
   const QueueCounts counts = master.queue().Counts();
@@ -338,6 +370,18 @@ int Run() {
                    results_path);
 }
 
+// Returns argv with a bare "--advertise" spelled "--advertise=true": Abseil
+// string flags need a value, and would take the next argument as it.
+char** BareAdvertiseAsTrue(char** argv) {
+  static char kAdvertiseTrue[] = "--advertise=true";
+  for (char** arg = argv; *arg != nullptr; ++arg) {
+    if (strcmp(*arg, "--advertise") == 0 || strcmp(*arg, "-advertise") == 0) {
+      *arg = kAdvertiseTrue;
+    }
+  }
+  return argv;
+}
+
 }  // namespace
 }  // namespace distributo::server
 
@@ -350,7 +394,7 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Serves tasks to distributo workers.\n"
       "  distributo-master --tasks=tasks.jsonl --results=results.jsonl");
-  absl::ParseCommandLine(argc, argv);
+  absl::ParseCommandLine(argc, distributo::server::BareAdvertiseAsTrue(argv));
   FLAGS_logtostderr = true;
   google::InitGoogleLogging(argv[0]);
   return distributo::server::Run();

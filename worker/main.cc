@@ -1,6 +1,7 @@
 // distributo-worker: runs a command for each task leased from a master.
 //
 //   distributo-worker --master=HOST:PORT --exec='CMD' [--exec_mode=per_task]
+//   distributo-worker --master=mdns --cluster=render --exec='CMD'
 //
 // Exits 0 once the master reports the job complete and every outcome is
 // acked, 2 on a usage error, 1 on any other error, 128+N after signal N.
@@ -31,7 +32,16 @@
 #include "worker/worker_options.h"
 #include "worker/worker_runtime.h"
 
-ABSL_FLAG(std::string, master, "", "The master's address, HOST:PORT.");
+ABSL_FLAG(std::string, master, "",
+          "Where the master is: HOST:PORT; dns-sd:_distributo._tcp.DOMAIN "
+          "(a DNS-SD browse); srv:NAME (an SRV record, as Kubernetes "
+          "publishes); mdns or mdns:SERVICE_TYPE (the LAN, like Bonjour).");
+ABSL_FLAG(std::string, dns_server, "",
+          "DNS server for dns-sd: and srv:, IP:PORT (default: the system's "
+          "resolvers).");
+ABSL_FLAG(std::string, cluster, "",
+          "With discovery, use only masters advertising this cluster "
+          "(default: any master).");
 ABSL_FLAG(std::string, exec, "",
           "Shell command run for each task (/bin/sh -c): the task's JSON "
           "payload on stdin, the result JSON on stdout.");
@@ -65,6 +75,8 @@ struct Options {
 absl::StatusOr<Options> OptionsFromFlags() {
   Options options;
   options.worker.master = absl::GetFlag(FLAGS_master);
+  options.worker.dns_server = absl::GetFlag(FLAGS_dns_server);
+  options.worker.cluster = absl::GetFlag(FLAGS_cluster);
   options.exec = absl::GetFlag(FLAGS_exec);
   options.exec_mode = absl::GetFlag(FLAGS_exec_mode);
   options.worker.worker_name = absl::GetFlag(FLAGS_name);
@@ -73,7 +85,9 @@ absl::StatusOr<Options> OptionsFromFlags() {
   const int32_t concurrency = absl::GetFlag(FLAGS_concurrency);
   const int32_t prefetch = absl::GetFlag(FLAGS_prefetch);
   if (options.worker.master.empty()) {
-    return absl::InvalidArgumentError("--master=HOST:PORT is required");
+    return absl::InvalidArgumentError(
+        "--master is required: HOST:PORT, dns-sd:SERVICE.DOMAIN, srv:NAME "
+        "or mdns");
   }
   if (options.exec.empty()) {
     return absl::InvalidArgumentError("--exec=COMMAND is required");
@@ -146,7 +160,8 @@ int RunToEnd(const StopState& stop, const Options& options) {
 absl::StatusOr<Options> ParseArgs(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Runs a command for each task leased from a Distributo master.\n"
-      "  distributo-worker --master=HOST:PORT --exec='CMD' "
+      "  distributo-worker --master=HOST:PORT|dns-sd:NAME|srv:NAME|mdns "
+      "--exec='CMD' "
       "[--exec_mode=per_task|lines] [--concurrency=N]");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() > 1) {

@@ -32,8 +32,8 @@ v1::WorkerHello MakeHello(const WorkerOptions& options,
   return hello;
 }
 
-std::shared_ptr<grpc::Channel> MakeChannel(const WorkerOptions& options) {
-  if (options.channel != nullptr) return options.channel;
+std::shared_ptr<grpc::Channel> MakeChannel(const WorkerOptions& options,
+                                           const std::string& target) {
   grpc::ChannelArguments args;
   // Task batches may reach the master's 4 MiB hard cap plus framing.
   args.SetMaxReceiveMessageSize(64 << 20);
@@ -52,19 +52,80 @@ std::shared_ptr<grpc::Channel> MakeChannel(const WorkerOptions& options) {
               absl::ToInt64Milliseconds(options.reconnect_initial));
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
               absl::ToInt64Milliseconds(options.reconnect_max));
-  return grpc::CreateCustomChannel(options.master,
-                                   grpc::InsecureChannelCredentials(), args);
+  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(),
+                                   args);
+}
+
+// Whether trying the next endpoint may succeed where this one failed.
+bool Unreachable(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kUnavailable ||
+         status.code() == absl::StatusCode::kDeadlineExceeded;
 }
 
 }  // namespace
 
-MasterDialer::MasterDialer(const WorkerOptions& options,
-                           std::vector<std::string> accepted_types)
-    : hello_(MakeHello(options, std::move(accepted_types))),
-      channel_(MakeChannel(options)),
-      stub_(v1::Distributor::NewStub(channel_)) {}
+absl::StatusOr<std::unique_ptr<MasterDialer>> MasterDialer::Create(
+    const WorkerOptions& options, std::vector<std::string> accepted_types) {
+  std::unique_ptr<discovery::MasterLocator> locator;
+  if (options.channel == nullptr) {
+    absl::StatusOr<std::unique_ptr<discovery::MasterLocator>> created =
+        discovery::MasterLocator::Create({.master = options.master,
+                                          .dns_server = options.dns_server,
+                                          .cluster = options.cluster});
+    if (!created.ok()) return created.status();
+    locator = *std::move(created);
+  }
+  return std::unique_ptr<MasterDialer>(
+      new MasterDialer(options, MakeHello(options, std::move(accepted_types)),
+                       std::move(locator)));
+}
+
+MasterDialer::MasterDialer(const WorkerOptions& options, v1::WorkerHello hello,
+                           std::unique_ptr<discovery::MasterLocator> locator)
+    : options_(options),
+      hello_(std::move(hello)),
+      locator_(std::move(locator)),
+      channel_(options.channel),
+      stub_(channel_ != nullptr ? v1::Distributor::NewStub(channel_)
+                                : nullptr) {}
+
+std::string MasterDialer::Describe() const {
+  return locator_ != nullptr ? locator_->Describe() : "(given channel)";
+}
 
 absl::StatusOr<std::unique_ptr<MasterConnection>> MasterDialer::Open(
+    absl::string_view resume_session_id) {
+  if (locator_ == nullptr || (channel_ != nullptr && Connected())) {
+    return OpenSession(resume_session_id);
+  }
+  absl::StatusOr<std::vector<discovery::MasterEndpoint>> endpoints =
+      locator_->Locate();
+  if (!endpoints.ok()) return endpoints.status();
+  absl::Status last;
+  for (const discovery::MasterEndpoint& endpoint : *endpoints) {
+    UseEndpoint(endpoint);
+    auto conn = OpenSession(resume_session_id);
+    if (conn.ok() || !Unreachable(conn.status())) return conn;
+    last = conn.status();
+    if (endpoints->size() > 1) {
+      LOG(WARNING) << "master at " << endpoint.target << " (" << endpoint.origin
+                   << ") unreachable: " << last.message()
+                   << "; trying the next one";
+    }
+  }
+  return last;
+}
+
+void MasterDialer::UseEndpoint(const discovery::MasterEndpoint& endpoint) {
+  if (endpoint.target == target_) return;
+  LOG(INFO) << "master: trying " << endpoint.target << " (" << endpoint.origin
+            << ")";
+  target_ = endpoint.target;
+  channel_ = MakeChannel(options_, target_);
+  stub_ = v1::Distributor::NewStub(channel_);
+}
+
+absl::StatusOr<std::unique_ptr<MasterConnection>> MasterDialer::OpenSession(
     absl::string_view resume_session_id) {
   v1::WorkerHello hello = hello_;
   hello.set_resume_session_id(std::string(resume_session_id));
@@ -82,10 +143,16 @@ absl::StatusOr<std::unique_ptr<MasterConnection>> MasterDialer::Open(
 }
 
 bool MasterDialer::Connected() {
-  return channel_->GetState(/*try_to_connect=*/false) == GRPC_CHANNEL_READY;
+  return channel_ != nullptr &&
+         channel_->GetState(/*try_to_connect=*/false) == GRPC_CHANNEL_READY;
 }
 
 bool MasterDialer::WaitForConnected(absl::Time deadline) {
+  if (channel_ == nullptr) {
+    // Nothing found yet: only the next lookup can help.
+    absl::SleepFor(deadline - absl::Now());
+    return false;
+  }
   return channel_->WaitForConnected(absl::ToChronoTime(deadline));
 }
 

@@ -14,8 +14,14 @@ namespace distributo::worker {
 
 // How a WorkerRuntime connects and paces itself. Plain data.
 struct WorkerOptions {
-  // The master's "host:port". Ignored when `channel` is set.
+  // Where the master is: "HOST:PORT", "dns-sd:_distributo._tcp.DOMAIN",
+  // "srv:NAME", "mdns" or "mdns:SERVICE_TYPE" (see
+  // discovery::DiscoveryOptions). Ignored when `channel` is set.
   std::string master;
+  // The DNS server for dns-sd: and srv:, "IP:PORT"; empty: the system's.
+  std::string dns_server;
+  // With discovery, only masters advertising this cluster; empty: any.
+  std::string cluster;
   // A channel to use instead of dialing `master`, e.g. an in-process one.
   std::shared_ptr<grpc::Channel> channel;
   // Shown in the master's logs and status. Empty: "<hostname>/<pid>".

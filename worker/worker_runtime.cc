@@ -57,9 +57,11 @@ absl::StatusOr<std::unique_ptr<WorkerRuntime>> WorkerRuntime::CreateValidated(
     return absl::InvalidArgumentError("no processor");
   }
   if (auto status = Validate(options); !status.ok()) return status;
-  return std::unique_ptr<WorkerRuntime>(
+  auto runtime = std::unique_ptr<WorkerRuntime>(
       new WorkerRuntime(std::move(options), std::move(task_processor),
                         std::move(batch_processor)));
+  if (auto status = runtime->MakeDialer(); !status.ok()) return status;
+  return runtime;
 }
 
 absl::Status WorkerRuntime::Validate(const WorkerOptions& options) {
@@ -86,15 +88,21 @@ WorkerRuntime::WorkerRuntime(WorkerOptions options,
     : options_(std::move(options)),
       task_processor_(std::move(task_processor)),
       batch_processor_(std::move(batch_processor)),
-      dialer_(options_, task_processor_ != nullptr
-                            ? task_processor_->AcceptedTypes()
-                            : batch_processor_->AcceptedTypes()),
       slots_(task_processor_.get(), batch_processor_.get(), ledger_, book_,
              [this] { Wake(); }),
       writer_({options_.flush_outcomes, options_.flush_linger}, ledger_,
               book_) {}
 
 WorkerRuntime::~WorkerRuntime() = default;
+
+absl::Status WorkerRuntime::MakeDialer() {
+  absl::StatusOr<std::unique_ptr<MasterDialer>> dialer = MasterDialer::Create(
+      options_, task_processor_ != nullptr ? task_processor_->AcceptedTypes()
+                                           : batch_processor_->AcceptedTypes());
+  if (!dialer.ok()) return dialer.status();
+  dialer_ = *std::move(dialer);
+  return absl::OkStatus();
+}
 
 absl::Status WorkerRuntime::Run() {
   slots_.Start(options_.concurrency);
@@ -146,7 +154,7 @@ absl::Status WorkerRuntime::ConnectLoop() {
     }
     const absl::Duration delay =
         absl::Trunc(backoff.NextDelay(), absl::Milliseconds(1));
-    LOG(WARNING) << "master " << options_.master << ": " << status
+    LOG(WARNING) << "master " << dialer_->Describe() << ": " << status
                  << "; holding " << ledger_.held() << " tasks; retrying in "
                  << delay;
     WaitBeforeRetry(delay);
@@ -155,7 +163,7 @@ absl::Status WorkerRuntime::ConnectLoop() {
 
 void WorkerRuntime::WaitBeforeRetry(absl::Duration delay) {
   const absl::Time end = absl::Now() + delay;
-  if (dialer_.Connected()) {
+  if (dialer_->Connected()) {
     // The master is there but refused us or broke the session: back off.
     absl::MutexLock lock(&mu_);
     mu_.AwaitWithTimeout(absl::Condition(&shutdown_), delay);
@@ -168,14 +176,14 @@ void WorkerRuntime::WaitBeforeRetry(absl::Duration delay) {
   while (!ShuttingDown() && absl::Now() < end) {
     const absl::Time slice =
         std::min(end, absl::Now() + absl::Milliseconds(250));
-    if (dialer_.WaitForConnected(slice)) return;
+    if (dialer_->WaitForConnected(slice)) return;
   }
 }
 
 absl::Status WorkerRuntime::RunSession(Backoff& backoff) {
   if (ShuttingDown()) return ShutdownRequested();
   absl::StatusOr<std::unique_ptr<MasterConnection>> opened =
-      dialer_.Open(session_id_);
+      dialer_->Open(session_id_);
   if (!opened.ok()) return opened.status();
   backoff.Reset();
   std::shared_ptr<MasterConnection> conn = *std::move(opened);

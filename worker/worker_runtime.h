@@ -78,6 +78,8 @@ class WorkerRuntime {
   WorkerRuntime(WorkerOptions options,
                 std::unique_ptr<TaskProcessor> task_processor,
                 std::unique_ptr<BatchProcessor> batch_processor);
+  // Creates dialer_; InvalidArgument for a malformed master form.
+  absl::Status MakeDialer();
   static absl::StatusOr<std::unique_ptr<WorkerRuntime>> CreateValidated(
       WorkerOptions options, std::unique_ptr<TaskProcessor> task_processor,
       std::unique_ptr<BatchProcessor> batch_processor);
@@ -110,7 +112,7 @@ class WorkerRuntime {
   const std::unique_ptr<BatchProcessor> batch_processor_;
   // Only the connect loop uses dialer_, bitgen_ and session_id_. The dialer
   // comes first so that its channel outlives every other member.
-  MasterDialer dialer_;
+  std::unique_ptr<MasterDialer> dialer_;
   TaskLedger ledger_;
   OutcomeBook book_;
   SlotPool slots_;
