@@ -15,8 +15,7 @@ constexpr uint8_t kPointerBits = 0xc0;
 constexpr size_t kHeaderSize = 12;
 
 absl::Status Malformed(size_t offset, absl::string_view what) {
-  return absl::DataLossError(
-      absl::StrCat("malformed DNS message at byte ", offset, ": ", what));
+  return absl::DataLossError(absl::StrCat("byte ", offset, ": ", what));
 }
 
 // Reads big-endian fields and names from a message, bounds-checked.
@@ -231,6 +230,30 @@ void DecodeFlags(uint16_t flags, DnsMessage& message) {
   message.rcode = flags & 0x000f;
 }
 
+absl::StatusOr<DnsMessage> ParseWire(absl::string_view wire) {
+  if (wire.size() < kHeaderSize) return Malformed(0, "shorter than a header");
+  WireReader reader(wire);
+  uint16_t header[6];
+  for (uint16_t& field : header) field = *reader.U16();
+  DnsMessage message;
+  message.id = header[0];
+  DecodeFlags(header[1], message);
+  for (uint16_t i = 0; i < header[2]; ++i) {
+    absl::StatusOr<DnsQuestion> question = ParseQuestion(reader);
+    if (!question.ok()) return question.status();
+    message.questions.push_back(*std::move(question));
+  }
+  for (auto [count, section] : {std::pair{header[3], &message.answers},
+                                std::pair{header[4], &message.authority},
+                                std::pair{header[5], &message.additional}}) {
+    if (absl::Status status = ParseRecords(reader, count, *section);
+        !status.ok()) {
+      return status;
+    }
+  }
+  return message;
+}
+
 }  // namespace
 
 std::string RecordTypeName(uint16_t type) {
@@ -252,25 +275,11 @@ std::string RecordTypeName(uint16_t type) {
 }
 
 absl::StatusOr<DnsMessage> ParseDnsMessage(absl::string_view wire) {
-  if (wire.size() < kHeaderSize) return Malformed(0, "shorter than a header");
-  WireReader reader(wire);
-  uint16_t header[6];
-  for (uint16_t& field : header) field = *reader.U16();
-  DnsMessage message;
-  message.id = header[0];
-  DecodeFlags(header[1], message);
-  for (uint16_t i = 0; i < header[2]; ++i) {
-    absl::StatusOr<DnsQuestion> question = ParseQuestion(reader);
-    if (!question.ok()) return question.status();
-    message.questions.push_back(*std::move(question));
-  }
-  for (auto [count, section] : {std::pair{header[3], &message.answers},
-                                std::pair{header[4], &message.authority},
-                                std::pair{header[5], &message.additional}}) {
-    if (absl::Status status = ParseRecords(reader, count, *section);
-        !status.ok()) {
-      return status;
-    }
+  absl::StatusOr<DnsMessage> message = ParseWire(wire);
+  if (!message.ok()) {
+    return absl::DataLossError(
+        absl::StrCat("malformed DNS message (", wire.size(),
+                     " bytes): ", message.status().message()));
   }
   return message;
 }

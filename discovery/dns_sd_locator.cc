@@ -47,7 +47,9 @@ absl::StatusOr<std::vector<MasterEndpoint>> DnsSdLocator::Locate() {
         ResolveSrv(srv_name, mode_ == Mode::kBrowse);
     if (!resolved.ok()) {
       // One broken instance must not hide the others.
-      LOG(WARNING) << "skipping " << srv_name << ": " << resolved.status();
+      if (srv_names.size() > 1) {
+        LOG(WARNING) << "skipping " << srv_name << ": " << resolved.status();
+      }
       if (first_error.ok()) first_error = resolved.status();
       continue;
     }

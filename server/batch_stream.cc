@@ -88,6 +88,7 @@ void BatchStream::HandleHello(const v1::WorkerHello& hello) {
   start->set_max_result_bytes(options.max_result_bytes);
   start->set_max_message_bytes(options.max_message_bytes);
   start->set_resumed(resumed);
+  start->set_job_id(service_->job_id());
   WriteOutLocked();
 }
 

@@ -2,6 +2,8 @@
 #define DISTRIBUTO_SERVER_DISTRIBUTOR_SERVICE_H_
 
 #include <atomic>
+#include <string>
+#include <utility>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
@@ -35,6 +37,10 @@ class DistributorService final
   grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* SubmitResults(
       grpc::CallbackServerContext* context) override;
 
+  // Names the job in every SessionStart. Call before the server starts.
+  void set_job_id(std::string job_id) { job_id_ = std::move(job_id); }
+  const std::string& job_id() const { return job_id_; }
+
   // Lets every open RequestBatch stream send what the queue now allows.
   void WakeStreams();
 
@@ -55,6 +61,8 @@ class DistributorService final
   TaskQueue* const queue_;
   ResultRouter* const router_;
   CommitQueue* const commits_;
+  // Written once before the server starts, read by streams after.
+  std::string job_id_;
   std::atomic<bool> draining_{false};
   absl::Mutex mu_;
   // Held while waking, so a stream cannot be deleted while it is woken.

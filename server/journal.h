@@ -3,12 +3,15 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
+#include "absl/random/random.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "distributo/v1/task.pb.h"
+#include "server/random_id.h"
 #include "server/task_record.h"
 
 namespace distributo::server {
@@ -18,6 +21,9 @@ struct JournalState {
   // Counts the master's starts on this journal, this one included. Leases
   // granted in an earlier run have epochs below every epoch of this one.
   uint64_t generation = 0;
+  // A random id given to the job when the journal was made (a new one per
+  // run without a journal), sent to workers in SessionStart.job_id.
+  std::string job_id;
   // The result sink's position recorded with the last handled marks;
   // nullopt for a new journal.
   std::optional<uint64_t> sink_position;
@@ -63,7 +69,10 @@ class Journal {
 class InMemoryJournal final : public Journal {
  public:
   absl::StatusOr<JournalState> Recover(absl::string_view) override {
-    return JournalState();
+    JournalState state;
+    absl::BitGen random;
+    state.job_id = RandomHexId(random);
+    return state;
   }
   absl::Status AppendTasks(const std::vector<v1::Task>&) override {
     return absl::OkStatus();

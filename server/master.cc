@@ -61,6 +61,7 @@ absl::Status Master::Recover() {
   if (!status.ok()) return status;
   std::vector<FinishedTask> unhandled;
   queue_.Restore(state->generation, std::move(state->tasks), &unhandled);
+  service_.set_job_id(state->job_id);
   recovery_.resumed = state->sink_position.has_value();
   recovery_.generation = state->generation;
   recovery_.counts = queue_.Counts();

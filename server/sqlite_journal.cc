@@ -2,8 +2,10 @@
 
 #include <utility>
 
+#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
+#include "server/random_id.h"
 
 namespace distributo::server {
 namespace {
@@ -306,6 +308,16 @@ absl::StatusOr<JournalState> SqliteJournal::Recover(absl::string_view job) {
             GetMeta<int64_t>("generation");
         if (!generation.ok()) return generation.status();
         state.generation = static_cast<uint64_t>(generation->value_or(0)) + 1;
+        absl::StatusOr<std::optional<std::string>> job_id =
+            GetMeta<std::string>("job_id");
+        if (!job_id.ok()) return job_id.status();
+        absl::BitGen random;
+        state.job_id = job_id->value_or(RandomHexId(random));
+        if (!job_id->has_value()) {
+          if (absl::Status set = SetMeta("job_id", state.job_id); !set.ok()) {
+            return set;
+          }
+        }
         absl::StatusOr<std::optional<int64_t>> sink =
             GetMeta<int64_t>("sink_position");
         if (!sink.ok()) return sink.status();

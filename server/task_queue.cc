@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "google/protobuf/util/time_util.h"
+#include "server/random_id.h"
 
 namespace distributo::server {
 namespace {
@@ -21,11 +22,6 @@ v1::ItemVerdict Verdict(absl::string_view task_id, v1::Verdict verdict,
   item.set_verdict(verdict);
   item.set_message(std::string(message));
   return item;
-}
-
-std::string NewSessionId(absl::BitGen& bitgen) {
-  return absl::StrFormat("%016x%016x", absl::Uniform<uint64_t>(bitgen),
-                         absl::Uniform<uint64_t>(bitgen));
 }
 
 }  // namespace
@@ -133,7 +129,7 @@ void TaskQueue::CloseSource() {
 
 std::string TaskQueue::OpenSession(const v1::WorkerHello& hello) {
   absl::MutexLock lock(&mu_);
-  std::string id = NewSessionId(bitgen_);
+  std::string id = RandomHexId(bitgen_);
   Session& session = sessions_[id];
   session.id = id;
   session.worker_name = hello.worker_name();

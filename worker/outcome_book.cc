@@ -50,6 +50,16 @@ void OutcomeBook::Add(v1::Outcome outcome) {
   pending_.push_back(std::move(outcome));
 }
 
+size_t OutcomeBook::DropAll() {
+  absl::MutexLock lock(&mu_);
+  size_t dropped = pending_.size();
+  for (const SentBatch& batch : unacked_) dropped += batch.outcomes.size();
+  pending_.clear();
+  unacked_.clear();
+  oldest_pending_ = absl::InfiniteFuture();
+  return dropped;
+}
+
 uint64_t OutcomeBook::StartStream() {
   absl::MutexLock lock(&mu_);
   for (auto batch = unacked_.rbegin(); batch != unacked_.rend(); ++batch) {

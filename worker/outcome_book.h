@@ -36,6 +36,10 @@ class OutcomeBook {
   // Queues an outcome (with its lease set) for sending.
   void Add(v1::Outcome outcome);
 
+  // Forgets every outcome not yet acked, pending or sent: they belong to a
+  // job the worker no longer serves. Returns how many.
+  size_t DropAll();
+
   // Starts a new stream: unacked outcomes go back in front of the pending
   // ones, in their order. Returns the new stream's number.
   uint64_t StartStream();

@@ -224,12 +224,13 @@ absl::StatusOr<uint64_t> WorkerRuntime::StartSession(
     closing_ = false;
     ++sessions_;
   }
+  ForgetOtherJob(session.job_id());
   slots_.set_batch_size(batch);
   book_.SetMaxResultBytes(session.max_result_bytes());
   ledger_.StartCredit(window);
   const uint64_t stream = book_.StartStream();
   LOG(INFO) << (session.resumed() ? "resumed" : "started") << " session "
-            << session.session_id() << " with master " << options_.master
+            << session.session_id() << " with master " << dialer_->Describe()
             << ": lease " << lease << ", max_batch_tasks " << batch
             << ", window " << window << "; holding " << ledger_.held()
             << " tasks, " << book_.pending() << " outcomes to submit";
@@ -237,6 +238,19 @@ absl::StatusOr<uint64_t> WorkerRuntime::StartSession(
                  std::max(max_message / 2, max_message - kBatchSlackBytes),
                  lease);
   return stream;
+}
+
+void WorkerRuntime::ForgetOtherJob(const std::string& job_id) {
+  if (!job_id_.empty() && !job_id.empty() && job_id != job_id_) {
+    const size_t tasks = ledger_.held();
+    ledger_.CancelAll();
+    const size_t outcomes = book_.DropAll();
+    LOG(WARNING) << "this master serves job " << job_id << ", not job "
+                 << job_id_ << ": dropped " << tasks << " held tasks and "
+                 << outcomes << " outcomes of the old job (its master gets "
+                 << "its leases back)";
+  }
+  if (!job_id.empty()) job_id_ = job_id;
 }
 
 absl::Status WorkerRuntime::ReadTaskLoop(MasterConnection& conn) {

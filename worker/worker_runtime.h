@@ -92,6 +92,9 @@ class WorkerRuntime {
   // Sets the session up and returns its results stream's number in the
   // book; Cancelled, with `conn` cancelled, if Shutdown() came first.
   absl::StatusOr<uint64_t> StartSession(std::shared_ptr<MasterConnection> conn);
+  // Drops what the worker holds when `job_id` (from SessionStart) is not
+  // the job it served so far: discovery may lead to another master.
+  void ForgetOtherJob(const std::string& job_id);
   absl::Status ReadTaskLoop(MasterConnection& conn);
   void HandleMessage(v1::TaskBatch& message);
   void AddLeased(v1::LeasedTasks& leased);
@@ -110,8 +113,8 @@ class WorkerRuntime {
   const WorkerOptions options_;
   const std::unique_ptr<TaskProcessor> task_processor_;
   const std::unique_ptr<BatchProcessor> batch_processor_;
-  // Only the connect loop uses dialer_, bitgen_ and session_id_. The dialer
-  // comes first so that its channel outlives every other member.
+  // Only the connect loop uses dialer_, bitgen_, session_id_ and job_id_.
+  // The dialer comes first so that its channel outlives every other member.
   std::unique_ptr<MasterDialer> dialer_;
   TaskLedger ledger_;
   OutcomeBook book_;
@@ -119,6 +122,7 @@ class WorkerRuntime {
   SessionWriter writer_;
   absl::BitGen bitgen_;
   std::string session_id_;  // the session to resume; empty: none yet
+  std::string job_id_;      // the job served so far; empty: none yet
 
   mutable absl::Mutex mu_;
   absl::CondVar wake_cv_;

@@ -120,12 +120,12 @@ std::string FreshTestDir() {
 
 void JobFixture::SetUp() { dir_ = FreshTestDir(); }
 
-std::string JobFixture::Path(const std::string& name) const {
+std::string TestJob::Path(const std::string& name) const {
   return absl::StrCat(dir_, "/", name);
 }
 
-void JobFixture::WriteTasks(int count,
-                            const std::function<std::string(int)>& extra) {
+void TestJob::WriteTasks(int count,
+                         const std::function<std::string(int)>& extra) {
   std::ofstream file(Path("tasks.jsonl"));
   for (int i = 0; i < count; ++i) {
     file << "{\"id\": \"t" << i << "\", \"payload\": {\"n\": " << i
@@ -134,7 +134,7 @@ void JobFixture::WriteTasks(int count,
   }
 }
 
-void JobFixture::StartMaster(std::vector<std::string> extra_flags) {
+void TestJob::StartMaster(std::vector<std::string> extra_flags) {
   const std::string port_file = Path(absl::StrCat("port-", master_starts_));
   std::vector<std::string> argv = {DISTRIBUTO_MASTER_BIN,
                                    absl::StrCat("--port=", port_),
@@ -154,8 +154,8 @@ void JobFixture::StartMaster(std::vector<std::string> extra_flags) {
                                &port_));
 }
 
-ChildProcess* JobFixture::StartWorker(const std::string& mode, int concurrency,
-                                      std::vector<std::string> extra_flags) {
+ChildProcess* TestJob::StartWorker(const std::string& mode, int concurrency,
+                                   std::vector<std::string> extra_flags) {
   const int index = static_cast<int>(workers_.size());
   std::vector<std::string> argv = {DISTRIBUTO_WORKER_BIN,
                                    absl::StrCat("--master=127.0.0.1:", port_),
@@ -171,13 +171,13 @@ ChildProcess* JobFixture::StartWorker(const std::string& mode, int concurrency,
   return workers_.back().get();
 }
 
-int JobFixture::WaitForMaster() {
+int TestJob::WaitForMaster() {
   std::optional<int> code = master_->WaitForExit(kJobTimeout);
   EXPECT_TRUE(code.has_value()) << "the master did not finish in time";
   return code.value_or(-1);
 }
 
-size_t JobFixture::ResultLines() {
+size_t TestJob::ResultLines() {
   const std::string text = ReadFile(Path("results.jsonl"));
   return std::count(text.begin(), text.end(), '\n');
 }
@@ -189,7 +189,7 @@ void ExpectEachResultOnce(const ResultsLedger& ledger) {
   EXPECT_EQ(ledger.torn, 0);
 }
 
-void JobFixture::ExpectEveryResultOnceAndCorrect(const ResultsLedger& ledger) {
+void TestJob::ExpectEveryResultOnceAndCorrect(const ResultsLedger& ledger) {
   ExpectEachResultOnce(ledger);
   for (const auto& [id, line] : ledger.lines) {
     const auto& fields = line.struct_value().fields();

@@ -4,6 +4,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -37,14 +38,15 @@ ResultsLedger ReadResultsLedger(const std::string& path,
 // Expects nothing lost, written twice, torn or unexpected.
 void ExpectEachResultOnce(const ResultsLedger& ledger);
 
-// A job of real processes in a fresh directory: a distributo-master on
-// 127.0.0.1 and distributo-worker processes running tests'
-// task_script.py, which squares {"n": i} into {"n": i, "square": i*i}.
-class JobFixture : public ::testing::Test {
- protected:
+// A job of real processes in a directory: a distributo-master on 127.0.0.1
+// and distributo-worker processes running tests' task_script.py, which
+// squares {"n": i} into {"n": i, "square": i*i}. A test may run several.
+class TestJob {
+ public:
   static constexpr absl::Duration kJobTimeout = absl::Seconds(120);
 
-  void SetUp() override;
+  // `dir` must exist.
+  explicit TestJob(std::string dir = "") : dir_(std::move(dir)) {}
 
   std::string Path(const std::string& name) const;
 
@@ -57,6 +59,8 @@ class JobFixture : public ::testing::Test {
   // workers find a restarted master where they left it.
   void StartMaster(std::vector<std::string> extra_flags = {});
 
+  // Starts a worker pointed at the master's port; a --master among
+  // `extra_flags` wins, as the last of a flag does.
   ChildProcess* StartWorker(const std::string& mode, int concurrency,
                             std::vector<std::string> extra_flags = {});
 
@@ -73,6 +77,10 @@ class JobFixture : public ::testing::Test {
   // result line is {"n": i, "square": i*i} for its id "t<i>".
   void ExpectEveryResultOnceAndCorrect(const ResultsLedger& ledger);
 
+  int port() const { return port_; }
+  ChildProcess& master() { return *master_; }
+
+ protected:
   std::string dir_;
   int port_ = 0;
   std::vector<std::string> expected_ids_;
@@ -81,6 +89,12 @@ class JobFixture : public ::testing::Test {
 
  private:
   int master_starts_ = 0;
+};
+
+// A test with one TestJob in a fresh directory of its own.
+class JobFixture : public ::testing::Test, public TestJob {
+ protected:
+  void SetUp() override;
 };
 
 // Returns the first column of what `sql` selects from the SQLite file at

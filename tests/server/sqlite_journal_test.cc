@@ -124,6 +124,14 @@ TEST_F(SqliteJournalTest, RecoverAfterEachReopenIncrementsGeneration) {
   }
 }
 
+TEST_F(SqliteJournalTest, RecoverKeepsTheJobIdAcrossRestarts) {
+  const std::string first = Restart().job_id;
+  EXPECT_EQ(first.size(), 32u);
+  EXPECT_EQ(Restart().job_id, first);
+  std::filesystem::remove(path());
+  EXPECT_NE(Restart().job_id, first) << "a new journal is a new job";
+}
+
 TEST_F(SqliteJournalTest, RecoverAfterAppendReturnsPendingTasksInOrder) {
   // Ids out of lexical order and two batches: the order must be enqueue order.
   const std::vector<v1::Task> tasks = {

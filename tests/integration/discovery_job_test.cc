@@ -1,0 +1,152 @@
+// Jobs whose workers find their masters by DNS-SD, served by a real DNS
+// server (dnsmasq): SRV priorities, failover when a master dies, and the
+// errors a worker gives for names that do not resolve.
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "tests/integration/dnsmasq_server.h"
+#include "tests/integration/job_fixture.h"
+
+namespace distributo::testing {
+namespace {
+
+constexpr char kService[] = "_distributo._tcp.example.test";
+
+// DNS-SD records for a master on 127.0.0.1:`port` named `name`.
+std::vector<std::string> MasterRecords(const std::string& name, int port,
+                                       int priority) {
+  const std::string instance = absl::StrCat(name, ".", kService);
+  const std::string host = absl::StrCat(name, ".example.test");
+  return {absl::StrCat("--ptr-record=", kService, ",", instance),
+          absl::StrCat("--srv-host=", instance, ",", host, ",", port, ",",
+                       priority, ",0"),
+          absl::StrCat("--txt-record=", instance, ",txtvers=1,",
+                       "proto=distributo.v1"),
+          absl::StrCat("--host-record=", host, ",127.0.0.1")};
+}
+
+class DiscoveryJobTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!DnsmasqServer::Available()) GTEST_SKIP() << "dnsmasq not installed";
+    dir_ = FreshTestDir();
+  }
+
+  // Makes `name` under the test's directory and returns its path.
+  std::string Subdir(const std::string& name) {
+    const std::string path = absl::StrCat(dir_, "/", name);
+    EXPECT_EQ(mkdir(path.c_str(), 0755), 0);
+    return path;
+  }
+
+  std::vector<std::string> DnsSdFlags(const DnsmasqServer& dns) {
+    return {absl::StrCat("--master=dns-sd:", kService),
+            "--dns_server=" + dns.address()};
+  }
+
+  std::string dir_;
+};
+
+TEST_F(DiscoveryJobTest, WorkersPreferLowerPriorityAndFailOverWhenItDies) {
+  TestJob preferred(Subdir("preferred"));
+  TestJob backup(Subdir("backup"));
+  // Slow enough that the preferred job is still running when it is killed.
+  preferred.WriteTasks(600, [](int) { return ", \"sleep\": 0.02"; });
+  backup.WriteTasks(200);
+  preferred.StartMaster();
+  backup.StartMaster();
+  std::vector<std::string> records =
+      MasterRecords("preferred", preferred.port(), 10);
+  for (std::string& record : MasterRecords("backup", backup.port(), 20)) {
+    records.push_back(std::move(record));
+  }
+  auto dns = DnsmasqServer::Start(records, dir_ + "/dnsmasq.log");
+  ASSERT_NE(dns, nullptr);
+  std::vector<ChildProcess*> workers;
+  for (int i = 0; i < 3; ++i) {
+    workers.push_back(preferred.StartWorker("lines", 2, DnsSdFlags(*dns)));
+  }
+
+  ASSERT_TRUE(WaitUntil([&] { return preferred.ResultLines() >= 100; },
+                        absl::Seconds(60)))
+      << ReadFile(workers[0]->log_path());
+  EXPECT_EQ(backup.ResultLines(), 0u) << "a worker skipped the preferred one";
+  preferred.master().Signal(SIGKILL);
+  ASSERT_TRUE(preferred.master().WaitForExit(absl::Seconds(10)).has_value());
+
+  // Every worker fails over to the backup and finishes its job.
+  EXPECT_EQ(backup.WaitForMaster(), 0);
+  for (ChildProcess* worker : workers) {
+    EXPECT_EQ(worker->WaitForExit(TestJob::kJobTimeout), 0)
+        << ReadFile(worker->log_path());
+    const std::string log = ReadFile(worker->log_path());
+    EXPECT_TRUE(
+        absl::StrContains(log, "(backup._distributo._tcp.example.test"));
+    // What it held of the other job is dropped, not sent to the backup.
+    EXPECT_TRUE(absl::StrContains(log, "of the old job")) << log;
+  }
+  backup.ExpectEveryResultOnceAndCorrect(backup.ReadLedger());
+
+  // The preferred master comes back on its journal, and a worker finds it
+  // first again: its job ends with nothing lost.
+  preferred.StartMaster();
+  ChildProcess* late = preferred.StartWorker("lines", 4, DnsSdFlags(*dns));
+  EXPECT_EQ(preferred.WaitForMaster(), 0) << ReadFile(late->log_path());
+  EXPECT_EQ(late->WaitForExit(TestJob::kJobTimeout), 0);
+  preferred.ExpectEveryResultOnceAndCorrect(preferred.ReadLedger());
+}
+
+TEST_F(DiscoveryJobTest, UnresolvableMasterIsRetriedWithAClearError) {
+  TestJob job(dir_);
+  auto dns = DnsmasqServer::Start({}, dir_ + "/dnsmasq.log");
+  ASSERT_NE(dns, nullptr);
+  ChildProcess* nxdomain =
+      job.StartWorker("lines", 1,
+                      {"--master=dns-sd:_distributo._tcp.missing.example.test",
+                       "--dns_server=" + dns->address()});
+  ChildProcess* dead_server =
+      job.StartWorker("lines", 1,
+                      {"--master=srv:_grpc._tcp.example.test",
+                       absl::StrCat("--dns_server=127.0.0.1:", FreeUdpPort())});
+  const auto retried = [](ChildProcess* worker, const std::string& error) {
+    return WaitUntil(
+        [&] {
+          const std::string log = ReadFile(worker->log_path());
+          // Two attempts: the worker keeps trying rather than exiting.
+          const size_t first = log.find(error);
+          return first != std::string::npos &&
+                 log.find(error, first + 1) != std::string::npos;
+        },
+        absl::Seconds(30));
+  };
+  EXPECT_TRUE(retried(nxdomain,
+                      "PTR _distributo._tcp.missing.example.test at "
+                      "127.0.0.1"))
+      << ReadFile(nxdomain->log_path());
+  EXPECT_TRUE(absl::StrContains(ReadFile(nxdomain->log_path()), "NXDOMAIN"));
+  EXPECT_TRUE(retried(dead_server, "Could not contact DNS servers"))
+      << ReadFile(dead_server->log_path());
+  for (ChildProcess* worker : {nxdomain, dead_server}) {
+    worker->Signal(SIGTERM);
+    EXPECT_EQ(worker->WaitForExit(absl::Seconds(10)), 128 + SIGTERM);
+  }
+}
+
+TEST_F(DiscoveryJobTest, MalformedMasterFormIsAUsageError) {
+  TestJob job(dir_);
+  ChildProcess* worker =
+      job.StartWorker("lines", 1, {"--master=mdns:not a service type"});
+  EXPECT_EQ(worker->WaitForExit(absl::Seconds(10)), 2);
+  EXPECT_TRUE(absl::StrContains(ReadFile(worker->log_path()),
+                                "expected a service type like"));
+}
+
+}  // namespace
+}  // namespace distributo::testing
