@@ -308,9 +308,10 @@ absl::StatusOr<std::unique_ptr<discovery::MdnsResponder>> Advertise(int port) {
   if (instance.empty() || instance == "false") return nullptr;
   if (instance == "true") instance.clear();
   const std::string listen = absl::GetFlag(FLAGS_listen);
-  auto responder = discovery::AdvertiseMaster(
-      {.instance = instance, .cluster = absl::GetFlag(FLAGS_cluster)}, listen,
-      port);
+  discovery::AdvertiseOptions options;
+  options.instance = instance;
+  options.cluster = absl::GetFlag(FLAGS_cluster);
+  auto responder = discovery::AdvertiseMaster(options, listen, port);
   if (!responder.ok()) return responder.status();
   absl::FPrintF(stderr, "distributo-master: advertising %s over mDNS%s\n",
                 (*responder)->instance_name(),

@@ -33,6 +33,11 @@ ABSL_FLAG(int, port, 4000, "Port to listen on; 0 picks a free one");
 ABSL_FLAG(std::string, port_file, "", "If set, gets the port once serving");
 ABSL_FLAG(std::string, results, "syllables.jsonl", "Output, overwritten");
 ABSL_FLAG(size_t, batch_size, 100, "Most words sent to a worker at once");
+ABSL_FLAG(bool, advertise, false,
+          "Announce the master on the LAN over mDNS (workers: --master=mdns)");
+ABSL_FLAG(std::string, listen, "127.0.0.1",
+          "Address to listen on; 0.0.0.0 serves the LAN");
+ABSL_FLAG(std::string, cluster, "", "Cluster name advertised with --advertise");
 
 namespace distributo::examples::syllables {
 namespace {
@@ -107,7 +112,10 @@ int Run() {
     return 2;
   }
   Distributor::Options options;
+  options.listen_address = absl::GetFlag(FLAGS_listen);
   options.port = absl::GetFlag(FLAGS_port);
+  options.enable_discovery = absl::GetFlag(FLAGS_advertise);
+  options.cluster = absl::GetFlag(FLAGS_cluster);
   options.batch_size = absl::GetFlag(FLAGS_batch_size);
   options.next_task = [&job] { return NextWord(job.words); };
   options.handle_results = [&job](auto done) {

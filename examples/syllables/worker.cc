@@ -17,7 +17,10 @@
 #include "syllable_counter.h"
 #include "syllables.pb.h"
 
-ABSL_FLAG(std::string, master, "127.0.0.1:4000", "The master's HOST:PORT");
+ABSL_FLAG(std::string, master, "127.0.0.1:4000",
+          "The master: HOST:PORT, dns-sd:SERVICE.DOMAIN, srv:NAME or mdns");
+ABSL_FLAG(std::string, cluster, "",
+          "With discovery, only masters advertising this cluster");
 ABSL_FLAG(int, concurrency, 1, "Words counted at once, each on a thread");
 
 namespace distributo::examples::syllables {
@@ -36,6 +39,7 @@ absl::StatusOr<SyllableResult> Count(const WordTask& task) {
 int Run() {
   WorkerClient<WordTask, SyllableResult>::Options options;
   options.master = absl::GetFlag(FLAGS_master);
+  options.cluster = absl::GetFlag(FLAGS_cluster);
   options.concurrency = absl::GetFlag(FLAGS_concurrency);
   options.process_task = Count;
   auto worker =

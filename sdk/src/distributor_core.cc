@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "discovery/master_advertisement.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
 #include "sdk/src/callback_result_sink.h"
@@ -84,10 +85,6 @@ absl::Status Validate(const DistributorCoreOptions& options) {
   if (!options.on_finished) {
     return absl::InvalidArgumentError("handle_results is required");
   }
-  if (options.enable_discovery) {
-    return absl::UnimplementedError(
-        "enable_discovery: mDNS advertising is not available yet");
-  }
   return absl::OkStatus();
 }
 
@@ -100,6 +97,7 @@ struct DistributorCore::State {
   absl::Mutex mu;
   std::unique_ptr<server::Master> master ABSL_GUARDED_BY(mu);
   std::unique_ptr<server::TaskFeeder> feeder ABSL_GUARDED_BY(mu);
+  std::unique_ptr<discovery::MdnsResponder> advertisement ABSL_GUARDED_BY(mu);
   absl::Notification shutdown;
   std::atomic<int> port{0};
   std::atomic<uint64_t> next_id{0};
@@ -163,6 +161,18 @@ absl::Status DistributorCore::Start() {
         return tasks;
       },
       low_water, low_water);
+  if (state_->options.enable_discovery) {
+    discovery::AdvertiseOptions advertise;
+    advertise.service_type = state_->options.service_type;
+    advertise.cluster = state_->options.cluster;
+    auto advertisement = discovery::AdvertiseMaster(
+        advertise, state_->options.listen_address, state_->port);
+    if (!advertisement.ok()) {
+      state_->master->Shutdown(absl::ZeroDuration());
+      return advertisement.status();
+    }
+    state_->advertisement = *std::move(advertisement);
+  }
   LOG(INFO) << "TaskDistributor serving " << state_->options.task_type
             << " tasks on " << state_->options.listen_address << ":"
             << state_->port;
@@ -186,6 +196,10 @@ absl::Status DistributorCore::Wait() {
     }
     if (absl::Status status = feeder->status(); !status.ok()) return status;
   }
+  {
+    absl::MutexLock lock(&state_->mu);
+    state_->advertisement.reset();  // the goodbye
+  }
   master->Shutdown(kCompleteGrace);
   LOG(INFO) << "TaskDistributor: job complete";
   return absl::OkStatus();
@@ -195,6 +209,7 @@ void DistributorCore::Shutdown() {
   if (!state_->shutdown.HasBeenNotified()) state_->shutdown.Notify();
   absl::MutexLock lock(&state_->mu);
   if (state_->feeder != nullptr) state_->feeder->Stop();
+  state_->advertisement.reset();
   if (state_->master != nullptr) state_->master->Shutdown(absl::ZeroDuration());
 }
 

@@ -3,6 +3,7 @@
 #include <thread>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "sdk/src/raw_processors.h"
 #include "sdk/src/scoped_log_sink.h"
@@ -19,18 +20,17 @@ absl::Status Validate(const WorkerCoreOptions& options) {
   if (options.concurrency < 1) {
     return absl::InvalidArgumentError("concurrency must be at least 1");
   }
-  if (options.master.empty()) {
-    return absl::UnimplementedError(
-        "finding the master by service_type is not available yet: set "
-        "master to host:port");
-  }
   return absl::OkStatus();
 }
 
 absl::StatusOr<std::unique_ptr<worker::WorkerRuntime>> MakeRuntime(
     const WorkerCoreOptions& options) {
   worker::WorkerOptions runtime;
-  runtime.master = options.master;
+  runtime.master = options.master.empty()
+                       ? absl::StrCat("mdns:", options.service_type)
+                       : options.master;
+  runtime.dns_server = options.dns_server;
+  runtime.cluster = options.cluster;
   runtime.worker_name = options.worker_name;
   runtime.concurrency = static_cast<uint32_t>(options.concurrency);
   runtime.reconnect_initial = options.reconnect_initial;

@@ -6,11 +6,15 @@
 #              the master in the other (root);
 #   avahi      Avahi in one of two namespaces: avahi-browse lists our master,
 #              and our worker finds a service avahi-publish announces (root).
+#   sdk        the SDK's syllables example in a private namespace:
+#              TaskDistributor's enable_discovery, WorkerClient with no master.
 # Usage: mdns_test.sh MODE MASTER_BIN WORKER_BIN TASK_SCRIPT
+#          [SYLLABLES_MASTER_BIN SYLLABLES_WORKER_BIN]
 # Exits 0 on success, 77 when the mode cannot run here (ctest: skipped).
 set -euo pipefail
 
 mode=$1 master_bin=$2 worker_bin=$3 task_script=$4
+syllables_master=${5:-} syllables_worker=${6:-}
 readonly kSkip=77 kJobSeconds=60
 
 # The outer run makes the directory; runs inside namespaces share it.
@@ -139,6 +143,36 @@ hermetic() {
   expect_exit_zero "$green" "the green master"
   check_results "$work/green.results" 20
   echo "PASS: hermetic mDNS, clusters kept apart"
+}
+
+# Inside a private namespace: the SDK's example master advertises, its
+# workers find it with no address.
+sdk() {
+  ip link set lo up
+  printf '%s\n' apple banana cherry dinosaur elephant >"$work/words"
+  "$syllables_master" --words="$work/words" --results="$work/words.results" \
+    --port=0 --advertise --cluster=sdk 2>"$work/sdk-master.log" &
+  local master=$!
+  pids+=("$master")
+  wait_for_text "$work/sdk-master.log" "advertising" 10
+  timeout "$kJobSeconds" "$syllables_worker" --master=mdns --cluster=sdk \
+    2>"$work/sdk-worker.log" || fail "the SDK worker exited $?"
+  expect_exit_zero "$master" "the SDK master"
+  [ "$(wc -l <"$work/words.results")" -eq 5 ] || fail "not 5 words counted"
+  echo "PASS: SDK discovery in a private namespace"
+}
+
+# Runs MODE_inner (a function) as root of private user, network and pid
+# namespaces; skips when they cannot be made.
+in_private_namespace() {
+  if ! unshare --user --map-root-user --net --pid --fork --kill-child true \
+    2>/dev/null; then
+    echo "SKIP: cannot make a private network namespace here"
+    exit "$kSkip"
+  fi
+  MDNS_TEST_DIR=$work unshare --user --map-root-user --net --pid --fork \
+    --kill-child "$0" "$1_inner" "$master_bin" "$worker_bin" "$task_script" \
+    "$syllables_master" "$syllables_worker"
 }
 
 # Makes namespaces A and B joined by a veth pair: A is 10.$net.1, B .2.
@@ -280,17 +314,9 @@ avahi() {
 case "$mode" in
   avahi) avahi ;;
   avahi_inner) avahi_inner ;;
-  hermetic)
-    if ! unshare --user --map-root-user --net --pid --fork --kill-child true \
-      2>/dev/null; then
-      echo "SKIP: cannot make a private network namespace here"
-      exit "$kSkip"
-    fi
-    MDNS_TEST_DIR=$work unshare --user --map-root-user --net --pid --fork \
-      --kill-child "$0" hermetic_inner "$master_bin" "$worker_bin" \
-      "$task_script"
-    ;;
+  hermetic | sdk) in_private_namespace "$mode" ;;
   hermetic_inner) hermetic ;;
+  sdk_inner) sdk ;;
   two_hosts) two_hosts ;;
   *) fail "unknown mode $mode" ;;
 esac

@@ -242,19 +242,16 @@ TEST_F(SdkTest, CreateRefusesOptionsThatCannotWork) {
   bad_port.port = 70'000;
   EXPECT_EQ(Distributor::Create(std::move(bad_port)).status().code(),
             absl::StatusCode::kInvalidArgument);
-  Distributor::Options discovery = DistributorOptions(1);
-  discovery.enable_discovery = true;
-  EXPECT_EQ(Distributor::Create(std::move(discovery)).status().code(),
-            absl::StatusCode::kUnimplemented);
 
   Worker::Options neither = WorkerOptions(1);
   EXPECT_EQ(Worker::Create(neither).status().code(),
             absl::StatusCode::kInvalidArgument);
-  Worker::Options no_master = WorkerOptions(1);
-  no_master.master.clear();
-  no_master.process_task = SquareOf;
-  EXPECT_EQ(Worker::Create(no_master).status().code(),
-            absl::StatusCode::kUnimplemented);
+  Worker::Options bad_type = WorkerOptions(1);
+  bad_type.master.clear();  // mDNS for service_type
+  bad_type.service_type = "render";
+  bad_type.process_task = SquareOf;
+  EXPECT_EQ(Worker::Create(bad_type).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(SdkTest, WaitBeforeStartIsFailedPrecondition) {

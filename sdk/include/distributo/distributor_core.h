@@ -32,6 +32,7 @@ struct DistributorCoreOptions {
   std::string service_type;
   size_t batch_size = 0;
   bool enable_discovery = false;
+  std::string cluster;
   LeaseOptions lease;
   std::string journal_path;
   google::LogSink* log_sink = nullptr;

@@ -85,9 +85,15 @@ class TaskDistributor {
     // Called with batches of dead tasks. Optional: without it they are
     // logged.
     std::function<void(std::vector<DeadTask<Task>>)> handle_dead;
-    // Advertise over mDNS (the original's enableBonjour). Not available yet:
-    // Create() returns Unimplemented.
+    // Advertise over mDNS (the original's enableBonjour) as `service_type`,
+    // so that workers on the LAN find this master with no address: Start()
+    // announces it, Wait() and Shutdown() send the goodbye. Start() returns
+    // Unavailable if the mDNS port cannot be shared, InvalidArgument if
+    // `listen_address` is not IPv4.
     bool enable_discovery = false;
+    // With enable_discovery, the cluster advertised: workers that name a
+    // cluster take only masters of theirs. Empty: none.
+    std::string cluster;
     LeaseOptions lease;
     // An SQLite file that keeps the job across a crash of this process:
     // Start() on the same file resumes it, skipping the tasks the source
@@ -102,7 +108,7 @@ class TaskDistributor {
   };
 
   // Checks the options. Returns InvalidArgument for missing callbacks, both
-  // task sources or a bad port or batch size; Unimplemented for discovery.
+  // task sources or a bad port or batch size.
   // Does not listen yet.
   static absl::StatusOr<std::unique_ptr<TaskDistributor>> Create(
       Options options) {
@@ -157,6 +163,7 @@ internal::DistributorCoreOptions TaskDistributor<Task, Result>::ToCore(
   core.service_type = options.service_type;
   core.batch_size = options.batch_size;
   core.enable_discovery = options.enable_discovery;
+  core.cluster = options.cluster;
   core.lease = options.lease;
   core.journal_path = options.journal_path;
   core.log_sink = options.log_sink;

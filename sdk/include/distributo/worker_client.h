@@ -46,11 +46,18 @@ class WorkerClient {
 
  public:
   struct Options {
-    // The master's "host:port".
+    // Where the master is: "host:port", "dns-sd:_distributo._tcp.DOMAIN"
+    // (unicast DNS-SD), "srv:NAME" (an SRV record, as Kubernetes
+    // publishes) or "mdns" (the LAN). Empty: mDNS for `service_type`.
+    // Discovery looks again whenever the connection is lost, trying each
+    // master found in SRV priority order.
     std::string master;
     // The DNS-SD service type to find the master by when `master` is empty.
-    // Discovery is not available yet: Create() then returns Unimplemented.
     std::string service_type = "_distributo._tcp";
+    // The DNS server for dns-sd: and srv:, "IP:PORT". Empty: the system's.
+    std::string dns_server;
+    // With discovery, only masters advertising this cluster. Empty: any.
+    std::string cluster;
     // Processes a batch of tasks and returns one outcome per task, in the
     // same order. Tasks left without an outcome (a shorter vector) count as
     // failed attempts with the message "no result". Set this or
@@ -117,6 +124,8 @@ internal::WorkerCoreOptions WorkerClient<Task, Result>::ToCore(
   internal::WorkerCoreOptions core;
   core.master = std::move(options.master);
   core.service_type = std::move(options.service_type);
+  core.dns_server = std::move(options.dns_server);
+  core.cluster = std::move(options.cluster);
   core.worker_name = std::move(options.worker_name);
   core.concurrency = options.concurrency;
   core.reconnect_initial = options.reconnect_initial;

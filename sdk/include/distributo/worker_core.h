@@ -18,6 +18,8 @@ namespace distributo::internal {
 struct WorkerCoreOptions {
   std::string master;
   std::string service_type;
+  std::string dns_server;
+  std::string cluster;
   std::string worker_name;
   int concurrency = 1;
   absl::Duration reconnect_initial;
