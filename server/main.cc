@@ -27,6 +27,7 @@
 #include "absl/time/time.h"
 #include "discovery/master_advertisement.h"
 #include "glog/logging.h"
+#include "rpc/logging.h"
 #include "rpc/stop_signals.h"
 #include "server/jsonl_result_sink.h"
 #include "server/master.h"
@@ -396,7 +397,8 @@ int main(int argc, char** argv) {
       "Serves tasks to distributo workers.\n"
       "  distributo-master --tasks=tasks.jsonl --results=results.jsonl");
   absl::ParseCommandLine(argc, distributo::server::BareAdvertiseAsTrue(argv));
-  FLAGS_logtostderr = true;
-  google::InitGoogleLogging(argv[0]);
+  if (absl::Status status = distributo::InitLogging(argv[0]); !status.ok()) {
+    LOG(WARNING) << status;
+  }
   return distributo::server::Run();
 }

@@ -26,6 +26,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "glog/logging.h"
+#include "rpc/logging.h"
 #include "rpc/stop_signals.h"
 #include "worker/exec_lines_processor.h"
 #include "worker/exec_task_processor.h"
@@ -177,8 +178,9 @@ int Main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
   const sigset_t stop_signals = BlockStopSignals();
   absl::StatusOr<Options> options = ParseArgs(argc, argv);
-  FLAGS_logtostderr = 1;
-  google::InitGoogleLogging(argv[0]);
+  if (absl::Status status = InitLogging(argv[0]); !status.ok()) {
+    LOG(WARNING) << status;
+  }
   if (!options.ok()) {
     std::fprintf(stderr, "distributo-worker: %s (see --help)\n",
                  std::string(options.status().message()).c_str());
