@@ -128,11 +128,12 @@ void DnsClient::Drive(const bool& done, absl::Time deadline) {
     }
     // Wake for c-ares' own retry timer as well as the overall deadline.
     timeval cap = absl::ToTimeval(deadline - absl::Now());
-    timeval wait;
-    ares_timeout(channel_, &cap, &wait);
+    timeval storage;
+    // Returns `&cap` itself when no retry of c-ares' comes sooner.
+    const timeval* wait = ares_timeout(channel_, &cap, &storage);
     const int ready =
         poll(fds.data(), fds.size(),
-             static_cast<int>(wait.tv_sec * 1000 + wait.tv_usec / 1000) + 1);
+             static_cast<int>(wait->tv_sec * 1000 + wait->tv_usec / 1000) + 1);
     if (ready <= 0) {
       // Lets c-ares fire its retries and timeouts.
       ares_process_fd(channel_, ARES_SOCKET_BAD, ARES_SOCKET_BAD);

@@ -13,6 +13,8 @@ namespace {
 constexpr uint16_t kTopBit = 0x8000;
 constexpr uint8_t kPointerBits = 0xc0;
 constexpr size_t kHeaderSize = 12;
+// Real names need a handful of pointer hops; more is an attack on our time.
+constexpr int kMaxPointerHops = 64;
 
 absl::Status Malformed(size_t offset, absl::string_view what) {
   return absl::DataLossError(absl::StrCat("byte ", offset, ": ", what));
@@ -55,6 +57,7 @@ class WireReader {
     size_t wire_size = 1;
     size_t at = offset_;
     bool jumped = false;
+    int hops = 0;
     while (true) {
       if (at >= wire_.size()) return Malformed(at, "name runs past the end");
       const uint8_t length = static_cast<uint8_t>(wire_[at]);
@@ -64,6 +67,7 @@ class WireReader {
             (length & ~kPointerBits) << 8 | static_cast<uint8_t>(wire_[at + 1]);
         // Only backward pointers: every jump moves earlier, so no loop.
         if (target >= at) return Malformed(at, "name pointer not backwards");
+        if (++hops > kMaxPointerHops) return Malformed(at, "too many pointers");
         if (!jumped) offset_ = at + 2;
         jumped = true;
         at = target;

@@ -66,7 +66,8 @@ absl::StatusOr<std::vector<std::string>> DnsSdLocator::Browse() {
   if (!reply.ok()) return reply.status();
   std::vector<std::string> names;
   for (const DnsRecord* record : Answers(*reply, RecordType::kPtr)) {
-    names.push_back(record->ptr.ToText());
+    // Absolute (a trailing dot), so no search domain is tried.
+    names.push_back(absl::StrCat(record->ptr.ToText(), "."));
   }
   return names;
 }
@@ -88,6 +89,8 @@ absl::StatusOr<std::vector<ServiceInstance>> DnsSdLocator::ResolveSrv(
   }
   std::vector<ServiceInstance> instances;
   for (const DnsRecord* record : Answers(*reply, RecordType::kSrv)) {
+    // Target "." says the service is not offered here (RFC 2782).
+    if (record->srv.target.labels().empty()) continue;
     instances.push_back(
         {record->name, record->srv, txt, ResolveTarget(*reply, record->srv)});
   }
@@ -103,7 +106,7 @@ std::vector<std::string> DnsSdLocator::ResolveTarget(const DnsMessage& reply,
   std::vector<std::string> addresses =
       AddressesOf(AllRecords(reply), srv.target);
   if (!addresses.empty()) return addresses;
-  const std::string host = srv.target.ToText();
+  const std::string host = absl::StrCat(srv.target.ToText(), ".");
   for (RecordType type : {RecordType::kA, RecordType::kAaaa}) {
     absl::StatusOr<DnsMessage> found = dns_->Query(host, type);
     if (!found.ok()) {

@@ -16,6 +16,9 @@ namespace {
 // After the first listen, rounds asking for what answers lacked: an SRV
 // learned in one round may need its A record in the next.
 constexpr int kFollowUpRounds = 2;
+// Records kept from one browse: far more than a LAN's masters need, few
+// enough that a host flooding replies costs us little.
+constexpr size_t kMaxRecords = 2048;
 
 bool IsType(const DnsRecord& record, RecordType type) {
   return record.type == static_cast<uint16_t>(type);
@@ -52,6 +55,7 @@ void Collect(MdnsSocket& socket, absl::Time deadline,
       continue;
     }
     for (const DnsRecord* record : AllRecords(*reply)) {
+      if (records.size() >= kMaxRecords) return;
       records.push_back(*record);
     }
   }

@@ -146,13 +146,18 @@ std::optional<DnsMessage> MdnsRecordSet::Reply(const DnsMessage& query,
   DnsMessage reply;
   reply.response = true;
   reply.authoritative = true;
+  std::vector<DnsQuestion> answered;
   for (const DnsQuestion& question : query.questions) {
+    const size_t before = reply.answers.size();
     AnswerQuestion(question, address, reply.answers, reply.additional);
+    if (reply.answers.size() > before) answered.push_back(question);
   }
   if (reply.answers.empty()) return std::nullopt;
   if (legacy) {
+    // Only what we answered: echoing every question would let a large
+    // query buy a larger reply.
     reply.id = query.id;
-    reply.questions = query.questions;
+    reply.questions = std::move(answered);
     MakeLegacy(reply.answers);
     MakeLegacy(reply.additional);
   }

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
 
@@ -99,7 +100,7 @@ void MdnsResponder::Run() {
     }
     const absl::Time wake = announced < kAnnouncements
                                 ? next_announcement
-                                : absl::Now() + absl::Hours(1);
+                                : absl::Now() + absl::Seconds(1);
     std::optional<Datagram> datagram = socket_->Receive(wake, wake_read_);
     char byte;
     pollfd stop = {wake_read_, POLLIN, 0};
@@ -108,21 +109,43 @@ void MdnsResponder::Run() {
   }
 }
 
-void MdnsResponder::Announce(bool goodbye) {
-  absl::StatusOr<std::vector<NetworkInterface>> interfaces =
-      MulticastInterfaces();
-  if (!interfaces.ok()) {
-    LOG(WARNING) << "mDNS: " << interfaces.status();
-    return;
+std::vector<NetworkInterface> MdnsResponder::ServedInterfaces() const {
+  absl::StatusOr<std::vector<NetworkInterface>> all = MulticastInterfaces();
+  if (!all.ok()) {
+    LOG(WARNING) << "mDNS: " << all.status();
+    return {};
   }
-  for (const NetworkInterface& interface : *interfaces) {
-    SendMessage(*socket_,
-                records_.Announcement(AddressFor(interface.index), goodbye),
+  if (listen_address_.empty()) return *std::move(all);
+  // Announcing an address where it cannot be reached would send workers
+  // elsewhere: a loopback master stays on loopback, and so on.
+  const bool loopback = absl::StartsWith(listen_address_, "127.");
+  std::vector<NetworkInterface> served;
+  for (NetworkInterface& interface : *all) {
+    if (loopback ? interface.loopback
+                 : AddressText(interface.address) == listen_address_) {
+      served.push_back(std::move(interface));
+    }
+  }
+  return served;
+}
+
+void MdnsResponder::Announce(bool goodbye) {
+  for (const NetworkInterface& interface : ServedInterfaces()) {
+    SendMessage(*socket_, records_.Announcement(AddressFor(interface), goodbye),
                 &interface, nullptr);
   }
 }
 
 void MdnsResponder::Answer(const Datagram& datagram) {
+  // Only questions to the group: they cannot come from beyond the link
+  // (routers keep 224.0.0.251 in), so no one far away can aim our replies.
+  if (!datagram.to_group) return;
+  const std::vector<NetworkInterface> served = ServedInterfaces();
+  const auto interface = std::find_if(
+      served.begin(), served.end(), [&](const NetworkInterface& i) {
+        return i.index == datagram.interface_index;
+      });
+  if (interface == served.end()) return;
   absl::StatusOr<DnsMessage> query = ParseDnsMessage(datagram.bytes);
   if (!query.ok()) {
     // Any host on the LAN can send anything: note it and go on.
@@ -132,40 +155,19 @@ void MdnsResponder::Answer(const Datagram& datagram) {
   }
   const bool legacy = ntohs(datagram.from.sin_port) != kMdnsPort;
   std::optional<DnsMessage> reply =
-      records_.Reply(*query, AddressFor(datagram.interface_index), legacy);
+      records_.Reply(*query, AddressFor(*interface), legacy);
   if (!reply.has_value()) return;
   const bool unicast =
       legacy ||
       std::any_of(query->questions.begin(), query->questions.end(),
                   [](const DnsQuestion& q) { return q.unicast_response; });
-  if (unicast) {
-    SendMessage(*socket_, *reply, nullptr, &datagram.from);
-    return;
-  }
-  absl::StatusOr<std::vector<NetworkInterface>> interfaces =
-      MulticastInterfaces();
-  if (!interfaces.ok()) return;
-  for (const NetworkInterface& interface : *interfaces) {
-    if (interface.index == datagram.interface_index) {
-      SendMessage(*socket_, *reply, &interface, nullptr);
-      return;
-    }
-  }
+  SendMessage(*socket_, *reply, unicast ? nullptr : &*interface,
+              &datagram.from);
 }
 
-std::string MdnsResponder::AddressFor(int interface_index) const {
-  if (!listen_address_.empty()) return listen_address_;
-  absl::StatusOr<std::vector<NetworkInterface>> interfaces =
-      MulticastInterfaces();
-  if (interfaces.ok()) {
-    for (const NetworkInterface& interface : *interfaces) {
-      if (interface.index == interface_index) {
-        return AddressText(interface.address);
-      }
-    }
-    if (!interfaces->empty()) return AddressText(interfaces->front().address);
-  }
-  return "127.0.0.1";
+std::string MdnsResponder::AddressFor(const NetworkInterface& interface) const {
+  return listen_address_.empty() ? AddressText(interface.address)
+                                 : listen_address_;
 }
 
 }  // namespace distributo::discovery

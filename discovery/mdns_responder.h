@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -16,11 +17,12 @@ namespace distributo::discovery {
 // announces it on every interface at start (twice, a second apart),
 // answers queries for it (multicast, or unicast to legacy queriers), and
 // sends a goodbye when destroyed. The A record is the address of the
-// interface a query arrived on, or `listen_address` when the service
-// listens on one address only. Shares port 5353 with other responders.
-// Names are not probed for conflicts (RFC 6762 8): the default instance
-// name holds the host name and port, which no other master shares.
-// Thread-safe: all work happens on its own thread.
+// interface a query arrived on; a service that listens on one address
+// only is announced with it, on the interfaces that reach it (loopback for
+// 127.x). Only queries sent to the mDNS group are answered. Shares port 5353
+// with other responders. Names are not probed for conflicts (RFC 6762 8): the
+// default instance name holds the host name and port, which no other master
+// shares. Thread-safe: all work happens on its own thread.
 class MdnsResponder {
  public:
   // `listen_address` is the IPv4 address the service is bound to; empty,
@@ -48,8 +50,11 @@ class MdnsResponder {
   // Sends every record out of every interface; TTL 0 for a goodbye.
   void Announce(bool goodbye);
   void Answer(const Datagram& datagram);
-  // The A record to give on the interface with index `interface_index`.
-  std::string AddressFor(int interface_index) const;
+  // The interfaces it announces and answers on: all of them, or those where
+  // `listen_address_` can be reached.
+  std::vector<NetworkInterface> ServedInterfaces() const;
+  // The A record to give on `interface`.
+  std::string AddressFor(const NetworkInterface& interface) const;
 
   const MdnsRecordSet records_;
   const std::string listen_address_;  // empty: per interface

@@ -74,14 +74,17 @@ absl::StatusOr<int> BoundSocket(uint16_t port, bool share) {
   return fd;
 }
 
-int InterfaceIndex(const msghdr& header) {
+// Fills in where `datagram` arrived from its IP_PKTINFO.
+void ReadPacketInfo(const msghdr& header, Datagram& datagram) {
   for (cmsghdr* c = CMSG_FIRSTHDR(&header); c != nullptr;
        c = CMSG_NXTHDR(const_cast<msghdr*>(&header), c)) {
     if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-      return reinterpret_cast<const in_pktinfo*>(CMSG_DATA(c))->ipi_ifindex;
+      in_pktinfo info;
+      std::memcpy(&info, CMSG_DATA(c), sizeof(info));
+      datagram.interface_index = info.ipi_ifindex;
+      datagram.to_group = info.ipi_addr.s_addr == GroupAddress().s_addr;
     }
   }
-  return 0;
 }
 
 }  // namespace
@@ -106,6 +109,7 @@ absl::StatusOr<std::vector<NetworkInterface>> MulticastInterfaces() {
     interface.name = entry->ifa_name;
     interface.address =
         reinterpret_cast<const sockaddr_in*>(entry->ifa_addr)->sin_addr;
+    interface.loopback = (entry->ifa_flags & IFF_LOOPBACK) != 0;
     interfaces.push_back(std::move(interface));
   }
   freeifaddrs(list);
@@ -178,7 +182,7 @@ std::optional<Datagram> MdnsSocket::Receive(absl::Time deadline, int wake_fd) {
   if (ready <= 0 || (fds[0].revents & POLLIN) == 0) return std::nullopt;
   Datagram datagram;
   char buffer[9000];  // RFC 6762 17: the largest mDNS message
-  char control[CMSG_SPACE(sizeof(in_pktinfo))];
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(in_pktinfo))];
   iovec io = {buffer, sizeof(buffer)};
   msghdr header = {};
   header.msg_name = &datagram.from;
@@ -190,7 +194,7 @@ std::optional<Datagram> MdnsSocket::Receive(absl::Time deadline, int wake_fd) {
   const ssize_t size = recvmsg(fd_, &header, 0);
   if (size < 0) return std::nullopt;
   datagram.bytes.assign(buffer, static_cast<size_t>(size));
-  datagram.interface_index = InterfaceIndex(header);
+  ReadPacketInfo(header, datagram);
   return datagram;
 }
 

@@ -24,6 +24,7 @@ struct NetworkInterface {
   int index = 0;
   std::string name;
   in_addr address = {};
+  bool loopback = false;
 };
 
 // Returns the interfaces mDNS runs on; Unavailable if they cannot be listed.
@@ -34,6 +35,7 @@ struct Datagram {
   std::string bytes;
   sockaddr_in from = {};
   int interface_index = 0;  // where it arrived; 0 if unknown
+  bool to_group = false;    // sent to 224.0.0.251, not to us alone
 };
 
 // A UDP socket for mDNS (RFC 6762), IPv4 only. Thread-compatible.

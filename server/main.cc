@@ -22,6 +22,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
@@ -316,9 +317,9 @@ absl::StatusOr<std::unique_ptr<discovery::MdnsResponder>> Advertise(int port) {
   if (!responder.ok()) return responder.status();
   absl::FPrintF(stderr, "distributo-master: advertising %s over mDNS%s\n",
                 (*responder)->instance_name(),
-                listen == "127.0.0.1" || listen == "localhost"
-                    ? " (listening on loopback only: only workers on this "
-                      "host can connect; use --listen=0.0.0.0 for the LAN)"
+                absl::StartsWith(listen, "127.")
+                    ? " on loopback only, where it listens (--listen=0.0.0.0 "
+                      "serves the LAN)"
                     : "");
   return responder;
 }

@@ -56,7 +56,15 @@ std::shared_ptr<grpc::Channel> MakeChannel(const WorkerOptions& options,
                                    args);
 }
 
-// Whether trying the next endpoint may succeed where this one failed.
+discovery::DiscoveryOptions DiscoveryOptionsFrom(const WorkerOptions& options) {
+  discovery::DiscoveryOptions discovery;
+  discovery.master = options.master;
+  discovery.dns_server = options.dns_server;
+  discovery.cluster = options.cluster;
+  return discovery;
+}
+
+// Whether no master answered at all (rather than answering with an error).
 bool Unreachable(const absl::Status& status) {
   return status.code() == absl::StatusCode::kUnavailable ||
          status.code() == absl::StatusCode::kDeadlineExceeded;
@@ -69,9 +77,7 @@ absl::StatusOr<std::unique_ptr<MasterDialer>> MasterDialer::Create(
   std::unique_ptr<discovery::MasterLocator> locator;
   if (options.channel == nullptr) {
     absl::StatusOr<std::unique_ptr<discovery::MasterLocator>> created =
-        discovery::MasterLocator::Create({.master = options.master,
-                                          .dns_server = options.dns_server,
-                                          .cluster = options.cluster});
+        discovery::MasterLocator::Create(DiscoveryOptionsFrom(options));
     if (!created.ok()) return created.status();
     locator = *std::move(created);
   }
@@ -101,19 +107,21 @@ absl::StatusOr<std::unique_ptr<MasterConnection>> MasterDialer::Open(
   absl::StatusOr<std::vector<discovery::MasterEndpoint>> endpoints =
       locator_->Locate();
   if (!endpoints.ok()) return endpoints.status();
-  absl::Status last;
+  // Every endpoint gets its chance: a stale record may point at a server
+  // that is not our master at all. What a reachable one said outranks
+  // "unreachable".
+  absl::Status answer;
   for (const discovery::MasterEndpoint& endpoint : *endpoints) {
     UseEndpoint(endpoint);
     auto conn = OpenSession(resume_session_id);
-    if (conn.ok() || !Unreachable(conn.status())) return conn;
-    last = conn.status();
+    if (conn.ok()) return conn;
+    if (answer.ok() || Unreachable(answer)) answer = conn.status();
     if (endpoints->size() > 1) {
       LOG(WARNING) << "master at " << endpoint.target << " (" << endpoint.origin
-                   << ") unreachable: " << last.message()
-                   << "; trying the next one";
+                   << "): " << conn.status() << "; trying the next one";
     }
   }
-  return last;
+  return answer;
 }
 
 void MasterDialer::UseEndpoint(const discovery::MasterEndpoint& endpoint) {

@@ -34,8 +34,9 @@ void OutcomeBook::SetMaxResultBytes(uint64_t max_result_bytes) {
   max_result_bytes_ = max_result_bytes;
 }
 
-void OutcomeBook::Add(v1::Outcome outcome) {
+bool OutcomeBook::Add(v1::Outcome outcome, uint64_t job) {
   absl::MutexLock lock(&mu_);
+  if (job != job_) return false;
   if (outcome.has_result() && max_result_bytes_ > 0 &&
       outcome.result().ByteSizeLong() > max_result_bytes_) {
     v1::LeaseRef lease = outcome.lease();
@@ -48,6 +49,12 @@ void OutcomeBook::Add(v1::Outcome outcome) {
   }
   if (pending_.empty()) oldest_pending_ = absl::Now();
   pending_.push_back(std::move(outcome));
+  return true;
+}
+
+uint64_t OutcomeBook::job() const {
+  absl::MutexLock lock(&mu_);
+  return job_;
 }
 
 size_t OutcomeBook::DropAll() {
@@ -57,6 +64,7 @@ size_t OutcomeBook::DropAll() {
   pending_.clear();
   unacked_.clear();
   oldest_pending_ = absl::InfiniteFuture();
+  ++job_;
   return dropped;
 }
 

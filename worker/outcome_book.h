@@ -33,12 +33,17 @@ class OutcomeBook {
   // since the master would refuse them anyway. 0: no limit.
   void SetMaxResultBytes(uint64_t max_result_bytes);
 
-  // Queues an outcome (with its lease set) for sending.
-  void Add(v1::Outcome outcome);
+  // Queues an outcome (with its lease set) for sending, unless it belongs
+  // to a job dropped since (`job` is not job()). Returns whether it did.
+  bool Add(v1::Outcome outcome, uint64_t job = 0);
 
   // Forgets every outcome not yet acked, pending or sent: they belong to a
-  // job the worker no longer serves. Returns how many.
+  // job the worker no longer serves. Starts the next job(), so that
+  // outcomes of the old one still being made are dropped too. Returns how
+  // many it forgot.
   size_t DropAll();
+  // Counts the jobs dropped so far; tasks are leased under this number.
+  uint64_t job() const;
 
   // Starts a new stream: unacked outcomes go back in front of the pending
   // ones, in their order. Returns the new stream's number.
@@ -75,6 +80,7 @@ class OutcomeBook {
 
   mutable absl::Mutex mu_;
   uint64_t max_result_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t job_ ABSL_GUARDED_BY(mu_) = 0;
   std::deque<v1::Outcome> pending_ ABSL_GUARDED_BY(mu_);
   absl::Time oldest_pending_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
   std::deque<SentBatch> unacked_ ABSL_GUARDED_BY(mu_);

@@ -80,9 +80,7 @@ void SlotPool::RunBatch(const std::vector<std::shared_ptr<HeldTask>>& held) {
 void SlotPool::Complete(HeldTask& held, v1::Outcome outcome) {
   const v1::Task& task = held.task;
   if (held.context.cancelled()) {
-    VLOG(1) << "task " << task.id() << ": cancelled, outcome dropped";
-    absl::MutexLock lock(&mu_);
-    ++stats_.cancelled;
+    CountDropped(task);
   } else {
     if (!outcome.has_result() && !outcome.has_failure()) {
       outcome = FailureOutcome("no_result", "no result", /*retryable=*/true);
@@ -91,13 +89,22 @@ void SlotPool::Complete(HeldTask& held, v1::Outcome outcome) {
     outcome.mutable_lease()->set_epoch(task.epoch());
     VLOG(1) << "task " << task.id() << " attempt " << task.attempt() << ": "
             << (outcome.has_result() ? "ok" : outcome.failure().code());
-    {
+    const bool succeeded = outcome.has_result();
+    // The book refuses it if the worker moved to another job meanwhile.
+    if (book_.Add(std::move(outcome), held.job)) {
       absl::MutexLock lock(&mu_);
-      ++(outcome.has_result() ? stats_.succeeded : stats_.failed);
+      ++(succeeded ? stats_.succeeded : stats_.failed);
+    } else {
+      CountDropped(task);
     }
-    book_.Add(std::move(outcome));
   }
   ledger_.Finish(held);
+}
+
+void SlotPool::CountDropped(const v1::Task& task) {
+  VLOG(1) << "task " << task.id() << ": cancelled, outcome dropped";
+  absl::MutexLock lock(&mu_);
+  ++stats_.cancelled;
 }
 
 SlotPool::Stats SlotPool::stats() const {

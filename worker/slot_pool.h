@@ -54,6 +54,7 @@ class SlotPool {
   void RunBatch(const std::vector<std::shared_ptr<HeldTask>>& held);
   // Records the outcome of `held`, unless it was cancelled, and forgets it.
   void Complete(HeldTask& held, v1::Outcome outcome);
+  void CountDropped(const v1::Task& task);
 
   TaskProcessor* const task_processor_;
   BatchProcessor* const batch_processor_;

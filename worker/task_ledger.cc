@@ -7,11 +7,11 @@
 
 namespace distributo::worker {
 
-void TaskLedger::Add(std::vector<v1::Task> tasks) {
+void TaskLedger::Add(std::vector<v1::Task> tasks, uint64_t job) {
   absl::MutexLock lock(&mu_);
   outstanding_ -= std::min<uint64_t>(outstanding_, tasks.size());
   for (v1::Task& task : tasks) {
-    auto held = std::make_shared<HeldTask>(std::move(task));
+    auto held = std::make_shared<HeldTask>(std::move(task), job);
     LeaseKey key(held->task.id(), held->task.epoch());
     if (!held_.emplace(std::move(key), held).second) {
       // A restarted master can lease a task again under an epoch we still

@@ -21,8 +21,11 @@ namespace distributo::worker {
 
 // A leased task the worker holds, queued or running.
 struct HeldTask {
-  explicit HeldTask(v1::Task t) : task(std::move(t)) {}
+  HeldTask(v1::Task t, uint64_t j) : task(std::move(t)), job(j) {}
   const v1::Task task;
+  // OutcomeBook::job() when it was leased: its outcome is dropped if the
+  // worker has moved to another job since.
+  const uint64_t job;
   TaskContext context;
 };
 
@@ -33,8 +36,9 @@ struct HeldTask {
 // mu_ is released, so a slow hook never holds up the slots.
 class TaskLedger {
  public:
-  // Queues newly leased tasks and counts them against the credit outstanding.
-  void Add(std::vector<v1::Task> tasks);
+  // Queues newly leased tasks, of job `job` (see HeldTask), and counts them
+  // against the credit outstanding.
+  void Add(std::vector<v1::Task> tasks, uint64_t job = 0);
 
   // Blocks until a task is queued or the ledger is closed; returns up to
   // `max` queued tasks, now running. Returns nothing once closed.

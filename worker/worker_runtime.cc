@@ -304,7 +304,8 @@ void WorkerRuntime::AddLeased(v1::LeasedTasks& leased) {
   auto* tasks = leased.mutable_tasks();
   VLOG(1) << "leased " << tasks->size() << " tasks";
   ledger_.Add({std::make_move_iterator(tasks->begin()),
-               std::make_move_iterator(tasks->end())});
+               std::make_move_iterator(tasks->end())},
+              book_.job());
 }
 
 void WorkerRuntime::CompleteJob(const v1::JobComplete& complete) {

@@ -88,6 +88,23 @@ absl::Status Validate(const DistributorCoreOptions& options) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::unique_ptr<discovery::MdnsResponder>> Advertise(
+    const DistributorCoreOptions& options, int port) {
+  discovery::AdvertiseOptions advertise;
+  advertise.service_type = options.service_type;
+  advertise.cluster = options.cluster;
+  return discovery::AdvertiseMaster(advertise, options.listen_address, port);
+}
+
+std::unique_ptr<server::TaskFeeder> MakeFeeder(
+    server::Master* master, size_t batch,
+    std::function<std::vector<v1::Task>(size_t)> pull) {
+  // A few batches per worker stay pending; the rest waits in the source.
+  const size_t low_water = std::max<size_t>(8 * batch, 1000);
+  return std::make_unique<server::TaskFeeder>(master, std::move(pull),
+                                              low_water, low_water);
+}
+
 }  // namespace
 
 struct DistributorCore::State {
@@ -141,38 +158,33 @@ absl::Status DistributorCore::Start() {
       state_->master_options, *std::move(journal),
       std::make_unique<CallbackResultSink>(state_->options.on_finished));
   if (!master.ok()) return master.status();
+  std::unique_ptr<discovery::MdnsResponder> advertisement;
+  if (state_->options.enable_discovery) {
+    auto advertised = Advertise(state_->options, (*master)->port());
+    if (!advertised.ok()) {
+      (*master)->Shutdown(absl::ZeroDuration());
+      return advertised.status();
+    }
+    advertisement = *std::move(advertised);
+  }
   state_->master = *std::move(master);
   state_->port = state_->master->port();
-  const size_t batch = state_->options.batch_size;
-  // A few batches per worker stay pending; the rest waits in the source.
-  const size_t low_water = std::max<size_t>(8 * batch, 1000);
-  state_->feeder = std::make_unique<server::TaskFeeder>(
-      state_->master.get(),
-      [state = state_.get(),
-       type_url = TypeUrl(state_->options.task_type)](size_t max) {
-        std::vector<v1::Task> tasks;
-        for (std::string& bytes : state->options.next_tasks(max)) {
-          v1::Task& task = tasks.emplace_back();
-          // Ids follow the source's order: the same source, the same ids.
-          task.set_id(absl::StrCat(++state->next_id));
-          task.mutable_payload()->set_type_url(type_url);
-          task.mutable_payload()->set_value(std::move(bytes));
-        }
-        return tasks;
-      },
-      low_water, low_water);
-  if (state_->options.enable_discovery) {
-    discovery::AdvertiseOptions advertise;
-    advertise.service_type = state_->options.service_type;
-    advertise.cluster = state_->options.cluster;
-    auto advertisement = discovery::AdvertiseMaster(
-        advertise, state_->options.listen_address, state_->port);
-    if (!advertisement.ok()) {
-      state_->master->Shutdown(absl::ZeroDuration());
-      return advertisement.status();
-    }
-    state_->advertisement = *std::move(advertisement);
-  }
+  state_->advertisement = std::move(advertisement);
+  state_->feeder =
+      MakeFeeder(state_->master.get(), state_->options.batch_size,
+                 [state = state_.get(),
+                  type_url = TypeUrl(state_->options.task_type)](size_t max) {
+                   std::vector<v1::Task> tasks;
+                   for (std::string& bytes : state->options.next_tasks(max)) {
+                     v1::Task& task = tasks.emplace_back();
+                     // Ids follow the source's order: the same source, the same
+                     // ids.
+                     task.set_id(absl::StrCat(++state->next_id));
+                     task.mutable_payload()->set_type_url(type_url);
+                     task.mutable_payload()->set_value(std::move(bytes));
+                   }
+                   return tasks;
+                 });
   LOG(INFO) << "TaskDistributor serving " << state_->options.task_type
             << " tasks on " << state_->options.listen_address << ":"
             << state_->port;

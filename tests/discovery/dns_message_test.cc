@@ -132,6 +132,21 @@ TEST(DnsMessageTest, ParseRejectsAPointerLoop) {
   EXPECT_THAT(parsed.status().message(), HasSubstr("pointer"));
 }
 
+TEST(DnsMessageTest, ParseRejectsAChainOfTooManyPointers) {
+  // 100 pointers, each to the one before; the first to a one-label name.
+  std::string wire("\x00\x01\x00\x00\x00\x64\x00\x00\x00\x00\x00\x00", 12);
+  wire += std::string("\x01x\x00\x00\x01\x00\x01", 7);  // at 12
+  for (int i = 0; i < 99; ++i) {
+    const size_t previous = i == 0 ? 12 : wire.size() - 6;
+    wire += static_cast<char>(0xc0 | (previous >> 8));
+    wire += static_cast<char>(previous & 0xff);
+    wire += std::string("\x00\x01\x00\x01", 4);
+  }
+  absl::StatusOr<DnsMessage> parsed = ParseDnsMessage(wire);
+  EXPECT_EQ(parsed.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(parsed.status().message(), HasSubstr("too many pointers"));
+}
+
 TEST(DnsMessageTest, ParseRejectsAnAddressOfTheWrongSize) {
   DnsRecord a;
   a.name = Name("h.local");

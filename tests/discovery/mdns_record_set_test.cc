@@ -72,6 +72,19 @@ TEST(MdnsRecordSetTest, LegacyReplyEchoesTheQueryWithShortTtls) {
   EXPECT_FALSE(reply->answers[0].cache_flush);
 }
 
+TEST(MdnsRecordSetTest, LegacyReplyEchoesOnlyTheQuestionsItAnswers) {
+  DnsMessage query = Query("_distributo._tcp.local", RecordType::kPtr);
+  for (int i = 0; i < 50; ++i) {
+    query.questions.push_back(
+        {Name("padding.local"), static_cast<uint16_t>(RecordType::kA)});
+  }
+  std::optional<DnsMessage> reply =
+      Records().Reply(query, "10.0.0.5", /*legacy=*/true);
+  ASSERT_TRUE(reply.has_value());
+  ASSERT_EQ(reply->questions.size(), 1u);
+  EXPECT_EQ(reply->questions[0].name, Name("_distributo._tcp.local"));
+}
+
 TEST(MdnsRecordSetTest, QueriesForOtherNamesOrResponsesGetNoReply) {
   EXPECT_FALSE(
       Records()

@@ -41,6 +41,24 @@ TEST(OutcomeBookTest, OnAckForgetsTheBatch) {
   EXPECT_EQ(book.stats().accepted, 1u);
 }
 
+TEST(OutcomeBookTest, DropAllForgetsEverythingAndRefusesTheOldJob) {
+  OutcomeBook book;
+  const uint64_t stream = book.StartStream();
+  const uint64_t old_job = book.job();
+  EXPECT_TRUE(book.Add(Done("sent"), old_job));
+  ASSERT_TRUE(book.NextBatch(stream, 64, kBig, {}).has_value());
+  EXPECT_TRUE(book.Add(Done("pending"), old_job));
+  EXPECT_EQ(book.DropAll(), 2u);
+  EXPECT_TRUE(book.AllAcked());
+  // An outcome of the old job made after the drop is refused too.
+  EXPECT_FALSE(book.Add(Done("late"), old_job));
+  EXPECT_TRUE(book.Add(Done("new"), book.job()));
+  auto batch = book.NextBatch(book.StartStream(), 64, kBig, {});
+  ASSERT_TRUE(batch.has_value());
+  ASSERT_EQ(batch->outcomes_size(), 1);
+  EXPECT_EQ(batch->outcomes(0).lease().task_id(), "new");
+}
+
 TEST(OutcomeBookTest, NextBatchHonoursMaxOutcomes) {
   OutcomeBook book;
   const uint64_t stream = book.StartStream();
