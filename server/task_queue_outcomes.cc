@@ -1,0 +1,175 @@
+// TaskQueue's answers to what workers send: outcomes and lease extensions,
+// each with a verdict (DESIGN.md §3, docs/protocol.md). Split from
+// task_queue.cc, which keeps the state machine, to keep both readable.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/time_util.h"
+#include "server/task_queue.h"
+
+namespace distributo::server {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+v1::ItemVerdict Verdict(absl::string_view task_id, v1::Verdict verdict,
+                        absl::string_view message = "") {
+  v1::ItemVerdict item;
+  item.set_task_id(std::string(task_id));
+  item.set_verdict(verdict);
+  item.set_message(std::string(message));
+  return item;
+}
+
+}  // namespace
+
+v1::ResultAck TaskQueue::Submit(absl::string_view session_id,
+                                const v1::ResultBatch& batch,
+                                std::vector<FinishedTask>* finished) {
+  // Results are checked before taking the lock: parsing costs per task.
+  return Submit(session_id, batch, CheckResults(batch), finished);
+}
+
+v1::ResultAck TaskQueue::Submit(absl::string_view session_id,
+                                const v1::ResultBatch& batch,
+                                const std::vector<std::string>& bad_results,
+                                std::vector<FinishedTask>* finished) {
+  v1::ResultAck ack;
+  ack.set_batch_id(batch.batch_id());
+  {
+    absl::MutexLock lock(&mu_);
+    Session* session = FindSessionLocked(session_id);
+    const absl::Time now = clock_();
+    for (int i = 0; i < batch.outcomes_size(); ++i) {
+      const v1::Outcome& outcome = batch.outcomes(i);
+      *ack.add_outcomes() =
+          bad_results[i].empty()
+              ? ApplyOutcomeLocked(session, outcome, now, finished)
+              : Verdict(outcome.lease().task_id(), v1::VERDICT_INVALID,
+                        bad_results[i]);
+    }
+    for (const v1::LeaseRef& lease : batch.extensions()) {
+      *ack.add_extensions() = ApplyExtensionLocked(session, lease, now);
+    }
+  }
+  // A failure may have made a task dead, completing the job.
+  NotifyChange();
+  return ack;
+}
+
+std::vector<std::string> TaskQueue::CheckResults(
+    const v1::ResultBatch& batch) const {
+  std::vector<std::string> reasons(batch.outcomes_size());
+  if (!options_.check_result) return reasons;
+  for (int i = 0; i < batch.outcomes_size(); ++i) {
+    const v1::Outcome& outcome = batch.outcomes(i);
+    if (!outcome.has_result()) continue;
+    if (absl::Status status = options_.check_result(outcome.result());
+        !status.ok()) {
+      reasons[i] = std::string(status.message());
+    }
+  }
+  return reasons;
+}
+
+v1::ItemVerdict TaskQueue::ApplyOutcomeLocked(
+    Session* session, const v1::Outcome& outcome, absl::Time now,
+    std::vector<FinishedTask>* finished) {
+  const std::string& id = outcome.lease().task_id();
+  TaskRecord* record = nullptr;
+  if (auto rejected = RejectOutcomeLocked(session, outcome, &record)) {
+    return *std::move(rejected);
+  }
+  const bool current = IsCurrentLease(*record, outcome.lease().epoch());
+  if (outcome.has_result() &&
+      outcome.result().ByteSizeLong() > options_.max_result_bytes) {
+    if (!current) return Verdict(id, v1::VERDICT_TOO_LARGE, "result too large");
+    v1::Failure failure;
+    failure.set_code("result_too_large");
+    failure.set_message(absl::StrCat(
+        "result of ", outcome.result().ByteSizeLong(),
+        " bytes exceeds the limit of ", options_.max_result_bytes));
+    failure.set_retryable(true);
+    FailLocked(record, failure, now, finished);
+    return Verdict(id, v1::VERDICT_TOO_LARGE, failure.message());
+  }
+  if (outcome.has_failure()) {
+    FailLocked(record, outcome.failure(), now, finished);
+  } else {
+    // The work was done, even under an old lease: the first result wins.
+    SucceedLocked(record, outcome.result(), finished);
+  }
+  return Verdict(id, v1::VERDICT_ACCEPTED);
+}
+
+std::optional<v1::ItemVerdict> TaskQueue::RejectOutcomeLocked(
+    const Session* session, const v1::Outcome& outcome, TaskRecord** record) {
+  const std::string& id = outcome.lease().task_id();
+  const uint64_t epoch = outcome.lease().epoch();
+  if (id.empty()) return Verdict(id, v1::VERDICT_INVALID, "empty task id");
+  if (epoch == 0) return Verdict(id, v1::VERDICT_INVALID, "epoch 0");
+  if (outcome.kind_case() == v1::Outcome::KIND_NOT_SET) {
+    return Verdict(id, v1::VERDICT_INVALID, "neither result nor failure");
+  }
+  auto it = tasks_.find(id);
+  if (it == tasks_.end()) {
+    return Verdict(id, v1::VERDICT_NOT_YOURS, "unknown task");
+  }
+  *record = &it->second;
+  if ((*record)->state == TaskState::kDone ||
+      (*record)->state == TaskState::kDead) {
+    return Verdict(id, v1::VERDICT_DUPLICATE, "the task is already finished");
+  }
+  if (!MayHaveLeased(**record, epoch)) {
+    return Verdict(id, v1::VERDICT_NOT_YOURS, "never leased under this epoch");
+  }
+  const bool current = IsCurrentLease(**record, epoch);
+  if (current && (*record)->holder != session) {
+    return Verdict(id, v1::VERDICT_NOT_YOURS, "leased to another worker");
+  }
+  if (outcome.has_failure() && !current) {
+    return Verdict(id, v1::VERDICT_STALE, "the lease was superseded");
+  }
+  return std::nullopt;
+}
+
+bool TaskQueue::MayHaveLeased(const TaskRecord& record, uint64_t epoch) const {
+  // Epochs of this run lie above the base; below it, only a task of an
+  // earlier run can have been leased.
+  return epoch <= record.epoch &&
+         (epoch > epoch_base_ || record.from_earlier_run);
+}
+
+bool TaskQueue::IsCurrentLease(const TaskRecord& record, uint64_t epoch) {
+  return epoch == record.epoch && record.state == TaskState::kLeased;
+}
+
+v1::ItemVerdict TaskQueue::ApplyExtensionLocked(Session* session,
+                                                const v1::LeaseRef& lease,
+                                                absl::Time now) {
+  const std::string& id = lease.task_id();
+  if (id.empty()) return Verdict(id, v1::VERDICT_INVALID, "empty task id");
+  auto it = tasks_.find(id);
+  if (it == tasks_.end()) {
+    return Verdict(id, v1::VERDICT_NOT_YOURS, "unknown task");
+  }
+  TaskRecord* record = &it->second;
+  if (!MayHaveLeased(*record, lease.epoch())) {
+    return Verdict(id, v1::VERDICT_NOT_YOURS, "never leased under this epoch");
+  }
+  if (!IsCurrentLease(*record, lease.epoch())) {
+    return Verdict(id, v1::VERDICT_STALE, "the lease is no longer active");
+  }
+  if (record->holder != session) {
+    return Verdict(id, v1::VERDICT_NOT_YOURS, "leased to another worker");
+  }
+  record->lease_deadline = now + options_.lease_duration;
+  v1::ItemVerdict verdict = Verdict(id, v1::VERDICT_ACCEPTED);
+  *verdict.mutable_lease_duration() = TimeUtil::NanosecondsToDuration(
+      absl::ToInt64Nanoseconds(options_.lease_duration));
+  return verdict;
+}
+
+}  // namespace distributo::server
