@@ -70,7 +70,7 @@ void BatchStream::HandleHello(const v1::WorkerHello& hello) {
       return;
     }
   } else {
-    session_id = queue_->OpenSession(hello);
+    session_id = queue_->OpenSession(hello, peer_);
   }
   LOG(INFO) << "Worker " << hello.worker_name() << " (" << peer_ << ") "
             << (resumed ? "resumed" : "opened") << " session " << session_id

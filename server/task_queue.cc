@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <optional>
+#include <tuple>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -118,12 +119,16 @@ void TaskQueue::CloseSource() {
   NotifyChange();
 }
 
-std::string TaskQueue::OpenSession(const v1::WorkerHello& hello) {
+std::string TaskQueue::OpenSession(const v1::WorkerHello& hello,
+                                   absl::string_view peer) {
   absl::MutexLock lock(&mu_);
   std::string id = RandomHexId(bitgen_);
   Session& session = sessions_[id];
   session.id = id;
   session.worker_name = hello.worker_name();
+  session.peer = std::string(peer);
+  session.slots = hello.slots();
+  session.last_seen = clock_();
   session.accepted_types.insert(hello.accepted_types().begin(),
                                 hello.accepted_types().end());
   return id;
@@ -164,6 +169,7 @@ Session* TaskQueue::FindSessionLocked(absl::string_view session_id) {
 
 void TaskQueue::MakePendingLocked(TaskRecord* record, bool front) {
   record->state = TaskState::kPending;
+  record->since = clock_();
   PendingList& list = pending_[record->task.payload().type_url()];
   if (front) {
     list.push_front(record);
@@ -224,6 +230,10 @@ void TaskQueue::GrantLeaseLocked(TaskRecord* record, Session* session,
                                  absl::Time now, v1::Task* out) {
   --counts_.pending;
   ++counts_.leased;
+  ++counts_.leases;
+  stats_.OnLease(now - record->since);
+  record->since = now;
+  session->last_seen = now;
   record->state = TaskState::kLeased;
   record->holder = session;
   record->lease_deadline = now + options_.lease_duration;
@@ -255,6 +265,10 @@ void TaskQueue::SucceedLocked(TaskRecord* record, google::protobuf::Any result,
 void TaskQueue::FailLocked(TaskRecord* record, const v1::Failure& failure,
                            absl::Time now,
                            std::vector<FinishedTask>* finished) {
+  stats_.OnFailure(
+      {now, record->task.id(),
+       record->holder != nullptr ? record->holder->worker_name : "",
+       failure.code(), failure.message()});
   ReleaseLeaseLocked(record);
   ++record->failures;
   ++counts_.failures;
@@ -274,6 +288,7 @@ void TaskQueue::LoseLeaseLocked(TaskRecord* record, absl::string_view why,
   ReleaseLeaseLocked(record);
   ++record->worker_deaths;
   if (record->worker_deaths < options_.max_worker_deaths) {
+    ++counts_.requeues;
     MakePendingLocked(record, /*front=*/true);
     return;
   }
@@ -292,6 +307,10 @@ void TaskQueue::FinishLocked(TaskRecord* record, TaskState state,
   record->state = state;
   ++(state == TaskState::kDone ? counts_.done : counts_.dead);
   ++counts_.unhandled;
+  if (state == TaskState::kDead) {
+    stats_.OnDead({clock_(), record->task.id(), "", record->last_failure.code(),
+                   record->last_failure.message()});
+  }
   FinishedTask& out = finished->emplace_back();
   out.task = std::move(record->task);
   out.dead = state == TaskState::kDead;
@@ -345,6 +364,7 @@ bool TaskQueue::ExpireLeasesLocked(absl::Time now,
   for (TaskRecord* record : leased_) {
     if (record->lease_deadline <= now) expired.push_back(record);
   }
+  counts_.lease_expiries += expired.size();
   for (TaskRecord* record : expired) {
     LoseLeaseLocked(record, "lease expired", finished);
   }
@@ -404,12 +424,38 @@ bool TaskQueue::CompleteLocked() const {
 
 QueueCounts TaskQueue::Counts() {
   absl::MutexLock lock(&mu_);
+  return CountsLocked();
+}
+
+QueueCounts TaskQueue::CountsLocked() {
   QueueCounts counts = counts_;
   counts.sessions =
       std::count_if(sessions_.begin(), sessions_.end(),
                     [](const auto& entry) { return entry.second.connected; });
   counts.complete = CompleteLocked();
   return counts;
+}
+
+QueueStatus TaskQueue::Status() {
+  absl::MutexLock lock(&mu_);
+  QueueStatus status;
+  status.counts = CountsLocked();
+  for (const auto& [id, session] : sessions_) {
+    status.workers.push_back({id, session.worker_name, session.peer,
+                              session.slots, session.held.size(), session.done,
+                              session.failed, session.connected,
+                              session.last_seen});
+  }
+  std::sort(status.workers.begin(), status.workers.end(),
+            [](const WorkerStatus& a, const WorkerStatus& b) {
+              return std::tie(a.name, a.session_id) <
+                     std::tie(b.name, b.session_id);
+            });
+  status.schedule_to_start = stats_.schedule_to_start();
+  status.task_duration = stats_.task_duration();
+  status.recent_failures = stats_.recent_failures();
+  status.recent_dead = stats_.recent_dead();
+  return status;
 }
 
 bool TaskQueue::WaitForPendingBelow(size_t count, absl::Duration timeout) {

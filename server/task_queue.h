@@ -22,6 +22,7 @@
 #include "absl/time/time.h"
 #include "distributo/v1/distributor.pb.h"
 #include "server/queue_options.h"
+#include "server/queue_stats.h"
 #include "server/task_record.h"
 
 namespace distributo::server {
@@ -34,10 +35,24 @@ struct QueueCounts {
   uint64_t backoff = 0;
   uint64_t done = 0;
   uint64_t dead = 0;
-  uint64_t unhandled = 0;  // finished, not yet marked handled
-  uint64_t failures = 0;   // failed attempts so far
-  uint64_t sessions = 0;   // connected worker sessions
+  uint64_t unhandled = 0;       // finished, not yet marked handled
+  uint64_t failures = 0;        // failed attempts so far
+  uint64_t sessions = 0;        // connected worker sessions
+  uint64_t leases = 0;          // leases granted
+  uint64_t duplicates = 0;      // outcomes for tasks already finished
+  uint64_t lease_expiries = 0;  // leases that ran out
+  uint64_t requeues = 0;        // lost leases whose task went back to pending
   bool complete = false;
+};
+
+// A snapshot of the queue for observability.
+struct QueueStatus {
+  QueueCounts counts;
+  std::vector<WorkerStatus> workers;
+  Histogram schedule_to_start;  // pending until leased
+  Histogram task_duration;      // leased until its outcome was accepted
+  std::vector<FailureRecord> recent_failures;  // newest first
+  std::vector<FailureRecord> recent_dead;      // newest first
 };
 
 // The lease state machine of DESIGN.md §3: pending, leased (epoch, holder,
@@ -82,7 +97,8 @@ class TaskQueue {
   void CloseSource();
 
   // Opens a session for a worker. Returns the new session id.
-  std::string OpenSession(const v1::WorkerHello& hello);
+  std::string OpenSession(const v1::WorkerHello& hello,
+                          absl::string_view peer = "");
 
   // Reconnects a disconnected session within its grace. Returns NotFound if
   // the session is unknown or its leases were already requeued.
@@ -130,6 +146,10 @@ class TaskQueue {
 
   QueueCounts Counts();
 
+  // Returns the counts with the workers, the wait and run histograms and
+  // the latest failures and dead tasks: everything the status page shows.
+  QueueStatus Status();
+
   // Waits until fewer than `count` tasks are pending or `timeout` passes.
   // Returns whether they are.
   bool WaitForPendingBelow(size_t count, absl::Duration timeout);
@@ -146,6 +166,7 @@ class TaskQueue {
   using PendingList = std::deque<TaskRecord*>;
 
   bool CompleteLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  QueueCounts CountsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   TaskRecord& AddRecordLocked(v1::Task task) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RestoreFinishedLocked(StoredTask stored,
                              std::vector<FinishedTask>* unhandled)
@@ -219,6 +240,7 @@ class TaskQueue {
       retries_ ABSL_GUARDED_BY(mu_);
   absl::node_hash_map<std::string, Session> sessions_ ABSL_GUARDED_BY(mu_);
   QueueCounts counts_ ABSL_GUARDED_BY(mu_);
+  QueueStats stats_ ABSL_GUARDED_BY(mu_);
   bool source_closed_ ABSL_GUARDED_BY(mu_) = false;
   // Every task's epoch starts here: generation << 32 (see Restore()).
   uint64_t epoch_base_ ABSL_GUARDED_BY(mu_) = 0;

@@ -83,6 +83,11 @@ v1::ItemVerdict TaskQueue::ApplyOutcomeLocked(
     return *std::move(rejected);
   }
   const bool current = IsCurrentLease(*record, outcome.lease().epoch());
+  if (current) stats_.OnOutcome(now - record->since);
+  if (session != nullptr) {
+    session->last_seen = now;
+    ++(outcome.has_result() ? session->done : session->failed);
+  }
   if (outcome.has_result() &&
       outcome.result().ByteSizeLong() > options_.max_result_bytes) {
     if (!current) return Verdict(id, v1::VERDICT_TOO_LARGE, "result too large");
@@ -120,6 +125,7 @@ std::optional<v1::ItemVerdict> TaskQueue::RejectOutcomeLocked(
   *record = &it->second;
   if ((*record)->state == TaskState::kDone ||
       (*record)->state == TaskState::kDead) {
+    ++counts_.duplicates;
     return Verdict(id, v1::VERDICT_DUPLICATE, "the task is already finished");
   }
   if (!MayHaveLeased(**record, epoch)) {
@@ -166,6 +172,7 @@ v1::ItemVerdict TaskQueue::ApplyExtensionLocked(Session* session,
     return Verdict(id, v1::VERDICT_NOT_YOURS, "leased to another worker");
   }
   record->lease_deadline = now + options_.lease_duration;
+  session->last_seen = now;
   v1::ItemVerdict verdict = Verdict(id, v1::VERDICT_ACCEPTED);
   *verdict.mutable_lease_duration() = TimeUtil::NanosecondsToDuration(
       absl::ToInt64Nanoseconds(options_.lease_duration));

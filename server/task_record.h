@@ -27,9 +27,11 @@ struct TaskRecord {
   Session* holder = nullptr;  // set while kLeased
   absl::Time lease_deadline;  // while kLeased
   absl::Time retry_at;        // while kBackoff
-  uint32_t attempts = 0;      // leases granted (since the last restart)
-  int failures = 0;           // failed attempts reported by workers
-  int worker_deaths = 0;      // leases lost to broken streams or expiry
+  // When it became pending or was leased: for the wait and run histograms.
+  absl::Time since;
+  uint32_t attempts = 0;  // leases granted (since the last restart)
+  int failures = 0;       // failed attempts reported by workers
+  int worker_deaths = 0;  // leases lost to broken streams or expiry
   v1::Failure last_failure;
 };
 
@@ -37,6 +39,11 @@ struct TaskRecord {
 struct Session {
   std::string id;
   std::string worker_name;
+  std::string peer;  // the stream's address, for the status page
+  uint32_t slots = 0;
+  uint64_t done = 0;    // results accepted
+  uint64_t failed = 0;  // failures accepted
+  absl::Time last_seen;
   absl::flat_hash_set<std::string> accepted_types;  // empty = any
   absl::flat_hash_set<TaskRecord*> held;
   bool connected = true;

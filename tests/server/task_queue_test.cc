@@ -107,6 +107,46 @@ class TaskQueueTest : public testing::Test {
   std::vector<FinishedTask> finished_;
 };
 
+TEST_F(TaskQueueTest, StatusCountsWhatHappenedToEveryLease) {
+  EnqueueIds(4);
+  const std::string a = Open("alpha");
+  const std::string b = Open("beta");
+  now_ += absl::Seconds(2);
+  std::vector<v1::Task> leased = LeaseAll(a, 3);
+  ASSERT_EQ(leased.size(), 3u);
+  now_ += absl::Milliseconds(300);
+  EXPECT_EQ(Submit(a, Result(leased[0], "1")), v1::VERDICT_ACCEPTED);
+  EXPECT_EQ(Submit(a, Failure(leased[1], /*retryable=*/false)),
+            v1::VERDICT_ACCEPTED);
+  EXPECT_EQ(Submit(a, Result(leased[0], "1")), v1::VERDICT_DUPLICATE);
+  ASSERT_EQ(LeaseAll(b, 1).size(), 1u);
+  Advance(absl::Seconds(31));  // both remaining leases expire, go back
+
+  const QueueStatus status = queue_.Status();
+  EXPECT_EQ(status.counts.leases, 4u);
+  EXPECT_EQ(status.counts.duplicates, 1u);
+  EXPECT_EQ(status.counts.lease_expiries, 2u);
+  EXPECT_EQ(status.counts.requeues, 2u);
+  EXPECT_EQ(status.counts.done, 1u);
+  EXPECT_EQ(status.counts.dead, 1u);
+  // Three leases waited 2 s, beta's 2.3 s; the two outcomes came 300 ms
+  // after their lease.
+  EXPECT_EQ(status.schedule_to_start.count(), 4u);
+  EXPECT_NEAR(status.schedule_to_start.sum_seconds(), 8.3, 1e-6);
+  EXPECT_EQ(status.task_duration.count(), 2u);
+  EXPECT_NEAR(status.task_duration.sum_seconds(), 0.6, 1e-6);
+  ASSERT_EQ(status.workers.size(), 2u);
+  EXPECT_EQ(status.workers[0].name, "alpha");
+  EXPECT_EQ(status.workers[0].done, 1u);
+  EXPECT_EQ(status.workers[0].failed, 1u);
+  EXPECT_EQ(status.workers[1].name, "beta");
+  ASSERT_EQ(status.recent_failures.size(), 1u);
+  EXPECT_EQ(status.recent_failures[0].worker, "alpha");
+  EXPECT_EQ(status.recent_failures[0].code, "boom");
+  ASSERT_EQ(status.recent_dead.size(), 1u);
+  EXPECT_EQ(status.recent_dead[0].task_id, leased[1].id());
+}
+
 TEST_F(TaskQueueTest, LeaseOnEmptyQueueReturnsNothing) {
   EXPECT_TRUE(LeaseAll(Open(), 5).empty());
 }
