@@ -16,7 +16,20 @@ DistributorService::RequestBatch(grpc::CallbackServerContext* context) {
 
 grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>*
 DistributorService::SubmitResults(grpc::CallbackServerContext*) {
-  return new ResultStream(queue_, router_, commits_);
+  ++submit_results_total_;
+  return new ResultStream(queue_, router_, commits_, &submit_results_open_);
+}
+
+StreamCounts DistributorService::stream_counts() const {
+  StreamCounts counts;
+  {
+    absl::MutexLock lock(&mu_);
+    counts.request_batch_open = streams_.size();
+  }
+  counts.request_batch_total = request_batch_total_.load();
+  counts.submit_results_open = submit_results_open_.load();
+  counts.submit_results_total = submit_results_total_.load();
+  return counts;
 }
 
 void DistributorService::Drain() {
@@ -30,6 +43,7 @@ void DistributorService::WakeStreams() {
 }
 
 void DistributorService::AddStream(BatchStream* stream) {
+  ++request_batch_total_;
   absl::MutexLock lock(&mu_);
   streams_.insert(stream);
 }

@@ -23,6 +23,14 @@ class BatchStream;
 //
 // Thread-safe. Borrows the queue, router and commit queue, which must
 // outlive it.
+// How many worker streams are open, and how many were ever opened.
+struct StreamCounts {
+  uint64_t request_batch_open = 0;
+  uint64_t request_batch_total = 0;
+  uint64_t submit_results_open = 0;
+  uint64_t submit_results_total = 0;
+};
+
 class DistributorService final
     : public v1::Distributor::WithRawCallbackMethod_RequestBatch<
           v1::Distributor::WithRawCallbackMethod_SubmitResults<
@@ -53,6 +61,8 @@ class DistributorService final
   void Drain();
   bool draining() const { return draining_.load(); }
 
+  StreamCounts stream_counts() const;
+
   // Called by a BatchStream when it starts and when it is done.
   void AddStream(BatchStream* stream);
   void RemoveStream(BatchStream* stream);
@@ -64,7 +74,11 @@ class DistributorService final
   // Written once before the server starts, read by streams after.
   std::string job_id_;
   std::atomic<bool> draining_{false};
-  absl::Mutex mu_;
+  std::atomic<uint64_t> request_batch_total_{0};
+  // SubmitResults streams count themselves in and out.
+  std::atomic<uint64_t> submit_results_open_{0};
+  std::atomic<uint64_t> submit_results_total_{0};
+  mutable absl::Mutex mu_;
   // Held while waking, so a stream cannot be deleted while it is woken.
   absl::flat_hash_set<BatchStream*> streams_ ABSL_GUARDED_BY(mu_);
 };

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
@@ -34,6 +35,7 @@
 #include "server/master.h"
 #include "server/progress_reporter.h"
 #include "server/sqlite_journal.h"
+#include "server/status_server.h"
 #include "server/task_reader.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1",
@@ -49,6 +51,13 @@ ABSL_FLAG(std::string, advertise, "",
 ABSL_FLAG(std::string, cluster, "",
           "Cluster name advertised with --advertise; workers started with "
           "--cluster take only masters of their cluster.");
+ABSL_FLAG(int, http_port, -1,
+          "Serve /metrics (Prometheus), /healthz, /readyz and a live status "
+          "page at / on this port of --listen's address; 0 picks a free "
+          "one; -1 (the default): no HTTP port.");
+ABSL_FLAG(absl::Duration, linger, absl::ZeroDuration(),
+          "After the job is complete, keep the HTTP port up this long, so "
+          "that its end state can be looked at.");
 ABSL_FLAG(std::string, tasks, "",
           "JSONL file of tasks ({\"id\", \"payload\", \"labels\"}), or - for "
           "stdin; runs a job that ends when every task is finished. Empty: "
@@ -324,11 +333,40 @@ absl::StatusOr<std::unique_ptr<discovery::MdnsResponder>> Advertise(int port) {
   return responder;
 }
 
+// Starts the HTTP port if --http_port asks for one; null when not.
+absl::StatusOr<std::unique_ptr<StatusServer>> StartStatusServer(
+    Master& master) {
+  const int port = absl::GetFlag(FLAGS_http_port);
+  if (port < 0) return nullptr;
+  const std::string listen = absl::GetFlag(FLAGS_listen);
+  auto server = StatusServer::Start(&master, listen, port);
+  if (!server.ok()) return server.status();
+  absl::FPrintF(stderr, "distributo-master: status page at http://%s:%d/\n",
+                listen, (*server)->port());
+  return server;
+}
+
+// Keeps the HTTP port up for --linger after the job, or until a signal.
+void Linger(const StatusServer* status) {
+  const absl::Duration linger = absl::GetFlag(FLAGS_linger);
+  if (status == nullptr || linger <= absl::ZeroDuration()) return;
+  absl::FPrintF(stderr,
+                "distributo-master: job complete; the status page stays up "
+                "for %s (a signal ends it)\n",
+                absl::FormatDuration(linger));
+  const absl::Time end = absl::Now() + linger;
+  while (absl::Now() < end && stop_signal.load() == 0) {
+    absl::SleepFor(std::min(kStopCheck, end - absl::Now()));
+  }
+}
+
 // Serves until the job is complete (job mode) or forever (service mode), or
 // until a stop signal and the drain after it.
 int RunMaster(Master& master, std::vector<v1::Task> tasks, bool job_mode,
               const std::string& results_path) {
   const absl::Time start = absl::Now();
+  auto status = StartStatusServer(master);
+  if (!status.ok()) return CannotStart(status.status());
   if (auto code = EnqueueAndAnnounce(master, std::move(tasks), job_mode)) {
     return *code;
   }
@@ -347,6 +385,7 @@ int RunMaster(Master& master, std::vector<v1::Task> tasks, bool job_mode,
     return 0;
   }
   PrintSummary(counts, absl::Now() - start, results_path);
+  Linger(status->get());
   return counts.dead == 0 ? 0 : 1;
 }
 

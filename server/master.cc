@@ -122,6 +122,19 @@ void Master::Drain() {
   SetServingLocked(false);
 }
 
+MasterStatus Master::Status() {
+  MasterStatus status;
+  status.queue = queue_.Status();
+  status.streams = service_.stream_counts();
+  status.commit_latency = router_.commit_latency();
+  status.draining = service_.draining();
+  status.durable = durable();
+  status.outages = router_.outages();
+  absl::MutexLock lock(&health_mu_);
+  status.serving = serving_.value_or(false);
+  return status;
+}
+
 void Master::ReportHealth() {
   absl::MutexLock lock(&health_mu_);
   SetServingLocked(router_.healthy() && !service_.draining());

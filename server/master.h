@@ -49,7 +49,20 @@ struct Recovery {
 // The master: a task queue served over gRPC, with a reaper that expires
 // leases, and finished tasks routed to a journal and a result sink.
 //
+// (MasterStatus, below, is what it reports for observability.)
+//
 // Thread-safe. Create() starts serving; the destructor shuts down.
+// Everything the status page and /metrics show of a master.
+struct MasterStatus {
+  QueueStatus queue;
+  StreamCounts streams;
+  Histogram commit_latency;  // journal commits, one per round
+  bool serving = false;      // what the health service says
+  bool draining = false;
+  bool durable = false;
+  uint64_t outages = 0;  // times the journal or sink began failing
+};
+
 class Master {
  public:
   // Returns InvalidArgument, saying which, for options that cannot work.
@@ -74,6 +87,8 @@ class Master {
   const Recovery& recovery() const { return recovery_; }
   // Returns true if the queue survives this process (a durable journal).
   bool durable() const { return journal_->durable(); }
+
+  MasterStatus Status();
 
   // Enqueues tasks after journaling them, skipping those whose ids the queue
   // already knows (a job resumed from its journal reads its tasks again).

@@ -78,8 +78,10 @@ absl::Status ResultRouter::AwaitCommit(uint64_t mine,
     committing_ = true;
     round.swap(uncommitted_);
   }
+  const absl::Time start = absl::Now();
   absl::Status status = journal_->CommitOutcomes(round);
   absl::MutexLock lock(&commit_mu_);
+  commit_latency_.Observe(absl::Now() - start);
   committing_ = false;
   Report(commit_failing_, "Committing outcomes to the journal", status);
   if (status.ok()) {
@@ -95,6 +97,11 @@ absl::Status ResultRouter::AwaitCommit(uint64_t mine,
   uncommitted_.swap(round);
   uncommitted_count_ = uncommitted_.size();
   return status;
+}
+
+Histogram ResultRouter::commit_latency() {
+  absl::MutexLock lock(&commit_mu_);
+  return commit_latency_;
 }
 
 void ResultRouter::Deliver(std::vector<FinishedTask> finished) {

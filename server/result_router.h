@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
+#include "server/histogram.h"
 #include "server/journal.h"
 #include "server/result_sink.h"
 #include "server/task_queue.h"
@@ -65,6 +66,9 @@ class ResultRouter {
   // started failing.
   uint64_t outages() const { return outages_.load(); }
 
+  // Returns how long the journal's commits took, one per round.
+  Histogram commit_latency() ABSL_LOCKS_EXCLUDED(commit_mu_);
+
   // Returns false while outcomes or results wait for the journal or sink.
   // Takes no lock, so that any caller may ask.
   bool healthy() const {
@@ -96,6 +100,7 @@ class ResultRouter {
   std::atomic<uint64_t> outages_{0};
 
   absl::Mutex commit_mu_;
+  Histogram commit_latency_ ABSL_GUARDED_BY(commit_mu_);
   // Applied, not yet committed, in order: the next round's tasks, or, after
   // a failed round, its tasks and those applied since.
   std::vector<FinishedTask> uncommitted_ ABSL_GUARDED_BY(commit_mu_);

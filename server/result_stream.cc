@@ -11,8 +11,9 @@
 namespace distributo::server {
 
 ResultStream::ResultStream(TaskQueue* queue, ResultRouter* router,
-                           CommitQueue* commits)
-    : queue_(queue), router_(router), commits_(commits) {
+                           CommitQueue* commits, std::atomic<uint64_t>* open)
+    : queue_(queue), router_(router), commits_(commits), open_(open) {
+  ++*open_;
   StartRead(&batch_bytes_);
 }
 

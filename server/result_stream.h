@@ -1,6 +1,7 @@
 #ifndef DISTRIBUTO_SERVER_RESULT_STREAM_H_
 #define DISTRIBUTO_SERVER_RESULT_STREAM_H_
 
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -24,11 +25,16 @@ class ResultStream final
     : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
   // Borrows all three, which must outlive every stream.
-  ResultStream(TaskQueue* queue, ResultRouter* router, CommitQueue* commits);
+  // Counts itself in `open` while it exists.
+  ResultStream(TaskQueue* queue, ResultRouter* router, CommitQueue* commits,
+               std::atomic<uint64_t>* open);
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
-  void OnDone() override { delete this; }
+  void OnDone() override {
+    --*open_;
+    delete this;
+  }
 
  private:
   // Binds the stream to its session on the first batch. Returns an error
@@ -40,6 +46,7 @@ class ResultStream final
   TaskQueue* const queue_;
   ResultRouter* const router_;
   CommitQueue* const commits_;
+  std::atomic<uint64_t>* const open_;
   std::string session_id_;
   grpc::ByteBuffer batch_bytes_;
   v1::ResultBatch batch_;

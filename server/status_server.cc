@@ -1,0 +1,86 @@
+#include "server/status_server.h"
+
+#include <httplib.h>
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "glog/logging.h"
+#include "server/prometheus_text.h"
+#include "server/status_page.h"
+
+namespace distributo::server {
+namespace {
+
+constexpr absl::Duration kSampleEvery = absl::Seconds(1);
+constexpr size_t kSamplesKept = 600;  // 10 minutes
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<StatusServer>> StatusServer::Start(
+    Master* master, absl::string_view address, int port) {
+  auto server = std::unique_ptr<StatusServer>(new StatusServer(master));
+  server->AddRoutes();
+  const std::string host(address);
+  server->port_ = port == 0
+                      ? server->http_->bind_to_any_port(host)
+                      : (server->http_->bind_to_port(host, port) ? port : -1);
+  if (server->port_ <= 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot serve HTTP on ", host, ":", port, " (in use, or not ours?)"));
+  }
+  server->serving_ = std::thread([s = server.get()] {
+    if (!s->http_->listen_after_bind()) LOG(ERROR) << "HTTP server failed";
+  });
+  server->sampling_ = std::thread([s = server.get()] { s->Sample(); });
+  return server;
+}
+
+StatusServer::StatusServer(Master* master)
+    : master_(master), http_(std::make_unique<httplib::Server>()) {}
+
+StatusServer::~StatusServer() {
+  stop_.Notify();
+  http_->stop();
+  if (serving_.joinable()) serving_.join();
+  if (sampling_.joinable()) sampling_.join();
+}
+
+void StatusServer::AddRoutes() {
+  http_->Get("/metrics", [this](const httplib::Request&, httplib::Response& r) {
+    r.set_content(PrometheusText(master_->Status()),
+                  "text/plain; version=0.0.4; charset=utf-8");
+  });
+  http_->Get("/healthz", [](const httplib::Request&, httplib::Response& r) {
+    r.set_content("ok\n", "text/plain");
+  });
+  http_->Get("/readyz", [this](const httplib::Request&, httplib::Response& r) {
+    const bool serving = master_->Status().serving;
+    r.status = serving ? 200 : 503;
+    r.set_content(serving ? "serving\n" : "not serving\n", "text/plain");
+  });
+  http_->Get("/api/status",
+             [this](const httplib::Request&, httplib::Response& r) {
+               r.set_content(StatusJson(master_->Status(), Throughput()),
+                             "application/json");
+             });
+  http_->Get("/", [](const httplib::Request&, httplib::Response& r) {
+    r.set_content(std::string(StatusPageHtml()), "text/html; charset=utf-8");
+  });
+}
+
+void StatusServer::Sample() {
+  do {
+    const QueueCounts counts = master_->queue().Counts();
+    absl::MutexLock lock(&mu_);
+    samples_.push_back({absl::Now(), counts.done + counts.dead});
+    if (samples_.size() > kSamplesKept) samples_.pop_front();
+  } while (!stop_.WaitForNotificationWithTimeout(kSampleEvery));
+}
+
+std::vector<ThroughputSample> StatusServer::Throughput() {
+  absl::MutexLock lock(&mu_);
+  return {samples_.begin(), samples_.end()};
+}
+
+}  // namespace distributo::server
