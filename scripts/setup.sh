@@ -13,6 +13,7 @@ packages=(
   libgtest-dev libgmock-dev
   wamerican python3
   dnsmasq-base avahi-daemon avahi-utils dbus-daemon iproute2 util-linux
+  libcpp-httplib-dev python3-prometheus-client chromium
 )
 # buf (the proto linter) comes from npm; some machines ship their own Node.js with npm inside.
 if ! command -v npm >/dev/null 2>&1; then packages+=(nodejs npm); fi
