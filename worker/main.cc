@@ -27,6 +27,7 @@
 #include "absl/time/time.h"
 #include "glog/logging.h"
 #include "rpc/logging.h"
+#include "rpc/progress_printer.h"
 #include "rpc/stop_signals.h"
 #include "worker/exec_lines_processor.h"
 #include "worker/exec_task_processor.h"
@@ -55,6 +56,9 @@ ABSL_FLAG(std::string, name, "",
 ABSL_FLAG(int32_t, prefetch, 0,
           "Most tasks held, queued and running (default: max(2 * the "
           "master's batch size, --concurrency)).");
+ABSL_FLAG(absl::Duration, progress_interval, absl::Seconds(5),
+          "How often to print a progress line when stderr is not a terminal "
+          "(on one, the line is redrawn in place).");
 ABSL_FLAG(absl::Duration, reconnect_initial, absl::Seconds(1),
           "First delay before reconnecting to the master.");
 ABSL_FLAG(absl::Duration, reconnect_max, absl::Seconds(30),
@@ -134,13 +138,30 @@ void StartSignalThread(sigset_t signals, std::shared_ptr<StopState> stop) {
   });
 }
 
+// Returns the worker's progress line: what it did, and how fast.
+std::string ProgressLine(const WorkerStats& stats, absl::Duration elapsed) {
+  const double seconds = absl::ToDoubleSeconds(elapsed);
+  const uint64_t finished = stats.succeeded + stats.failed;
+  return absl::StrFormat(
+      "worker: %d done | %d failed | %.1f tasks/s | %d accepted, %d refused "
+      "| %d sessions",
+      stats.succeeded, stats.failed, seconds > 0 ? finished / seconds : 0,
+      stats.accepted, stats.refused, stats.sessions);
+}
+
 // Runs the worker to its end, logs a summary, and returns the exit code.
 int RunToEnd(const StopState& stop, const Options& options) {
   LOG(INFO) << "distributo-worker: master " << options.worker.master
             << ", exec (" << options.exec_mode << "): " << options.exec
             << ", concurrency " << options.worker.concurrency;
   const absl::Time start = absl::Now();
+  ProgressPrinter progress(stderr, absl::GetFlag(FLAGS_progress_interval),
+                           [&stop](absl::Duration elapsed, bool) {
+                             return ProgressLine(stop.runtime->stats(),
+                                                 elapsed);
+                           });
   const absl::Status status = stop.runtime->Run();
+  progress.Stop();
   const WorkerStats stats = stop.runtime->stats();
   LOG(INFO) << absl::StrFormat(
       "summary: %d tasks done, %d failed, %d cancelled; %d outcomes "

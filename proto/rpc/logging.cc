@@ -14,8 +14,8 @@ absl::Status InitLogging(const char* argv0) {
   std::error_code error;
   if (!dir.empty() && !std::filesystem::create_directories(dir, error) &&
       error) {
-    status = absl::UnavailableError(absl::StrCat(
-        "cannot make --log_dir ", dir, ": ", error.message()));
+    status = absl::UnavailableError(
+        absl::StrCat("cannot make --log_dir ", dir, ": ", error.message()));
   }
   const bool to_files = !dir.empty() && status.ok();
   FLAGS_logtostderr = !to_files;
