@@ -78,11 +78,21 @@ running_workers() {
   echo "$n"
 }
 
-# Shows how far the job is: a line redrawn in place on a terminal, else a line
+# Prints "[#####.....]": $1 of $2 as 30 cells.
+bar() {
+  local filled=$(($2 > 0 ? $1 * 30 / $2 : 30)) i cells="["
+  for ((i = 0; i < 30; i++)); do
+    if [ "$i" -lt "$filled" ]; then cells+="#"; else cells+="."; fi
+  done
+  echo "$cells]"
+}
+
+# Shows how far the job is: a bar redrawn in place on a terminal, else a line
 # every progress_every_s.
 show_progress() {
-  local line
-  line="demo: $(results_so_far) of $num_words words counted"
+  local line done_so_far
+  done_so_far=$(results_so_far)
+  line="demo: $(bar "$done_so_far" "$num_words") $done_so_far of $num_words words counted"
   if [ -t 1 ]; then
     printf '\r%s' "$line"
   elif [ "$SECONDS" -ge "$next_progress" ]; then
@@ -115,7 +125,7 @@ echo "demo: $num_words words in $words"
 
 start_ns=$(date +%s%N)
 # The master reads the words lazily, a line per task, and writes one JSON line per word.
-"$master_bin" --port=0 --port_file="$out/port" --words="$words" \
+"$master_bin" --port=0 --port_file="$out/port" --words="$words" --http_port=0 \
   --results="$out/results.jsonl" --batch_size=100 >"$out/master.log" 2>&1 &
 master_pid=$!
 name_of[$master_pid]=master
@@ -130,6 +140,8 @@ until port=$(cat "$out/port" 2>/dev/null) && [[ $port =~ ^[0-9]+$ ]]; do
   sleep 0.1
 done
 echo "demo: master listening on 127.0.0.1:$port; starting $num_workers workers"
+status_page=$(grep -o 'http://[0-9.]*:[0-9]*/' "$out/master.log" | head -n 1 || true)
+[ -z "$status_page" ] || echo "demo: live status page (and /metrics) at $status_page"
 
 for i in $(seq 1 "$num_workers"); do
   "$worker_bin" --master="127.0.0.1:$port" --concurrency=1 >"$out/worker-$i.log" 2>&1 &

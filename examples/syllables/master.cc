@@ -38,6 +38,9 @@ ABSL_FLAG(bool, advertise, false,
 ABSL_FLAG(std::string, listen, "127.0.0.1",
           "Address to listen on; 0.0.0.0 serves the LAN");
 ABSL_FLAG(std::string, cluster, "", "Cluster name advertised with --advertise");
+ABSL_FLAG(int, http_port, -1,
+          "Serve the status page and /metrics on this port (0: a free one; "
+          "-1: none)");
 
 namespace distributo::examples::syllables {
 namespace {
@@ -96,6 +99,10 @@ void LogDead(Job& job, std::vector<DeadTask<WordTask>> dead) {
 // Serves until every word is counted, writing the port file once listening.
 absl::Status Serve(Distributor& distributor, const std::string& port_file) {
   absl::Status status = distributor.Start();
+  if (status.ok() && distributor.http_port() >= 0) {
+    LOG(INFO) << "status page at http://" << absl::GetFlag(FLAGS_listen) << ":"
+              << distributor.http_port() << "/";
+  }
   if (status.ok() && !port_file.empty()) {
     status =
         WriteFileAtomically(port_file, absl::StrCat(distributor.port(), "\n"));
@@ -114,6 +121,7 @@ int Run() {
   Distributor::Options options;
   options.listen_address = absl::GetFlag(FLAGS_listen);
   options.port = absl::GetFlag(FLAGS_port);
+  options.http_port = absl::GetFlag(FLAGS_http_port);
   options.enable_discovery = absl::GetFlag(FLAGS_advertise);
   options.cluster = absl::GetFlag(FLAGS_cluster);
   options.batch_size = absl::GetFlag(FLAGS_batch_size);

@@ -16,6 +16,7 @@
 #include "server/journal.h"
 #include "server/master.h"
 #include "server/sqlite_journal.h"
+#include "server/status_server.h"
 #include "server/task_feeder.h"
 
 namespace distributo::internal {
@@ -96,6 +97,47 @@ absl::StatusOr<std::unique_ptr<discovery::MdnsResponder>> Advertise(
   return discovery::AdvertiseMaster(advertise, options.listen_address, port);
 }
 
+// What a started master may serve beside the Distributor service.
+struct Extras {
+  std::unique_ptr<discovery::MdnsResponder> advertisement;
+  std::unique_ptr<server::StatusServer> status_server;
+};
+
+// Starts the mDNS advertisement and the HTTP port if `options` ask.
+absl::StatusOr<Extras> StartExtras(server::Master* master,
+                                   const DistributorCoreOptions& options) {
+  Extras extras;
+  if (options.enable_discovery) {
+    auto advertised = Advertise(options, master->port());
+    if (!advertised.ok()) return advertised.status();
+    extras.advertisement = *std::move(advertised);
+  }
+  if (options.http_port >= 0) {
+    auto status_server = server::StatusServer::Start(
+        master, options.listen_address, options.http_port);
+    if (!status_server.ok()) return status_server.status();
+    extras.status_server = *std::move(status_server);
+  }
+  return extras;
+}
+
+// Pulls serialized tasks from `next_tasks` as v1::Tasks of `type_url`.
+// Ids follow the source's order: the same source gives the same ids.
+std::function<std::vector<v1::Task>(size_t)> Puller(
+    const std::function<std::vector<std::string>(size_t)>* next_tasks,
+    std::atomic<uint64_t>* next_id, std::string type_url) {
+  return [next_tasks, next_id, type_url = std::move(type_url)](size_t max) {
+    std::vector<v1::Task> tasks;
+    for (std::string& bytes : (*next_tasks)(max)) {
+      v1::Task& task = tasks.emplace_back();
+      task.set_id(absl::StrCat(++*next_id));
+      task.mutable_payload()->set_type_url(type_url);
+      task.mutable_payload()->set_value(std::move(bytes));
+    }
+    return tasks;
+  };
+}
+
 std::unique_ptr<server::TaskFeeder> MakeFeeder(
     server::Master* master, size_t batch,
     std::function<std::vector<v1::Task>(size_t)> pull) {
@@ -115,6 +157,8 @@ struct DistributorCore::State {
   std::unique_ptr<server::Master> master ABSL_GUARDED_BY(mu);
   std::unique_ptr<server::TaskFeeder> feeder ABSL_GUARDED_BY(mu);
   std::unique_ptr<discovery::MdnsResponder> advertisement ABSL_GUARDED_BY(mu);
+  std::unique_ptr<server::StatusServer> status_server ABSL_GUARDED_BY(mu);
+  std::atomic<int> http_port{-1};
   absl::Notification shutdown;
   std::atomic<int> port{0};
   std::atomic<uint64_t> next_id{0};
@@ -158,33 +202,22 @@ absl::Status DistributorCore::Start() {
       state_->master_options, *std::move(journal),
       std::make_unique<CallbackResultSink>(state_->options.on_finished));
   if (!master.ok()) return master.status();
-  std::unique_ptr<discovery::MdnsResponder> advertisement;
-  if (state_->options.enable_discovery) {
-    auto advertised = Advertise(state_->options, (*master)->port());
-    if (!advertised.ok()) {
-      (*master)->Shutdown(absl::ZeroDuration());
-      return advertised.status();
-    }
-    advertisement = *std::move(advertised);
+  auto extras = StartExtras(master->get(), state_->options);
+  if (!extras.ok()) {
+    (*master)->Shutdown(absl::ZeroDuration());
+    return extras.status();
   }
   state_->master = *std::move(master);
   state_->port = state_->master->port();
-  state_->advertisement = std::move(advertisement);
+  state_->advertisement = std::move(extras->advertisement);
+  state_->status_server = std::move(extras->status_server);
+  if (state_->status_server != nullptr) {
+    state_->http_port = state_->status_server->port();
+  }
   state_->feeder =
       MakeFeeder(state_->master.get(), state_->options.batch_size,
-                 [state = state_.get(),
-                  type_url = TypeUrl(state_->options.task_type)](size_t max) {
-                   std::vector<v1::Task> tasks;
-                   for (std::string& bytes : state->options.next_tasks(max)) {
-                     v1::Task& task = tasks.emplace_back();
-                     // Ids follow the source's order: the same source, the same
-                     // ids.
-                     task.set_id(absl::StrCat(++state->next_id));
-                     task.mutable_payload()->set_type_url(type_url);
-                     task.mutable_payload()->set_value(std::move(bytes));
-                   }
-                   return tasks;
-                 });
+                 Puller(&state_->options.next_tasks, &state_->next_id,
+                        TypeUrl(state_->options.task_type)));
   LOG(INFO) << "TaskDistributor serving " << state_->options.task_type
             << " tasks on " << state_->options.listen_address << ":"
             << state_->port;
@@ -192,6 +225,8 @@ absl::Status DistributorCore::Start() {
 }
 
 int DistributorCore::port() const { return state_->port; }
+
+int DistributorCore::http_port() const { return state_->http_port; }
 
 absl::Status DistributorCore::Wait() {
   server::Master* master;
@@ -222,6 +257,7 @@ void DistributorCore::Shutdown() {
   absl::MutexLock lock(&state_->mu);
   if (state_->feeder != nullptr) state_->feeder->Stop();
   state_->advertisement.reset();
+  state_->status_server.reset();
   if (state_->master != nullptr) state_->master->Shutdown(absl::ZeroDuration());
 }
 

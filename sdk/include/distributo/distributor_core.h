@@ -29,6 +29,7 @@ struct RawFinishedTask {
 struct DistributorCoreOptions {
   std::string listen_address;
   int port = 0;
+  int http_port = -1;
   std::string service_type;
   size_t batch_size = 0;
   bool enable_discovery = false;
@@ -57,6 +58,7 @@ class DistributorCore {
 
   absl::Status Start();
   int port() const;
+  int http_port() const;
   absl::Status Wait();
   void Shutdown();
 

@@ -70,6 +70,10 @@ class TaskDistributor {
     std::string listen_address = "127.0.0.1";
     // 0 picks a free port; port() tells which.
     int port = 4000;
+    // Serve /metrics (Prometheus text), /healthz, /readyz and a live status
+    // page at / on this port of `listen_address` from Start() on; 0 picks
+    // a free port (http_port() tells which); -1: no HTTP port.
+    int http_port = -1;
     // The DNS-SD service type the master is advertised as.
     std::string service_type = "_distributo._tcp";
     // Most tasks sent to a worker in one batch.
@@ -132,6 +136,8 @@ class TaskDistributor {
 
   // The port served on, once started.
   int port() const { return core_->port(); }
+  // The HTTP port, once started; -1 without one.
+  int http_port() const { return core_->http_port(); }
 
   // Blocks until every task is done or dead and handled, then tells the
   // workers the job is complete and stops serving. Returns OK then, or
@@ -160,6 +166,7 @@ internal::DistributorCoreOptions TaskDistributor<Task, Result>::ToCore(
   internal::DistributorCoreOptions core;
   core.listen_address = options.listen_address;
   core.port = options.port;
+  core.http_port = options.http_port;
   core.service_type = options.service_type;
   core.batch_size = options.batch_size;
   core.enable_discovery = options.enable_discovery;
