@@ -39,6 +39,23 @@ TEST_F(JobTest, TenThousandTasksOverFourWorkersEachResultOnceAndCorrect) {
       << ReadFile(master_->log_path());
 }
 
+TEST_F(JobTest, LogDirGetsEachBinarysLogsAsWellAsStderr) {
+  WriteTasks(5);
+  const std::string logs = Path("logs");
+  StartMaster({"--log_dir=" + logs});
+  ChildProcess* worker = StartWorker("lines", 1, {"--log_dir=" + logs});
+  EXPECT_EQ(WaitForMaster(), 0);
+  EXPECT_EQ(worker->WaitForExit(absl::Seconds(30)), 0);
+  // glog links <program>.INFO to the newest INFO file.
+  const std::string master_log = ReadFile(logs + "/distributo-master.INFO");
+  EXPECT_NE(master_log.find("opened session"), std::string::npos) << logs;
+  EXPECT_NE(ReadFile(logs + "/distributo-worker.INFO").find("job complete"),
+            std::string::npos);
+  EXPECT_NE(ReadFile(master_->log_path()).find("opened session"),
+            std::string::npos)
+      << "stderr gets the logs too";
+}
+
 TEST_F(JobTest, KillNineOfAWorkerMidBatchLosesNothingAndWritesNothingTwice) {
   WriteTasks(2'000, [](int) { return ", \"sleep\": 0.004"; });
   StartMaster({"--batch_size=50"});
