@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "glog/logging.h"
 #include "google/protobuf/util/time_util.h"
 #include "server/random_id.h"
 
@@ -278,7 +279,14 @@ void TaskQueue::FailLocked(TaskRecord* record, const v1::Failure& failure,
     return;
   }
   record->state = TaskState::kBackoff;
-  record->retry_at = now + BackoffLocked(record->failures);
+  const absl::Duration backoff = BackoffLocked(record->failures);
+  record->retry_at = now + backoff;
+  // Rate-limited: a job whose every task fails would flood the log.
+  LOG_EVERY_N(INFO, 20) << "task " << record->task.id() << " failed attempt "
+                        << record->failures << " (" << failure.code() << ": "
+                        << failure.message() << "); retrying in "
+                        << absl::Trunc(backoff, absl::Milliseconds(1))
+                        << " [every 20th failure is logged]";
   retries_.emplace(record->retry_at, record);
   ++counts_.backoff;
 }
@@ -364,11 +372,17 @@ bool TaskQueue::ExpireLeasesLocked(absl::Time now,
   for (TaskRecord* record : leased_) {
     if (record->lease_deadline <= now) expired.push_back(record);
   }
+  if (expired.empty()) return false;
   counts_.lease_expiries += expired.size();
+  // One line per tick: a hung worker may let hundreds expire at once.
+  LOG(WARNING) << expired.size() << " leases expired, e.g. task "
+               << expired.front()->task.id() << " held by "
+               << expired.front()->holder->worker_name
+               << "; their tasks go back to the queue";
   for (TaskRecord* record : expired) {
     LoseLeaseLocked(record, "lease expired", finished);
   }
-  return !expired.empty();
+  return true;
 }
 
 bool TaskQueue::DropExpiredSessionsLocked(absl::Time now,
@@ -384,6 +398,9 @@ bool TaskQueue::DropExpiredSessionsLocked(absl::Time now,
   for (const std::string& id : expired) {
     Session& session = sessions_.at(id);
     std::vector<TaskRecord*> held(session.held.begin(), session.held.end());
+    LOG(WARNING) << "worker " << session.worker_name << " (" << session.peer
+                 << ") did not come back within the requeue grace; its "
+                 << held.size() << " leases go back to the queue";
     for (TaskRecord* record : held) {
       LoseLeaseLocked(record, "worker disconnected", finished);
     }
