@@ -1,0 +1,104 @@
+// examples/python-worker against a real distributo-master: every word
+// counted once and right, also across a kill -9 of the master.
+#include <signal.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
+#include "syllable_counter.h"
+#include "tests/integration/job_fixture.h"
+
+namespace distributo::testing {
+namespace {
+
+class PythonWorkerTest : public JobFixture {
+ protected:
+  // Writes a task {"word": W} per word of the system dictionary, up to
+  // `count`, with ids "w<i>".
+  void WriteWordTasks(int count) {
+    std::ifstream words("/usr/share/dict/words");
+    std::ofstream tasks(Path("tasks.jsonl"));
+    std::string word;
+    for (int i = 0; i < count && std::getline(words, word); ++i) {
+      google::protobuf::Value payload;
+      (*payload.mutable_struct_value()->mutable_fields())["word"]
+          .set_string_value(word);
+      std::string json;
+      ASSERT_TRUE(
+          google::protobuf::util::MessageToJsonString(payload, &json).ok());
+      tasks << "{\"id\": \"w" << i << "\", \"payload\": " << json << "}\n";
+      expected_ids_.push_back(absl::StrCat("w", i));
+    }
+  }
+
+  ChildProcess* StartPythonWorker(int index) {
+    workers_.push_back(std::make_unique<ChildProcess>(
+        std::vector<std::string>{
+            "/usr/bin/env",
+            absl::StrCat("PYTHONPATH=", DISTRIBUTO_PYTHON_WORKER_GEN),
+            "/usr/bin/python3", DISTRIBUTO_PYTHON_WORKER, "--concurrency=2",
+            absl::StrCat("--master=127.0.0.1:", port_),
+            absl::StrCat("--name=py-", index)},
+        Path(absl::StrCat("py-", index, ".log"))));
+    return workers_.back().get();
+  }
+
+  // Every result once, and the count the C++ port of the counter gives.
+  void ExpectEveryWordCountedOnce() {
+    const ResultsLedger ledger = ReadLedger();
+    ExpectEachResultOnce(ledger);
+    int wrong = 0;
+    for (const auto& [id, line] : ledger.lines) {
+      const auto& result = line.struct_value().fields().at("result");
+      const std::string& word =
+          result.struct_value().fields().at("word").string_value();
+      if (Field(result, "syllables") !=
+          examples::syllables::CountSyllables(word)) {
+        ++wrong;
+      }
+    }
+    EXPECT_EQ(wrong, 0);
+  }
+};
+
+TEST_F(PythonWorkerTest, TwoWorkersCountEveryWordOnceAndExitZero) {
+  WriteWordTasks(3000);
+  StartMaster({"--batch_size=50"});
+  StartPythonWorker(0);
+  StartPythonWorker(1);
+  EXPECT_EQ(WaitForMaster(), 0) << ReadFile(master_->log_path());
+  for (auto& worker : workers_) {
+    EXPECT_EQ(worker->WaitForExit(absl::Seconds(30)), 0)
+        << ReadFile(worker->log_path());
+  }
+  ExpectEveryWordCountedOnce();
+}
+
+TEST_F(PythonWorkerTest, KillNineOfTheMasterIsRiddenOutWithNothingLost) {
+  WriteWordTasks(20'000);
+  StartMaster({"--batch_size=20"});
+  StartPythonWorker(0);
+  StartPythonWorker(1);
+  ASSERT_TRUE(
+      WaitUntil([&] { return ResultLines() >= 2'000; }, absl::Seconds(60)));
+  master_->Signal(SIGKILL);
+  ASSERT_TRUE(master_->WaitForExit(absl::Seconds(10)).has_value());
+  StartMaster({"--batch_size=20"});  // same port, same journal
+  EXPECT_EQ(WaitForMaster(), 0) << ReadFile(master_->log_path());
+  for (auto& worker : workers_) {
+    EXPECT_EQ(worker->WaitForExit(absl::Seconds(30)), 0)
+        << ReadFile(worker->log_path());
+    EXPECT_NE(ReadFile(worker->log_path()).find("forgot session"),
+              std::string::npos)
+        << "the worker did not reconnect to the restarted master";
+  }
+  ExpectEveryWordCountedOnce();
+}
+
+}  // namespace
+}  // namespace distributo::testing
