@@ -30,3 +30,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+
+# The Node.js worker's packages, as its lock file pins them (from the npm registry).
+node_worker=$(dirname "${BASH_SOURCE[0]}")/../examples/node-worker
+if ! cmp -s "$node_worker/package-lock.json" "$node_worker/node_modules/.package-lock.json"; then
+  npm ci --no-audit --no-fund --loglevel=error --prefix "$node_worker"
+fi

@@ -1,5 +1,6 @@
-// examples/python-worker against a real distributo-master: every word
-// counted once and right, also across a kill -9 of the master.
+// The workers in other languages (examples/python-worker, node-worker)
+// against a real distributo-master: every word counted once and right, also
+// across a kill -9 of the master.
 #include <signal.h>
 
 #include <fstream>
@@ -16,7 +17,14 @@
 namespace distributo::testing {
 namespace {
 
-class PythonWorkerTest : public JobFixture {
+// How to start a worker of one language; the flags are added after.
+struct Language {
+  std::string name;
+  std::vector<std::string> command;
+};
+
+class LanguageWorkerTest : public JobFixture,
+                           public ::testing::WithParamInterface<Language> {
  protected:
   // Writes a task {"word": W} per word of the system dictionary, up to
   // `count`, with ids "w<i>".
@@ -36,15 +44,13 @@ class PythonWorkerTest : public JobFixture {
     }
   }
 
-  ChildProcess* StartPythonWorker(int index) {
+  ChildProcess* StartLanguageWorker(int index) {
+    std::vector<std::string> argv = GetParam().command;
+    argv.push_back("--concurrency=2");
+    argv.push_back(absl::StrCat("--master=127.0.0.1:", port_));
+    argv.push_back(absl::StrCat("--name=", GetParam().name, "-", index));
     workers_.push_back(std::make_unique<ChildProcess>(
-        std::vector<std::string>{
-            "/usr/bin/env",
-            absl::StrCat("PYTHONPATH=", DISTRIBUTO_PYTHON_WORKER_GEN),
-            "/usr/bin/python3", DISTRIBUTO_PYTHON_WORKER, "--concurrency=2",
-            absl::StrCat("--master=127.0.0.1:", port_),
-            absl::StrCat("--name=py-", index)},
-        Path(absl::StrCat("py-", index, ".log"))));
+        argv, Path(absl::StrCat(GetParam().name, "-", index, ".log"))));
     return workers_.back().get();
   }
 
@@ -66,11 +72,11 @@ class PythonWorkerTest : public JobFixture {
   }
 };
 
-TEST_F(PythonWorkerTest, TwoWorkersCountEveryWordOnceAndExitZero) {
+TEST_P(LanguageWorkerTest, TwoWorkersCountEveryWordOnceAndExitZero) {
   WriteWordTasks(3000);
   StartMaster({"--batch_size=50"});
-  StartPythonWorker(0);
-  StartPythonWorker(1);
+  StartLanguageWorker(0);
+  StartLanguageWorker(1);
   EXPECT_EQ(WaitForMaster(), 0) << ReadFile(master_->log_path());
   for (auto& worker : workers_) {
     EXPECT_EQ(worker->WaitForExit(absl::Seconds(30)), 0)
@@ -79,11 +85,11 @@ TEST_F(PythonWorkerTest, TwoWorkersCountEveryWordOnceAndExitZero) {
   ExpectEveryWordCountedOnce();
 }
 
-TEST_F(PythonWorkerTest, KillNineOfTheMasterIsRiddenOutWithNothingLost) {
+TEST_P(LanguageWorkerTest, KillNineOfTheMasterIsRiddenOutWithNothingLost) {
   WriteWordTasks(20'000);
   StartMaster({"--batch_size=20"});
-  StartPythonWorker(0);
-  StartPythonWorker(1);
+  StartLanguageWorker(0);
+  StartLanguageWorker(1);
   ASSERT_TRUE(
       WaitUntil([&] { return ResultLines() >= 2'000; }, absl::Seconds(60)));
   master_->Signal(SIGKILL);
@@ -99,6 +105,18 @@ TEST_F(PythonWorkerTest, KillNineOfTheMasterIsRiddenOutWithNothingLost) {
   }
   ExpectEveryWordCountedOnce();
 }
+
+INSTANTIATE_TEST_SUITE_P(
+    Workers, LanguageWorkerTest,
+    ::testing::Values(
+        Language{"python",
+                 {"/usr/bin/env",
+                  absl::StrCat("PYTHONPATH=", DISTRIBUTO_PYTHON_WORKER_GEN),
+                  "/usr/bin/python3", DISTRIBUTO_PYTHON_WORKER}},
+        Language{"node", {"/usr/bin/env", "node", DISTRIBUTO_NODE_WORKER}}),
+    [](const ::testing::TestParamInfo<Language>& info) {
+      return info.param.name;
+    });
 
 }  // namespace
 }  // namespace distributo::testing
