@@ -33,6 +33,9 @@ fi
 
 # The Node.js worker's packages, as its lock file pins them (from the npm registry).
 node_worker=$(dirname "${BASH_SOURCE[0]}")/../examples/node-worker
-if ! cmp -s "$node_worker/package-lock.json" "$node_worker/node_modules/.package-lock.json"; then
+# A copy of the lock file inside node_modules says they were installed from it.
+stamp=$node_worker/node_modules/.installed-from-lock.json
+if ! cmp -s "$node_worker/package-lock.json" "$stamp"; then
   npm ci --no-audit --no-fund --loglevel=error --prefix "$node_worker"
+  cp "$node_worker/package-lock.json" "$stamp"
 fi
