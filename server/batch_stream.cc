@@ -25,8 +25,11 @@ google::protobuf::Duration ToProto(absl::Duration duration) {
 }  // namespace
 
 BatchStream::BatchStream(DistributorService* service, TaskQueue* queue,
-                         std::string peer)
-    : service_(service), queue_(queue), peer_(std::move(peer)) {
+                         std::string peer, std::string identity)
+    : service_(service),
+      queue_(queue),
+      peer_(std::move(peer)),
+      identity_(std::move(identity)) {
   service_->AddStream(this);
   StartRead(&request_bytes_);
 }
@@ -69,8 +72,13 @@ void BatchStream::HandleHello(const v1::WorkerHello& hello) {
       FinishWhenIdle(ToGrpcStatus(status));
       return;
     }
-  } else {
+  } else if (identity_.empty()) {
     session_id = queue_->OpenSession(hello, peer_);
+  } else {
+    // The token says who it is; the hello's name tells its processes apart.
+    v1::WorkerHello named = hello;
+    named.set_worker_name(absl::StrCat(identity_, "/", hello.worker_name()));
+    session_id = queue_->OpenSession(named, peer_);
   }
   LOG(INFO) << "Worker " << hello.worker_name() << " (" << peer_ << ") "
             << (resumed ? "resumed" : "opened") << " session " << session_id

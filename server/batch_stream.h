@@ -23,7 +23,9 @@ class DistributorService;
 class BatchStream final
     : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
-  BatchStream(DistributorService* service, TaskQueue* queue, std::string peer);
+  // `identity` is the name of the worker's token, "" without tokens.
+  BatchStream(DistributorService* service, TaskQueue* queue, std::string peer,
+              std::string identity = "");
 
   // Writes the next message the queue and the credit allow, if no write is in
   // flight.
@@ -48,6 +50,7 @@ class BatchStream final
   DistributorService* const service_;
   TaskQueue* const queue_;
   const std::string peer_;
+  const std::string identity_;
   grpc::ByteBuffer request_bytes_;  // touched only by the read callbacks
   v1::BatchRequest request_;        // likewise
 

@@ -1,21 +1,53 @@
 #include "server/distributor_service.h"
 
+#include <utility>
+
+#include "glog/logging.h"
+#include "rpc/status_util.h"
 #include "server/batch_stream.h"
 #include "server/result_stream.h"
 
 namespace distributo::server {
 
+namespace {
+
+// Ends a call at once, e.g. one without a valid token.
+class RefusedStream final
+    : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
+ public:
+  explicit RefusedStream(const absl::Status& status) {
+    Finish(ToGrpcStatus(status));
+  }
+  void OnDone() override { delete this; }
+};
+
+}  // namespace
+
 DistributorService::DistributorService(TaskQueue* queue, ResultRouter* router,
-                                       CommitQueue* commits)
-    : queue_(queue), router_(router), commits_(commits) {}
+                                       CommitQueue* commits,
+                                       WorkerTokens tokens)
+    : queue_(queue),
+      router_(router),
+      commits_(commits),
+      tokens_(std::move(tokens)) {}
 
 grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>*
 DistributorService::RequestBatch(grpc::CallbackServerContext* context) {
-  return new BatchStream(this, queue_, context->peer());
+  absl::StatusOr<std::string> name = AuthenticateWorker(tokens_, *context);
+  if (!name.ok()) {
+    LOG(WARNING) << "refused a worker from " << context->peer() << ": "
+                 << name.status().message();
+    return new RefusedStream(name.status());
+  }
+  return new BatchStream(this, queue_, context->peer(), *std::move(name));
 }
 
 grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>*
-DistributorService::SubmitResults(grpc::CallbackServerContext*) {
+DistributorService::SubmitResults(grpc::CallbackServerContext* context) {
+  if (absl::StatusOr<std::string> name = AuthenticateWorker(tokens_, *context);
+      !name.ok()) {
+    return new RefusedStream(name.status());
+  }
   ++submit_results_total_;
   return new ResultStream(queue_, router_, commits_, &submit_results_open_);
 }

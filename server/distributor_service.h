@@ -12,6 +12,7 @@
 #include "server/commit_queue.h"
 #include "server/result_router.h"
 #include "server/task_queue.h"
+#include "server/worker_tokens.h"
 
 namespace distributo::server {
 
@@ -36,8 +37,9 @@ class DistributorService final
           v1::Distributor::WithRawCallbackMethod_SubmitResults<
               v1::Distributor::Service>> {
  public:
+  // With `tokens` not empty, every call must carry one of them.
   DistributorService(TaskQueue* queue, ResultRouter* router,
-                     CommitQueue* commits);
+                     CommitQueue* commits, WorkerTokens tokens = {});
 
   // Raw streams: see server/wire.h for why.
   grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* RequestBatch(
@@ -71,6 +73,7 @@ class DistributorService final
   TaskQueue* const queue_;
   ResultRouter* const router_;
   CommitQueue* const commits_;
+  const WorkerTokens tokens_;
   // Written once before the server starts, read by streams after.
   std::string job_id_;
   std::atomic<bool> draining_{false};

@@ -58,6 +58,20 @@ ABSL_FLAG(int, http_port, -1,
 ABSL_FLAG(absl::Duration, linger, absl::ZeroDuration(),
           "After the job is complete, keep the HTTP port up this long, so "
           "that its end state can be looked at.");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate (chain) of the master: serve TLS (with --tls_key)");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
+ABSL_FLAG(std::string, tls_ca, "",
+          "PEM CA certificate that signs workers' certificates: check the "
+          "certificates workers present");
+ABSL_FLAG(bool, require_client_cert, false,
+          "Mutual TLS: refuse workers without a certificate signed by "
+          "--tls_ca");
+ABSL_FLAG(bool, insecure, false,
+          "Allow plaintext on a --listen address other hosts can reach");
+ABSL_FLAG(std::string, tokens, "",
+          "File of \"TOKEN NAME\" lines: every worker must send one of these "
+          "tokens (--token), and is known by its name");
 ABSL_FLAG(std::string, tasks, "",
           "JSONL file of tasks ({\"id\", \"payload\", \"labels\"}), or - for "
           "stdin; runs a job that ends when every task is finished. Empty: "
@@ -141,11 +155,31 @@ std::string JobName(const std::vector<v1::Task>& tasks) {
                       JobPart(absl::GetFlag(FLAGS_results), "stdout"));
 }
 
-MasterOptions OptionsFromFlags(const std::vector<v1::Task>& tasks) {
+// Returns the security flags' part of the options: TLS files, --insecure
+// and the tokens file's tokens.
+absl::Status SecurityFromFlags(MasterOptions& options) {
+  options.tls.cert = absl::GetFlag(FLAGS_tls_cert);
+  options.tls.key = absl::GetFlag(FLAGS_tls_key);
+  options.tls.ca = absl::GetFlag(FLAGS_tls_ca);
+  options.tls.require_client_cert = absl::GetFlag(FLAGS_require_client_cert);
+  options.insecure = absl::GetFlag(FLAGS_insecure);
+  const std::string tokens = absl::GetFlag(FLAGS_tokens);
+  if (tokens.empty()) return absl::OkStatus();
+  absl::StatusOr<WorkerTokens> read = ReadWorkerTokens(tokens);
+  if (!read.ok()) return read.status();
+  options.tokens = *std::move(read);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<MasterOptions> OptionsFromFlags(
+    const std::vector<v1::Task>& tasks) {
   MasterOptions options;
   options.job = JobName(tasks);
   options.listen_address = absl::GetFlag(FLAGS_listen);
   options.port = absl::GetFlag(FLAGS_port);
+  if (absl::Status status = SecurityFromFlags(options); !status.ok()) {
+    return status;
+  }
   options.reaper_interval = absl::GetFlag(FLAGS_reaper_interval);
   QueueOptions& queue = options.queue;
   queue.max_batch_tasks = std::max(absl::GetFlag(FLAGS_batch_size), 0);
@@ -155,6 +189,9 @@ MasterOptions OptionsFromFlags(const std::vector<v1::Task>& tasks) {
   queue.max_worker_deaths = absl::GetFlag(FLAGS_max_worker_deaths);
   queue.retry_backoff = absl::GetFlag(FLAGS_retry_backoff);
   queue.max_retry_backoff = absl::GetFlag(FLAGS_max_retry_backoff);
+  if (absl::Status status = Master::Validate(options); !status.ok()) {
+    return status;
+  }
   return options;
 }
 
@@ -398,14 +435,17 @@ int Run() {
     if (!loaded.ok()) return CannotStart(loaded.status());
     tasks = *std::move(loaded);
   }
+  // Before the journal: a refusal must leave no file behind.
+  auto options = OptionsFromFlags(tasks);
+  if (!options.ok()) return CannotStart(options.status());
   auto opened = OpenJournal(tasks_path, results_path);
   if (!opened.ok()) return CannotStart(opened.status());
   // Synced results let the journal record how far the file is durable.
   auto sink = JsonlResultSink::Create(results_path,
                                       /*sync=*/opened->journal->durable());
   if (!sink.ok()) return CannotStart(sink.status());
-  auto master = Master::Create(OptionsFromFlags(tasks),
-                               std::move(opened->journal), *std::move(sink));
+  auto master = Master::Create(*std::move(options), std::move(opened->journal),
+                               *std::move(sink));
   if (!master.ok()) return CannotStart(master.status());
   PrintRecovery((*master)->recovery(), opened->path);
   return RunMaster(**master, std::move(tasks), !tasks_path.empty(),

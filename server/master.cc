@@ -24,6 +24,16 @@ absl::Status Master::Validate(const MasterOptions& options) {
   if (options.queue.lease_duration <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("the lease timeout must be positive");
   }
+  if (!options.tls.enabled() && !options.insecure &&
+      !IsLoopback(options.listen_address)) {
+    // Anyone on that network could read the tasks and results, and forge
+    // them: plaintext there is a choice to make explicitly.
+    return absl::FailedPreconditionError(absl::StrCat(
+        "refusing to serve plaintext on ", options.listen_address,
+        ", which other hosts can reach: give --tls_cert and --tls_key "
+        "(`distributo certs init DIR` makes them), or --insecure on a "
+        "network you trust"));
+  }
   return absl::OkStatus();
 }
 
@@ -46,7 +56,7 @@ Master::Master(MasterOptions options, std::unique_ptr<Journal> journal,
       queue_(options_.queue, [] { return absl::Now(); }),
       router_(&queue_, journal_.get(), sink_.get()),
       commits_(&router_),
-      service_(&queue_, &router_, &commits_) {
+      service_(&queue_, &router_, &commits_, options_.tokens) {
   queue_.SetChangeListener([this] { service_.WakeStreams(); });
 }
 
@@ -80,7 +90,9 @@ absl::Status Master::Start() {
   grpc::ServerBuilder builder;
   const std::string address =
       absl::StrCat(options_.listen_address, ":", options_.port);
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port_);
+  auto credentials = MasterCredentials(options_.tls);
+  if (!credentials.ok()) return credentials.status();
+  builder.AddListeningPort(address, *credentials, &port_);
   // Keepalive as in notes/reliability.md: the master pings idle workers every
   // 30 s and drops them after 10 s without an answer; workers may ping it as
   // often as every 10 s, with or without calls in flight.

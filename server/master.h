@@ -14,6 +14,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "grpcpp/server.h"
+#include "rpc/tls_credentials.h"
 #include "server/commit_queue.h"
 #include "server/distributor_service.h"
 #include "server/journal.h"
@@ -21,6 +22,7 @@
 #include "server/result_router.h"
 #include "server/result_sink.h"
 #include "server/task_queue.h"
+#include "server/worker_tokens.h"
 
 namespace distributo::server {
 
@@ -29,6 +31,13 @@ struct MasterOptions {
   std::string listen_address = "127.0.0.1";
   // 0 picks a free port; port() tells which.
   int port = 0;
+  // TLS for every call; none: plaintext, which a non-loopback
+  // listen_address refuses unless `insecure`.
+  TlsFiles tls;
+  bool insecure = false;
+  // When not empty, every Distributor call must carry one of these bearer
+  // tokens; the worker is then known by its token's name.
+  WorkerTokens tokens;
   QueueOptions queue;
   // Names the job to the journal (its task source and result sink), which
   // refuses to resume a journal kept for another job.

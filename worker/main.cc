@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -44,6 +45,15 @@ ABSL_FLAG(std::string, dns_server, "",
 ABSL_FLAG(std::string, cluster, "",
           "With discovery, use only masters advertising this cluster "
           "(default: any master).");
+ABSL_FLAG(std::string, tls_ca, "",
+          "PEM CA certificate to check the master's TLS certificate with "
+          "(TLS is on when this or --tls_cert is given)");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate to present to a master that asks for one");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
+ABSL_FLAG(std::string, token, "",
+          "Bearer token for a master started with --tokens (default: the "
+          "DISTRIBUTO_TOKEN environment variable)");
 ABSL_FLAG(std::string, exec, "",
           "Shell command run for each task (/bin/sh -c): the task's JSON "
           "payload on stdin, the result JSON on stdout.");
@@ -76,12 +86,25 @@ struct Options {
   std::string exec_mode;
 };
 
+// Sets how to find and reach the master: discovery, TLS and the token.
+void ConnectionFromFlags(WorkerOptions& worker) {
+  worker.master = absl::GetFlag(FLAGS_master);
+  worker.dns_server = absl::GetFlag(FLAGS_dns_server);
+  worker.cluster = absl::GetFlag(FLAGS_cluster);
+  worker.tls.ca = absl::GetFlag(FLAGS_tls_ca);
+  worker.tls.cert = absl::GetFlag(FLAGS_tls_cert);
+  worker.tls.key = absl::GetFlag(FLAGS_tls_key);
+  worker.token = absl::GetFlag(FLAGS_token);
+  if (const char* token = std::getenv("DISTRIBUTO_TOKEN");
+      worker.token.empty() && token != nullptr) {
+    worker.token = token;
+  }
+}
+
 // Returns the options from the parsed flags; InvalidArgument on misuse.
 absl::StatusOr<Options> OptionsFromFlags() {
   Options options;
-  options.worker.master = absl::GetFlag(FLAGS_master);
-  options.worker.dns_server = absl::GetFlag(FLAGS_dns_server);
-  options.worker.cluster = absl::GetFlag(FLAGS_cluster);
+  ConnectionFromFlags(options.worker);
   options.exec = absl::GetFlag(FLAGS_exec);
   options.exec_mode = absl::GetFlag(FLAGS_exec_mode);
   options.worker.worker_name = absl::GetFlag(FLAGS_name);

@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "distributo/v1/distributor.grpc.pb.h"
 #include "worker/guarded_stream.h"
 
@@ -28,8 +29,10 @@ class MasterConnection {
   // NOT_FOUND for an unknown resume_session_id, UNAVAILABLE when the master
   // is unreachable; Unavailable if that status is OK), or InvalidArgument if
   // its first message is not a SessionStart.
+  // `token`, when not empty, goes with both calls as a bearer token.
   static absl::StatusOr<std::unique_ptr<MasterConnection>> Open(
-      v1::Distributor::StubInterface& stub, const v1::WorkerHello& hello);
+      v1::Distributor::StubInterface& stub, const v1::WorkerHello& hello,
+      absl::string_view token = "");
 
   MasterConnection(const MasterConnection&) = delete;
   MasterConnection& operator=(const MasterConnection&) = delete;

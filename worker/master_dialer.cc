@@ -32,9 +32,15 @@ v1::WorkerHello MakeHello(const WorkerOptions& options,
   return hello;
 }
 
-std::shared_ptr<grpc::Channel> MakeChannel(const WorkerOptions& options,
-                                           const std::string& target) {
+std::shared_ptr<grpc::Channel> MakeChannel(
+    const WorkerOptions& options, const discovery::MasterEndpoint& endpoint,
+    const std::shared_ptr<grpc::ChannelCredentials>& credentials) {
   grpc::ChannelArguments args;
+  if (options.tls.enabled() && !endpoint.host.empty()) {
+    // A discovered master is checked exactly as a static one: against the
+    // host name it was published as, not the address it resolved to.
+    args.SetSslTargetNameOverride(endpoint.host);
+  }
   // Task batches may reach the master's 4 MiB hard cap plus framing.
   args.SetMaxReceiveMessageSize(64 << 20);
   args.SetMaxSendMessageSize(64 << 20);
@@ -52,8 +58,7 @@ std::shared_ptr<grpc::Channel> MakeChannel(const WorkerOptions& options,
               absl::ToInt64Milliseconds(options.reconnect_initial));
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
               absl::ToInt64Milliseconds(options.reconnect_max));
-  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(),
-                                   args);
+  return grpc::CreateCustomChannel(endpoint.target, credentials, args);
 }
 
 discovery::DiscoveryOptions DiscoveryOptionsFrom(const WorkerOptions& options) {
@@ -74,6 +79,8 @@ bool Unreachable(const absl::Status& status) {
 
 absl::StatusOr<std::unique_ptr<MasterDialer>> MasterDialer::Create(
     const WorkerOptions& options, std::vector<std::string> accepted_types) {
+  auto credentials = WorkerCredentials(options.tls);
+  if (!credentials.ok()) return credentials.status();
   std::unique_ptr<discovery::MasterLocator> locator;
   if (options.channel == nullptr) {
     absl::StatusOr<std::unique_ptr<discovery::MasterLocator>> created =
@@ -83,14 +90,17 @@ absl::StatusOr<std::unique_ptr<MasterDialer>> MasterDialer::Create(
   }
   return std::unique_ptr<MasterDialer>(
       new MasterDialer(options, MakeHello(options, std::move(accepted_types)),
-                       std::move(locator)));
+                       std::move(locator), *std::move(credentials)));
 }
 
-MasterDialer::MasterDialer(const WorkerOptions& options, v1::WorkerHello hello,
-                           std::unique_ptr<discovery::MasterLocator> locator)
+MasterDialer::MasterDialer(
+    const WorkerOptions& options, v1::WorkerHello hello,
+    std::unique_ptr<discovery::MasterLocator> locator,
+    std::shared_ptr<grpc::ChannelCredentials> credentials)
     : options_(options),
       hello_(std::move(hello)),
       locator_(std::move(locator)),
+      credentials_(std::move(credentials)),
       channel_(options.channel),
       stub_(channel_ != nullptr ? v1::Distributor::NewStub(channel_)
                                 : nullptr) {}
@@ -129,7 +139,7 @@ void MasterDialer::UseEndpoint(const discovery::MasterEndpoint& endpoint) {
   LOG(INFO) << "master: trying " << endpoint.target << " (" << endpoint.origin
             << ")";
   target_ = endpoint.target;
-  channel_ = MakeChannel(options_, target_);
+  channel_ = MakeChannel(options_, endpoint, credentials_);
   stub_ = v1::Distributor::NewStub(channel_);
 }
 
@@ -137,7 +147,7 @@ absl::StatusOr<std::unique_ptr<MasterConnection>> MasterDialer::OpenSession(
     absl::string_view resume_session_id) {
   v1::WorkerHello hello = hello_;
   hello.set_resume_session_id(std::string(resume_session_id));
-  auto conn = MasterConnection::Open(*stub_, hello);
+  auto conn = MasterConnection::Open(*stub_, hello, options_.token);
   if (conn.status().code() == absl::StatusCode::kNotFound &&
       !resume_session_id.empty()) {
     // The master forgot the session (restart, or past the requeue grace):
@@ -145,7 +155,7 @@ absl::StatusOr<std::unique_ptr<MasterConnection>> MasterDialer::OpenSession(
     LOG(WARNING) << "master no longer knows session " << resume_session_id
                  << "; starting a new one";
     hello.clear_resume_session_id();
-    conn = MasterConnection::Open(*stub_, hello);
+    conn = MasterConnection::Open(*stub_, hello, options_.token);
   }
   return conn;
 }

@@ -27,7 +27,8 @@ class MasterDialer {
  public:
   // Uses `options.channel` if set, else finds `options.master`.
   // `accepted_types` goes into every hello. Returns InvalidArgument for a
-  // malformed `options.master` or DNS server.
+  // malformed `options.master` or DNS server, and the TLS files' errors
+  // (see WorkerCredentials()).
   static absl::StatusOr<std::unique_ptr<MasterDialer>> Create(
       const WorkerOptions& options, std::vector<std::string> accepted_types);
 
@@ -51,7 +52,8 @@ class MasterDialer {
 
  private:
   MasterDialer(const WorkerOptions& options, v1::WorkerHello hello,
-               std::unique_ptr<discovery::MasterLocator> locator);
+               std::unique_ptr<discovery::MasterLocator> locator,
+               std::shared_ptr<grpc::ChannelCredentials> credentials);
 
   // Opens a session on the current channel.
   absl::StatusOr<std::unique_ptr<MasterConnection>> OpenSession(
@@ -64,6 +66,7 @@ class MasterDialer {
   const v1::WorkerHello hello_;
   // Null when the options bring their own channel.
   const std::unique_ptr<discovery::MasterLocator> locator_;
+  const std::shared_ptr<grpc::ChannelCredentials> credentials_;
   std::string target_;  // what channel_ dials
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Distributor::Stub> stub_;

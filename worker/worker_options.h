@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "rpc/tls_credentials.h"
 
 namespace distributo::worker {
 
@@ -22,6 +23,12 @@ struct WorkerOptions {
   std::string dns_server;
   // With discovery, only masters advertising this cluster; empty: any.
   std::string cluster;
+  // TLS: `tls.ca` to check the master's certificate (the system's roots if
+  // only a client certificate is given), `tls.cert` and `tls.key` to
+  // present one. Empty: plaintext.
+  TlsFiles tls;
+  // A bearer token for a master started with --tokens; empty: none.
+  std::string token;
   // A channel to use instead of dialing `master`, e.g. an in-process one.
   std::shared_ptr<grpc::Channel> channel;
   // Shown in the master's logs and status. Empty: "<hostname>/<pid>".

@@ -202,7 +202,7 @@ need_root() {
 two_hosts() {
   need_root
   make_two_hosts
-  start_master far 30 ip netns exec "$ns_a" -- --listen=0.0.0.0 --advertise
+  start_master far 30 ip netns exec "$ns_a" -- --listen=0.0.0.0 --insecure --advertise
   local far=$master_pid
   wait_for_text "$work/far.log" "advertising" 10
   run_worker near-worker ip netns exec "$ns_b" -- --master=mdns
@@ -264,7 +264,7 @@ avahi_inner() {
   timeout 20 avahi-browse -rpt _distributo._tcp >"$work/browse.txt" \
     2>"$work/browse.log" || true
   touch "$work/browsed"
-  start_master published 25 -- --listen=0.0.0.0
+  start_master published 25 -- --listen=0.0.0.0 --insecure
   local published=$master_pid
   avahi-publish -s "published-$$" _distributo._tcp \
     "$(cat "$work/published.port")" txtvers=1 >"$work/publish.log" 2>&1 &
@@ -288,7 +288,7 @@ avahi() {
   command -v avahi-daemon >/dev/null || { echo "SKIP: no avahi"; exit "$kSkip"; }
   make_two_hosts
   write_avahi_configs
-  start_master ours 10 ip netns exec "$ns_a" -- --listen=0.0.0.0 \
+  start_master ours 10 ip netns exec "$ns_a" -- --listen=0.0.0.0 --insecure \
     --advertise="ours-$$"
   local ours=$master_pid
   wait_for_text "$work/ours.log" "advertising" 10

@@ -1,0 +1,47 @@
+#ifndef DISTRIBUTO_PROTO_RPC_TLS_CREDENTIALS_H_
+#define DISTRIBUTO_PROTO_RPC_TLS_CREDENTIALS_H_
+
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/security/server_credentials.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace distributo {
+
+// PEM files for TLS. Plain data; empty paths mean "none".
+struct TlsFiles {
+  std::string cert;  // this side's certificate (chain)
+  std::string key;   // its private key
+  std::string ca;    // the CA that signs the other side's certificates
+  // Master only: refuse workers without a certificate signed by `ca`.
+  bool require_client_cert = false;
+
+  bool enabled() const { return !cert.empty() || !ca.empty(); }
+};
+
+// Returns the master's credentials: TLS with `files.cert` and `files.key`
+// (and client certificates checked against `files.ca` when given; required
+// with require_client_cert), or plaintext when `files` is empty.
+// InvalidArgument for a half-given pair or require_client_cert without a
+// CA; NotFound or PermissionDenied, naming the file, if one cannot be read.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MasterCredentials(
+    const TlsFiles& files);
+
+// Returns a worker's (or client's) credentials: TLS trusting `files.ca` (the
+// system's roots when empty but `cert` is given), presenting `files.cert`
+// and `files.key` when given; plaintext when `files` is empty. Errors as
+// MasterCredentials().
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> WorkerCredentials(
+    const TlsFiles& files);
+
+// Returns whether `address` (a --listen value) is loopback only, where
+// plaintext cannot be overheard.
+bool IsLoopback(absl::string_view address);
+
+}  // namespace distributo
+
+#endif  // DISTRIBUTO_PROTO_RPC_TLS_CREDENTIALS_H_
