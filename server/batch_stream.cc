@@ -64,7 +64,12 @@ void BatchStream::OnReadDone(bool ok) {
   StartRead(&request_bytes_);
 }
 
-void BatchStream::HandleHello(const v1::WorkerHello& hello) {
+void BatchStream::HandleHello(const v1::WorkerHello& received) {
+  v1::WorkerHello hello = received;
+  // The token says who it is; the hello's name tells its processes apart.
+  if (!identity_.empty()) {
+    hello.set_worker_name(absl::StrCat(identity_, "/", received.worker_name()));
+  }
   std::string session_id = hello.resume_session_id();
   bool resumed = !session_id.empty();
   if (resumed) {
@@ -72,13 +77,8 @@ void BatchStream::HandleHello(const v1::WorkerHello& hello) {
       FinishWhenIdle(ToGrpcStatus(status));
       return;
     }
-  } else if (identity_.empty()) {
-    session_id = queue_->OpenSession(hello, peer_);
   } else {
-    // The token says who it is; the hello's name tells its processes apart.
-    v1::WorkerHello named = hello;
-    named.set_worker_name(absl::StrCat(identity_, "/", hello.worker_name()));
-    session_id = queue_->OpenSession(named, peer_);
+    session_id = queue_->OpenSession(hello, peer_);
   }
   LOG(INFO) << "Worker " << hello.worker_name() << " (" << peer_ << ") "
             << (resumed ? "resumed" : "opened") << " session " << session_id

@@ -39,7 +39,7 @@ class BatchStream final
   // What Pump decided to do once the lock is released.
   enum class Next { kNothing, kWrite };
 
-  void HandleHello(const v1::WorkerHello& hello);
+  void HandleHello(const v1::WorkerHello& received);
   void HandleCredit(const v1::CreditGrant& credit);
   Next PrepareNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Ends the stream once no write is in flight.

@@ -1,0 +1,136 @@
+// TLS, mutual TLS, worker tokens and the plaintext rule, with real
+// processes and certificates made by `distributo certs init`.
+#include <signal.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "tests/integration/job_fixture.h"
+
+namespace distributo::testing {
+namespace {
+
+class SecurityTest : public JobFixture {
+ protected:
+  void SetUp() override {
+    JobFixture::SetUp();
+    certs_ = Path("certs");
+    const std::string command =
+        absl::StrCat(DISTRIBUTO_CLI_BIN, " certs init ", certs_, " >",
+                     Path("certs.log"), " 2>&1");
+    ASSERT_EQ(std::system(command.c_str()), 0) << ReadFile(Path("certs.log"));
+  }
+
+  std::string Cert(const std::string& name) const {
+    return absl::StrCat(certs_, "/", name);
+  }
+
+  std::vector<std::string> MasterTls() const {
+    return {"--tls_cert=" + Cert("master.pem"),
+            "--tls_key=" + Cert("master.key")};
+  }
+
+  // Waits until `text` is in the worker's log twice: it keeps retrying.
+  static bool RetriedWith(ChildProcess* worker, const std::string& text) {
+    return WaitUntil(
+        [&] {
+          const std::string log = ReadFile(worker->log_path());
+          const size_t first = log.find(text);
+          return first != std::string::npos &&
+                 log.find(text, first + 1) != std::string::npos;
+        },
+        absl::Seconds(30));
+  }
+
+  void ExpectStoppedBySigterm(ChildProcess* worker) {
+    worker->Signal(SIGTERM);
+    EXPECT_EQ(worker->WaitForExit(absl::Seconds(10)), 128 + SIGTERM);
+  }
+
+  std::string certs_;
+};
+
+TEST_F(SecurityTest, TlsJobCompletesAndAPlaintextWorkerGetsNothing) {
+  WriteTasks(200);
+  StartMaster(MasterTls());
+  ChildProcess* plaintext = StartWorker("lines", 1);
+  ChildProcess* tls = StartWorker("lines", 2, {"--tls_ca=" + Cert("ca.pem")});
+  EXPECT_EQ(WaitForMaster(), 0) << ReadFile(tls->log_path());
+  EXPECT_EQ(tls->WaitForExit(absl::Seconds(30)), 0);
+  ExpectEveryResultOnceAndCorrect(ReadLedger());
+  EXPECT_EQ(ReadFile(plaintext->log_path()).find("started session"),
+            std::string::npos)
+      << "a plaintext worker was served by a TLS master";
+  ExpectStoppedBySigterm(plaintext);
+}
+
+TEST_F(SecurityTest, MutualTlsRefusesAWorkerWithoutACertificate) {
+  WriteTasks(100);
+  std::vector<std::string> flags = MasterTls();
+  flags.push_back("--tls_ca=" + Cert("ca.pem"));
+  flags.push_back("--require_client_cert");
+  StartMaster(flags);
+  ChildProcess* anonymous =
+      StartWorker("lines", 1, {"--tls_ca=" + Cert("ca.pem")});
+  EXPECT_TRUE(RetriedWith(anonymous, "retrying in"))
+      << ReadFile(anonymous->log_path());
+  EXPECT_EQ(ResultLines(), 0u);
+  ExpectStoppedBySigterm(anonymous);
+  ChildProcess* known = StartWorker(
+      "lines", 2,
+      {"--tls_ca=" + Cert("ca.pem"), "--tls_cert=" + Cert("worker.pem"),
+       "--tls_key=" + Cert("worker.key")});
+  EXPECT_EQ(WaitForMaster(), 0) << ReadFile(known->log_path());
+  EXPECT_EQ(known->WaitForExit(absl::Seconds(30)), 0);
+  ExpectEveryResultOnceAndCorrect(ReadLedger());
+}
+
+TEST_F(SecurityTest, TokensRefuseStrangersAndNameTheWorker) {
+  WriteTasks(100);
+  std::ofstream(Path("tokens")) << "# token name\n"
+                                << "s3cret-token-of-alice alice\n"
+                                << "s3cret-token-of-bobby bob\n";
+  StartMaster({"--tokens=" + Path("tokens")});
+  ChildProcess* none = StartWorker("lines", 1);
+  ChildProcess* wrong =
+      StartWorker("lines", 1, {"--token=not-a-token-of-anyone"});
+  EXPECT_EQ(none->WaitForExit(absl::Seconds(30)), 1);
+  EXPECT_EQ(wrong->WaitForExit(absl::Seconds(30)), 1);
+  EXPECT_TRUE(absl::StrContains(ReadFile(none->log_path()),
+                                "this master needs a token"));
+  EXPECT_TRUE(absl::StrContains(ReadFile(wrong->log_path()), "unknown token"));
+  EXPECT_EQ(ResultLines(), 0u);
+  ChildProcess* alice =
+      StartWorker("lines", 2, {"--token=s3cret-token-of-alice"});
+  EXPECT_EQ(WaitForMaster(), 0) << ReadFile(alice->log_path());
+  EXPECT_EQ(alice->WaitForExit(absl::Seconds(30)), 0);
+  ExpectEveryResultOnceAndCorrect(ReadLedger());
+  EXPECT_TRUE(
+      absl::StrContains(ReadFile(master_->log_path()), "Worker alice/worker-2"))
+      << ReadFile(master_->log_path());
+}
+
+TEST_F(SecurityTest, PlaintextOnANonLoopbackAddressNeedsInsecure) {
+  WriteTasks(1);
+  master_ = std::make_unique<ChildProcess>(
+      std::vector<std::string>{DISTRIBUTO_MASTER_BIN, "--listen=0.0.0.0",
+                               "--port=0", "--tasks=" + Path("tasks.jsonl"),
+                               "--results=" + Path("results.jsonl")},
+      Path("refused.log"));
+  EXPECT_EQ(master_->WaitForExit(absl::Seconds(30)), 2);
+  const std::string log = ReadFile(Path("refused.log"));
+  EXPECT_TRUE(absl::StrContains(log, "refusing to serve plaintext on 0.0.0.0"))
+      << log;
+  EXPECT_TRUE(absl::StrContains(log, "--insecure")) << log;
+  EXPECT_FALSE(std::filesystem::exists(Path("results.jsonl.journal")))
+      << "a refused master must leave no journal behind";
+}
+
+}  // namespace
+}  // namespace distributo::testing
