@@ -170,6 +170,11 @@ absl::StatusOr<std::unique_ptr<DistributorCore>> DistributorCore::Create(
   auto state = std::make_unique<State>();
   state->master_options.listen_address = options.listen_address;
   state->master_options.port = options.port;
+  state->master_options.tls = {options.tls_cert, options.tls_key,
+                               options.tls_ca, options.require_client_cert};
+  state->master_options.insecure = options.insecure;
+  state->master_options.tokens.insert(options.tokens.begin(),
+                                      options.tokens.end());
   state->master_options.queue = QueueOptionsFrom(options);
   state->master_options.job = absl::StrCat(
       "TaskDistributor<", options.task_type, ", ", options.result_type, ">");

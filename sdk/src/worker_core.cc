@@ -31,6 +31,8 @@ absl::StatusOr<std::unique_ptr<worker::WorkerRuntime>> MakeRuntime(
                        : options.master;
   runtime.dns_server = options.dns_server;
   runtime.cluster = options.cluster;
+  runtime.tls = {options.tls_cert, options.tls_key, options.tls_ca};
+  runtime.token = options.token;
   runtime.worker_name = options.worker_name;
   runtime.concurrency = static_cast<uint32_t>(options.concurrency);
   runtime.reconnect_initial = options.reconnect_initial;

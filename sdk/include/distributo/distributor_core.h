@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,6 +31,12 @@ struct DistributorCoreOptions {
   std::string listen_address;
   int port = 0;
   int http_port = -1;
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_ca;
+  bool require_client_cert = false;
+  bool insecure = false;
+  std::map<std::string, std::string> tokens;  // token -> worker name
   std::string service_type;
   size_t batch_size = 0;
   bool enable_discovery = false;

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -74,6 +75,19 @@ class TaskDistributor {
     // page at / on this port of `listen_address` from Start() on; 0 picks
     // a free port (http_port() tells which); -1: no HTTP port.
     int http_port = -1;
+    // TLS: this master's PEM certificate and key (both, or neither for
+    // plaintext), and the CA whose certificates workers must present (with
+    // require_client_cert: mutual TLS). `distributo certs init` makes them.
+    std::string tls_cert;
+    std::string tls_key;
+    std::string tls_ca;
+    bool require_client_cert = false;
+    // Plaintext on a listen_address other hosts can reach is refused by
+    // Start() (FailedPrecondition) unless this is set.
+    bool insecure = false;
+    // Bearer tokens workers must send, each with the name the worker is
+    // then known by; empty: none needed.
+    std::map<std::string, std::string> tokens;
     // The DNS-SD service type the master is advertised as.
     std::string service_type = "_distributo._tcp";
     // Most tasks sent to a worker in one batch.
@@ -167,6 +181,12 @@ internal::DistributorCoreOptions TaskDistributor<Task, Result>::ToCore(
   core.listen_address = options.listen_address;
   core.port = options.port;
   core.http_port = options.http_port;
+  core.tls_cert = options.tls_cert;
+  core.tls_key = options.tls_key;
+  core.tls_ca = options.tls_ca;
+  core.require_client_cert = options.require_client_cert;
+  core.insecure = options.insecure;
+  core.tokens = options.tokens;
   core.service_type = options.service_type;
   core.batch_size = options.batch_size;
   core.enable_discovery = options.enable_discovery;

@@ -58,6 +58,15 @@ class WorkerClient {
     std::string dns_server;
     // With discovery, only masters advertising this cluster. Empty: any.
     std::string cluster;
+    // TLS: the PEM CA to check the master's certificate with (TLS is on when
+    // this or tls_cert is set), and a certificate and key to present to a
+    // master that requires one. A discovered master is checked against the
+    // host name it was published as.
+    std::string tls_ca;
+    std::string tls_cert;
+    std::string tls_key;
+    // A bearer token for a master that asks for one; empty: none.
+    std::string token;
     // Processes a batch of tasks and returns one outcome per task, in the
     // same order. Tasks left without an outcome (a shorter vector) count as
     // failed attempts with the message "no result". Set this or
@@ -126,6 +135,10 @@ internal::WorkerCoreOptions WorkerClient<Task, Result>::ToCore(
   core.service_type = std::move(options.service_type);
   core.dns_server = std::move(options.dns_server);
   core.cluster = std::move(options.cluster);
+  core.tls_ca = std::move(options.tls_ca);
+  core.tls_cert = std::move(options.tls_cert);
+  core.tls_key = std::move(options.tls_key);
+  core.token = std::move(options.token);
   core.worker_name = std::move(options.worker_name);
   core.concurrency = options.concurrency;
   core.reconnect_initial = options.reconnect_initial;

@@ -20,6 +20,10 @@ struct WorkerCoreOptions {
   std::string service_type;
   std::string dns_server;
   std::string cluster;
+  std::string tls_ca;
+  std::string tls_cert;
+  std::string tls_key;
+  std::string token;
   std::string worker_name;
   int concurrency = 1;
   absl::Duration reconnect_initial;
