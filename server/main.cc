@@ -359,6 +359,7 @@ absl::StatusOr<std::unique_ptr<discovery::MdnsResponder>> Advertise(int port) {
   discovery::AdvertiseOptions options;
   options.instance = instance;
   options.cluster = absl::GetFlag(FLAGS_cluster);
+  options.tls = !absl::GetFlag(FLAGS_tls_cert).empty();
   auto responder = discovery::AdvertiseMaster(options, listen, port);
   if (!responder.ok()) return responder.status();
   absl::FPrintF(stderr, "distributo-master: advertising %s over mDNS%s\n",

@@ -94,6 +94,7 @@ absl::StatusOr<std::unique_ptr<discovery::MdnsResponder>> Advertise(
   discovery::AdvertiseOptions advertise;
   advertise.service_type = options.service_type;
   advertise.cluster = options.cluster;
+  advertise.tls = !options.tls_cert.empty();
   return discovery::AdvertiseMaster(advertise, options.listen_address, port);
 }
 

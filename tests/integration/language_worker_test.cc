@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <fstream>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,11 @@ struct Language {
   std::string name;
   std::vector<std::string> command;
 };
+
+// Names the parameter in test logs.
+void PrintTo(const Language& language, std::ostream* out) {
+  *out << language.name;
+}
 
 class LanguageWorkerTest : public JobFixture,
                            public ::testing::WithParamInterface<Language> {
