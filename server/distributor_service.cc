@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "glog/logging.h"
 #include "rpc/status_util.h"
 #include "server/batch_stream.h"
@@ -25,11 +26,22 @@ class RefusedStream final
 
 DistributorService::DistributorService(TaskQueue* queue, ResultRouter* router,
                                        CommitQueue* commits,
-                                       WorkerTokens tokens)
+                                       WorkerTokens tokens, size_t max_workers)
     : queue_(queue),
       router_(router),
       commits_(commits),
-      tokens_(std::move(tokens)) {}
+      tokens_(std::move(tokens)),
+      max_workers_(max_workers) {}
+
+absl::Status DistributorService::CheckCapacity() {
+  absl::MutexLock lock(&mu_);
+  if (max_workers_ == 0 || streams_.size() < max_workers_) {
+    return absl::OkStatus();
+  }
+  return absl::ResourceExhaustedError(
+      absl::StrCat("this master serves at most ", max_workers_,
+                   " workers at once (--max_workers); retry later"));
+}
 
 grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>*
 DistributorService::RequestBatch(grpc::CallbackServerContext* context) {
@@ -38,6 +50,11 @@ DistributorService::RequestBatch(grpc::CallbackServerContext* context) {
     LOG(WARNING) << "refused a worker from " << context->peer() << ": "
                  << name.status().message();
     return new RefusedStream(name.status());
+  }
+  if (absl::Status capacity = CheckCapacity(); !capacity.ok()) {
+    LOG_EVERY_N(WARNING, 100) << "refused a worker from " << context->peer()
+                              << ": " << capacity.message();
+    return new RefusedStream(capacity);
   }
   return new BatchStream(this, queue_, context->peer(), *std::move(name));
 }

@@ -37,9 +37,11 @@ class DistributorService final
           v1::Distributor::WithRawCallbackMethod_SubmitResults<
               v1::Distributor::Service>> {
  public:
-  // With `tokens` not empty, every call must carry one of them.
+  // With `tokens` not empty, every call must carry one of them. At most
+  // `max_workers` RequestBatch streams are served at once (0: any number).
   DistributorService(TaskQueue* queue, ResultRouter* router,
-                     CommitQueue* commits, WorkerTokens tokens = {});
+                     CommitQueue* commits, WorkerTokens tokens = {},
+                     size_t max_workers = 0);
 
   // Raw streams: see server/wire.h for why.
   grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* RequestBatch(
@@ -70,10 +72,14 @@ class DistributorService final
   void RemoveStream(BatchStream* stream);
 
  private:
+  // Returns ResourceExhausted while max_workers_ streams are open.
+  absl::Status CheckCapacity();
+
   TaskQueue* const queue_;
   ResultRouter* const router_;
   CommitQueue* const commits_;
   const WorkerTokens tokens_;
+  const size_t max_workers_;
   // Written once before the server starts, read by streams after.
   std::string job_id_;
   std::atomic<bool> draining_{false};

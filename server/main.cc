@@ -72,6 +72,12 @@ ABSL_FLAG(bool, insecure, false,
 ABSL_FLAG(std::string, tokens, "",
           "File of \"TOKEN NAME\" lines: every worker must send one of these "
           "tokens (--token), and is known by its name");
+ABSL_FLAG(int, max_workers, 10'000,
+          "Workers served at once; more are told RESOURCE_EXHAUSTED and retry "
+          "later (0: no cap)");
+ABSL_FLAG(absl::Duration, handshake_timeout, absl::Seconds(10),
+          "Close connections that have not finished their TLS handshake by "
+          "then");
 ABSL_FLAG(std::string, tasks, "",
           "JSONL file of tasks ({\"id\", \"payload\", \"labels\"}), or - for "
           "stdin; runs a job that ends when every task is finished. Empty: "
@@ -163,6 +169,9 @@ absl::Status SecurityFromFlags(MasterOptions& options) {
   options.tls.ca = absl::GetFlag(FLAGS_tls_ca);
   options.tls.require_client_cert = absl::GetFlag(FLAGS_require_client_cert);
   options.insecure = absl::GetFlag(FLAGS_insecure);
+  options.max_workers =
+      static_cast<size_t>(std::max(absl::GetFlag(FLAGS_max_workers), 0));
+  options.handshake_timeout = absl::GetFlag(FLAGS_handshake_timeout);
   const std::string tokens = absl::GetFlag(FLAGS_tokens);
   if (tokens.empty()) return absl::OkStatus();
   absl::StatusOr<WorkerTokens> read = ReadWorkerTokens(tokens);

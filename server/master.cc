@@ -56,7 +56,8 @@ Master::Master(MasterOptions options, std::unique_ptr<Journal> journal,
       queue_(options_.queue, [] { return absl::Now(); }),
       router_(&queue_, journal_.get(), sink_.get()),
       commits_(&router_),
-      service_(&queue_, &router_, &commits_, options_.tokens) {
+      service_(&queue_, &router_, &commits_, options_.tokens,
+               options_.max_workers) {
   queue_.SetChangeListener([this] { service_.WakeStreams(); });
 }
 
@@ -96,6 +97,9 @@ absl::Status Master::Start() {
   // Keepalive as in notes/reliability.md: the master pings idle workers every
   // 30 s and drops them after 10 s without an answer; workers may ping it as
   // often as every 10 s, with or without calls in flight.
+  builder.AddChannelArgument(
+      GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+      static_cast<int>(absl::ToInt64Milliseconds(options_.handshake_timeout)));
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 30'000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10'000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);

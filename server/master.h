@@ -38,6 +38,11 @@ struct MasterOptions {
   // When not empty, every Distributor call must carry one of these bearer
   // tokens; the worker is then known by its token's name.
   WorkerTokens tokens;
+  // Workers (RequestBatch streams) served at once; more are answered with
+  // RESOURCE_EXHAUSTED and retry later. 0: no cap.
+  size_t max_workers = 10'000;
+  // A connection that has not finished its (TLS) handshake by then is closed.
+  absl::Duration handshake_timeout = absl::Seconds(10);
   QueueOptions queue;
   // Names the job to the journal (its task source and result sink), which
   // refuses to resume a journal kept for another job.

@@ -116,6 +116,21 @@ TEST_F(SecurityTest, TokensRefuseStrangersAndNameTheWorker) {
       << ReadFile(master_->log_path());
 }
 
+TEST_F(SecurityTest, WorkersPastTheCapAreToldToRetryLater) {
+  // Slow tasks keep the first worker's stream open while the second tries.
+  WriteTasks(20, [](int) { return ", \"sleep\": 0.05"; });
+  StartMaster({"--max_workers=1"});
+  ChildProcess* first = StartWorker("lines", 1);
+  ASSERT_TRUE(WaitUntil([&] { return ResultLines() > 0; }, absl::Seconds(30)));
+  ChildProcess* second = StartWorker("lines", 1);
+  EXPECT_TRUE(RetriedWith(second, "serves at most 1 workers at once"))
+      << ReadFile(second->log_path());
+  EXPECT_EQ(WaitForMaster(), 0);
+  EXPECT_EQ(first->WaitForExit(absl::Seconds(30)), 0);
+  ExpectEveryResultOnceAndCorrect(ReadLedger());
+  ExpectStoppedBySigterm(second);
+}
+
 TEST_F(SecurityTest, PlaintextOnANonLoopbackAddressNeedsInsecure) {
   WriteTasks(1);
   master_ = std::make_unique<ChildProcess>(
