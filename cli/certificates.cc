@@ -57,9 +57,9 @@ absl::Status AddExtension(X509* cert, X509* issuer, int nid,
   X509_EXTENSION* extension =
       X509V3_EXT_conf_nid(nullptr, &context, nid, value.c_str());
   if (extension == nullptr) return OpenSslError(absl::StrCat("add ", value));
-  X509_add_ext(cert, extension, -1);
+  const int added = X509_add_ext(cert, extension, -1);
   X509_EXTENSION_free(extension);
-  return absl::OkStatus();
+  return added == 1 ? absl::OkStatus() : OpenSslError("add an extension");
 }
 
 // A certificate for `key` named `common_name`, valid for `days`; issued by
@@ -73,12 +73,17 @@ absl::StatusOr<Cert> NewCertificate(EVP_PKEY* key, const std::string& name,
   }
   serial[0] &= 0x7f;  // positive
   BIGNUM* number = BN_bin2bn(serial, sizeof(serial), nullptr);
-  BN_to_ASN1_INTEGER(number, X509_get_serialNumber(cert.get()));
+  const bool serial_set =
+      number != nullptr &&
+      BN_to_ASN1_INTEGER(number, X509_get_serialNumber(cert.get())) != nullptr;
   BN_free(number);
-  X509_set_version(cert.get(), 2);
-  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -60);
-  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 86400L * days);
-  X509_set_pubkey(cert.get(), key);
+  if (!serial_set || X509_set_version(cert.get(), 2) != 1 ||
+      X509_gmtime_adj(X509_getm_notBefore(cert.get()), -60) == nullptr ||
+      X509_gmtime_adj(X509_getm_notAfter(cert.get()), 86400L * days) ==
+          nullptr ||
+      X509_set_pubkey(cert.get(), key) != 1) {
+    return OpenSslError("fill in a certificate");
+  }
   X509_NAME* subject = X509_get_subject_name(cert.get());
   X509_NAME_add_entry_by_txt(
       subject, "O", MBSTRING_UTF8,
@@ -110,6 +115,10 @@ absl::Status WritePem(const std::string& path, X509* cert, EVP_PKEY* key) {
                      absl::StrCat("cannot write ", path));
   }
   Bio bio(BIO_new_fd(fd, BIO_CLOSE));
+  if (bio == nullptr) {
+    close(fd);
+    return OpenSslError(absl::StrCat("write ", path));
+  }
   const int written =
       key != nullptr ? PEM_write_bio_PrivateKey(bio.get(), key, nullptr,
                                                 nullptr, 0, nullptr, nullptr)
@@ -151,16 +160,24 @@ absl::Status Issue(const std::string& dir, const std::string& name,
   return WritePem(absl::StrCat(dir, "/", name, ".key"), nullptr, key.get());
 }
 
-}  // namespace
-
-absl::Status InitCertificates(const CertificateRequest& request) {
+// Returns AlreadyExists if `dir` holds any file certs init would write.
+absl::Status CheckNoneExists(const std::string& dir) {
   for (const char* name : {"ca.pem", "ca.key", "master.pem", "master.key",
                            "worker.pem", "worker.key"}) {
-    const std::string path = absl::StrCat(request.dir, "/", name);
+    const std::string path = absl::StrCat(dir, "/", name);
     if (std::filesystem::exists(path)) {
       return absl::AlreadyExistsError(
           absl::StrCat(path, " exists: certs init overwrites nothing"));
     }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status InitCertificates(const CertificateRequest& request) {
+  if (absl::Status status = CheckNoneExists(request.dir); !status.ok()) {
+    return status;
   }
   std::error_code error;
   std::filesystem::create_directories(request.dir, error);

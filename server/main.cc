@@ -53,8 +53,11 @@ ABSL_FLAG(std::string, cluster, "",
           "--cluster take only masters of their cluster.");
 ABSL_FLAG(int, http_port, -1,
           "Serve /metrics (Prometheus), /healthz, /readyz and a live status "
-          "page at / on this port of --listen's address; 0 picks a free "
+          "page at / on this port of --http_listen's address; 0 picks a free "
           "one; -1 (the default): no HTTP port.");
+ABSL_FLAG(std::string, http_listen, "127.0.0.1",
+          "Address of the HTTP port; it has no TLS or tokens, so loopback by "
+          "default");
 ABSL_FLAG(absl::Duration, linger, absl::ZeroDuration(),
           "After the job is complete, keep the HTTP port up this long, so "
           "that its end state can be looked at.");
@@ -168,6 +171,9 @@ absl::Status SecurityFromFlags(MasterOptions& options) {
   options.tls.key = absl::GetFlag(FLAGS_tls_key);
   options.tls.ca = absl::GetFlag(FLAGS_tls_ca);
   options.tls.require_client_cert = absl::GetFlag(FLAGS_require_client_cert);
+  LOG_IF(WARNING, !options.tls.ca.empty() && !options.tls.require_client_cert)
+      << "--tls_ca without --require_client_cert checks the certificates "
+         "workers present but lets in workers without one";
   options.insecure = absl::GetFlag(FLAGS_insecure);
   options.max_workers =
       static_cast<size_t>(std::max(absl::GetFlag(FLAGS_max_workers), 0));
@@ -385,7 +391,7 @@ absl::StatusOr<std::unique_ptr<StatusServer>> StartStatusServer(
     Master& master) {
   const int port = absl::GetFlag(FLAGS_http_port);
   if (port < 0) return nullptr;
-  const std::string listen = absl::GetFlag(FLAGS_listen);
+  const std::string listen = absl::GetFlag(FLAGS_http_listen);
   auto server = StatusServer::Start(&master, listen, port);
   if (!server.ok()) return server.status();
   absl::FPrintF(stderr, "distributo-master: status page at http://%s:%d/\n",

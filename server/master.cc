@@ -193,6 +193,11 @@ void Master::Shutdown(absl::Duration grace) {
     // The reaper first, so that it cannot report SERVING again.
     stop_reaper_.Notify();
     if (reaper_.joinable()) reaper_.join();
+    {
+      // What Status() reports from now on, e.g. to /readyz during --linger.
+      absl::MutexLock lock(&health_mu_);
+      serving_ = false;
+    }
     if (server_ == nullptr) return;
     // NOT_SERVING for good, also to health watchers (whose streams keep the
     // server until the deadline).

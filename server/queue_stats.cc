@@ -5,8 +5,15 @@
 namespace distributo::server {
 namespace {
 
+// Messages come from workers: keep enough to read, not whatever was sent.
+constexpr size_t kMaxMessage = 1024;
+
 void PushBounded(FailureRecord record, size_t limit,
                  std::deque<FailureRecord>& records) {
+  if (record.message.size() > kMaxMessage) {
+    record.message.resize(kMaxMessage);
+    record.message += "...";
+  }
   records.push_front(std::move(record));
   if (records.size() > limit) records.pop_back();
 }

@@ -13,6 +13,8 @@ namespace distributo::server {
 namespace {
 
 constexpr absl::Duration kSampleEvery = absl::Seconds(1);
+// Every route is a GET: a request body is only a way to fill our memory.
+constexpr size_t kMaxRequestBody = 4096;
 constexpr size_t kSamplesKept = 600;  // 10 minutes
 
 }  // namespace
@@ -31,13 +33,22 @@ absl::StatusOr<std::unique_ptr<StatusServer>> StatusServer::Start(
   }
   server->serving_ = std::thread([s = server.get()] {
     if (!s->http_->listen_after_bind()) LOG(ERROR) << "HTTP server failed";
+    s->listen_ended_.Notify();
   });
+  // httplib's stop() does nothing before the loop runs: wait for it, so
+  // that destroying the server at once cannot hang.
+  while (!server->http_->is_running() &&
+         !server->listen_ended_.WaitForNotificationWithTimeout(
+             absl::Milliseconds(1))) {
+  }
   server->sampling_ = std::thread([s = server.get()] { s->Sample(); });
   return server;
 }
 
 StatusServer::StatusServer(Master* master)
-    : master_(master), http_(std::make_unique<httplib::Server>()) {}
+    : master_(master), http_(std::make_unique<httplib::Server>()) {
+  http_->set_payload_max_length(kMaxRequestBody);
+}
 
 StatusServer::~StatusServer() {
   stop_.Notify();

@@ -53,6 +53,7 @@ class StatusServer {
   std::thread serving_;
   std::thread sampling_;
   absl::Notification stop_;
+  absl::Notification listen_ended_;
   absl::Mutex mu_;
   std::deque<ThroughputSample> samples_ ABSL_GUARDED_BY(mu_);
 };

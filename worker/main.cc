@@ -51,6 +51,9 @@ ABSL_FLAG(std::string, tls_ca, "",
 ABSL_FLAG(std::string, tls_cert, "",
           "PEM certificate to present to a master that asks for one");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
+ABSL_FLAG(std::string, tls_server_name, "",
+          "The name the master's certificate must carry (default: the host "
+          "dialled, or the host name a discovered master was published as)");
 ABSL_FLAG(std::string, token, "",
           "Bearer token for a master started with --tokens (default: the "
           "DISTRIBUTO_TOKEN environment variable)");
@@ -94,6 +97,7 @@ void ConnectionFromFlags(WorkerOptions& worker) {
   worker.tls.ca = absl::GetFlag(FLAGS_tls_ca);
   worker.tls.cert = absl::GetFlag(FLAGS_tls_cert);
   worker.tls.key = absl::GetFlag(FLAGS_tls_key);
+  worker.tls_server_name = absl::GetFlag(FLAGS_tls_server_name);
   worker.token = absl::GetFlag(FLAGS_token);
   if (const char* token = std::getenv("DISTRIBUTO_TOKEN");
       worker.token.empty() && token != nullptr) {

@@ -36,7 +36,9 @@ std::shared_ptr<grpc::Channel> MakeChannel(
     const WorkerOptions& options, const discovery::MasterEndpoint& endpoint,
     const std::shared_ptr<grpc::ChannelCredentials>& credentials) {
   grpc::ChannelArguments args;
-  if (options.tls.enabled() && !endpoint.host.empty()) {
+  if (options.tls.enabled() && !options.tls_server_name.empty()) {
+    args.SetSslTargetNameOverride(options.tls_server_name);
+  } else if (options.tls.enabled() && !endpoint.host.empty()) {
     // A discovered master is checked exactly as a static one: against the
     // host name it was published as, not the address it resolved to.
     args.SetSslTargetNameOverride(endpoint.host);

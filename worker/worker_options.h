@@ -27,6 +27,9 @@ struct WorkerOptions {
   // only a client certificate is given), `tls.cert` and `tls.key` to
   // present one. Empty: plaintext.
   TlsFiles tls;
+  // The name the master's certificate must carry; empty: the host dialled
+  // (for a discovered master, the host name it was published as).
+  std::string tls_server_name;
   // A bearer token for a master started with --tokens; empty: none.
   std::string token;
   // A channel to use instead of dialing `master`, e.g. an in-process one.

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
 
@@ -78,6 +79,35 @@ absl::Status WorkerRuntime::Validate(const WorkerOptions& options) {
   }
   if (options.flush_outcomes == 0) {
     return absl::InvalidArgumentError("flush_outcomes must be at least 1");
+  }
+  return ValidateSecurity(options);
+}
+
+absl::Status WorkerRuntime::ValidateSecurity(const WorkerOptions& options) {
+  for (const char c : options.token) {
+    if (c <= ' ' || c > '~') {
+      return absl::InvalidArgumentError(
+          "the token may hold only printable ASCII, no spaces");
+    }
+  }
+  const absl::string_view master = options.master;
+  const bool discovered = absl::StartsWith(master, "dns-sd:") ||
+                          absl::StartsWith(master, "srv:") ||
+                          master == "mdns" || absl::StartsWith(master, "mdns:");
+  if (discovered && options.tls.enabled() && options.tls.ca.empty()) {
+    // Whoever answers the lookup picks the name checked: only our own CA
+    // makes that check mean something.
+    return absl::InvalidArgumentError(
+        "TLS to a discovered master needs --tls_ca (the system's roots "
+        "would accept any name the answer chose)");
+  }
+  const bool loopback =
+      options.channel != nullptr ||
+      (!discovered && IsLoopback(master.substr(0, master.rfind(':'))));
+  if (!options.token.empty() && !options.tls.enabled() && !loopback) {
+    return absl::InvalidArgumentError(
+        "the token would cross the network in clear: use TLS (--tls_ca), "
+        "or a master on loopback");
   }
   return absl::OkStatus();
 }

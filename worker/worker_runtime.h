@@ -84,6 +84,7 @@ class WorkerRuntime {
       WorkerOptions options, std::unique_ptr<TaskProcessor> task_processor,
       std::unique_ptr<BatchProcessor> batch_processor);
   static absl::Status Validate(const WorkerOptions& options);
+  static absl::Status ValidateSecurity(const WorkerOptions& options);
 
   absl::Status ConnectLoop();
   // Waits `delay`, less if the channel connects meanwhile, or Shutdown().

@@ -284,6 +284,8 @@ class Worker {
       close();
     } else {
       this.onAllAcked = close;
+      // The job is over either way: do not wait for acks forever.
+      setTimeout(() => this.onAllAcked && this.onAllAcked(), 30000).unref();
     }
   }
 }

@@ -100,8 +100,8 @@ void LogDead(Job& job, std::vector<DeadTask<WordTask>> dead) {
 absl::Status Serve(Distributor& distributor, const std::string& port_file) {
   absl::Status status = distributor.Start();
   if (status.ok() && distributor.http_port() >= 0) {
-    LOG(INFO) << "status page at http://" << absl::GetFlag(FLAGS_listen) << ":"
-              << distributor.http_port() << "/";
+    LOG(INFO) << "status page at http://127.0.0.1:" << distributor.http_port()
+              << "/";
   }
   if (status.ok() && !port_file.empty()) {
     status =

@@ -36,7 +36,9 @@ std::string ProgressPrinter::Bar(double fraction, int width) {
 
 void ProgressPrinter::Run() {
   // Redrawing in place can afford a livelier pace than appended lines.
-  const absl::Duration pace = terminal_ ? absl::Milliseconds(250) : interval_;
+  const absl::Duration pace =
+      terminal_ ? absl::Milliseconds(250)
+                : std::max(interval_, absl::Milliseconds(100));
   while (!stop_.WaitForNotificationWithTimeout(pace)) {
     Print(/*final_line=*/false);
   }

@@ -115,7 +115,7 @@ absl::StatusOr<Extras> StartExtras(server::Master* master,
   }
   if (options.http_port >= 0) {
     auto status_server = server::StatusServer::Start(
-        master, options.listen_address, options.http_port);
+        master, options.http_listen_address, options.http_port);
     if (!status_server.ok()) return status_server.status();
     extras.status_server = *std::move(status_server);
   }

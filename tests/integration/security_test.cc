@@ -131,6 +131,21 @@ TEST_F(SecurityTest, WorkersPastTheCapAreToldToRetryLater) {
   ExpectStoppedBySigterm(second);
 }
 
+TEST_F(SecurityTest, WorkerRefusesToSendATokenOrTrustDiscoveryInClear) {
+  ChildProcess* token = StartWorker(
+      "lines", 1, {"--master=192.0.2.1:4000", "--token=s3cret-token-of-alice"});
+  ChildProcess* discovered =
+      StartWorker("lines", 1,
+                  {"--master=mdns", "--tls_cert=" + Cert("worker.pem"),
+                   "--tls_key=" + Cert("worker.key")});
+  EXPECT_EQ(token->WaitForExit(absl::Seconds(10)), 2);
+  EXPECT_TRUE(absl::StrContains(ReadFile(token->log_path()),
+                                "the token would cross the network in clear"));
+  EXPECT_EQ(discovered->WaitForExit(absl::Seconds(10)), 2);
+  EXPECT_TRUE(absl::StrContains(ReadFile(discovered->log_path()),
+                                "TLS to a discovered master needs --tls_ca"));
+}
+
 TEST_F(SecurityTest, PlaintextOnANonLoopbackAddressNeedsInsecure) {
   WriteTasks(1);
   master_ = std::make_unique<ChildProcess>(

@@ -31,6 +31,7 @@ struct DistributorCoreOptions {
   std::string listen_address;
   int port = 0;
   int http_port = -1;
+  std::string http_listen_address;
   std::string tls_cert;
   std::string tls_key;
   std::string tls_ca;

@@ -72,9 +72,11 @@ class TaskDistributor {
     // 0 picks a free port; port() tells which.
     int port = 4000;
     // Serve /metrics (Prometheus text), /healthz, /readyz and a live status
-    // page at / on this port of `listen_address` from Start() on; 0 picks
-    // a free port (http_port() tells which); -1: no HTTP port.
+    // page at / on this port of `http_listen_address` from Start() on; 0
+    // picks a free port (http_port() tells which); -1: no HTTP port. It has
+    // no TLS or tokens: loopback unless the network is trusted.
     int http_port = -1;
+    std::string http_listen_address = "127.0.0.1";
     // TLS: this master's PEM certificate and key (both, or neither for
     // plaintext), and the CA whose certificates workers must present (with
     // require_client_cert: mutual TLS). `distributo certs init` makes them.
@@ -181,6 +183,7 @@ internal::DistributorCoreOptions TaskDistributor<Task, Result>::ToCore(
   core.listen_address = options.listen_address;
   core.port = options.port;
   core.http_port = options.http_port;
+  core.http_listen_address = options.http_listen_address;
   core.tls_cert = options.tls_cert;
   core.tls_key = options.tls_key;
   core.tls_ca = options.tls_ca;
