@@ -1,8 +1,13 @@
 // distributo: the operator's command line.
 //
-//   distributo certs init DIR [--master_hosts=NAME,ADDRESS,...] [--days=N]
+//   distributo status [--json]          counts, rate and workers
+//   distributo enqueue FILE|-           add JSONL tasks (idempotent by id)
+//   distributo drain                    no new leases; the master then exits
+//   distributo certs init DIR           a private CA and certificates
 //
-// Exits 0 on success, 2 on a usage error, 1 when the command failed.
+// The first three talk to --master (default 127.0.0.1:4000), with the
+// worker's TLS and token flags. Exits 0 on success, 2 on a usage error, 1
+// when the command failed.
 
 #include <cstdio>
 #include <string>
@@ -11,10 +16,22 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
-#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "cli/admin_commands.h"
 #include "cli/certificates.h"
 
+ABSL_FLAG(std::string, master, "127.0.0.1:4000", "The master, HOST:PORT");
+ABSL_FLAG(bool, json, false, "status: print JSON instead of a table");
+ABSL_FLAG(std::string, tls_ca, "",
+          "PEM CA to check the master's certificate with (TLS is on when this "
+          "or --tls_cert is given)");
+ABSL_FLAG(std::string, tls_cert, "", "PEM certificate for mutual TLS");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
+ABSL_FLAG(std::string, tls_server_name, "",
+          "The name the master's certificate must carry (default: its host)");
+ABSL_FLAG(std::string, token, "",
+          "Bearer token for a master with --tokens (default: "
+          "DISTRIBUTO_TOKEN)");
 ABSL_FLAG(std::vector<std::string>, master_hosts, {},
           "certs init: more names and addresses the master's certificate is "
           "good for (besides localhost, 127.0.0.1, ::1 and this host's name)");
@@ -26,16 +43,19 @@ namespace {
 
 constexpr int kUsageError = 2;
 
+int Report(const absl::Status& status) {
+  if (status.ok()) return 0;
+  std::fprintf(stderr, "distributo: %s\n",
+               std::string(status.message()).c_str());
+  return 1;
+}
+
 int CertsInit(const std::string& dir) {
   CertificateRequest request;
   request.dir = dir;
   request.master_hosts = absl::GetFlag(FLAGS_master_hosts);
   request.days = absl::GetFlag(FLAGS_days);
-  if (absl::Status status = InitCertificates(request); !status.ok()) {
-    std::fprintf(stderr, "distributo: %s\n",
-                 std::string(status.message()).c_str());
-    return 1;
-  }
+  if (int code = Report(InitCertificates(request)); code != 0) return code;
   std::printf(
       "Made a private CA and certificates in %s:\n"
       "  ca.pem ca.key          the CA (keep ca.key offline)\n"
@@ -50,13 +70,41 @@ int CertsInit(const std::string& dir) {
   return 0;
 }
 
-int Run(const std::vector<char*>& args) {
-  if (args.size() == 4 && std::string(args[1]) == "certs" &&
-      std::string(args[2]) == "init") {
-    return CertsInit(args[3]);
+AdminTarget TargetFromFlags() {
+  AdminTarget target;
+  target.master = absl::GetFlag(FLAGS_master);
+  target.tls.ca = absl::GetFlag(FLAGS_tls_ca);
+  target.tls.cert = absl::GetFlag(FLAGS_tls_cert);
+  target.tls.key = absl::GetFlag(FLAGS_tls_key);
+  target.tls_server_name = absl::GetFlag(FLAGS_tls_server_name);
+  target.token = TokenOrEnvironment(absl::GetFlag(FLAGS_token));
+  return target;
+}
+
+// Runs status, enqueue or drain; nullopt-like -1 if `args` is none of them.
+int RunAdmin(const std::vector<std::string>& args) {
+  const bool status = args.size() == 1 && args[0] == "status";
+  const bool enqueue = args.size() == 2 && args[0] == "enqueue";
+  const bool drain = args.size() == 1 && args[0] == "drain";
+  if (!status && !enqueue && !drain) return -1;
+  auto commands = AdminCommands::Create(TargetFromFlags());
+  if (!commands.ok()) return Report(commands.status());
+  if (status)
+    return Report((*commands)->Status(absl::GetFlag(FLAGS_json), stdout));
+  if (enqueue) return Report((*commands)->Enqueue(args[1], stdout));
+  return Report((*commands)->Drain(stdout));
+}
+
+int Run(const std::vector<char*>& argv) {
+  const std::vector<std::string> args(argv.begin() + 1, argv.end());
+  if (args.size() == 3 && args[0] == "certs" && args[1] == "init") {
+    return CertsInit(args[2]);
   }
-  std::fprintf(stderr, "distributo: unknown command \"%s\" (see --help)\n",
-               absl::StrJoin(args.begin() + 1, args.end(), " ").c_str());
+  if (const int code = RunAdmin(args); code >= 0) return code;
+  std::fprintf(stderr,
+               "distributo: unknown command \"%s\"; try status, enqueue "
+               "FILE, drain or certs init DIR (see --help)\n",
+               absl::StrJoin(args, " ").c_str());
   return kUsageError;
 }
 
@@ -66,7 +114,10 @@ int Run(const std::vector<char*>& args) {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "The Distributo operator's tool.\n"
-      "  distributo certs init DIR [--master_hosts=NAME,...] [--days=N]\n"
-      "      makes a private CA and master and worker certificates");
+      "  distributo status [--json]      counts, rate and workers\n"
+      "  distributo enqueue FILE|-       add JSONL tasks (idempotent by id)\n"
+      "  distributo drain                no new leases; the master then exits\n"
+      "  distributo certs init DIR       a private CA and certificates\n"
+      "status, enqueue and drain talk to --master (127.0.0.1:4000).");
   return distributo::cli::Run(absl::ParseCommandLine(argc, argv));
 }

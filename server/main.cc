@@ -335,16 +335,18 @@ bool WaitForTheEnd(Master& master) {
   std::optional<absl::Time> drain_deadline;
   while (!master.queue().WaitForCompletion(kStopCheck)) {
     const int signal = stop_signal.load();
-    if (signal == 0) continue;
+    // A drain comes from a signal or from the admin API.
+    if (signal == 0 && !master.draining()) continue;
     const QueueCounts counts = master.queue().Counts();
     if (!drain_deadline.has_value()) {
       const absl::Duration timeout = absl::GetFlag(FLAGS_drain_timeout);
       drain_deadline = absl::Now() + timeout;
       master.Drain();
-      LOG(INFO) << "received " << strsignal(signal)
+      LOG(INFO) << (signal != 0 ? absl::StrCat("received ", strsignal(signal))
+                                : std::string("drain requested"))
                 << "; draining: no new leases, waiting up to " << timeout
                 << " for the " << counts.leased
-                << " leased tasks (again to exit at once)";
+                << " leased tasks (a signal exits at once)";
     }
     if ((counts.leased == 0 && counts.unhandled == 0) ||
         absl::Now() >= *drain_deadline) {

@@ -57,7 +57,8 @@ Master::Master(MasterOptions options, std::unique_ptr<Journal> journal,
       router_(&queue_, journal_.get(), sink_.get()),
       commits_(&router_),
       service_(&queue_, &router_, &commits_, options_.tokens,
-               options_.max_workers) {
+               options_.max_workers),
+      admin_(this, &options_.tokens) {
   queue_.SetChangeListener([this] { service_.WakeStreams(); });
 }
 
@@ -108,6 +109,7 @@ absl::Status Master::Start() {
   builder.SetMaxReceiveMessageSize(
       static_cast<int>(options_.queue.max_message_bytes));
   builder.RegisterService(&service_);
+  builder.RegisterService(&admin_);
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {
     return absl::UnavailableError(absl::StrCat(

@@ -15,6 +15,7 @@
 #include "absl/time/time.h"
 #include "grpcpp/server.h"
 #include "rpc/tls_credentials.h"
+#include "server/admin_service.h"
 #include "server/commit_queue.h"
 #include "server/distributor_service.h"
 #include "server/journal.h"
@@ -114,6 +115,9 @@ class Master {
   // says NOT_SERVING at once. Idempotent. Call it after Create() returned.
   void Drain();
 
+  // Returns true once Drain() was called (by a signal or the admin API).
+  bool draining() const { return service_.draining(); }
+
   // Stops serving: open calls get until `grace` to finish, then are cancelled.
   // Idempotent.
   void Shutdown(absl::Duration grace);
@@ -136,6 +140,7 @@ class Master {
   ResultRouter router_;
   CommitQueue commits_;
   DistributorService service_;
+  AdminService admin_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   Recovery recovery_;

@@ -120,6 +120,11 @@ void TaskQueue::CloseSource() {
   NotifyChange();
 }
 
+bool TaskQueue::source_closed() {
+  absl::MutexLock lock(&mu_);
+  return source_closed_;
+}
+
 std::string TaskQueue::OpenSession(const v1::WorkerHello& hello,
                                    absl::string_view peer) {
   absl::MutexLock lock(&mu_);

@@ -95,6 +95,8 @@ class TaskQueue {
   // Declares that no task will be enqueued any more (job mode): once every
   // task is finished and handled, the job is complete.
   void CloseSource();
+  // Returns true once CloseSource() was called.
+  bool source_closed();
 
   // Opens a session for a worker. Returns the new session id.
   std::string OpenSession(const v1::WorkerHello& hello,

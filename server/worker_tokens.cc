@@ -49,7 +49,7 @@ absl::StatusOr<WorkerTokens> ReadWorkerTokens(const std::string& path) {
 }
 
 absl::StatusOr<std::string> AuthenticateWorker(
-    const WorkerTokens& tokens, const grpc::CallbackServerContext& context) {
+    const WorkerTokens& tokens, const grpc::ServerContextBase& context) {
   if (tokens.empty()) return "";
   const auto& metadata = context.client_metadata();
   const auto header = metadata.find("authorization");

@@ -8,7 +8,7 @@
 #include "absl/strings/string_view.h"
 
 namespace grpc {
-class CallbackServerContext;
+class ServerContextBase;
 }  // namespace grpc
 
 namespace distributo::server {
@@ -26,7 +26,7 @@ absl::StatusOr<WorkerTokens> ReadWorkerTokens(const std::string& path);
 // "authorization: Bearer TOKEN" metadata; "" when `tokens` is empty (no
 // tokens asked for). Unauthenticated, saying what was wrong, otherwise.
 absl::StatusOr<std::string> AuthenticateWorker(
-    const WorkerTokens& tokens, const grpc::CallbackServerContext& context);
+    const WorkerTokens& tokens, const grpc::ServerContextBase& context);
 
 }  // namespace distributo::server
 

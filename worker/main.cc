@@ -12,7 +12,6 @@
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -98,11 +97,7 @@ void ConnectionFromFlags(WorkerOptions& worker) {
   worker.tls.cert = absl::GetFlag(FLAGS_tls_cert);
   worker.tls.key = absl::GetFlag(FLAGS_tls_key);
   worker.tls_server_name = absl::GetFlag(FLAGS_tls_server_name);
-  worker.token = absl::GetFlag(FLAGS_token);
-  if (const char* token = std::getenv("DISTRIBUTO_TOKEN");
-      worker.token.empty() && token != nullptr) {
-    worker.token = token;
-  }
+  worker.token = TokenOrEnvironment(absl::GetFlag(FLAGS_token));
 }
 
 // Returns the options from the parsed flags; InvalidArgument on misuse.

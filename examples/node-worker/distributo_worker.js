@@ -27,6 +27,9 @@ const JSON_TYPE = "type.googleapis.com/google.protobuf.Value";
 const FATAL = new Set([grpc.status.INVALID_ARGUMENT, grpc.status.UNAUTHENTICATED,
                        grpc.status.PERMISSION_DENIED, grpc.status.UNIMPLEMENTED]);
 const MAX_OUTCOMES_PER_BATCH = 100;
+const DEFAULT_MAX_MESSAGE_BYTES = 4 << 20;
+// Room for an outcome's lease and framing around its result bytes.
+const OUTCOME_OVERHEAD_BYTES = 128;
 
 const definition = protoLoader.loadSync("distributo/v1/distributor.proto", {
   includeDirs: [PROTO_DIR], keepCase: true, longs: String, enums: String,
@@ -172,6 +175,9 @@ class Worker {
     this.pending = resent.concat(this.pending);
     this.unacked.clear();
     this.call = call;
+    // Half the master's limit leaves room for extensions and framing.
+    this.maxBatchBytes = Number(start.max_message_bytes || DEFAULT_MAX_MESSAGE_BYTES) / 2;
+    this.maxResultBytes = Number(start.max_result_bytes || 0);
     const window = this.prefetch || Math.max(2 * Math.max(1, start.max_batch_tasks),
                                              this.concurrency);
     console.error(`${start.resumed ? "resumed" : "started"} session ${start.session_id}: ` +
@@ -227,6 +233,11 @@ class Worker {
       const result = await this.process(fromValue(ValueType.toObject(
           ValueType.decode(task.payload.value), {oneofs: true})));
       const value = ValueType.encode(ValueType.fromObject(toValue(result))).finish();
+      if (this.maxResultBytes && value.length > this.maxResultBytes) {
+        // The master would refuse it: fail the attempt here instead.
+        throw new Error(`result of ${value.length} bytes, the master takes at ` +
+                        `most ${this.maxResultBytes}`);
+      }
       return {lease, result: {type_url: JSON_TYPE, value: Buffer.from(value)}};
     } catch (error) {
       const retryable = !(error instanceof TypeError || error instanceof RangeError);
@@ -239,7 +250,17 @@ class Worker {
   send(extend) {
     if (!this.results) return;
     while (this.pending.length > 0 || extend) {
-      const outcomes = this.pending.splice(0, MAX_OUTCOMES_PER_BATCH);
+      // By count and by bytes, so that no batch exceeds the master's limit.
+      let count = 0;
+      let bytes = 0;
+      while (count < Math.min(this.pending.length, MAX_OUTCOMES_PER_BATCH)) {
+        const outcome = this.pending[count];
+        bytes += OUTCOME_OVERHEAD_BYTES + (outcome.result ? outcome.result.value.length
+                                                          : outcome.failure.message.length);
+        if (count > 0 && bytes > this.maxBatchBytes) break;
+        count++;
+      }
+      const outcomes = this.pending.splice(0, count);
       const extensions = extend ? [...this.held.values()].map(
           (t) => ({task_id: t.id, epoch: t.epoch})) : [];
       extend = false;

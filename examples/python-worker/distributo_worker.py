@@ -33,6 +33,7 @@ JSON_TYPE = "type.googleapis.com/google.protobuf.Value"
 FATAL = {grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.UNAUTHENTICATED,
          grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNIMPLEMENTED}
 MAX_OUTCOMES_PER_BATCH = 100
+DEFAULT_MAX_MESSAGE_BYTES = 4 << 20
 log = logging.getLogger("distributo_worker")
 
 
@@ -99,6 +100,8 @@ class Worker:
         self._job_id = ""
         self._complete = False
         self._requests = None    # the RequestBatch request queue of this session
+        self._max_batch_bytes = DEFAULT_MAX_MESSAGE_BYTES // 2
+        self._max_result_bytes = 0  # 0: no limit
         self.accepted = self.refused = 0
 
     def run(self):
@@ -190,6 +193,10 @@ class Worker:
             self._pending[:0] = resent
             self._unacked.clear()
             self._requests = requests
+            # Half the master's limit leaves room for extensions and framing.
+            self._max_batch_bytes = (start.max_message_bytes
+                                     or DEFAULT_MAX_MESSAGE_BYTES) // 2
+            self._max_result_bytes = start.max_result_bytes
             window = self._prefetch or max(2 * max(1, start.max_batch_tasks),
                                            self._concurrency)
             grant = window - len(self._held)
@@ -244,6 +251,11 @@ class Worker:
                 raise ValueError(f"payload of type {task.payload.type_url}, not JSON")
             result = self._process(json_format.MessageToDict(value))
             outcome.result.Pack(json_format.ParseDict(result, struct_pb2.Value()))
+            size = outcome.result.ByteSize()
+            if self._max_result_bytes and size > self._max_result_bytes:
+                # The master would refuse it: fail the attempt here instead.
+                raise OverflowError(f"result of {size} bytes, the master takes at "
+                                    f"most {self._max_result_bytes}")
         except Exception as error:  # Every failure becomes the task's, not ours.
             outcome.failure.code = type(error).__name__
             outcome.failure.message = str(error)
@@ -271,7 +283,14 @@ class Worker:
                 results.send(batch)
 
     def _next_batch_locked(self, extend):
-        outcomes = self._pending[:MAX_OUTCOMES_PER_BATCH]
+        # By count and by bytes, so that no batch exceeds the master's limit;
+        # at least one outcome, which the result limit keeps small enough.
+        outcomes, size = [], 0
+        for outcome in self._pending[:MAX_OUTCOMES_PER_BATCH]:
+            size += outcome.ByteSize()
+            if outcomes and size > self._max_batch_bytes:
+                break
+            outcomes.append(outcome)
         extensions = [task_pb2.LeaseRef(task_id=i, epoch=e) for (i, e) in self._held] \
             if extend else []
         if not outcomes and not extensions:

@@ -1,6 +1,7 @@
 #include "rpc/tls_credentials.h"
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -97,6 +98,11 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> WorkerCredentials(
     options.pem_private_key = *std::move(key);
   }
   return grpc::SslCredentials(options);
+}
+
+std::string TokenOrEnvironment(std::string flag) {
+  const char* variable = std::getenv("DISTRIBUTO_TOKEN");
+  return flag.empty() && variable != nullptr ? variable : flag;
 }
 
 bool IsLoopback(absl::string_view address) {

@@ -38,6 +38,10 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MasterCredentials(
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> WorkerCredentials(
     const TlsFiles& files);
 
+// Returns `flag` (a --token value), or the DISTRIBUTO_TOKEN environment
+// variable when the flag is empty, as the worker and the CLI take it.
+std::string TokenOrEnvironment(std::string flag);
+
 // Returns whether `address` (a --listen value) is loopback only, where
 // plaintext cannot be overheard.
 bool IsLoopback(absl::string_view address);

@@ -1,0 +1,157 @@
+#include "cli/admin_commands.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <fstream>
+#include <iostream>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "google/protobuf/util/json_util.h"
+#include "rpc/status_util.h"
+#include "server/task_reader.h"
+
+namespace distributo::cli {
+namespace {
+
+constexpr int kTasksPerRequest = 1000;
+constexpr absl::Duration kCallTimeout = absl::Seconds(30);
+
+absl::StatusOr<std::vector<v1::Task>> ReadTaskFile(const std::string& path) {
+  if (path == "-") {
+    return server::ReadTasks(std::cin, "stdin", server::TaskLimits());
+  }
+  std::ifstream file(path);
+  if (!file) return absl::NotFoundError(absl::StrCat("cannot open ", path));
+  return server::ReadTasks(file, path, server::TaskLimits());
+}
+
+void PrintStatusTable(const v1::GetStatusResponse& s, std::FILE* out) {
+  const uint64_t finished = s.done() + s.dead();
+  absl::FPrintF(out,
+                "%s: %d/%d finished (%d done, %d dead) | %d pending | %d in "
+                "flight | %d backing off | %d failed attempts\n",
+                s.complete()   ? "complete"
+                : s.draining() ? "draining"
+                : s.serving()  ? "serving"
+                               : "NOT serving",
+                finished, s.total(), s.done(), s.dead(), s.pending(),
+                s.leased(), s.backoff(), s.failed_attempts());
+  absl::FPrintF(out, "%.1f tasks/s, ETA %s\n", s.tasks_per_second(),
+                s.eta_seconds() > 0
+                    ? absl::FormatDuration(absl::Seconds(
+                          static_cast<int64_t>(s.eta_seconds() + 0.5)))
+                    : "-");
+  absl::FPrintF(out, "%-28s %-24s %5s %9s %8s %7s\n", "WORKER", "ADDRESS",
+                "SLOTS", "IN FLIGHT", "DONE", "FAILED");
+  for (const v1::WorkerStatus& w : s.workers()) {
+    absl::FPrintF(out, "%-28s %-24s %5d %9d %8d %7d\n", w.name(), w.address(),
+                  w.slots(), w.in_flight(), w.done(), w.failed());
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<AdminCommands>> AdminCommands::Create(
+    const AdminTarget& target) {
+  auto credentials = WorkerCredentials(target.tls);
+  if (!credentials.ok()) return credentials.status();
+  grpc::ChannelArguments args;
+  if (!target.tls_server_name.empty()) {
+    args.SetSslTargetNameOverride(target.tls_server_name);
+  }
+  auto channel = grpc::CreateCustomChannel(target.master, *credentials, args);
+  return std::unique_ptr<AdminCommands>(new AdminCommands(
+      target.master, target.token, v1::Admin::NewStub(channel)));
+}
+
+void AdminCommands::Prepare(grpc::ClientContext& context) const {
+  context.set_deadline(absl::ToChronoTime(absl::Now() + kCallTimeout));
+  if (!token_.empty()) {
+    context.AddMetadata("authorization", absl::StrCat("Bearer ", token_));
+  }
+}
+
+absl::Status AdminCommands::CallError(const grpc::Status& status) const {
+  absl::Status error = FromGrpcStatus(status);
+  if (error.code() == absl::StatusCode::kUnavailable) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot reach the master at ", master_,
+                     " (--master): ", error.message()));
+  }
+  return error;
+}
+
+absl::Status AdminCommands::Status(bool json, std::FILE* out) {
+  grpc::ClientContext context;
+  Prepare(context);
+  v1::GetStatusResponse response;
+  const grpc::Status status =
+      stub_->GetStatus(&context, v1::GetStatusRequest(), &response);
+  if (!status.ok()) return CallError(status);
+  if (!json) {
+    PrintStatusTable(response, out);
+    return absl::OkStatus();
+  }
+  std::string text;
+  google::protobuf::util::JsonPrintOptions options;
+  options.always_print_primitive_fields = true;
+  options.preserve_proto_field_names = true;
+  if (auto written =
+          google::protobuf::util::MessageToJsonString(response, &text, options);
+      !written.ok()) {
+    return absl::InternalError(std::string(written.message()));
+  }
+  absl::FPrintF(out, "%s\n", text);
+  return absl::OkStatus();
+}
+
+absl::Status AdminCommands::Enqueue(const std::string& path, std::FILE* out) {
+  absl::StatusOr<std::vector<v1::Task>> tasks = ReadTaskFile(path);
+  if (!tasks.ok()) return tasks.status();
+  uint64_t added = 0, known = 0, invalid = 0;
+  for (size_t first = 0; first < tasks->size(); first += kTasksPerRequest) {
+    v1::EnqueueRequest request;
+    for (size_t i = first;
+         i < std::min(tasks->size(), first + kTasksPerRequest); ++i) {
+      *request.add_tasks() = std::move((*tasks)[i]);
+    }
+    grpc::ClientContext context;
+    Prepare(context);
+    v1::EnqueueResponse response;
+    if (grpc::Status status = stub_->Enqueue(&context, request, &response);
+        !status.ok()) {
+      absl::FPrintF(out, "%d added before the error\n", added);
+      return CallError(status);
+    }
+    for (const v1::EnqueueVerdict& verdict : response.verdicts()) {
+      if (verdict.outcome() == v1::ENQUEUE_OUTCOME_ALREADY_KNOWN) ++known;
+      if (verdict.outcome() != v1::ENQUEUE_OUTCOME_INVALID) continue;
+      ++invalid;
+      absl::FPrintF(out, "invalid: %s: %s\n", verdict.task_id(),
+                    verdict.message());
+    }
+    added += response.added();
+  }
+  absl::FPrintF(out, "%d tasks: %d added, %d already known, %d invalid\n",
+                tasks->size(), added, known, invalid);
+  return absl::OkStatus();
+}
+
+absl::Status AdminCommands::Drain(std::FILE* out) {
+  grpc::ClientContext context;
+  Prepare(context);
+  v1::DrainResponse response;
+  const grpc::Status status =
+      stub_->Drain(&context, v1::DrainRequest(), &response);
+  if (!status.ok()) return CallError(status);
+  absl::FPrintF(out,
+                "draining: no new leases; the master exits once the %d "
+                "leased tasks are handed in\n",
+                response.leased());
+  return absl::OkStatus();
+}
+
+}  // namespace distributo::cli

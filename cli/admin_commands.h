@@ -1,0 +1,59 @@
+#ifndef DISTRIBUTO_CLI_ADMIN_COMMANDS_H_
+#define DISTRIBUTO_CLI_ADMIN_COMMANDS_H_
+
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "distributo/v1/admin.grpc.pb.h"
+#include "rpc/tls_credentials.h"
+
+namespace distributo::cli {
+
+// Where the master is and how to reach it. Plain data.
+struct AdminTarget {
+  std::string master;  // HOST:PORT
+  TlsFiles tls;
+  std::string tls_server_name;
+  std::string token;
+};
+
+// The operator's commands over distributo.v1.Admin. Each prints what it did
+// to `out` and returns the call's error, with a hint when the master cannot
+// be reached. Thread-compatible.
+class AdminCommands {
+ public:
+  // Returns the TLS files' errors (see WorkerCredentials()).
+  static absl::StatusOr<std::unique_ptr<AdminCommands>> Create(
+      const AdminTarget& target);
+
+  // Prints the counts and workers as a table, or as JSON.
+  absl::Status Status(bool json, std::FILE* out);
+  // Reads JSONL tasks from `path` ("-": stdin) and enqueues them in
+  // requests of up to 1,000; prints how many were added, already known or
+  // invalid (and why). InvalidArgument for a bad line, as the master's
+  // --tasks would be.
+  absl::Status Enqueue(const std::string& path, std::FILE* out);
+  absl::Status Drain(std::FILE* out);
+
+ private:
+  AdminCommands(std::string master, std::string token,
+                std::unique_ptr<v1::Admin::Stub> stub)
+      : master_(std::move(master)),
+        token_(std::move(token)),
+        stub_(std::move(stub)) {}
+
+  // Prepares a call's context: deadline and token.
+  void Prepare(grpc::ClientContext& context) const;
+  absl::Status CallError(const grpc::Status& status) const;
+
+  const std::string master_;
+  const std::string token_;
+  const std::unique_ptr<v1::Admin::Stub> stub_;
+};
+
+}  // namespace distributo::cli
+
+#endif  // DISTRIBUTO_CLI_ADMIN_COMMANDS_H_

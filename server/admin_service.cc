@@ -1,0 +1,151 @@
+#include "server/admin_service.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "glog/logging.h"
+#include "rpc/status_util.h"
+#include "server/master.h"
+#include "server/task_reader.h"
+
+namespace distributo::server {
+namespace {
+
+// Returns why `task` cannot be enqueued, or "" if it can.
+std::string WhyInvalid(const v1::Task& task) {
+  const TaskLimits limits;
+  if (task.id().empty()) return "the task has no id";
+  if (task.id().size() > limits.max_id_bytes) {
+    return absl::StrCat("id longer than ", limits.max_id_bytes, " bytes");
+  }
+  if (!task.has_payload()) return "the task has no payload";
+  if (task.ByteSizeLong() > limits.max_task_bytes) {
+    return absl::StrCat("task of ", task.ByteSizeLong(), " bytes (at most ",
+                        limits.max_task_bytes, ")");
+  }
+  return "";
+}
+
+grpc::Status Refuse(grpc::StatusCode code, const std::string& message) {
+  return grpc::Status(code, message);
+}
+
+}  // namespace
+
+AdminService::AdminService(Master* master, const WorkerTokens* tokens)
+    : master_(master), tokens_(tokens) {}
+
+std::vector<v1::Task> AdminService::Sort(const v1::EnqueueRequest& request,
+                                         v1::EnqueueResponse& response) {
+  std::vector<v1::Task> valid;
+  absl::flat_hash_set<std::string> seen;
+  for (const v1::Task& task : request.tasks()) {
+    v1::EnqueueVerdict* verdict = response.add_verdicts();
+    verdict->set_task_id(task.id());
+    std::string why = WhyInvalid(task);
+    if (why.empty() && !seen.insert(task.id()).second) {
+      why = "the id is given twice in this request";
+    }
+    if (!why.empty()) {
+      verdict->set_outcome(v1::ENQUEUE_OUTCOME_INVALID);
+      verdict->set_message(why);
+      continue;
+    }
+    verdict->set_outcome(v1::ENQUEUE_OUTCOME_ALREADY_KNOWN);
+    valid.push_back(task);
+  }
+  return valid;
+}
+
+grpc::Status AdminService::Enqueue(grpc::ServerContext* context,
+                                   const v1::EnqueueRequest* request,
+                                   v1::EnqueueResponse* response) {
+  if (auto name = AuthenticateWorker(*tokens_, *context); !name.ok()) {
+    return ToGrpcStatus(name.status());
+  }
+  if (request->tasks_size() > static_cast<int>(kMaxTasksPerRequest)) {
+    return Refuse(grpc::StatusCode::INVALID_ARGUMENT,
+                  absl::StrCat(request->tasks_size(),
+                               " tasks in one request; "
+                               "send at most ",
+                               kMaxTasksPerRequest));
+  }
+  if (master_->queue().source_closed() || master_->Status().draining) {
+    return Refuse(grpc::StatusCode::FAILED_PRECONDITION,
+                  "this master takes no more tasks: it runs the job of its "
+                  "--tasks file, or drains; start one without --tasks");
+  }
+  std::vector<v1::Task> fresh =
+      master_->queue().WithoutKnown(Sort(*request, *response));
+  absl::flat_hash_set<std::string> added_ids;
+  for (const v1::Task& task : fresh) added_ids.insert(task.id());
+  absl::StatusOr<size_t> added = master_->Enqueue(std::move(fresh));
+  if (!added.ok()) {
+    response->Clear();
+    return ToGrpcStatus(added.status());
+  }
+  for (v1::EnqueueVerdict& verdict : *response->mutable_verdicts()) {
+    if (added_ids.contains(verdict.task_id()) &&
+        verdict.outcome() == v1::ENQUEUE_OUTCOME_ALREADY_KNOWN) {
+      verdict.set_outcome(v1::ENQUEUE_OUTCOME_ADDED);
+    }
+  }
+  response->set_added(*added);
+  VLOG(1) << "admin: enqueued " << *added << " of " << request->tasks_size()
+          << " tasks";
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::GetStatus(grpc::ServerContext* context,
+                                     const v1::GetStatusRequest*,
+                                     v1::GetStatusResponse* response) {
+  if (auto name = AuthenticateWorker(*tokens_, *context); !name.ok()) {
+    return ToGrpcStatus(name.status());
+  }
+  const MasterStatus status = master_->Status();
+  const QueueCounts& c = status.queue.counts;
+  response->set_total(c.total);
+  response->set_pending(c.pending);
+  response->set_leased(c.leased);
+  response->set_backoff(c.backoff);
+  response->set_done(c.done);
+  response->set_dead(c.dead);
+  response->set_failed_attempts(c.failures);
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - start_);
+  const uint64_t finished = c.done + c.dead;
+  const double rate = seconds > 0 ? finished / seconds : 0;
+  response->set_tasks_per_second(rate);
+  response->set_eta_seconds(rate > 0 ? (c.total - finished) / rate : 0);
+  response->set_complete(c.complete);
+  response->set_draining(status.draining);
+  response->set_serving(status.serving);
+  for (const WorkerStatus& worker : status.queue.workers) {
+    if (!worker.connected) continue;
+    v1::WorkerStatus* out = response->add_workers();
+    out->set_name(worker.name);
+    out->set_address(worker.peer);
+    out->set_slots(worker.slots);
+    out->set_in_flight(worker.in_flight);
+    out->set_done(worker.done);
+    out->set_failed(worker.failed);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::Drain(grpc::ServerContext* context,
+                                 const v1::DrainRequest*,
+                                 v1::DrainResponse* response) {
+  if (auto name = AuthenticateWorker(*tokens_, *context); !name.ok()) {
+    return ToGrpcStatus(name.status());
+  }
+  LOG(INFO) << "admin: drain requested by " << context->peer();
+  master_->Drain();
+  response->set_leased(master_->queue().Counts().leased);
+  return grpc::Status::OK;
+}
+
+}  // namespace distributo::server

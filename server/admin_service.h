@@ -1,0 +1,47 @@
+#ifndef DISTRIBUTO_SERVER_ADMIN_SERVICE_H_
+#define DISTRIBUTO_SERVER_ADMIN_SERVICE_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/time/time.h"
+#include "distributo/v1/admin.grpc.pb.h"
+#include "server/worker_tokens.h"
+
+namespace distributo::server {
+
+class Master;
+
+// distributo.v1.Admin (proto/distributo/v1/admin.proto): enqueue, status
+// and drain for operators. Thread-safe: gRPC's sync threads call it; the
+// master does the locking.
+class AdminService final : public v1::Admin::Service {
+ public:
+  static constexpr size_t kMaxTasksPerRequest = 10'000;
+
+  // Borrows `master`, which owns this service. Calls must carry one of
+  // `tokens` when it is not empty.
+  AdminService(Master* master, const WorkerTokens* tokens);
+
+  grpc::Status Enqueue(grpc::ServerContext* context,
+                       const v1::EnqueueRequest* request,
+                       v1::EnqueueResponse* response) override;
+  grpc::Status GetStatus(grpc::ServerContext* context,
+                         const v1::GetStatusRequest* request,
+                         v1::GetStatusResponse* response) override;
+  grpc::Status Drain(grpc::ServerContext* context,
+                     const v1::DrainRequest* request,
+                     v1::DrainResponse* response) override;
+
+ private:
+  // Returns the tasks to add and fills in the verdicts of the others.
+  std::vector<v1::Task> Sort(const v1::EnqueueRequest& request,
+                             v1::EnqueueResponse& response);
+
+  Master* const master_;
+  const WorkerTokens* const tokens_;
+  const absl::Time start_ = absl::Now();
+};
+
+}  // namespace distributo::server
+
+#endif  // DISTRIBUTO_SERVER_ADMIN_SERVICE_H_

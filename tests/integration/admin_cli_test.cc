@@ -1,0 +1,72 @@
+// The `distributo` command line against a real master: a service-mode
+// master fed by `distributo enqueue`, watched by `status` and ended by
+// `drain`.
+#include <signal.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "tests/integration/job_fixture.h"
+
+namespace distributo::testing {
+namespace {
+
+class AdminCliTest : public JobFixture {
+ protected:
+  // Runs `distributo ARGS --master=...` to its end; returns its exit code
+  // and leaves its output in `*output`.
+  int Cli(const std::vector<std::string>& args, std::string* output) {
+    std::vector<std::string> argv = {DISTRIBUTO_CLI_BIN};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.push_back(absl::StrCat("--master=127.0.0.1:", port_));
+    const std::string log = Path(absl::StrCat("cli-", runs_++, ".log"));
+    ChildProcess cli(argv, log);
+    const int code = cli.WaitForExit(absl::Seconds(30)).value_or(-1);
+    *output = ReadFile(log);
+    return code;
+  }
+
+  int runs_ = 0;
+};
+
+TEST_F(AdminCliTest, EnqueueStatusAndDrainRunAServiceMaster) {
+  WriteTasks(50);
+  StartMaster({"--tasks="});  // no tasks file: service mode
+  std::string out;
+  ASSERT_EQ(Cli({"enqueue", Path("tasks.jsonl")}, &out), 0) << out;
+  EXPECT_TRUE(absl::StrContains(out, "50 tasks: 50 added, 0 already known"))
+      << out;
+  ASSERT_EQ(Cli({"enqueue", Path("tasks.jsonl")}, &out), 0) << out;
+  EXPECT_TRUE(absl::StrContains(out, "0 added, 50 already known")) << out;
+  ChildProcess* worker = StartWorker("lines", 2);
+  ASSERT_TRUE(WaitUntil([&] { return ResultLines() == 50; }, kJobTimeout));
+  ASSERT_EQ(Cli({"status", "--json"}, &out), 0) << out;
+  EXPECT_TRUE(absl::StrContains(out, "\"done\":\"50\"")) << out;
+  ASSERT_EQ(Cli({"status"}, &out), 0) << out;
+  EXPECT_TRUE(absl::StrContains(out, "worker-0")) << out;
+  ASSERT_EQ(Cli({"drain"}, &out), 0) << out;
+  EXPECT_EQ(WaitForMaster(), 0) << ReadFile(master_->log_path());
+  ExpectEveryResultOnceAndCorrect(ReadLedger());
+  worker->Signal(SIGTERM);
+  EXPECT_EQ(worker->WaitForExit(absl::Seconds(10)), 128 + SIGTERM);
+}
+
+TEST_F(AdminCliTest, AJobMasterTakesNoTasksAndAGoneOneIsNamed) {
+  WriteTasks(5);
+  StartMaster();
+  std::string out;
+  EXPECT_EQ(Cli({"enqueue", Path("tasks.jsonl")}, &out), 1);
+  EXPECT_TRUE(absl::StrContains(out, "takes no more tasks")) << out;
+  master_->Signal(SIGKILL);
+  ASSERT_TRUE(master_->WaitForExit(absl::Seconds(10)).has_value());
+  EXPECT_EQ(Cli({"status"}, &out), 1);
+  EXPECT_TRUE(absl::StrContains(out, "cannot reach the master at 127.0.0.1:"))
+      << out;
+  EXPECT_EQ(Cli({"frobnicate"}, &out), 2);
+}
+
+}  // namespace
+}  // namespace distributo::testing
