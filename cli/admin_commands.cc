@@ -140,6 +140,22 @@ absl::Status AdminCommands::Enqueue(const std::string& path, std::FILE* out) {
   return absl::OkStatus();
 }
 
+absl::Status AdminCommands::Ready(std::FILE* out) {
+  grpc::ClientContext context;
+  Prepare(context);
+  v1::GetStatusResponse response;
+  const grpc::Status status =
+      stub_->GetStatus(&context, v1::GetStatusRequest(), &response);
+  if (!status.ok()) return CallError(status);
+  if (!response.serving()) {
+    return absl::UnavailableError(
+        response.draining() ? "the master drains"
+                            : "the master cannot store outcomes right now");
+  }
+  absl::FPrintF(out, "serving\n");
+  return absl::OkStatus();
+}
+
 absl::Status AdminCommands::Drain(std::FILE* out) {
   grpc::ClientContext context;
   Prepare(context);

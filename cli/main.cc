@@ -3,11 +3,12 @@
 //   distributo status [--json]          counts, rate and workers
 //   distributo enqueue FILE|-           add JSONL tasks (idempotent by id)
 //   distributo drain                    no new leases; the master then exits
+//   distributo ready                    exit 0 if the master serves, else 1
 //   distributo certs init DIR           a private CA and certificates
 //
-// The first three talk to --master (default 127.0.0.1:4000), with the
-// worker's TLS and token flags. Exits 0 on success, 2 on a usage error, 1
-// when the command failed.
+// status, enqueue, drain and ready talk to --master (default 127.0.0.1:4000),
+// with the worker's TLS and token flags. Exits 0 on success, 2 on a usage
+// error, 1 when the command failed.
 
 #include <cstdio>
 #include <string>
@@ -81,17 +82,19 @@ AdminTarget TargetFromFlags() {
   return target;
 }
 
-// Runs status, enqueue or drain; nullopt-like -1 if `args` is none of them.
+// Runs status, enqueue, drain or ready; returns -1 if `args` is none of them.
 int RunAdmin(const std::vector<std::string>& args) {
   const bool status = args.size() == 1 && args[0] == "status";
   const bool enqueue = args.size() == 2 && args[0] == "enqueue";
   const bool drain = args.size() == 1 && args[0] == "drain";
-  if (!status && !enqueue && !drain) return -1;
+  const bool ready = args.size() == 1 && args[0] == "ready";
+  if (!status && !enqueue && !drain && !ready) return -1;
   auto commands = AdminCommands::Create(TargetFromFlags());
   if (!commands.ok()) return Report(commands.status());
   if (status)
     return Report((*commands)->Status(absl::GetFlag(FLAGS_json), stdout));
   if (enqueue) return Report((*commands)->Enqueue(args[1], stdout));
+  if (ready) return Report((*commands)->Ready(stdout));
   return Report((*commands)->Drain(stdout));
 }
 
@@ -103,7 +106,7 @@ int Run(const std::vector<char*>& argv) {
   if (const int code = RunAdmin(args); code >= 0) return code;
   std::fprintf(stderr,
                "distributo: unknown command \"%s\"; try status, enqueue "
-               "FILE, drain or certs init DIR (see --help)\n",
+               "FILE, drain, ready or certs init DIR (see --help)\n",
                absl::StrJoin(args, " ").c_str());
   return kUsageError;
 }
@@ -117,7 +120,8 @@ int main(int argc, char** argv) {
       "  distributo status [--json]      counts, rate and workers\n"
       "  distributo enqueue FILE|-       add JSONL tasks (idempotent by id)\n"
       "  distributo drain                no new leases; the master then exits\n"
+      "  distributo ready                exit 0 if the master serves, else 1\n"
       "  distributo certs init DIR       a private CA and certificates\n"
-      "status, enqueue and drain talk to --master (127.0.0.1:4000).");
+      "status, enqueue, drain and ready talk to --master (127.0.0.1:4000).");
   return distributo::cli::Run(absl::ParseCommandLine(argc, argv));
 }

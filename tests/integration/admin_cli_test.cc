@@ -47,6 +47,7 @@ TEST_F(AdminCliTest, EnqueueStatusAndDrainRunAServiceMaster) {
   EXPECT_TRUE(absl::StrContains(out, "\"done\":\"50\"")) << out;
   ASSERT_EQ(Cli({"status"}, &out), 0) << out;
   EXPECT_TRUE(absl::StrContains(out, "worker-0")) << out;
+  ASSERT_EQ(Cli({"ready"}, &out), 0) << out;
   ASSERT_EQ(Cli({"drain"}, &out), 0) << out;
   EXPECT_EQ(WaitForMaster(), 0) << ReadFile(master_->log_path());
   ExpectEveryResultOnceAndCorrect(ReadLedger());
