@@ -1,0 +1,201 @@
+// libFuzzer target: the queue's state machine driven by random event
+// sequences (enqueue, sessions, lease, result, failure, extension,
+// disconnect, resume, clock ticks, handled marks), checking its invariants
+// after every event: the states add up to the total, a task finishes at
+// most once, the workers hold exactly the leased tasks.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "rpc/json_value.h"
+#include "server/task_queue.h"
+
+namespace distributo::server {
+namespace {
+
+// Reads the fuzzer's bytes as small numbers; zeros once they run out.
+class Input {
+ public:
+  Input(const uint8_t* data, size_t size) : data_(data), size_(size) {}
+  bool more() const { return at_ < size_; }
+  uint8_t Next() { return at_ < size_ ? data_[at_++] : 0; }
+
+ private:
+  const uint8_t* data_;
+  size_t size_;
+  size_t at_ = 0;
+};
+
+class Driver {
+ public:
+  Driver() : queue_(Options(), [this] { return now_; }) {}
+
+  void Step(Input& in) {
+    switch (in.Next() % 11) {
+      case 0:
+        Enqueue(in.Next() % 16);
+        break;
+      case 1:
+        sessions_.push_back(queue_.OpenSession(Hello()));
+        break;
+      case 2:
+        Lease(in);
+        break;
+      case 3:
+        Submit(in, /*failure=*/false);
+        break;
+      case 4:
+        Submit(in, /*failure=*/true);
+        break;
+      case 5:
+        Extend(in);
+        break;
+      case 6:
+        if (Session* s = Pick(in)) queue_.DisconnectSession(*s);
+        break;
+      case 7:
+        if (Session* s = Pick(in)) queue_.ResumeSession(*s).IgnoreError();
+        break;
+      case 8:
+        now_ += absl::Seconds(in.Next() % 40);
+        queue_.Tick(&finished_);
+        break;
+      case 9:
+        MarkHandled();
+        break;
+      case 10:
+        queue_.CloseSource();
+        break;
+    }
+    CheckInvariants();
+  }
+
+ private:
+  using Session = std::string;
+
+  static QueueOptions Options() {
+    QueueOptions options;
+    options.lease_duration = absl::Seconds(10);
+    options.requeue_grace = absl::Seconds(3);
+    options.max_attempts = 3;
+    options.max_worker_deaths = 2;
+    options.retry_backoff = absl::Seconds(1);
+    options.max_batch_tasks = 4;
+    return options;
+  }
+
+  static v1::WorkerHello Hello() {
+    v1::WorkerHello hello;
+    hello.set_worker_name("fuzz");
+    hello.set_slots(2);
+    return hello;
+  }
+
+  Session* Pick(Input& in) {
+    if (sessions_.empty()) return nullptr;
+    return &sessions_[in.Next() % sessions_.size()];
+  }
+
+  void Enqueue(int id) {
+    v1::Task task;
+    task.set_id(absl::StrCat("t", id));
+    *task.mutable_payload() = *JsonToAny("1");
+    std::vector<v1::Task> fresh = queue_.WithoutKnown({task});
+    if (!fresh.empty()) queue_.Enqueue(std::move(fresh)).IgnoreError();
+  }
+
+  void Lease(Input& in) {
+    Session* session = Pick(in);
+    if (session == nullptr) return;
+    v1::LeasedTasks batch;
+    queue_.Lease(*session, in.Next() % 5, &batch);
+    for (const v1::Task& task : batch.tasks()) {
+      leases_.push_back({*session, task.id(), task.epoch()});
+    }
+  }
+
+  struct Held {
+    Session session;
+    std::string id;
+    uint64_t epoch;
+  };
+
+  // A lease seen before, or now and then a made-up one.
+  Held PickLease(Input& in) {
+    if (leases_.empty() || in.Next() % 8 == 0) {
+      Session* session = Pick(in);
+      return {session ? *session : "nobody", absl::StrCat("t", in.Next() % 16),
+              in.Next()};
+    }
+    return leases_[in.Next() % leases_.size()];
+  }
+
+  void Submit(Input& in, bool failure) {
+    const Held held = PickLease(in);
+    v1::ResultBatch batch;
+    v1::Outcome* outcome = batch.add_outcomes();
+    outcome->mutable_lease()->set_task_id(held.id);
+    outcome->mutable_lease()->set_epoch(held.epoch);
+    if (failure) {
+      outcome->mutable_failure()->set_code("fuzz");
+      outcome->mutable_failure()->set_retryable(in.Next() % 2 == 0);
+    } else {
+      *outcome->mutable_result() = *JsonToAny("2");
+    }
+    queue_.Submit(held.session, batch, &finished_);
+  }
+
+  void Extend(Input& in) {
+    const Held held = PickLease(in);
+    v1::ResultBatch batch;
+    batch.add_extensions()->set_task_id(held.id);
+    batch.mutable_extensions(0)->set_epoch(held.epoch);
+    queue_.Submit(held.session, batch, &finished_);
+  }
+
+  void MarkHandled() {
+    queue_.MarkHandled(finished_.size() - handled_);
+    handled_ = finished_.size();
+  }
+
+  void CheckInvariants() {
+    for (size_t i = checked_; i < finished_.size(); ++i) {
+      // The first terminal outcome wins: never a second one for a task.
+      if (!finished_ids_.insert(finished_[i].task.id()).second)
+        __builtin_trap();
+    }
+    checked_ = finished_.size();
+    const QueueStatus status = queue_.Status();
+    const QueueCounts& c = status.counts;
+    if (c.pending + c.leased + c.backoff + c.done + c.dead != c.total ||
+        c.done + c.dead != finished_ids_.size() ||
+        c.unhandled != finished_.size() - handled_) {
+      __builtin_trap();
+    }
+    uint64_t held = 0;
+    for (const WorkerStatus& worker : status.workers) held += worker.in_flight;
+    if (held != c.leased) __builtin_trap();
+  }
+
+  absl::Time now_ = absl::FromUnixSeconds(1'000'000);
+  TaskQueue queue_;
+  std::vector<Session> sessions_;
+  std::vector<Held> leases_;
+  std::vector<FinishedTask> finished_;
+  absl::flat_hash_set<std::string> finished_ids_;
+  size_t checked_ = 0;
+  size_t handled_ = 0;
+};
+
+}  // namespace
+}  // namespace distributo::server
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  distributo::server::Input in(data, size);
+  distributo::server::Driver driver;
+  for (int step = 0; step < 256 && in.more(); ++step) driver.Step(in);
+  return 0;
+}
