@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -101,6 +102,51 @@ TEST_F(DiscoveryJobTest, WorkersPreferLowerPriorityAndFailOverWhenItDies) {
   EXPECT_EQ(preferred.WaitForMaster(), 0) << ReadFile(late->log_path());
   EXPECT_EQ(late->WaitForExit(TestJob::kJobTimeout), 0);
   preferred.ExpectEveryResultOnceAndCorrect(preferred.ReadLedger());
+}
+
+TEST_F(DiscoveryJobTest, TlsChecksADiscoveredMasterAgainstItsPublishedName) {
+  // The certificate names m1.example.test, not m2.example.test.
+  const std::string certs = absl::StrCat(dir_, "/certs");
+  ASSERT_EQ(std::system(absl::StrCat(DISTRIBUTO_CLI_BIN, " certs init ", certs,
+                                     " --master_hosts=m1.example.test >", dir_,
+                                     "/certs.log 2>&1")
+                            .c_str()),
+            0);
+  TestJob job(Subdir("job"));
+  job.WriteTasks(50);
+  job.StartMaster({"--tls_cert=" + certs + "/master.pem",
+                   "--tls_key=" + certs + "/master.key"});
+  std::vector<std::string> records = MasterRecords("m1", job.port(), 10);
+  for (std::string& record : MasterRecords("m2", job.port(), 10)) {
+    records.push_back(std::move(record));
+  }
+  auto dns = DnsmasqServer::Start(records, dir_ + "/dnsmasq.log");
+  ASSERT_NE(dns, nullptr);
+  const std::vector<std::string> tls = {"--tls_ca=" + certs + "/ca.pem"};
+  // Published as m2 only: the same master, but not the name it proves.
+  std::vector<std::string> as_m2 = tls;
+  as_m2.push_back(
+      absl::StrCat("--master=srv:m2._distributo._tcp.", "example.test"));
+  as_m2.push_back("--dns_server=" + dns->address());
+  ChildProcess* impostor_view = job.StartWorker("lines", 1, as_m2);
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return absl::StrContains(
+            ReadFile(impostor_view->log_path()),
+            "Peer name m2.example.test is not in peer certificate");
+      },
+      absl::Seconds(30)));
+  EXPECT_EQ(job.ResultLines(), 0u) << "a name the certificate lacks passed";
+  impostor_view->Signal(SIGTERM);
+  EXPECT_EQ(impostor_view->WaitForExit(absl::Seconds(10)), 128 + SIGTERM);
+  std::vector<std::string> as_m1 = tls;
+  as_m1.push_back(
+      absl::StrCat("--master=srv:m1._distributo._tcp.", "example.test"));
+  as_m1.push_back("--dns_server=" + dns->address());
+  ChildProcess* worker = job.StartWorker("lines", 2, as_m1);
+  EXPECT_EQ(job.WaitForMaster(), 0) << ReadFile(worker->log_path());
+  EXPECT_EQ(worker->WaitForExit(TestJob::kJobTimeout), 0);
+  job.ExpectEveryResultOnceAndCorrect(job.ReadLedger());
 }
 
 TEST_F(DiscoveryJobTest, UnresolvableMasterIsRetriedWithAClearError) {
