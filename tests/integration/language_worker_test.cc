@@ -112,6 +112,38 @@ TEST_P(LanguageWorkerTest, KillNineOfTheMasterIsRiddenOutWithNothingLost) {
   ExpectEveryWordCountedOnce();
 }
 
+using LargeResultsTest = JobFixture;
+
+// Results of 300 kB: a batch of 100 would be 30 MB, far over the master's
+// 4 MiB message limit, so the worker must split its batches by bytes.
+TEST_F(LargeResultsTest, PythonWorkerSplitsItsBatchesByBytes) {
+  WriteTasks(40);
+  StartMaster();
+  workers_.push_back(std::make_unique<ChildProcess>(
+      std::vector<std::string>{
+          "/usr/bin/env",
+          absl::StrCat("PYTHONPATH=", DISTRIBUTO_PYTHON_WORKER_GEN, ":",
+                       DISTRIBUTO_PYTHON_WORKER_DIR),
+          "/usr/bin/python3", DISTRIBUTO_BIG_RESULTS_WORKER,
+          absl::StrCat("--master=127.0.0.1:", port_)},
+      Path("big.log")));
+  EXPECT_EQ(WaitForMaster(), 0) << ReadFile(workers_[0]->log_path());
+  EXPECT_EQ(workers_[0]->WaitForExit(absl::Seconds(30)), 0);
+  const ResultsLedger ledger = ReadLedger();
+  ExpectEachResultOnce(ledger);
+  for (const auto& [id, line] : ledger.lines) {
+    EXPECT_EQ(line.struct_value()
+                  .fields()
+                  .at("result")
+                  .struct_value()
+                  .fields()
+                  .at("blob")
+                  .string_value()
+                  .size(),
+              300'000u);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Workers, LanguageWorkerTest,
     ::testing::Values(
