@@ -156,6 +156,24 @@ absl::Status AdminCommands::Ready(std::FILE* out) {
   return absl::OkStatus();
 }
 
+absl::Status AdminCommands::Cancel(const std::string& task_id,
+                                   const std::string& reason, std::FILE* out) {
+  grpc::ClientContext context;
+  Prepare(context);
+  v1::CancelTaskRequest request;
+  request.set_task_id(task_id);
+  request.set_reason(reason);
+  v1::CancelTaskResponse response;
+  const grpc::Status status = stub_->CancelTask(&context, request, &response);
+  if (!status.ok()) return CallError(status);
+  absl::FPrintF(out, "cancelled %s%s\n", task_id,
+                response.worker_name().empty()
+                    ? " (it was not running)"
+                    : absl::StrCat(" (", response.worker_name(),
+                                   " was told to stop it)"));
+  return absl::OkStatus();
+}
+
 absl::Status AdminCommands::Drain(std::FILE* out) {
   grpc::ClientContext context;
   Prepare(context);

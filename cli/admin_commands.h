@@ -37,6 +37,8 @@ class AdminCommands {
   // --tasks would be.
   absl::Status Enqueue(const std::string& path, std::FILE* out);
   absl::Status Drain(std::FILE* out);
+  absl::Status Cancel(const std::string& task_id, const std::string& reason,
+                      std::FILE* out);
   // Returns OK if the master serves (can store outcomes, not draining),
   // Unavailable otherwise: for health checks.
   absl::Status Ready(std::FILE* out);

@@ -4,16 +4,20 @@
 //   distributo enqueue FILE|-           add JSONL tasks (idempotent by id)
 //   distributo drain                    no new leases; the master then exits
 //   distributo ready                    exit 0 if the master serves, else 1
+//   distributo cancel ID [--reason=..]  end a task; its worker stops it
 //   distributo certs init DIR           a private CA and certificates
 //
-// status, enqueue, drain and ready talk to --master (default 127.0.0.1:4000),
+// All but certs talk to --master (default 127.0.0.1:4000),
 // with the worker's TLS and token flags. Exits 0 on success, 2 on a usage
 // error, 1 when the command failed.
 
 #include <cstdio>
+#include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
@@ -23,6 +27,7 @@
 
 ABSL_FLAG(std::string, master, "127.0.0.1:4000", "The master, HOST:PORT");
 ABSL_FLAG(bool, json, false, "status: print JSON instead of a table");
+ABSL_FLAG(std::string, reason, "", "cancel: why, recorded with the task");
 ABSL_FLAG(std::string, tls_ca, "",
           "PEM CA to check the master's certificate with (TLS is on when this "
           "or --tls_cert is given)");
@@ -82,20 +87,33 @@ AdminTarget TargetFromFlags() {
   return target;
 }
 
-// Runs status, enqueue, drain or ready; returns -1 if `args` is none of them.
+// Runs an admin command; returns -1 if `args` is none of them.
 int RunAdmin(const std::vector<std::string>& args) {
-  const bool status = args.size() == 1 && args[0] == "status";
-  const bool enqueue = args.size() == 2 && args[0] == "enqueue";
-  const bool drain = args.size() == 1 && args[0] == "drain";
-  const bool ready = args.size() == 1 && args[0] == "ready";
-  if (!status && !enqueue && !drain && !ready) return -1;
-  auto commands = AdminCommands::Create(TargetFromFlags());
-  if (!commands.ok()) return Report(commands.status());
-  if (status)
-    return Report((*commands)->Status(absl::GetFlag(FLAGS_json), stdout));
-  if (enqueue) return Report((*commands)->Enqueue(args[1], stdout));
-  if (ready) return Report((*commands)->Ready(stdout));
-  return Report((*commands)->Drain(stdout));
+  using Command = std::function<absl::Status(AdminCommands&)>;
+  // Each command with the number of arguments it takes after its name.
+  const absl::flat_hash_map<std::string, std::pair<size_t, Command>> commands =
+      {{"status",
+        {0,
+         [](AdminCommands& c) {
+           return c.Status(absl::GetFlag(FLAGS_json), stdout);
+         }}},
+       {"enqueue",
+        {1, [&](AdminCommands& c) { return c.Enqueue(args[1], stdout); }}},
+       {"cancel",
+        {1,
+         [&](AdminCommands& c) {
+           return c.Cancel(args[1], absl::GetFlag(FLAGS_reason), stdout);
+         }}},
+       {"drain", {0, [](AdminCommands& c) { return c.Drain(stdout); }}},
+       {"ready", {0, [](AdminCommands& c) { return c.Ready(stdout); }}}};
+  if (args.empty()) return -1;
+  const auto found = commands.find(args[0]);
+  if (found == commands.end() || found->second.first != args.size() - 1) {
+    return -1;
+  }
+  auto admin = AdminCommands::Create(TargetFromFlags());
+  if (!admin.ok()) return Report(admin.status());
+  return Report(found->second.second(**admin));
 }
 
 int Run(const std::vector<char*>& argv) {
@@ -106,7 +124,8 @@ int Run(const std::vector<char*>& argv) {
   if (const int code = RunAdmin(args); code >= 0) return code;
   std::fprintf(stderr,
                "distributo: unknown command \"%s\"; try status, enqueue "
-               "FILE, drain, ready or certs init DIR (see --help)\n",
+               "FILE, cancel ID, drain, ready or certs init DIR (see "
+               "--help)\n",
                absl::StrJoin(args, " ").c_str());
   return kUsageError;
 }
@@ -121,7 +140,8 @@ int main(int argc, char** argv) {
       "  distributo enqueue FILE|-       add JSONL tasks (idempotent by id)\n"
       "  distributo drain                no new leases; the master then exits\n"
       "  distributo ready                exit 0 if the master serves, else 1\n"
+      "  distributo cancel ID            end a task; its worker stops it\n"
       "  distributo certs init DIR       a private CA and certificates\n"
-      "status, enqueue, drain and ready talk to --master (127.0.0.1:4000).");
+      "All but certs talk to --master (127.0.0.1:4000).");
   return distributo::cli::Run(absl::ParseCommandLine(argc, argv));
 }

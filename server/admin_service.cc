@@ -136,6 +136,25 @@ grpc::Status AdminService::GetStatus(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+grpc::Status AdminService::CancelTask(grpc::ServerContext* context,
+                                      const v1::CancelTaskRequest* request,
+                                      v1::CancelTaskResponse* response) {
+  if (auto name = AuthenticateWorker(*tokens_, *context); !name.ok()) {
+    return ToGrpcStatus(name.status());
+  }
+  const std::string reason = request->reason().empty()
+                                 ? "cancelled by an operator"
+                                 : request->reason();
+  absl::StatusOr<std::string> worker =
+      master_->Cancel(request->task_id(), reason);
+  if (!worker.ok()) return ToGrpcStatus(worker.status());
+  LOG(INFO) << "admin: cancelled task " << request->task_id()
+            << (worker->empty() ? "" : absl::StrCat(", running on ", *worker))
+            << ": " << reason;
+  response->set_worker_name(*worker);
+  return grpc::Status::OK;
+}
+
 grpc::Status AdminService::Drain(grpc::ServerContext* context,
                                  const v1::DrainRequest*,
                                  v1::DrainResponse* response) {

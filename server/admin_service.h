@@ -28,6 +28,9 @@ class AdminService final : public v1::Admin::Service {
   grpc::Status GetStatus(grpc::ServerContext* context,
                          const v1::GetStatusRequest* request,
                          v1::GetStatusResponse* response) override;
+  grpc::Status CancelTask(grpc::ServerContext* context,
+                          const v1::CancelTaskRequest* request,
+                          v1::CancelTaskResponse* response) override;
   grpc::Status Drain(grpc::ServerContext* context,
                      const v1::DrainRequest* request,
                      v1::DrainResponse* response) override;

@@ -120,8 +120,24 @@ void BatchStream::WriteOutLocked() {
   StartWrite(&out_bytes_);
 }
 
+bool BatchStream::Cancel(absl::string_view session_id,
+                         const v1::LeaseRef& lease, absl::string_view reason) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!started_ || session_id_ != session_id) return false;
+    *cancels_.add_leases() = lease;
+    cancels_.set_reason(std::string(reason));
+  }
+  Pump();
+  return true;
+}
+
 BatchStream::Next BatchStream::PrepareNextLocked() {
   out_.Clear();
+  if (cancels_.leases_size() > 0) {
+    out_.mutable_cancel()->Swap(&cancels_);
+    return Next::kWrite;
+  }
   if (credit_ > 0 && service_->Accepting()) {
     size_t leased = queue_->Lease(session_id_, credit_, out_.mutable_tasks());
     if (leased > 0) {

@@ -31,6 +31,11 @@ class BatchStream final
   // flight.
   void Pump();
 
+  // Tells the worker, if this stream holds session `session_id`, to stop
+  // working on `lease`; returns whether it does.
+  bool Cancel(absl::string_view session_id, const v1::LeaseRef& lease,
+              absl::string_view reason);
+
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
   void OnDone() override;
@@ -56,6 +61,8 @@ class BatchStream final
 
   absl::Mutex mu_;
   v1::TaskBatch out_ ABSL_GUARDED_BY(mu_);  // the next message to write
+  // Cancellations waiting for the next write, sent before any task.
+  v1::CancelTasks cancels_ ABSL_GUARDED_BY(mu_);
   grpc::ByteBuffer out_bytes_ ABSL_GUARDED_BY(mu_);  // the one being written
   std::string session_id_ ABSL_GUARDED_BY(mu_);
   uint64_t credit_ ABSL_GUARDED_BY(mu_) = 0;

@@ -86,6 +86,16 @@ void DistributorService::Drain() {
   WakeStreams();
 }
 
+bool DistributorService::CancelLease(absl::string_view session_id,
+                                     const v1::LeaseRef& lease,
+                                     absl::string_view reason) {
+  absl::MutexLock lock(&mu_);
+  for (BatchStream* stream : streams_) {
+    if (stream->Cancel(session_id, lease, reason)) return true;
+  }
+  return false;
+}
+
 void DistributorService::WakeStreams() {
   absl::MutexLock lock(&mu_);
   for (BatchStream* stream : streams_) stream->Pump();

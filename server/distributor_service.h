@@ -53,6 +53,11 @@ class DistributorService final
   void set_job_id(std::string job_id) { job_id_ = std::move(job_id); }
   const std::string& job_id() const { return job_id_; }
 
+  // Tells the worker of session `session_id` to stop working on `lease`;
+  // returns false if no open stream holds that session.
+  bool CancelLease(absl::string_view session_id, const v1::LeaseRef& lease,
+                   absl::string_view reason);
+
   // Lets every open RequestBatch stream send what the queue now allows.
   void WakeStreams();
 

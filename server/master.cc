@@ -140,6 +140,27 @@ void Master::Drain() {
   SetServingLocked(false);
 }
 
+absl::StatusOr<std::string> Master::Cancel(absl::string_view task_id,
+                                           absl::string_view reason) {
+  absl::StatusOr<TaskQueue::Cancelled> cancelled =
+      absl::NotFoundError("not applied");
+  std::vector<FinishedTask> finished;
+  absl::Status committed = router_.ApplyAndCommit(
+      [&](std::vector<FinishedTask>* out) {
+        cancelled = queue_.Cancel(task_id, reason, out);
+      },
+      &finished);
+  if (!cancelled.ok()) return cancelled.status();
+  // Told even if the commit failed: the task is dead in memory already, and
+  // the router commits it with its next success.
+  if (!cancelled->session_id.empty()) {
+    service_.CancelLease(cancelled->session_id, cancelled->lease, reason);
+  }
+  if (!committed.ok()) return committed;
+  router_.Deliver(std::move(finished));
+  return cancelled->worker_name;
+}
+
 MasterStatus Master::Status() {
   MasterStatus status;
   status.queue = queue_.Status();

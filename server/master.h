@@ -115,6 +115,13 @@ class Master {
   // says NOT_SERVING at once. Idempotent. Call it after Create() returned.
   void Drain();
 
+  // Cancels a task (TaskQueue::Cancel()), journals it as dead and hands it
+  // to the sink, and tells the worker holding it, if any. Returns that
+  // worker's name ("" if the task was not running), TaskQueue's errors, or
+  // the journal's.
+  absl::StatusOr<std::string> Cancel(absl::string_view task_id,
+                                     absl::string_view reason);
+
   // Returns true once Drain() was called (by a signal or the admin API).
   bool draining() const { return service_.draining(); }
 

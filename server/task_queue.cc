@@ -120,6 +120,38 @@ void TaskQueue::CloseSource() {
   NotifyChange();
 }
 
+absl::StatusOr<TaskQueue::Cancelled> TaskQueue::Cancel(
+    absl::string_view task_id, absl::string_view reason,
+    std::vector<FinishedTask>* finished) {
+  Cancelled cancelled;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = tasks_.find(task_id);
+    if (it == tasks_.end()) {
+      return absl::NotFoundError(absl::StrCat("no task ", task_id));
+    }
+    TaskRecord* record = &it->second;
+    if (record->state == TaskState::kDone ||
+        record->state == TaskState::kDead) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("task ", task_id, " is already finished"));
+    }
+    if (record->state == TaskState::kLeased) {
+      cancelled.session_id = record->holder->id;
+      cancelled.worker_name = record->holder->worker_name;
+      cancelled.lease.set_task_id(record->task.id());
+      cancelled.lease.set_epoch(record->epoch);
+      ReleaseLeaseLocked(record);
+    }
+    record->last_failure.set_code("cancelled");
+    record->last_failure.set_message(std::string(reason));
+    record->last_failure.set_retryable(false);
+    FinishLocked(record, TaskState::kDead, {}, finished);
+  }
+  NotifyChange();  // it may have been the last task
+  return cancelled;
+}
+
 bool TaskQueue::source_closed() {
   absl::MutexLock lock(&mu_);
   return source_closed_;

@@ -98,6 +98,19 @@ class TaskQueue {
   // Returns true once CloseSource() was called.
   bool source_closed();
 
+  // Cancels a task for good: it ends dead with code "cancelled" and
+  // `reason`, appended to `finished`. Returns the lease it had, if it was
+  // leased, so that its worker can be told (and the session holding it);
+  // NotFound for an unknown id, FailedPrecondition if already finished.
+  struct Cancelled {
+    std::string session_id;  // empty: it was not leased
+    v1::LeaseRef lease;
+    std::string worker_name;
+  };
+  absl::StatusOr<Cancelled> Cancel(absl::string_view task_id,
+                                   absl::string_view reason,
+                                   std::vector<FinishedTask>* finished);
+
   // Opens a session for a worker. Returns the new session id.
   std::string OpenSession(const v1::WorkerHello& hello,
                           absl::string_view peer = "");

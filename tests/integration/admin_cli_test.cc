@@ -55,6 +55,34 @@ TEST_F(AdminCliTest, EnqueueStatusAndDrainRunAServiceMaster) {
   EXPECT_EQ(worker->WaitForExit(absl::Seconds(10)), 128 + SIGTERM);
 }
 
+TEST_F(AdminCliTest, CancelEndsARunningTaskAndItsWorkerStopsIt) {
+  // t0 and t3 would run for a minute; t1 and t2 finish at once.
+  WriteTasks(4, [](int i) { return i % 3 == 0 ? ", \"sleep\": 60" : ""; });
+  StartMaster();
+  ChildProcess* worker = StartWorker("lines", 2);
+  ASSERT_TRUE(WaitUntil([&] { return ResultLines() == 2; }, kJobTimeout));
+  std::string out;
+  ASSERT_EQ(Cli({"cancel", "t0", "--reason=not needed"}, &out), 0) << out;
+  EXPECT_TRUE(absl::StrContains(out, "cancelled t0 (worker-0 was told")) << out;
+  EXPECT_EQ(Cli({"cancel", "t1"}, &out), 1);
+  EXPECT_TRUE(absl::StrContains(out, "task t1 is already finished")) << out;
+  EXPECT_EQ(Cli({"cancel", "nope"}, &out), 1);
+  EXPECT_TRUE(absl::StrContains(out, "no task nope")) << out;
+  ASSERT_EQ(Cli({"cancel", "t3"}, &out), 0) << out;
+  EXPECT_EQ(WaitForMaster(), 1) << "dead tasks make the exit status 1";
+  // Long before the minute: the worker killed both commands.
+  EXPECT_EQ(worker->WaitForExit(absl::Seconds(20)), 0)
+      << ReadFile(worker->log_path());
+  EXPECT_TRUE(absl::StrContains(ReadFile(worker->log_path()),
+                                "master cancelled 1 leases"));
+  const ResultsLedger ledger = ReadLedger();
+  ExpectEachResultOnce(ledger);
+  const auto& error =
+      ledger.lines.at("t0").struct_value().fields().at("error").struct_value();
+  EXPECT_EQ(error.fields().at("code").string_value(), "cancelled");
+  EXPECT_EQ(error.fields().at("message").string_value(), "not needed");
+}
+
 TEST_F(AdminCliTest, AJobMasterTakesNoTasksAndAGoneOneIsNamed) {
   WriteTasks(5);
   StartMaster();

@@ -147,6 +147,31 @@ TEST_F(TaskQueueTest, StatusCountsWhatHappenedToEveryLease) {
   EXPECT_EQ(status.recent_dead[0].task_id, leased[1].id());
 }
 
+TEST_F(TaskQueueTest, CancelEndsATaskDeadAndNamesTheLeaseItHad) {
+  EnqueueIds(2);
+  const std::string session = Open("alpha");
+  std::vector<v1::Task> leased = LeaseAll(session, 1);
+  ASSERT_EQ(leased.size(), 1u);
+  auto running = queue_.Cancel(leased[0].id(), "stop", &finished_);
+  ASSERT_TRUE(running.ok()) << running.status();
+  EXPECT_EQ(running->session_id, session);
+  EXPECT_EQ(running->lease.epoch(), leased[0].epoch());
+  auto queued = queue_.Cancel("1", "stop", &finished_);
+  ASSERT_TRUE(queued.ok());
+  EXPECT_TRUE(queued->session_id.empty());
+  ASSERT_EQ(finished_.size(), 2u);
+  EXPECT_TRUE(finished_[0].dead);
+  EXPECT_EQ(finished_[0].failure.code(), "cancelled");
+  EXPECT_EQ(queue_.Counts().dead, 2u);
+  EXPECT_EQ(queue_.Counts().leased, 0u);
+  EXPECT_EQ(queue_.Cancel("1", "again", &finished_).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(queue_.Cancel("nope", "", &finished_).status().code(),
+            absl::StatusCode::kNotFound);
+  // The worker's late result is a duplicate, not a second outcome.
+  EXPECT_EQ(Submit(session, Result(leased[0], "1")), v1::VERDICT_DUPLICATE);
+}
+
 TEST_F(TaskQueueTest, LeaseOnEmptyQueueReturnsNothing) {
   EXPECT_TRUE(LeaseAll(Open(), 5).empty());
 }
