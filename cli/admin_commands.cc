@@ -174,6 +174,28 @@ absl::Status AdminCommands::Cancel(const std::string& task_id,
   return absl::OkStatus();
 }
 
+absl::Status AdminCommands::ListDead(std::FILE* out) {
+  v1::ListDeadRequest request;
+  size_t count = 0;
+  do {
+    grpc::ClientContext context;
+    Prepare(context);
+    v1::ListDeadResponse response;
+    if (grpc::Status status = stub_->ListDead(&context, request, &response);
+        !status.ok()) {
+      return CallError(status);
+    }
+    for (const v1::DeadTask& task : response.tasks()) {
+      absl::FPrintF(out, "%s\t%s\t%d attempts\t%s\n", task.task_id(),
+                    task.code(), task.attempts(), task.message());
+    }
+    count += response.tasks_size();
+    request.set_page_token(response.next_page_token());
+  } while (!request.page_token().empty());
+  absl::FPrintF(out, "%d dead tasks\n", count);
+  return absl::OkStatus();
+}
+
 absl::Status AdminCommands::Drain(std::FILE* out) {
   grpc::ClientContext context;
   Prepare(context);

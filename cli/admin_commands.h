@@ -37,6 +37,8 @@ class AdminCommands {
   // --tasks would be.
   absl::Status Enqueue(const std::string& path, std::FILE* out);
   absl::Status Drain(std::FILE* out);
+  // Prints every dead task: id, code, attempts and message.
+  absl::Status ListDead(std::FILE* out);
   absl::Status Cancel(const std::string& task_id, const std::string& reason,
                       std::FILE* out);
   // Returns OK if the master serves (can store outcomes, not draining),

@@ -5,6 +5,7 @@
 //   distributo drain                    no new leases; the master then exits
 //   distributo ready                    exit 0 if the master serves, else 1
 //   distributo cancel ID [--reason=..]  end a task; its worker stops it
+//   distributo dead list                dead tasks and why
 //   distributo certs init DIR           a private CA and certificates
 //
 // All but certs talk to --master (default 127.0.0.1:4000),
@@ -104,6 +105,13 @@ int RunAdmin(const std::vector<std::string>& args) {
          [&](AdminCommands& c) {
            return c.Cancel(args[1], absl::GetFlag(FLAGS_reason), stdout);
          }}},
+       {"dead",
+        {1,
+         [&](AdminCommands& c) {
+           return args[1] == "list"
+                      ? c.ListDead(stdout)
+                      : absl::InvalidArgumentError("try: distributo dead list");
+         }}},
        {"drain", {0, [](AdminCommands& c) { return c.Drain(stdout); }}},
        {"ready", {0, [](AdminCommands& c) { return c.Ready(stdout); }}}};
   if (args.empty()) return -1;
@@ -141,6 +149,7 @@ int main(int argc, char** argv) {
       "  distributo drain                no new leases; the master then exits\n"
       "  distributo ready                exit 0 if the master serves, else 1\n"
       "  distributo cancel ID            end a task; its worker stops it\n"
+      "  distributo dead list            dead tasks and why\n"
       "  distributo certs init DIR       a private CA and certificates\n"
       "All but certs talk to --master (127.0.0.1:4000).");
   return distributo::cli::Run(absl::ParseCommandLine(argc, argv));

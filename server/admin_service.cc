@@ -1,11 +1,13 @@
 #include "server/admin_service.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
 #include "rpc/status_util.h"
@@ -152,6 +154,37 @@ grpc::Status AdminService::CancelTask(grpc::ServerContext* context,
             << (worker->empty() ? "" : absl::StrCat(", running on ", *worker))
             << ": " << reason;
   response->set_worker_name(*worker);
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::ListDead(grpc::ServerContext* context,
+                                    const v1::ListDeadRequest* request,
+                                    v1::ListDeadResponse* response) {
+  if (auto name = AuthenticateWorker(*tokens_, *context); !name.ok()) {
+    return ToGrpcStatus(name.status());
+  }
+  constexpr size_t kMaxPage = 1000;
+  size_t offset = 0;
+  if (!request->page_token().empty() &&
+      !absl::SimpleAtoi(request->page_token(), &offset)) {
+    return Refuse(grpc::StatusCode::INVALID_ARGUMENT, "bad page_token");
+  }
+  const size_t size = request->page_size() == 0
+                          ? kMaxPage
+                          : std::min<size_t>(request->page_size(), kMaxPage);
+  // One more than asked tells whether another page follows.
+  std::vector<DeadTask> page = master_->queue().ListDead(offset, size + 1);
+  if (page.size() > size) {
+    response->set_next_page_token(absl::StrCat(offset + size));
+    page.pop_back();
+  }
+  for (const DeadTask& dead : page) {
+    v1::DeadTask* out = response->add_tasks();
+    out->set_task_id(dead.task_id);
+    out->set_code(dead.code);
+    out->set_message(dead.message);
+    out->set_attempts(dead.attempts);
+  }
   return grpc::Status::OK;
 }
 

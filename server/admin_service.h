@@ -31,6 +31,9 @@ class AdminService final : public v1::Admin::Service {
   grpc::Status CancelTask(grpc::ServerContext* context,
                           const v1::CancelTaskRequest* request,
                           v1::CancelTaskResponse* response) override;
+  grpc::Status ListDead(grpc::ServerContext* context,
+                        const v1::ListDeadRequest* request,
+                        v1::ListDeadResponse* response) override;
   grpc::Status Drain(grpc::ServerContext* context,
                      const v1::DrainRequest* request,
                      v1::DrainResponse* response) override;

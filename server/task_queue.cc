@@ -102,6 +102,11 @@ void TaskQueue::RestoreFinishedLocked(StoredTask stored,
   TaskRecord& record = AddRecordLocked(std::move(id_only));
   record.state = stored.state;
   ++(dead ? counts_.dead : counts_.done);
+  if (dead) {
+    // The journal keeps the failure only until it is handled.
+    record.last_failure = stored.failure;
+    dead_.push_back(&record);
+  }
   if (stored.handled) return;
   ++counts_.unhandled;
   FinishedTask& out = unhandled->emplace_back();
@@ -150,6 +155,17 @@ absl::StatusOr<TaskQueue::Cancelled> TaskQueue::Cancel(
   }
   NotifyChange();  // it may have been the last task
   return cancelled;
+}
+
+std::vector<DeadTask> TaskQueue::ListDead(size_t offset, size_t limit) {
+  absl::MutexLock lock(&mu_);
+  std::vector<DeadTask> page;
+  for (size_t i = offset; i < dead_.size() && page.size() < limit; ++i) {
+    const TaskRecord& record = *dead_[i];
+    page.push_back({record.task.id(), record.last_failure.code(),
+                    record.last_failure.message(), record.attempts});
+  }
+  return page;
 }
 
 bool TaskQueue::source_closed() {
@@ -362,10 +378,15 @@ void TaskQueue::FinishLocked(TaskRecord* record, TaskState state,
   out.result = std::move(result);
   if (out.dead) out.failure = record->last_failure;
   out.attempts = record->attempts;
-  // Only the id is needed from now on, to recognise duplicates.
+  // Only the id is needed from now on, to recognise duplicates; a dead
+  // task keeps why, for ListDead().
   record->task = v1::Task();
   record->task.set_id(out.task.id());
-  record->last_failure = v1::Failure();
+  if (out.dead) {
+    dead_.push_back(record);
+  } else {
+    record->last_failure = v1::Failure();
+  }
 }
 
 absl::Duration TaskQueue::BackoffLocked(int failures) {

@@ -45,6 +45,14 @@ struct QueueCounts {
   bool complete = false;
 };
 
+// A dead task and why, as ListDead() returns it.
+struct DeadTask {
+  std::string task_id;
+  std::string code;
+  std::string message;  // empty for one restored after it was handled
+  uint32_t attempts = 0;
+};
+
 // A snapshot of the queue for observability.
 struct QueueStatus {
   QueueCounts counts;
@@ -110,6 +118,10 @@ class TaskQueue {
   absl::StatusOr<Cancelled> Cancel(absl::string_view task_id,
                                    absl::string_view reason,
                                    std::vector<FinishedTask>* finished);
+
+  // Returns up to `limit` dead tasks from the `offset`th, in the order they
+  // died (restored ones first).
+  std::vector<DeadTask> ListDead(size_t offset, size_t limit);
 
   // Opens a session for a worker. Returns the new session id.
   std::string OpenSession(const v1::WorkerHello& hello,
@@ -248,6 +260,8 @@ class TaskQueue {
   // Pending tasks by payload type URL, oldest first.
   absl::flat_hash_map<std::string, PendingList> pending_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_set<TaskRecord*> leased_ ABSL_GUARDED_BY(mu_);
+  // Dead tasks in the order they died; their records keep last_failure.
+  std::vector<TaskRecord*> dead_ ABSL_GUARDED_BY(mu_);
   // Failed tasks waiting for their retry time, earliest first.
   using RetryEntry = std::pair<absl::Time, TaskRecord*>;
   std::priority_queue<RetryEntry, std::vector<RetryEntry>,

@@ -68,6 +68,10 @@ TEST_F(AdminCliTest, CancelEndsARunningTaskAndItsWorkerStopsIt) {
   EXPECT_TRUE(absl::StrContains(out, "task t1 is already finished")) << out;
   EXPECT_EQ(Cli({"cancel", "nope"}, &out), 1);
   EXPECT_TRUE(absl::StrContains(out, "no task nope")) << out;
+  ASSERT_EQ(Cli({"dead", "list"}, &out), 0) << out;
+  EXPECT_TRUE(absl::StrContains(out, "t0\tcancelled\t1 attempts\tnot needed"))
+      << out;
+  EXPECT_TRUE(absl::StrContains(out, "1 dead tasks")) << out;
   ASSERT_EQ(Cli({"cancel", "t3"}, &out), 0) << out;
   EXPECT_EQ(WaitForMaster(), 1) << "dead tasks make the exit status 1";
   // Long before the minute: the worker killed both commands.

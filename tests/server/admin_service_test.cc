@@ -107,5 +107,29 @@ TEST_F(AdminServiceTest, GetStatusCountsTheQueue) {
   EXPECT_FALSE(status.complete());
 }
 
+TEST_F(AdminServiceTest, ListDeadPagesThroughTheDeadInOrder) {
+  v1::EnqueueResponse added;
+  ASSERT_TRUE(Enqueue({Task("a"), Task("b"), Task("c")}, &added).ok());
+  for (const char* id : {"c", "a", "b"}) {
+    ASSERT_TRUE(master_->Cancel(id, absl::StrCat("no ", id)).ok());
+  }
+  v1::ListDeadRequest request;
+  request.set_page_size(2);
+  std::vector<std::string> seen;
+  for (int page = 0; page < 3; ++page) {
+    grpc::ClientContext context;
+    v1::ListDeadResponse response;
+    ASSERT_TRUE(stub_->ListDead(&context, request, &response).ok());
+    for (const v1::DeadTask& task : response.tasks()) {
+      EXPECT_EQ(task.code(), "cancelled");
+      EXPECT_EQ(task.message(), "no " + task.task_id());
+      seen.push_back(task.task_id());
+    }
+    if (response.next_page_token().empty()) break;
+    request.set_page_token(response.next_page_token());
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"c", "a", "b"}));
+}
+
 }  // namespace
 }  // namespace distributo::server
