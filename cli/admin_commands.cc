@@ -28,7 +28,7 @@ absl::StatusOr<std::vector<v1::Task>> ReadTaskFile(const std::string& path) {
   return server::ReadTasks(file, path, server::TaskLimits());
 }
 
-void PrintStatusTable(const v1::GetStatusResponse& s, std::FILE* out) {
+void PrintStatusLine(const v1::GetStatusResponse& s, std::FILE* out) {
   const uint64_t finished = s.done() + s.dead();
   absl::FPrintF(out,
                 "%s: %d/%d finished (%d done, %d dead) | %d pending | %d in "
@@ -39,6 +39,10 @@ void PrintStatusTable(const v1::GetStatusResponse& s, std::FILE* out) {
                                : "NOT serving",
                 finished, s.total(), s.done(), s.dead(), s.pending(),
                 s.leased(), s.backoff(), s.failed_attempts());
+}
+
+void PrintStatusTable(const v1::GetStatusResponse& s, std::FILE* out) {
+  PrintStatusLine(s, out);
   absl::FPrintF(out, "%.1f tasks/s, ETA %s\n", s.tasks_per_second(),
                 s.eta_seconds() > 0
                     ? absl::FormatDuration(absl::Seconds(
@@ -106,6 +110,21 @@ absl::Status AdminCommands::Status(bool json, std::FILE* out) {
   }
   absl::FPrintF(out, "%s\n", text);
   return absl::OkStatus();
+}
+
+absl::Status AdminCommands::Watch(std::FILE* out) {
+  grpc::ClientContext context;
+  if (!token_.empty()) {
+    context.AddMetadata("authorization", absl::StrCat("Bearer ", token_));
+  }
+  auto reader = stub_->WatchStatus(&context, v1::WatchStatusRequest());
+  v1::WatchStatusResponse update;
+  while (reader->Read(&update)) {
+    PrintStatusLine(update.status(), out);
+    std::fflush(out);
+  }
+  const grpc::Status ended = reader->Finish();
+  return ended.ok() ? absl::OkStatus() : CallError(ended);
 }
 
 absl::Status AdminCommands::Enqueue(const std::string& path, std::FILE* out) {

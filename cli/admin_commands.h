@@ -31,6 +31,8 @@ class AdminCommands {
 
   // Prints the counts and workers as a table, or as JSON.
   absl::Status Status(bool json, std::FILE* out);
+  // Prints a status line every second until the job is complete.
+  absl::Status Watch(std::FILE* out);
   // Reads JSONL tasks from `path` ("-": stdin) and enqueues them in
   // requests of up to 1,000; prints how many were added, already known or
   // invalid (and why). InvalidArgument for a bad line, as the master's

@@ -1,6 +1,6 @@
 // distributo: the operator's command line.
 //
-//   distributo status [--json]          counts, rate and workers
+//   distributo status [--json|--watch]  counts, rate and workers
 //   distributo enqueue FILE|-           add JSONL tasks (idempotent by id)
 //   distributo drain                    no new leases; the master then exits
 //   distributo ready                    exit 0 if the master serves, else 1
@@ -28,6 +28,8 @@
 
 ABSL_FLAG(std::string, master, "127.0.0.1:4000", "The master, HOST:PORT");
 ABSL_FLAG(bool, json, false, "status: print JSON instead of a table");
+ABSL_FLAG(bool, watch, false,
+          "status: print a line every second until the job is complete");
 ABSL_FLAG(std::string, reason, "", "cancel: why, recorded with the task");
 ABSL_FLAG(std::string, tls_ca, "",
           "PEM CA to check the master's certificate with (TLS is on when this "
@@ -96,7 +98,9 @@ int RunAdmin(const std::vector<std::string>& args) {
       {{"status",
         {0,
          [](AdminCommands& c) {
-           return c.Status(absl::GetFlag(FLAGS_json), stdout);
+           return absl::GetFlag(FLAGS_watch)
+                      ? c.Watch(stdout)
+                      : c.Status(absl::GetFlag(FLAGS_json), stdout);
          }}},
        {"enqueue",
         {1, [&](AdminCommands& c) { return c.Enqueue(args[1], stdout); }}},
@@ -144,7 +148,7 @@ int Run(const std::vector<char*>& argv) {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "The Distributo operator's tool.\n"
-      "  distributo status [--json]      counts, rate and workers\n"
+      "  distributo status [--json|--watch]  counts, rate and workers\n"
       "  distributo enqueue FILE|-       add JSONL tasks (idempotent by id)\n"
       "  distributo drain                no new leases; the master then exits\n"
       "  distributo ready                exit 0 if the master serves, else 1\n"

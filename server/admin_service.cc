@@ -108,26 +108,53 @@ grpc::Status AdminService::GetStatus(grpc::ServerContext* context,
   if (auto name = AuthenticateWorker(*tokens_, *context); !name.ok()) {
     return ToGrpcStatus(name.status());
   }
+  FillStatus(*response);
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::WatchStatus(
+    grpc::ServerContext* context, const v1::WatchStatusRequest* request,
+    grpc::ServerWriter<v1::WatchStatusResponse>* writer) {
+  if (auto name = AuthenticateWorker(*tokens_, *context); !name.ok()) {
+    return ToGrpcStatus(name.status());
+  }
+  const absl::Duration interval =
+      request->interval_ms() == 0
+          ? absl::Seconds(1)
+          : std::clamp(absl::Milliseconds(request->interval_ms()),
+                       absl::Milliseconds(100), absl::Seconds(60));
+  // The server's shutdown cancels the call, which ends the loop within an
+  // interval.
+  while (!context->IsCancelled()) {
+    v1::WatchStatusResponse update;
+    FillStatus(*update.mutable_status());
+    if (!writer->Write(update) || update.status().complete()) break;
+    absl::SleepFor(interval);
+  }
+  return grpc::Status::OK;
+}
+
+void AdminService::FillStatus(v1::GetStatusResponse& response) {
   const MasterStatus status = master_->Status();
   const QueueCounts& c = status.queue.counts;
-  response->set_total(c.total);
-  response->set_pending(c.pending);
-  response->set_leased(c.leased);
-  response->set_backoff(c.backoff);
-  response->set_done(c.done);
-  response->set_dead(c.dead);
-  response->set_failed_attempts(c.failures);
+  response.set_total(c.total);
+  response.set_pending(c.pending);
+  response.set_leased(c.leased);
+  response.set_backoff(c.backoff);
+  response.set_done(c.done);
+  response.set_dead(c.dead);
+  response.set_failed_attempts(c.failures);
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start_);
   const uint64_t finished = c.done + c.dead;
   const double rate = seconds > 0 ? finished / seconds : 0;
-  response->set_tasks_per_second(rate);
-  response->set_eta_seconds(rate > 0 ? (c.total - finished) / rate : 0);
-  response->set_complete(c.complete);
-  response->set_draining(status.draining);
-  response->set_serving(status.serving);
+  response.set_tasks_per_second(rate);
+  response.set_eta_seconds(rate > 0 ? (c.total - finished) / rate : 0);
+  response.set_complete(c.complete);
+  response.set_draining(status.draining);
+  response.set_serving(status.serving);
   for (const WorkerStatus& worker : status.queue.workers) {
     if (!worker.connected) continue;
-    v1::WorkerStatus* out = response->add_workers();
+    v1::WorkerStatus* out = response.add_workers();
     out->set_name(worker.name);
     out->set_address(worker.peer);
     out->set_slots(worker.slots);
@@ -135,7 +162,6 @@ grpc::Status AdminService::GetStatus(grpc::ServerContext* context,
     out->set_done(worker.done);
     out->set_failed(worker.failed);
   }
-  return grpc::Status::OK;
 }
 
 grpc::Status AdminService::CancelTask(grpc::ServerContext* context,

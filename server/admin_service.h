@@ -28,6 +28,9 @@ class AdminService final : public v1::Admin::Service {
   grpc::Status GetStatus(grpc::ServerContext* context,
                          const v1::GetStatusRequest* request,
                          v1::GetStatusResponse* response) override;
+  grpc::Status WatchStatus(
+      grpc::ServerContext* context, const v1::WatchStatusRequest* request,
+      grpc::ServerWriter<v1::WatchStatusResponse>* writer) override;
   grpc::Status CancelTask(grpc::ServerContext* context,
                           const v1::CancelTaskRequest* request,
                           v1::CancelTaskResponse* response) override;
@@ -39,6 +42,7 @@ class AdminService final : public v1::Admin::Service {
                      v1::DrainResponse* response) override;
 
  private:
+  void FillStatus(v1::GetStatusResponse& response);
   // Returns the tasks to add and fills in the verdicts of the others.
   std::vector<v1::Task> Sort(const v1::EnqueueRequest& request,
                              v1::EnqueueResponse& response);

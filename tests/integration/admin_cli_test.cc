@@ -61,6 +61,9 @@ TEST_F(AdminCliTest, CancelEndsARunningTaskAndItsWorkerStopsIt) {
   StartMaster();
   ChildProcess* worker = StartWorker("lines", 2);
   ASSERT_TRUE(WaitUntil([&] { return ResultLines() == 2; }, kJobTimeout));
+  ChildProcess watcher({DISTRIBUTO_CLI_BIN, "status", "--watch",
+                        absl::StrCat("--master=127.0.0.1:", port_)},
+                       Path("watch.log"));
   std::string out;
   ASSERT_EQ(Cli({"cancel", "t0", "--reason=not needed"}, &out), 0) << out;
   EXPECT_TRUE(absl::StrContains(out, "cancelled t0 (worker-0 was told")) << out;
@@ -74,6 +77,12 @@ TEST_F(AdminCliTest, CancelEndsARunningTaskAndItsWorkerStopsIt) {
   EXPECT_TRUE(absl::StrContains(out, "1 dead tasks")) << out;
   ASSERT_EQ(Cli({"cancel", "t3"}, &out), 0) << out;
   EXPECT_EQ(WaitForMaster(), 1) << "dead tasks make the exit status 1";
+  // The watch ends with the job, its last line saying so.
+  EXPECT_EQ(watcher.WaitForExit(absl::Seconds(10)), 0)
+      << ReadFile(watcher.log_path());
+  EXPECT_TRUE(absl::StrContains(ReadFile(watcher.log_path()),
+                                "complete: 4/4 finished (2 done, 2 dead)"))
+      << ReadFile(watcher.log_path());
   // Long before the minute: the worker killed both commands.
   EXPECT_EQ(worker->WaitForExit(absl::Seconds(20)), 0)
       << ReadFile(worker->log_path());
