@@ -1,7 +1,11 @@
 # distributo-master (and distributo-worker, distributo) in a container:
 #   docker build -t distributo .
 #   docker run -p 4000:4000 -v distributo-state:/var/lib/distributo distributo \
-#     --tasks=/var/lib/distributo/tasks.jsonl --results=/var/lib/distributo/results.jsonl
+#     --insecure --tasks=/var/lib/distributo/tasks.jsonl \
+#     --results=/var/lib/distributo/results.jsonl
+# (--insecure on a trusted network only; else the TLS flags of
+# docs/security.md). A TLS or token master needs a HEALTHCHECK of its own
+# that passes them to `distributo ready`.
 # Built on Debian 12, run on Debian 12 slim with only the runtime libraries,
 # as a non-root user; the journal and results go on the volume.
 

@@ -4,11 +4,15 @@
 
 #include <fstream>
 #include <iostream>
+#include <sstream>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "rpc/status_util.h"
 #include "server/task_reader.h"
@@ -16,16 +20,58 @@
 namespace distributo::cli {
 namespace {
 
-constexpr int kTasksPerRequest = 1000;
+constexpr size_t kTasksPerRequest = 1000;
+// Half the master's 4 MiB message limit.
+constexpr size_t kBytesPerRequest = size_t{2} << 20;
 constexpr absl::Duration kCallTimeout = absl::Seconds(30);
 
-absl::StatusOr<std::vector<v1::Task>> ReadTaskFile(const std::string& path) {
-  if (path == "-") {
-    return server::ReadTasks(std::cin, "stdin", server::TaskLimits());
+// Returns InvalidArgument for the first line without an "id": the master's
+// --tasks names such lines "line-<N>", but two files fed to one service
+// would then share ids, and the second would be taken as already known.
+absl::Status CheckIds(std::istream& input, absl::string_view source) {
+  std::string line;
+  for (size_t number = 1; std::getline(input, line); ++number) {
+    if (absl::StripAsciiWhitespace(line).empty()) continue;
+    google::protobuf::Struct object;
+    if (!google::protobuf::util::JsonStringToMessage(line, &object).ok()) {
+      continue;  // ReadTasks says what is wrong with it
+    }
+    if (!object.fields().contains("id")) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          source, ":", number,
+          ": no \"id\"; enqueue needs ids, which keep it idempotent"));
+    }
   }
-  std::ifstream file(path);
-  if (!file) return absl::NotFoundError(absl::StrCat("cannot open ", path));
-  return server::ReadTasks(file, path, server::TaskLimits());
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<v1::Task>> ReadTaskFile(const std::string& path) {
+  std::stringstream text;
+  if (path == "-") {
+    text << std::cin.rdbuf();
+  } else {
+    std::ifstream file(path);
+    if (!file) return absl::NotFoundError(absl::StrCat("cannot open ", path));
+    text << file.rdbuf();
+  }
+  const std::string source = path == "-" ? "stdin" : path;
+  std::istringstream ids(text.str());
+  if (absl::Status status = CheckIds(ids, source); !status.ok()) return status;
+  return server::ReadTasks(text, source, server::TaskLimits());
+}
+
+// Moves the next tasks from `tasks`, starting at `*next`, into a request of
+// at most kTasksPerRequest tasks and about kBytesPerRequest bytes.
+v1::EnqueueRequest NextRequest(std::vector<v1::Task>& tasks, size_t* next) {
+  v1::EnqueueRequest request;
+  size_t bytes = 0;
+  while (*next < tasks.size() &&
+         request.tasks_size() < static_cast<int>(kTasksPerRequest)) {
+    bytes += tasks[*next].ByteSizeLong();
+    if (request.tasks_size() > 0 && bytes > kBytesPerRequest) break;
+    *request.add_tasks() = std::move(tasks[(*next)++]);
+  }
+  return request;
 }
 
 void PrintStatusLine(const v1::GetStatusResponse& s, std::FILE* out) {
@@ -80,7 +126,9 @@ void AdminCommands::Prepare(grpc::ClientContext& context) const {
 
 absl::Status AdminCommands::CallError(const grpc::Status& status) const {
   absl::Status error = FromGrpcStatus(status);
-  if (error.code() == absl::StatusCode::kUnavailable) {
+  // Not every UNAVAILABLE is the network: the master's journal may fail too.
+  if (error.code() == absl::StatusCode::kUnavailable &&
+      absl::StrContains(error.message(), "failed to connect")) {
     return absl::UnavailableError(
         absl::StrCat("cannot reach the master at ", master_,
                      " (--master): ", error.message()));
@@ -131,12 +179,8 @@ absl::Status AdminCommands::Enqueue(const std::string& path, std::FILE* out) {
   absl::StatusOr<std::vector<v1::Task>> tasks = ReadTaskFile(path);
   if (!tasks.ok()) return tasks.status();
   uint64_t added = 0, known = 0, invalid = 0;
-  for (size_t first = 0; first < tasks->size(); first += kTasksPerRequest) {
-    v1::EnqueueRequest request;
-    for (size_t i = first;
-         i < std::min(tasks->size(), first + kTasksPerRequest); ++i) {
-      *request.add_tasks() = std::move((*tasks)[i]);
-    }
+  for (size_t next = 0; next < tasks->size();) {
+    const v1::EnqueueRequest request = NextRequest(*tasks, &next);
     grpc::ClientContext context;
     Prepare(context);
     v1::EnqueueResponse response;
@@ -185,11 +229,14 @@ absl::Status AdminCommands::Cancel(const std::string& task_id,
   v1::CancelTaskResponse response;
   const grpc::Status status = stub_->CancelTask(&context, request, &response);
   if (!status.ok()) return CallError(status);
-  absl::FPrintF(out, "cancelled %s%s\n", task_id,
-                response.worker_name().empty()
-                    ? " (it was not running)"
-                    : absl::StrCat(" (", response.worker_name(),
-                                   " was told to stop it)"));
+  std::string detail = " (it was not running)";
+  if (!response.worker_name().empty()) {
+    detail = absl::StrCat(" (", response.worker_name(),
+                          response.worker_told()
+                              ? " was told to stop it)"
+                              : " is disconnected; its result will not count)");
+  }
+  absl::FPrintF(out, "cancelled %s%s\n", task_id, detail);
   return absl::OkStatus();
 }
 

@@ -41,6 +41,11 @@ grpc::Status Refuse(grpc::StatusCode code, const std::string& message) {
 AdminService::AdminService(Master* master, const WorkerTokens* tokens)
     : master_(master), tokens_(tokens) {}
 
+void AdminService::Start(uint64_t finished_before) {
+  start_ = absl::Now();
+  finished_before_ = finished_before;
+}
+
 std::vector<v1::Task> AdminService::Sort(const v1::EnqueueRequest& request,
                                          v1::EnqueueResponse& response) {
   std::vector<v1::Task> valid;
@@ -76,20 +81,21 @@ grpc::Status AdminService::Enqueue(grpc::ServerContext* context,
                                "send at most ",
                                kMaxTasksPerRequest));
   }
-  if (master_->queue().source_closed() || master_->Status().draining) {
+  if (!master_->options().admin_enqueue || master_->queue().source_closed() ||
+      master_->draining()) {
     return Refuse(grpc::StatusCode::FAILED_PRECONDITION,
                   "this master takes no more tasks: it runs the job of its "
                   "--tasks file, or drains; start one without --tasks");
   }
-  std::vector<v1::Task> fresh =
-      master_->queue().WithoutKnown(Sort(*request, *response));
-  absl::flat_hash_set<std::string> added_ids;
-  for (const v1::Task& task : fresh) added_ids.insert(task.id());
-  absl::StatusOr<size_t> added = master_->Enqueue(std::move(fresh));
+  std::vector<std::string> added_list;
+  absl::StatusOr<size_t> added =
+      master_->Enqueue(Sort(*request, *response), &added_list);
   if (!added.ok()) {
     response->Clear();
     return ToGrpcStatus(added.status());
   }
+  const absl::flat_hash_set<std::string> added_ids(added_list.begin(),
+                                                   added_list.end());
   for (v1::EnqueueVerdict& verdict : *response->mutable_verdicts()) {
     if (added_ids.contains(verdict.task_id()) &&
         verdict.outcome() == v1::ENQUEUE_OUTCOME_ALREADY_KNOWN) {
@@ -123,13 +129,16 @@ grpc::Status AdminService::WatchStatus(
           ? absl::Seconds(1)
           : std::clamp(absl::Milliseconds(request->interval_ms()),
                        absl::Milliseconds(100), absl::Seconds(60));
-  // The server's shutdown cancels the call, which ends the loop within an
-  // interval.
+  // Ends with the job, the client, or the master's shutdown.
+  // After a shutdown begins, one last message tells how it ended.
+  bool stopping = false;
   while (!context->IsCancelled()) {
     v1::WatchStatusResponse update;
     FillStatus(*update.mutable_status());
-    if (!writer->Write(update) || update.status().complete()) break;
-    absl::SleepFor(interval);
+    if (!writer->Write(update) || update.status().complete() || stopping) {
+      break;
+    }
+    stopping = stopping_.WaitForNotificationWithTimeout(interval);
   }
   return grpc::Status::OK;
 }
@@ -146,7 +155,9 @@ void AdminService::FillStatus(v1::GetStatusResponse& response) {
   response.set_failed_attempts(c.failures);
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start_);
   const uint64_t finished = c.done + c.dead;
-  const double rate = seconds > 0 ? finished / seconds : 0;
+  const double rate = seconds > 0 && finished >= finished_before_
+                          ? (finished - finished_before_) / seconds
+                          : 0;
   response.set_tasks_per_second(rate);
   response.set_eta_seconds(rate > 0 ? (c.total - finished) / rate : 0);
   response.set_complete(c.complete);
@@ -173,13 +184,16 @@ grpc::Status AdminService::CancelTask(grpc::ServerContext* context,
   const std::string reason = request->reason().empty()
                                  ? "cancelled by an operator"
                                  : request->reason();
-  absl::StatusOr<std::string> worker =
+  absl::StatusOr<Master::CancelOutcome> cancelled =
       master_->Cancel(request->task_id(), reason);
-  if (!worker.ok()) return ToGrpcStatus(worker.status());
+  if (!cancelled.ok()) return ToGrpcStatus(cancelled.status());
   LOG(INFO) << "admin: cancelled task " << request->task_id()
-            << (worker->empty() ? "" : absl::StrCat(", running on ", *worker))
+            << (cancelled->worker_name.empty()
+                    ? ""
+                    : absl::StrCat(", running on ", cancelled->worker_name))
             << ": " << reason;
-  response->set_worker_name(*worker);
+  response->set_worker_name(cancelled->worker_name);
+  response->set_worker_told(cancelled->worker_told);
   return grpc::Status::OK;
 }
 
@@ -208,7 +222,8 @@ grpc::Status AdminService::ListDead(grpc::ServerContext* context,
     v1::DeadTask* out = response->add_tasks();
     out->set_task_id(dead.task_id);
     out->set_code(dead.code);
-    out->set_message(dead.message);
+    // Worker messages may be long; a page must stay well under 4 MiB.
+    out->set_message(dead.message.substr(0, 1024));
     out->set_attempts(dead.attempts);
   }
   return grpc::Status::OK;

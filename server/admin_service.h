@@ -3,6 +3,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "distributo/v1/admin.grpc.pb.h"
 #include "server/worker_tokens.h"
@@ -21,6 +22,15 @@ class AdminService final : public v1::Admin::Service {
   // Borrows `master`, which owns this service. Calls must carry one of
   // `tokens` when it is not empty.
   AdminService(Master* master, const WorkerTokens* tokens);
+
+  // Marks the start of serving, with the tasks already finished then (in
+  // earlier runs), so that the rate counts only this run's. Call before the
+  // server starts.
+  void Start(uint64_t finished_before);
+  // Ends WatchStatus streams at once: the master is shutting down.
+  void Stop() {
+    if (!stopping_.HasBeenNotified()) stopping_.Notify();
+  }
 
   grpc::Status Enqueue(grpc::ServerContext* context,
                        const v1::EnqueueRequest* request,
@@ -49,7 +59,10 @@ class AdminService final : public v1::Admin::Service {
 
   Master* const master_;
   const WorkerTokens* const tokens_;
-  const absl::Time start_ = absl::Now();
+  // Set by Start() before the server starts, read-only after.
+  absl::Time start_ = absl::Now();
+  uint64_t finished_before_ = 0;
+  absl::Notification stopping_;
 };
 
 }  // namespace distributo::server

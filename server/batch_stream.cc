@@ -124,7 +124,10 @@ bool BatchStream::Cancel(absl::string_view session_id,
                          const v1::LeaseRef& lease, absl::string_view reason) {
   {
     absl::MutexLock lock(&mu_);
-    if (!started_ || session_id_ != session_id) return false;
+    if (!started_ || finished_ || finish_status_.has_value() ||
+        session_id_ != session_id) {
+      return false;
+    }
     *cancels_.add_leases() = lease;
     cancels_.set_reason(std::string(reason));
   }

@@ -190,6 +190,8 @@ absl::StatusOr<MasterOptions> OptionsFromFlags(
     const std::vector<v1::Task>& tasks) {
   MasterOptions options;
   options.job = JobName(tasks);
+  // A service master (no --tasks) is fed by the admin API.
+  options.admin_enqueue = absl::GetFlag(FLAGS_tasks).empty();
   options.listen_address = absl::GetFlag(FLAGS_listen);
   options.port = absl::GetFlag(FLAGS_port);
   if (absl::Status status = SecurityFromFlags(options); !status.ok()) {

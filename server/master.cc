@@ -109,6 +109,8 @@ absl::Status Master::Start() {
   builder.SetMaxReceiveMessageSize(
       static_cast<int>(options_.queue.max_message_bytes));
   builder.RegisterService(&service_);
+  const QueueCounts counts = queue_.Counts();
+  admin_.Start(counts.done + counts.dead);
   builder.RegisterService(&admin_);
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {
@@ -122,8 +124,14 @@ absl::Status Master::Start() {
 
 Master::~Master() { Shutdown(absl::ZeroDuration()); }
 
-absl::StatusOr<size_t> Master::Enqueue(std::vector<v1::Task> tasks) {
+absl::StatusOr<size_t> Master::Enqueue(std::vector<v1::Task> tasks,
+                                       std::vector<std::string>* added_ids) {
+  // One at a time: two calls with the same id must not both find it new.
+  absl::MutexLock lock(&enqueue_mu_);
   tasks = queue_.WithoutKnown(std::move(tasks));
+  if (added_ids != nullptr) {
+    for (const v1::Task& task : tasks) added_ids->push_back(task.id());
+  }
   if (absl::Status status = journal_->AppendTasks(tasks); !status.ok()) {
     return status;
   }
@@ -140,8 +148,8 @@ void Master::Drain() {
   SetServingLocked(false);
 }
 
-absl::StatusOr<std::string> Master::Cancel(absl::string_view task_id,
-                                           absl::string_view reason) {
+absl::StatusOr<Master::CancelOutcome> Master::Cancel(absl::string_view task_id,
+                                                     absl::string_view reason) {
   absl::StatusOr<TaskQueue::Cancelled> cancelled =
       absl::NotFoundError("not applied");
   std::vector<FinishedTask> finished;
@@ -153,12 +161,14 @@ absl::StatusOr<std::string> Master::Cancel(absl::string_view task_id,
   if (!cancelled.ok()) return cancelled.status();
   // Told even if the commit failed: the task is dead in memory already, and
   // the router commits it with its next success.
+  CancelOutcome outcome{cancelled->worker_name, false};
   if (!cancelled->session_id.empty()) {
-    service_.CancelLease(cancelled->session_id, cancelled->lease, reason);
+    outcome.worker_told =
+        service_.CancelLease(cancelled->session_id, cancelled->lease, reason);
   }
   if (!committed.ok()) return committed;
   router_.Deliver(std::move(finished));
-  return cancelled->worker_name;
+  return outcome;
 }
 
 MasterStatus Master::Status() {
@@ -215,6 +225,7 @@ void Master::Shutdown(absl::Duration grace) {
   absl::call_once(shutdown_once_, [&] {
     // The reaper first, so that it cannot report SERVING again.
     stop_reaper_.Notify();
+    admin_.Stop();
     if (reaper_.joinable()) reaper_.join();
     {
       // What Status() reports from now on, e.g. to /readyz during --linger.

@@ -42,6 +42,9 @@ struct MasterOptions {
   // Workers (RequestBatch streams) served at once; more are answered with
   // RESOURCE_EXHAUSTED and retry later. 0: no cap.
   size_t max_workers = 10'000;
+  // Whether Admin.Enqueue may add tasks (a service master); a job's tasks
+  // come from its own source only.
+  bool admin_enqueue = false;
   // A connection that has not finished its (TLS) handshake by then is closed.
   absl::Duration handshake_timeout = absl::Seconds(10);
   QueueOptions queue;
@@ -97,6 +100,7 @@ class Master {
   Master& operator=(const Master&) = delete;
 
   int port() const { return port_; }
+  const MasterOptions& options() const { return options_; }
   TaskQueue& queue() { return queue_; }
 
   const Recovery& recovery() const { return recovery_; }
@@ -108,19 +112,25 @@ class Master {
   // Enqueues tasks after journaling them, skipping those whose ids the queue
   // already knows (a job resumed from its journal reads its tasks again).
   // Returns how many were new.
-  absl::StatusOr<size_t> Enqueue(std::vector<v1::Task> tasks);
+  // The ids of the new ones go to `added_ids` when given.
+  absl::StatusOr<size_t> Enqueue(std::vector<v1::Task> tasks,
+                                 std::vector<std::string>* added_ids = nullptr);
 
   // Stops leasing tasks, for good, while results are still taken, so that
   // workers can hand in what they hold before Shutdown(); the health service
   // says NOT_SERVING at once. Idempotent. Call it after Create() returned.
   void Drain();
 
+  // Who ran a cancelled task, and whether they were told.
+  struct CancelOutcome {
+    std::string worker_name;   // "" if the task was not running
+    bool worker_told = false;  // false: its session is disconnected
+  };
   // Cancels a task (TaskQueue::Cancel()), journals it as dead and hands it
-  // to the sink, and tells the worker holding it, if any. Returns that
-  // worker's name ("" if the task was not running), TaskQueue's errors, or
-  // the journal's.
-  absl::StatusOr<std::string> Cancel(absl::string_view task_id,
-                                     absl::string_view reason);
+  // to the sink, and tells the worker holding it, if connected. Returns
+  // TaskQueue's errors or the journal's.
+  absl::StatusOr<CancelOutcome> Cancel(absl::string_view task_id,
+                                       absl::string_view reason);
 
   // Returns true once Drain() was called (by a signal or the admin API).
   bool draining() const { return service_.draining(); }
@@ -151,6 +161,7 @@ class Master {
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   Recovery recovery_;
+  absl::Mutex enqueue_mu_;
   absl::Mutex health_mu_;
   std::optional<bool> serving_ ABSL_GUARDED_BY(health_mu_);  // as reported
   uint64_t outages_seen_ = 0;  // the router's count; only the reaper's

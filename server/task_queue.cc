@@ -105,6 +105,7 @@ void TaskQueue::RestoreFinishedLocked(StoredTask stored,
   if (dead) {
     // The journal keeps the failure only until it is handled.
     record.last_failure = stored.failure;
+    record.attempts = stored.attempts;
     dead_.push_back(&record);
   }
   if (stored.handled) return;

@@ -3,6 +3,7 @@
 // `drain`.
 #include <signal.h>
 
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -102,6 +103,10 @@ TEST_F(AdminCliTest, AJobMasterTakesNoTasksAndAGoneOneIsNamed) {
   std::string out;
   EXPECT_EQ(Cli({"enqueue", Path("tasks.jsonl")}, &out), 1);
   EXPECT_TRUE(absl::StrContains(out, "takes no more tasks")) << out;
+  std::ofstream(Path("no_ids.jsonl")) << "{\"id\": \"a\", \"payload\": 1}\n"
+                                      << "{\"payload\": 2}\n";
+  EXPECT_EQ(Cli({"enqueue", Path("no_ids.jsonl")}, &out), 1);
+  EXPECT_TRUE(absl::StrContains(out, "no_ids.jsonl:2: no \"id\"")) << out;
   master_->Signal(SIGKILL);
   ASSERT_TRUE(master_->WaitForExit(absl::Seconds(10)).has_value());
   EXPECT_EQ(Cli({"status"}, &out), 1);

@@ -35,10 +35,16 @@ v1::Task Task(const std::string& id) {
 
 class AdminServiceTest : public testing::Test {
  protected:
+  // A service master: it takes tasks over the admin API.
+  static MasterOptions Options() {
+    MasterOptions options;
+    options.admin_enqueue = true;
+    return options;
+  }
+
   void SetUp() override {
-    auto master =
-        Master::Create(MasterOptions(), std::make_unique<InMemoryJournal>(),
-                       std::make_unique<NullSink>());
+    auto master = Master::Create(Options(), std::make_unique<InMemoryJournal>(),
+                                 std::make_unique<NullSink>());
     ASSERT_TRUE(master.ok()) << master.status();
     master_ = *std::move(master);
     stub_ = v1::Admin::NewStub(
