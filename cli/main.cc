@@ -109,18 +109,13 @@ int RunAdmin(const std::vector<std::string>& args) {
          [&](AdminCommands& c) {
            return c.Cancel(args[1], absl::GetFlag(FLAGS_reason), stdout);
          }}},
-       {"dead",
-        {1,
-         [&](AdminCommands& c) {
-           return args[1] == "list"
-                      ? c.ListDead(stdout)
-                      : absl::InvalidArgumentError("try: distributo dead list");
-         }}},
+       {"dead", {1, [](AdminCommands& c) { return c.ListDead(stdout); }}},
        {"drain", {0, [](AdminCommands& c) { return c.Drain(stdout); }}},
        {"ready", {0, [](AdminCommands& c) { return c.Ready(stdout); }}}};
   if (args.empty()) return -1;
   const auto found = commands.find(args[0]);
-  if (found == commands.end() || found->second.first != args.size() - 1) {
+  if (found == commands.end() || found->second.first != args.size() - 1 ||
+      (args[0] == "dead" && args[1] != "list")) {
     return -1;
   }
   auto admin = AdminCommands::Create(TargetFromFlags());
@@ -134,11 +129,12 @@ int Run(const std::vector<char*>& argv) {
     return CertsInit(args[2]);
   }
   if (const int code = RunAdmin(args); code >= 0) return code;
-  std::fprintf(stderr,
-               "distributo: unknown command \"%s\"; try status, enqueue "
-               "FILE, cancel ID, drain, ready or certs init DIR (see "
-               "--help)\n",
-               absl::StrJoin(args, " ").c_str());
+  std::fprintf(
+      stderr,
+      "distributo: unknown command \"%s\"; try status, enqueue "
+      "FILE, cancel ID, dead list, drain, ready or certs init DIR (see "
+      "--help)\n",
+      absl::StrJoin(args, " ").c_str());
   return kUsageError;
 }
 

@@ -191,7 +191,8 @@ class Worker {
     });
     results.on("end", () => {});
     this.results = results;
-    const leaseMs = Math.max(1, Number(start.lease_duration.seconds)) * 1000;
+    const leaseMs = Math.max(1000, Number(start.lease_duration.seconds) * 1000 +
+                             Number(start.lease_duration.nanos) / 1e6);
     this.timer = setInterval(() => this.send(true), leaseMs / 3);
     this.send(false);
     return results;

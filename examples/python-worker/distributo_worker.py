@@ -265,7 +265,8 @@ class Worker:
     # Sending and acks.
 
     def _send_loop(self, results, start):
-        every = max(start.lease_duration.seconds, 1) / 3
+        lease = start.lease_duration.seconds + start.lease_duration.nanos / 1e9
+        every = max(lease, 1) / 3
         next_extension = time.monotonic() + every
         while not results.ended.is_set():
             with self._lock:
