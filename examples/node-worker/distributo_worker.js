@@ -138,9 +138,12 @@ class Worker {
         } else if (message.kind === "tasks") {
           this.addTasks(message.tasks.tasks);
         } else if (message.kind === "cancel") {
+          let dropped = 0;
           for (const lease of message.cancel.leases) {
-            this.held.delete(key(lease.task_id, lease.epoch));
+            if (this.held.delete(key(lease.task_id, lease.epoch))) dropped++;
           }
+          // Their outcomes will not be sent: hand their credit back now.
+          if (dropped > 0) call.write({credit: {tasks: dropped}});
         } else if (message.kind === "complete") {
           console.error(`the master says the job is complete ` +
                         `(${message.complete.done} done, ${message.complete.dead} dead)`);

@@ -217,8 +217,12 @@ class Worker:
                         self._work.put(task)
         elif kind == "cancel":
             with self._lock:
-                for lease in message.cancel.leases:
-                    self._held.pop(_key(lease), None)
+                dropped = sum(self._held.pop(_key(lease), None) is not None
+                              for lease in message.cancel.leases)
+                requests = self._requests
+            # Their outcomes will not be sent: hand their credit back now.
+            if dropped and requests is not None:
+                requests.put(pb.BatchRequest(credit=pb.CreditGrant(tasks=dropped)))
         elif kind == "complete":
             log.info("the master says the job is complete (%d done, %d dead)",
                      message.complete.done, message.complete.dead)
