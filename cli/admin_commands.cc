@@ -124,6 +124,20 @@ void AdminCommands::Prepare(grpc::ClientContext& context) const {
   }
 }
 
+template <typename Request, typename Response>
+absl::StatusOr<Response> AdminCommands::Call(
+    grpc::Status (v1::Admin::Stub::*method)(grpc::ClientContext*,
+                                            const Request&, Response*),
+    const Request& request) const {
+  grpc::ClientContext context;
+  Prepare(context);
+  Response response;
+  const grpc::Status status =
+      (stub_.get()->*method)(&context, request, &response);
+  if (!status.ok()) return CallError(status);
+  return response;
+}
+
 absl::Status AdminCommands::CallError(const grpc::Status& status) const {
   absl::Status error = FromGrpcStatus(status);
   // Not every UNAVAILABLE is the network: the master's journal may fail too.
@@ -137,22 +151,18 @@ absl::Status AdminCommands::CallError(const grpc::Status& status) const {
 }
 
 absl::Status AdminCommands::Status(bool json, std::FILE* out) {
-  grpc::ClientContext context;
-  Prepare(context);
-  v1::GetStatusResponse response;
-  const grpc::Status status =
-      stub_->GetStatus(&context, v1::GetStatusRequest(), &response);
-  if (!status.ok()) return CallError(status);
+  auto response = Call(&v1::Admin::Stub::GetStatus, v1::GetStatusRequest());
+  if (!response.ok()) return response.status();
   if (!json) {
-    PrintStatusTable(response, out);
+    PrintStatusTable(*response, out);
     return absl::OkStatus();
   }
   std::string text;
   google::protobuf::util::JsonPrintOptions options;
   options.always_print_primitive_fields = true;
   options.preserve_proto_field_names = true;
-  if (auto written =
-          google::protobuf::util::MessageToJsonString(response, &text, options);
+  if (auto written = google::protobuf::util::MessageToJsonString(
+          *response, &text, options);
       !written.ok()) {
     return absl::InternalError(std::string(written.message()));
   }
@@ -180,23 +190,19 @@ absl::Status AdminCommands::Enqueue(const std::string& path, std::FILE* out) {
   if (!tasks.ok()) return tasks.status();
   uint64_t added = 0, known = 0, invalid = 0;
   for (size_t next = 0; next < tasks->size();) {
-    const v1::EnqueueRequest request = NextRequest(*tasks, &next);
-    grpc::ClientContext context;
-    Prepare(context);
-    v1::EnqueueResponse response;
-    if (grpc::Status status = stub_->Enqueue(&context, request, &response);
-        !status.ok()) {
+    auto response = Call(&v1::Admin::Stub::Enqueue, NextRequest(*tasks, &next));
+    if (!response.ok()) {
       absl::FPrintF(out, "%d added before the error\n", added);
-      return CallError(status);
+      return response.status();
     }
-    for (const v1::EnqueueVerdict& verdict : response.verdicts()) {
+    for (const v1::EnqueueVerdict& verdict : response->verdicts()) {
       if (verdict.outcome() == v1::ENQUEUE_OUTCOME_ALREADY_KNOWN) ++known;
       if (verdict.outcome() != v1::ENQUEUE_OUTCOME_INVALID) continue;
       ++invalid;
       absl::FPrintF(out, "invalid: %s: %s\n", verdict.task_id(),
                     verdict.message());
     }
-    added += response.added();
+    added += response->added();
   }
   absl::FPrintF(out, "%d tasks: %d added, %d already known, %d invalid\n",
                 tasks->size(), added, known, invalid);
@@ -204,16 +210,12 @@ absl::Status AdminCommands::Enqueue(const std::string& path, std::FILE* out) {
 }
 
 absl::Status AdminCommands::Ready(std::FILE* out) {
-  grpc::ClientContext context;
-  Prepare(context);
-  v1::GetStatusResponse response;
-  const grpc::Status status =
-      stub_->GetStatus(&context, v1::GetStatusRequest(), &response);
-  if (!status.ok()) return CallError(status);
-  if (!response.serving()) {
+  auto response = Call(&v1::Admin::Stub::GetStatus, v1::GetStatusRequest());
+  if (!response.ok()) return response.status();
+  if (!response->serving()) {
     return absl::UnavailableError(
-        response.draining() ? "the master drains"
-                            : "the master cannot store outcomes right now");
+        response->draining() ? "the master drains"
+                             : "the master cannot store outcomes right now");
   }
   absl::FPrintF(out, "serving\n");
   return absl::OkStatus();
@@ -221,18 +223,15 @@ absl::Status AdminCommands::Ready(std::FILE* out) {
 
 absl::Status AdminCommands::Cancel(const std::string& task_id,
                                    const std::string& reason, std::FILE* out) {
-  grpc::ClientContext context;
-  Prepare(context);
   v1::CancelTaskRequest request;
   request.set_task_id(task_id);
   request.set_reason(reason);
-  v1::CancelTaskResponse response;
-  const grpc::Status status = stub_->CancelTask(&context, request, &response);
-  if (!status.ok()) return CallError(status);
+  auto response = Call(&v1::Admin::Stub::CancelTask, request);
+  if (!response.ok()) return response.status();
   std::string detail = " (it was not running)";
-  if (!response.worker_name().empty()) {
-    detail = absl::StrCat(" (", response.worker_name(),
-                          response.worker_told()
+  if (!response->worker_name().empty()) {
+    detail = absl::StrCat(" (", response->worker_name(),
+                          response->worker_told()
                               ? " was told to stop it)"
                               : " is disconnected; its result will not count)");
   }
@@ -244,35 +243,26 @@ absl::Status AdminCommands::ListDead(std::FILE* out) {
   v1::ListDeadRequest request;
   size_t count = 0;
   do {
-    grpc::ClientContext context;
-    Prepare(context);
-    v1::ListDeadResponse response;
-    if (grpc::Status status = stub_->ListDead(&context, request, &response);
-        !status.ok()) {
-      return CallError(status);
-    }
-    for (const v1::DeadTask& task : response.tasks()) {
+    auto response = Call(&v1::Admin::Stub::ListDead, request);
+    if (!response.ok()) return response.status();
+    for (const v1::DeadTask& task : response->tasks()) {
       absl::FPrintF(out, "%s\t%s\t%d attempts\t%s\n", task.task_id(),
                     task.code(), task.attempts(), task.message());
     }
-    count += response.tasks_size();
-    request.set_page_token(response.next_page_token());
+    count += response->tasks_size();
+    request.set_page_token(response->next_page_token());
   } while (!request.page_token().empty());
   absl::FPrintF(out, "%d dead tasks\n", count);
   return absl::OkStatus();
 }
 
 absl::Status AdminCommands::Drain(std::FILE* out) {
-  grpc::ClientContext context;
-  Prepare(context);
-  v1::DrainResponse response;
-  const grpc::Status status =
-      stub_->Drain(&context, v1::DrainRequest(), &response);
-  if (!status.ok()) return CallError(status);
+  auto response = Call(&v1::Admin::Stub::Drain, v1::DrainRequest());
+  if (!response.ok()) return response.status();
   absl::FPrintF(out,
                 "draining: no new leases; the master exits once the %d "
                 "leased tasks are handed in\n",
-                response.leased());
+                response->leased());
   return absl::OkStatus();
 }
 

@@ -57,6 +57,12 @@ class AdminCommands {
   // Prepares a call's context: deadline and token.
   void Prepare(grpc::ClientContext& context) const;
   absl::Status CallError(const grpc::Status& status) const;
+  // Makes one unary call with Prepare()'s context; errors via CallError().
+  template <typename Request, typename Response>
+  absl::StatusOr<Response> Call(
+      grpc::Status (v1::Admin::Stub::*method)(grpc::ClientContext*,
+                                              const Request&, Response*),
+      const Request& request) const;
 
   const std::string master_;
   const std::string token_;
