@@ -18,19 +18,12 @@
 namespace distributo::testing {
 namespace {
 
-constexpr char kService[] = "_distributo._tcp.example.test";
+constexpr const char* kService = kTestService;
 
 // DNS-SD records for a master on 127.0.0.1:`port` named `name`.
 std::vector<std::string> MasterRecords(const std::string& name, int port,
                                        int priority) {
-  const std::string instance = absl::StrCat(name, ".", kService);
-  const std::string host = absl::StrCat(name, ".example.test");
-  return {absl::StrCat("--ptr-record=", kService, ",", instance),
-          absl::StrCat("--srv-host=", instance, ",", host, ",", port, ",",
-                       priority, ",0"),
-          absl::StrCat("--txt-record=", instance, ",txtvers=1,",
-                       "proto=distributo.v1"),
-          absl::StrCat("--host-record=", host, ",127.0.0.1")};
+  return DnsSdRecords(name, port, priority, "txtvers=1,proto=distributo.v1");
 }
 
 class DiscoveryJobTest : public ::testing::Test {
@@ -161,23 +154,13 @@ TEST_F(DiscoveryJobTest, UnresolvableMasterIsRetriedWithAClearError) {
       job.StartWorker("lines", 1,
                       {"--master=srv:_grpc._tcp.example.test",
                        absl::StrCat("--dns_server=127.0.0.1:", FreeUdpPort())});
-  const auto retried = [](ChildProcess* worker, const std::string& error) {
-    return WaitUntil(
-        [&] {
-          const std::string log = ReadFile(worker->log_path());
-          // Two attempts: the worker keeps trying rather than exiting.
-          const size_t first = log.find(error);
-          return first != std::string::npos &&
-                 log.find(error, first + 1) != std::string::npos;
-        },
-        absl::Seconds(30));
-  };
-  EXPECT_TRUE(retried(nxdomain,
-                      "PTR _distributo._tcp.missing.example.test at "
-                      "127.0.0.1"))
+
+  EXPECT_TRUE(RetriedWith(*nxdomain,
+                          "PTR _distributo._tcp.missing.example.test at "
+                          "127.0.0.1"))
       << ReadFile(nxdomain->log_path());
   EXPECT_TRUE(absl::StrContains(ReadFile(nxdomain->log_path()), "NXDOMAIN"));
-  EXPECT_TRUE(retried(dead_server, "Could not contact DNS servers"))
+  EXPECT_TRUE(RetriedWith(*dead_server, "Could not contact DNS servers"))
       << ReadFile(dead_server->log_path());
   for (ChildProcess* worker : {nxdomain, dead_server}) {
     worker->Signal(SIGTERM);

@@ -24,19 +24,7 @@ using ::testing::ElementsAre;
 using ::testing::Field;
 using ::testing::HasSubstr;
 
-constexpr char kService[] = "_distributo._tcp.example.test";
-
-// A DNS-SD instance under kService: PTR, SRV, TXT and the target's A.
-std::vector<std::string> Instance(const std::string& name, int priority,
-                                  int port, const std::string& txt) {
-  const std::string instance = absl::StrCat(name, ".", kService);
-  const std::string host = absl::StrCat(name, ".example.test");
-  return {absl::StrCat("--ptr-record=", kService, ",", instance),
-          absl::StrCat("--srv-host=", instance, ",", host, ",", port, ",",
-                       priority, ",0"),
-          absl::StrCat("--txt-record=", instance, ",", txt),
-          absl::StrCat("--host-record=", host, ",127.0.0.1")};
-}
+constexpr const char* kService = kTestService;
 
 class DnsSdLocatorTest : public ::testing::Test {
  protected:
@@ -72,8 +60,8 @@ class DnsSdLocatorTest : public ::testing::Test {
 };
 
 TEST_F(DnsSdLocatorTest, BrowseListsLowerPriorityFirst) {
-  StartDns({Instance("m1", 20, 5001, "proto=distributo.v1"),
-            Instance("m2", 10, 5002, "txtvers=1")});
+  StartDns({DnsSdRecords("m1", 5001, 20, "proto=distributo.v1"),
+            DnsSdRecords("m2", 5002, 10, "txtvers=1")});
   auto endpoints = Locate(absl::StrCat("dns-sd:", kService));
   ASSERT_TRUE(endpoints.ok()) << endpoints.status();
   EXPECT_THAT(
@@ -85,8 +73,8 @@ TEST_F(DnsSdLocatorTest, BrowseListsLowerPriorityFirst) {
 }
 
 TEST_F(DnsSdLocatorTest, ClusterKeepsOnlyItsMasters) {
-  StartDns({Instance("m1", 10, 5001, "cluster=blue"),
-            Instance("m2", 20, 5002, "cluster=green")});
+  StartDns({DnsSdRecords("m1", 5001, 10, "cluster=blue"),
+            DnsSdRecords("m2", 5002, 20, "cluster=green")});
   auto green = Locate(absl::StrCat("dns-sd:", kService), "green");
   ASSERT_TRUE(green.ok()) << green.status();
   EXPECT_THAT(*green, ElementsAre(Field(&discovery::MasterEndpoint::target,
@@ -97,7 +85,7 @@ TEST_F(DnsSdLocatorTest, ClusterKeepsOnlyItsMasters) {
 }
 
 TEST_F(DnsSdLocatorTest, OtherProtocolIsPassedOver) {
-  StartDns({Instance("m1", 10, 5001, "proto=distributo.v9")});
+  StartDns({DnsSdRecords("m1", 5001, 10, "proto=distributo.v9")});
   auto endpoints = Locate(absl::StrCat("dns-sd:", kService));
   EXPECT_EQ(endpoints.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(endpoints.status().message(), HasSubstr("distributo.v9"));
@@ -115,7 +103,7 @@ TEST_F(DnsSdLocatorTest, SrvNameResolvesWithoutBrowsing) {
 }
 
 TEST_F(DnsSdLocatorTest, NxdomainIsNotFoundNamingTheQuery) {
-  StartDns({Instance("m1", 10, 5001, "txtvers=1")});
+  StartDns({DnsSdRecords("m1", 5001, 10, "txtvers=1")});
   auto endpoints = Locate("dns-sd:_distributo._tcp.nowhere.example.test");
   EXPECT_EQ(endpoints.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(endpoints.status().message(),

@@ -68,6 +68,17 @@ std::string DnsmasqServer::address() const {
   return absl::StrCat("127.0.0.1:", port_);
 }
 
+std::vector<std::string> DnsSdRecords(const std::string& name, int port,
+                                      int priority, const std::string& txt) {
+  const std::string instance = absl::StrCat(name, ".", kTestService);
+  const std::string host = absl::StrCat(name, ".", DnsmasqServer::kZone);
+  return {absl::StrCat("--ptr-record=", kTestService, ",", instance),
+          absl::StrCat("--srv-host=", instance, ",", host, ",", port, ",",
+                       priority, ",0"),
+          absl::StrCat("--txt-record=", instance, ",", txt),
+          absl::StrCat("--host-record=", host, ",127.0.0.1")};
+}
+
 int FreeUdpPort() {
   const int fd = socket(AF_INET, SOCK_DGRAM, 0);
   sockaddr_in address = {};

@@ -37,6 +37,16 @@ class DnsmasqServer {
   int port_;
 };
 
+// The DNS-SD service type the tests publish under DnsmasqServer::kZone.
+inline constexpr char kTestService[] = "_distributo._tcp.example.test";
+
+// Returns dnsmasq options publishing a DNS-SD instance `name` of
+// kTestService: PTR, SRV (target `name`.example.test on `port` with
+// `priority`), TXT (`txt`, comma-separated strings) and the target's A,
+// 127.0.0.1.
+std::vector<std::string> DnsSdRecords(const std::string& name, int port,
+                                      int priority, const std::string& txt);
+
 // Returns a UDP port on 127.0.0.1 that was free a moment ago.
 int FreeUdpPort();
 

@@ -100,6 +100,17 @@ absl::flat_hash_set<std::string> AckedIds(const std::string& worker_log) {
   return ids;
 }
 
+bool RetriedWith(const ChildProcess& process, const std::string& text) {
+  return WaitUntil(
+      [&] {
+        const std::string log = ReadFile(process.log_path());
+        const size_t first = log.find(text);
+        return first != std::string::npos &&
+               log.find(text, first + 1) != std::string::npos;
+      },
+      absl::Seconds(30));
+}
+
 double Field(const google::protobuf::Value& object, const std::string& name) {
   const auto& fields = object.struct_value().fields();
   const auto it = fields.find(name);

@@ -109,6 +109,10 @@ std::string IntegrityCheck(const std::string& path);
 // accepted; the worker logs them with GLOG_vmodule=outcome_book=2.
 absl::flat_hash_set<std::string> AckedIds(const std::string& worker_log);
 
+// Waits up to 30 s until `text` is in `process`'s log twice: it keeps
+// retrying rather than giving up or crashing. Returns whether it is.
+bool RetriedWith(const ChildProcess& process, const std::string& text);
+
 // Returns a number field of a JSON object.
 double Field(const google::protobuf::Value& object, const std::string& name);
 

@@ -36,18 +36,6 @@ class SecurityTest : public JobFixture {
             "--tls_key=" + Cert("master.key")};
   }
 
-  // Waits until `text` is in the worker's log twice: it keeps retrying.
-  static bool RetriedWith(ChildProcess* worker, const std::string& text) {
-    return WaitUntil(
-        [&] {
-          const std::string log = ReadFile(worker->log_path());
-          const size_t first = log.find(text);
-          return first != std::string::npos &&
-                 log.find(text, first + 1) != std::string::npos;
-        },
-        absl::Seconds(30));
-  }
-
   void ExpectStoppedBySigterm(ChildProcess* worker) {
     worker->Signal(SIGTERM);
     EXPECT_EQ(worker->WaitForExit(absl::Seconds(10)), 128 + SIGTERM);
@@ -78,7 +66,7 @@ TEST_F(SecurityTest, MutualTlsRefusesAWorkerWithoutACertificate) {
   StartMaster(flags);
   ChildProcess* anonymous =
       StartWorker("lines", 1, {"--tls_ca=" + Cert("ca.pem")});
-  EXPECT_TRUE(RetriedWith(anonymous, "retrying in"))
+  EXPECT_TRUE(RetriedWith(*anonymous, "retrying in"))
       << ReadFile(anonymous->log_path());
   EXPECT_EQ(ResultLines(), 0u);
   ExpectStoppedBySigterm(anonymous);
@@ -123,7 +111,7 @@ TEST_F(SecurityTest, WorkersPastTheCapAreToldToRetryLater) {
   ChildProcess* first = StartWorker("lines", 1);
   ASSERT_TRUE(WaitUntil([&] { return ResultLines() > 0; }, absl::Seconds(30)));
   ChildProcess* second = StartWorker("lines", 1);
-  EXPECT_TRUE(RetriedWith(second, "serves at most 1 workers at once"))
+  EXPECT_TRUE(RetriedWith(*second, "serves at most 1 workers at once"))
       << ReadFile(second->log_path());
   EXPECT_EQ(WaitForMaster(), 0);
   EXPECT_EQ(first->WaitForExit(absl::Seconds(30)), 0);
