@@ -119,9 +119,7 @@ absl::StatusOr<std::unique_ptr<AdminCommands>> AdminCommands::Create(
 
 void AdminCommands::Prepare(grpc::ClientContext& context) const {
   context.set_deadline(absl::ToChronoTime(absl::Now() + kCallTimeout));
-  if (!token_.empty()) {
-    context.AddMetadata("authorization", absl::StrCat("Bearer ", token_));
-  }
+  AddBearerToken(token_, context);
 }
 
 template <typename Request, typename Response>
@@ -171,10 +169,8 @@ absl::Status AdminCommands::Status(bool json, std::FILE* out) {
 }
 
 absl::Status AdminCommands::Watch(std::FILE* out) {
-  grpc::ClientContext context;
-  if (!token_.empty()) {
-    context.AddMetadata("authorization", absl::StrCat("Bearer ", token_));
-  }
+  grpc::ClientContext context;  // no deadline: it lasts as long as the job
+  AddBearerToken(token_, context);
   auto reader = stub_->WatchStatus(&context, v1::WatchStatusRequest());
   v1::WatchStatusResponse update;
   while (reader->Read(&update)) {

@@ -48,7 +48,16 @@ absl::StatusOr<std::unique_ptr<MasterLocator>> MakeDnsSdLocator(
                                         options.cluster, *std::move(dns));
 }
 
+bool IsMdnsForm(absl::string_view master) {
+  return master == kMdns || absl::StartsWith(master, absl::StrCat(kMdns, ":"));
+}
+
 }  // namespace
+
+bool IsDiscoveryForm(absl::string_view master) {
+  return absl::StartsWith(master, kDnsSdPrefix) ||
+         absl::StartsWith(master, kSrvPrefix) || IsMdnsForm(master);
+}
 
 absl::StatusOr<std::unique_ptr<MasterLocator>> MasterLocator::Create(
     const DiscoveryOptions& options) {
@@ -64,7 +73,7 @@ absl::StatusOr<std::unique_ptr<MasterLocator>> MasterLocator::Create(
   if (absl::ConsumePrefix(&master, kSrvPrefix)) {
     return MakeDnsSdLocator(DnsSdLocator::Mode::kSrv, master, options);
   }
-  if (master == kMdns || absl::StartsWith(master, absl::StrCat(kMdns, ":"))) {
+  if (IsMdnsForm(master)) {
     master.remove_prefix(kMdns.size());
     absl::ConsumePrefix(&master, ":");
     return MdnsLocator::Create(master.empty() ? kDefaultServiceType : master,

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "discovery/master_endpoint.h"
 
@@ -27,6 +28,10 @@ struct DiscoveryOptions {
   // How long one mDNS browse listens for answers.
   absl::Duration mdns_browse_time = absl::Seconds(1);
 };
+
+// Returns whether `master` is a discovery form (dns-sd:, srv:, mdns), not a
+// static address.
+bool IsDiscoveryForm(absl::string_view master);
 
 // Turns a --master form into the endpoints to try, best first.
 // Thread-compatible: the worker's connect loop alone uses it.

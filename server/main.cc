@@ -23,7 +23,6 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/status/status.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
@@ -31,6 +30,7 @@
 #include "glog/logging.h"
 #include "rpc/logging.h"
 #include "rpc/stop_signals.h"
+#include "rpc/tls_credentials.h"
 #include "server/jsonl_result_sink.h"
 #include "server/master.h"
 #include "server/progress_reporter.h"
@@ -383,7 +383,7 @@ absl::StatusOr<std::unique_ptr<discovery::MdnsResponder>> Advertise(int port) {
   if (!responder.ok()) return responder.status();
   absl::FPrintF(stderr, "distributo-master: advertising %s over mDNS%s\n",
                 (*responder)->instance_name(),
-                absl::StartsWith(listen, "127.")
+                IsLoopback(listen)
                     ? " on loopback only, where it listens (--listen=0.0.0.0 "
                       "serves the LAN)"
                     : "");

@@ -179,9 +179,13 @@ MasterStatus Master::Status() {
   status.draining = service_.draining();
   status.durable = durable();
   status.outages = router_.outages();
-  absl::MutexLock lock(&health_mu_);
-  status.serving = serving_.value_or(false);
+  status.serving = serving();
   return status;
+}
+
+bool Master::serving() {
+  absl::MutexLock lock(&health_mu_);
+  return serving_.value_or(false);
 }
 
 void Master::ReportHealth() {

@@ -108,6 +108,8 @@ class Master {
   bool durable() const { return journal_->durable(); }
 
   MasterStatus Status();
+  // What the health service says: SERVING (true) or not.
+  bool serving();
 
   // Enqueues tasks after journaling them, skipping those whose ids the queue
   // already knows (a job resumed from its journal reads its tasks again).

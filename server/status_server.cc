@@ -66,7 +66,7 @@ void StatusServer::AddRoutes() {
     r.set_content("ok\n", "text/plain");
   });
   http_->Get("/readyz", [this](const httplib::Request&, httplib::Response& r) {
-    const bool serving = master_->Status().serving;
+    const bool serving = master_->serving();
     r.status = serving ? 200 : 503;
     r.set_content(serving ? "serving\n" : "not serving\n", "text/plain");
   });

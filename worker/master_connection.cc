@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "rpc/tls_credentials.h"
 
 namespace distributo::worker {
 
@@ -10,13 +11,8 @@ absl::StatusOr<std::unique_ptr<MasterConnection>> MasterConnection::Open(
     v1::Distributor::StubInterface& stub, const v1::WorkerHello& hello,
     absl::string_view token) {
   std::unique_ptr<MasterConnection> conn(new MasterConnection());
-  if (!token.empty()) {
-    // Metadata rather than call credentials: those need TLS, and a token
-    // over plaintext on loopback is still worth checking.
-    const std::string bearer = absl::StrCat("Bearer ", token);
-    conn->tasks_context_.AddMetadata("authorization", bearer);
-    conn->results_context_.AddMetadata("authorization", bearer);
-  }
+  AddBearerToken(token, conn->tasks_context_);
+  AddBearerToken(token, conn->results_context_);
   conn->tasks_.Reset(stub.RequestBatch(&conn->tasks_context_));
   v1::BatchRequest request;
   *request.mutable_hello() = hello;

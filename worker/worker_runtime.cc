@@ -6,8 +6,8 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "discovery/master_locator.h"
 #include "glog/logging.h"
 
 namespace distributo::worker {
@@ -91,9 +91,7 @@ absl::Status WorkerRuntime::ValidateSecurity(const WorkerOptions& options) {
     }
   }
   const absl::string_view master = options.master;
-  const bool discovered = absl::StartsWith(master, "dns-sd:") ||
-                          absl::StartsWith(master, "srv:") ||
-                          master == "mdns" || absl::StartsWith(master, "mdns:");
+  const bool discovered = discovery::IsDiscoveryForm(master);
   if (discovered && options.tls.enabled() && options.tls.ca.empty()) {
     // Whoever answers the lookup picks the name checked: only our own CA
     // makes that check mean something.

@@ -100,6 +100,12 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> WorkerCredentials(
   return grpc::SslCredentials(options);
 }
 
+void AddBearerToken(absl::string_view token, grpc::ClientContext& context) {
+  if (!token.empty()) {
+    context.AddMetadata("authorization", absl::StrCat("Bearer ", token));
+  }
+}
+
 std::string TokenOrEnvironment(std::string flag) {
   const char* variable = std::getenv("DISTRIBUTO_TOKEN");
   return flag.empty() && variable != nullptr ? variable : flag;

@@ -1,6 +1,7 @@
 #ifndef DISTRIBUTO_PROTO_RPC_TLS_CREDENTIALS_H_
 #define DISTRIBUTO_PROTO_RPC_TLS_CREDENTIALS_H_
 
+#include <grpcpp/client_context.h>
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/security/server_credentials.h>
 
@@ -37,6 +38,12 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MasterCredentials(
 // MasterCredentials().
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> WorkerCredentials(
     const TlsFiles& files);
+
+// Sends `token`, unless empty, with the call as "authorization: Bearer
+// TOKEN" metadata, which the master's tokens check reads. Metadata rather
+// than call credentials: those need TLS, and a token over plaintext on
+// loopback is still worth checking.
+void AddBearerToken(absl::string_view token, grpc::ClientContext& context);
 
 // Returns `flag` (a --token value), or the DISTRIBUTO_TOKEN environment
 // variable when the flag is empty, as the worker and the CLI take it.
