@@ -1,6 +1,7 @@
 #ifndef DISTRIBUTO_SERVER_JOURNAL_H_
 #define DISTRIBUTO_SERVER_JOURNAL_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -27,9 +28,38 @@ struct JournalState {
   // The result sink's position recorded with the last handled marks;
   // nullopt for a new journal.
   std::optional<uint64_t> sink_position;
-  // Every task, in the order it was enqueued; finished and handled tasks
-  // carry only their id.
-  std::vector<StoredTask> tasks;
+  // Tasks ever journaled: the seq of the last one (see TaskPages).
+  uint64_t task_count = 0;
+  // Finished tasks the master still needs in memory, in enqueue order: those
+  // the sink never had, with their outcome, and the dead ones (with only
+  // their id once handled), for ListDead(). Unfinished tasks stay on disk.
+  std::vector<StoredTask> finished;
+  // Done tasks the sink had, which are only counted.
+  uint64_t handled_done = 0;
+};
+
+// A task as TaskPages reads it back.
+struct JournaledTask {
+  uint64_t seq = 0;  // its place in enqueue order: 1 for the first
+  bool finished = false;
+  v1::Task task;  // only the id of a finished task
+};
+
+// Reads tasks back from a journal that keeps them on disk, so that the queue
+// holds only a window of the pending ones, however long the queue: pending
+// tasks are paged in as workers ask (docs/durability.md, "Memory").
+class TaskPages {
+ public:
+  virtual ~TaskPages() = default;
+
+  // Returns the tasks with after_seq < seq <= up_to_seq, the first
+  // `max_tasks` of them, in order.
+  virtual absl::StatusOr<std::vector<JournaledTask>> ReadTasks(
+      uint64_t after_seq, uint64_t up_to_seq, size_t max_tasks) = 0;
+
+  // Returns the task with this id, or nullopt if there is none.
+  virtual absl::StatusOr<std::optional<JournaledTask>> FindTask(
+      absl::string_view task_id) = 0;
 };
 
 // Where the master makes its state durable, batch by batch. The master calls
@@ -47,8 +77,13 @@ class Journal {
   // different job never takes over its tasks and results.
   virtual absl::StatusOr<JournalState> Recover(absl::string_view job) = 0;
 
-  // Adds tasks; ids already journaled are left as they are.
-  virtual absl::Status AppendTasks(const std::vector<v1::Task>& tasks) = 0;
+  // Adds tasks; ids already journaled are left as they are. A journal that
+  // pages() appends the ids it added to `added_ids` (when given) and returns
+  // task_count (see JournalState); any other returns 0 and expects tasks the
+  // queue does not know yet.
+  virtual absl::StatusOr<uint64_t> AppendTasks(
+      const std::vector<v1::Task>& tasks,
+      std::vector<std::string>* added_ids) = 0;
 
   // Records that these tasks finished, with their outcomes.
   virtual absl::Status CommitOutcomes(
@@ -62,6 +97,9 @@ class Journal {
 
   // Returns true if the journal survives the master (false: memory only).
   virtual bool durable() const = 0;
+
+  // Returns the journal's tasks, if the queue may leave pending tasks to it.
+  virtual TaskPages* pages() { return nullptr; }
 };
 
 // Keeps nothing: the master's memory is its only state (--journal=none), so a
@@ -74,8 +112,9 @@ class InMemoryJournal final : public Journal {
     state.job_id = RandomHexId(random);
     return state;
   }
-  absl::Status AppendTasks(const std::vector<v1::Task>&) override {
-    return absl::OkStatus();
+  absl::StatusOr<uint64_t> AppendTasks(const std::vector<v1::Task>&,
+                                       std::vector<std::string>*) override {
+    return 0;
   }
   absl::Status CommitOutcomes(const std::vector<FinishedTask>&) override {
     return absl::OkStatus();

@@ -53,7 +53,8 @@ Master::Master(MasterOptions options, std::unique_ptr<Journal> journal,
     : options_(std::move(options)),
       journal_(std::move(journal)),
       sink_(std::move(sink)),
-      queue_(options_.queue, [] { return absl::Now(); }),
+      queue_(
+          options_.queue, [] { return absl::Now(); }, journal_->pages()),
       router_(&queue_, journal_.get(), sink_.get()),
       commits_(&router_),
       service_(&queue_, &router_, &commits_, options_.tokens,
@@ -71,11 +72,11 @@ absl::Status Master::Recover() {
                             ? sink_->RewindTo(*state->sink_position)
                             : journal_->MarkHandled({}, sink_->Position());
   if (!status.ok()) return status;
-  std::vector<FinishedTask> unhandled;
-  queue_.Restore(state->generation, std::move(state->tasks), &unhandled);
   service_.set_job_id(state->job_id);
   recovery_.resumed = state->sink_position.has_value();
   recovery_.generation = state->generation;
+  std::vector<FinishedTask> unhandled;
+  queue_.Restore(*std::move(state), &unhandled);
   recovery_.counts = queue_.Counts();
   recovery_.redelivered = unhandled.size();
   router_.Deliver(std::move(unhandled));
@@ -128,18 +129,27 @@ absl::StatusOr<size_t> Master::Enqueue(std::vector<v1::Task> tasks,
                                        std::vector<std::string>* added_ids) {
   // One at a time: two calls with the same id must not both find it new.
   absl::MutexLock lock(&enqueue_mu_);
-  tasks = queue_.WithoutKnown(std::move(tasks));
+  std::vector<std::string> added;
+  if (queue_.paged()) {
+    // The journal knows every id, and numbers the tasks it adds.
+    absl::StatusOr<uint64_t> count = journal_->AppendTasks(tasks, &added);
+    if (!count.ok()) return count.status();
+    queue_.AddJournaled(*count);
+  } else {
+    tasks = queue_.WithoutKnown(std::move(tasks));
+    for (const v1::Task& task : tasks) added.push_back(task.id());
+    if (absl::StatusOr<uint64_t> count = journal_->AppendTasks(tasks, nullptr);
+        !count.ok()) {
+      return count.status();
+    }
+    if (absl::Status status = queue_.Enqueue(std::move(tasks)); !status.ok()) {
+      return status;
+    }
+  }
   if (added_ids != nullptr) {
-    for (const v1::Task& task : tasks) added_ids->push_back(task.id());
+    added_ids->insert(added_ids->end(), added.begin(), added.end());
   }
-  if (absl::Status status = journal_->AppendTasks(tasks); !status.ok()) {
-    return status;
-  }
-  const size_t added = tasks.size();
-  if (absl::Status status = queue_.Enqueue(std::move(tasks)); !status.ok()) {
-    return status;
-  }
-  return added;
+  return added.size();
 }
 
 void Master::Drain() {

@@ -78,6 +78,9 @@ void WriteTasks(const QueueCounts& c, MetricWriter& w) {
         c.lease_expiries);
   w.One("distributo_requeues_total", "counter",
         "Lost leases whose task went back to pending.", c.requeues);
+  w.One("distributo_tasks_in_memory", "gauge",
+        "Tasks the master holds in memory (a journal holds the rest).",
+        c.in_memory);
   w.One("distributo_results_unhandled", "gauge",
         "Finished tasks not yet handed to the result sink.", c.unhandled);
   w.One("distributo_workers_connected", "gauge",

@@ -125,7 +125,7 @@ void ResultRouter::Deliver(std::vector<FinishedTask> finished) {
 }
 
 bool ResultRouter::Flush() {
-  size_t marked = 0;
+  std::vector<std::string> marked;
   bool flushed;
   {
     absl::MutexLock lock(&deliver_mu_);
@@ -136,11 +136,11 @@ bool ResultRouter::Flush() {
     flushed = FlushLocked(&marked);
   }
   // Outside the lock: the queue's change listener wakes the streams.
-  if (marked > 0) queue_->MarkHandled(marked);
+  if (!marked.empty()) queue_->MarkHandled(marked);
   return flushed;
 }
 
-bool ResultRouter::FlushLocked(size_t* marked) {
+bool ResultRouter::FlushLocked(std::vector<std::string>* marked) {
   const bool flushed = WriteLocked() && MarkLocked(marked);
   undelivered_count_ = unwritten_.size() + unmarked_.size();
   return flushed;
@@ -162,12 +162,12 @@ bool ResultRouter::WriteLocked() {
   return true;
 }
 
-bool ResultRouter::MarkLocked(size_t* marked) {
+bool ResultRouter::MarkLocked(std::vector<std::string>* marked) {
   if (unmarked_.empty()) return true;
   absl::Status status = journal_->MarkHandled(unmarked_, sink_->Position());
   Report(mark_failing_, "Marking results handled in the journal", status);
   if (!status.ok()) return false;
-  *marked = unmarked_.size();
+  marked->swap(unmarked_);
   unmarked_.clear();
   return true;
 }

@@ -80,11 +80,13 @@ class ResultRouter {
   // nothing is left waiting. Any thread; the sink sees one at a time.
   bool Flush();
   // Writes the waiting tasks and journals the waiting handled marks; returns
-  // whether both are done, and in `*marked` how many were marked, for the
+  // whether both are done, and in `*marked` the ids marked, for the
   // caller to tell the queue once the lock is released.
-  bool FlushLocked(size_t* marked) ABSL_EXCLUSIVE_LOCKS_REQUIRED(deliver_mu_);
+  bool FlushLocked(std::vector<std::string>* marked)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(deliver_mu_);
   bool WriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(deliver_mu_);
-  bool MarkLocked(size_t* marked) ABSL_EXCLUSIVE_LOCKS_REQUIRED(deliver_mu_);
+  bool MarkLocked(std::vector<std::string>* marked)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(deliver_mu_);
   // Waits until what was applied up to call number `mine` is committed,
   // leading a commit round when none runs; see ApplyAndCommit().
   absl::Status AwaitCommit(uint64_t mine, std::vector<FinishedTask>* finished);

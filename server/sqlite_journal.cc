@@ -119,6 +119,19 @@ bool ParseOutcome(absl::string_view bytes, StoredTask* stored) {
                                         static_cast<int>(bytes.size()));
 }
 
+bool ParseTask(absl::string_view bytes, v1::Task* task) {
+  return task->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
+}
+
+// Reads a row of (seq, id, state, task or NULL) into `task`.
+bool ReadRow(Statement& row, JournaledTask* task) {
+  task->seq = static_cast<uint64_t>(row.Int(0));
+  task->finished = row.Int(2) != 0;
+  if (!task->finished && !ParseTask(row.Bytes(3), &task->task)) return false;
+  task->task.set_id(std::string(row.Bytes(1)));
+  return true;
+}
+
 TaskState StateOf(int64_t column) {
   return column == kDone   ? TaskState::kDone
          : column == kDead ? TaskState::kDead
@@ -322,7 +335,7 @@ absl::StatusOr<JournalState> SqliteJournal::Recover(absl::string_view job) {
             GetMeta<int64_t>("sink_position");
         if (!sink.ok()) return sink.status();
         if (sink->has_value()) state.sink_position = **sink;
-        if (absl::Status loaded = LoadTasks(&state.tasks); !loaded.ok()) {
+        if (absl::Status loaded = LoadTasks(&state); !loaded.ok()) {
           return loaded;
         }
         return SetMeta("generation", static_cast<int64_t>(state.generation));
@@ -331,34 +344,60 @@ absl::StatusOr<JournalState> SqliteJournal::Recover(absl::string_view job) {
   return state;
 }
 
-absl::Status SqliteJournal::LoadTasks(std::vector<StoredTask>* tasks) {
+absl::Status SqliteJournal::LoadTasks(JournalState* state) {
+  absl::StatusOr<uint64_t> count = TaskCountLocked();
+  if (!count.ok()) return count.status();
+  state->task_count = *count;
+  absl::StatusOr<int64_t> handled_done =
+      QueryInt("SELECT count(*) FROM tasks WHERE state = 1 AND handled = 1",
+               "count handled tasks");
+  if (!handled_done.ok()) return handled_done.status();
+  state->handled_done = static_cast<uint64_t>(*handled_done);
   Statement select(db_,
                    "SELECT id, task, state, attempts, outcome, handled "
-                   "FROM tasks ORDER BY seq");
+                   "FROM tasks WHERE state != 0 AND (handled = 0 OR state = 2) "
+                   "ORDER BY seq");
   if (select.code() != SQLITE_OK) return Error("prepare load", select.code());
   int code;
   while ((code = select.Step()) == SQLITE_ROW) {
-    StoredTask& stored = tasks->emplace_back();
+    StoredTask& stored = state->finished.emplace_back();
     stored.state = StateOf(select.Int(2));
     stored.attempts = static_cast<uint32_t>(select.Int(3));
     stored.handled = select.Int(5) != 0;
-    const absl::string_view task = select.Bytes(1);
-    const bool finished = stored.state != TaskState::kPending;
-    if (finished && stored.handled) {
+    if (stored.handled) {
       stored.task.set_id(std::string(select.Bytes(0)));
       continue;
     }
-    if (!stored.task.ParseFromArray(task.data(),
-                                    static_cast<int>(task.size())) ||
-        (finished && !ParseOutcome(select.Bytes(4), &stored))) {
-      return absl::DataLossError(absl::StrCat(
-          "journal ", path_, ": task ", select.Bytes(0), " does not parse"));
+    if (!ParseTask(select.Bytes(1), &stored.task) ||
+        !ParseOutcome(select.Bytes(4), &stored)) {
+      return Unparsable(select.Bytes(0));
     }
   }
   return code == SQLITE_DONE ? absl::OkStatus() : Error("load tasks", code);
 }
 
-absl::Status SqliteJournal::AppendTasks(const std::vector<v1::Task>& tasks) {
+absl::StatusOr<uint64_t> SqliteJournal::TaskCountLocked() {
+  // No row is ever deleted, so the last seq counts them all.
+  absl::StatusOr<int64_t> last =
+      QueryInt("SELECT ifnull(max(seq), 0) FROM tasks", "count tasks");
+  if (!last.ok()) return last.status();
+  return static_cast<uint64_t>(*last);
+}
+
+absl::StatusOr<int64_t> SqliteJournal::QueryInt(const char* sql,
+                                                absl::string_view what) {
+  Statement query(db_, sql);
+  if (query.code() != SQLITE_OK) return Error(what, query.code());
+  if (const int code = query.Step(); code != SQLITE_ROW) {
+    return Error(what, code);
+  }
+  const int64_t value = query.Int(0);
+  query.Step();  // Completes the statement.
+  return value;
+}
+
+absl::StatusOr<uint64_t> SqliteJournal::AppendTasks(
+    const std::vector<v1::Task>& tasks, std::vector<std::string>* added_ids) {
   absl::MutexLock lock(&mu_);
   // A transaction per chunk keeps the write-ahead log small for a file of
   // millions of tasks. A crash between chunks leaves a prefix journaled;
@@ -366,14 +405,18 @@ absl::Status SqliteJournal::AppendTasks(const std::vector<v1::Task>& tasks) {
   for (size_t start = 0; start < tasks.size(); start += kAppendChunk) {
     const absl::Span<const v1::Task> chunk =
         absl::MakeConstSpan(tasks).subspan(start, kAppendChunk);
-    if (absl::Status status = AppendChunk(chunk); !status.ok()) return status;
+    if (absl::Status status = AppendChunk(chunk, added_ids); !status.ok()) {
+      return status;
+    }
   }
-  return absl::OkStatus();
+  return TaskCountLocked();
 }
 
-absl::Status SqliteJournal::AppendChunk(absl::Span<const v1::Task> tasks) {
-  return InTransaction(
-      [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
+absl::Status SqliteJournal::AppendChunk(absl::Span<const v1::Task> tasks,
+                                        std::vector<std::string>* added_ids) {
+  std::vector<std::string> added;
+  absl::Status status =
+      InTransaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
         Statement insert(db_,
                          "INSERT INTO tasks(id, task) VALUES (?1, ?2) "
                          "ON CONFLICT(id) DO NOTHING");
@@ -388,9 +431,15 @@ absl::Status SqliteJournal::AppendChunk(absl::Span<const v1::Task> tasks) {
           if (const int code = insert.Step(); code != SQLITE_DONE) {
             return Error("append tasks", code);
           }
+          if (sqlite3_changes(db_) == 1) added.push_back(task.id());
         }
         return absl::OkStatus();
       });
+  if (status.ok() && added_ids != nullptr) {
+    added_ids->insert(added_ids->end(), std::make_move_iterator(added.begin()),
+                      std::make_move_iterator(added.end()));
+  }
+  return status;
 }
 
 absl::Status SqliteJournal::CommitOutcomes(
@@ -440,6 +489,51 @@ absl::Status SqliteJournal::MarkHandled(
         }
         return SetMeta("sink_position", static_cast<int64_t>(sink_position));
       });
+}
+
+absl::StatusOr<std::vector<JournaledTask>> SqliteJournal::ReadTasks(
+    uint64_t after_seq, uint64_t up_to_seq, size_t max_tasks) {
+  absl::MutexLock lock(&mu_);
+  // The bodies of finished tasks are not needed, and not read.
+  Statement select(db_,
+                   "SELECT seq, id, state, CASE state WHEN 0 THEN task END "
+                   "FROM tasks WHERE seq > ?1 AND seq <= ?2 ORDER BY seq "
+                   "LIMIT ?3");
+  if (select.code() != SQLITE_OK) return Error("prepare read", select.code());
+  select.Bind(1, static_cast<int64_t>(after_seq));
+  select.Bind(2, static_cast<int64_t>(up_to_seq));
+  select.Bind(3, static_cast<int64_t>(max_tasks));
+  std::vector<JournaledTask> tasks;
+  int code;
+  while ((code = select.Step()) == SQLITE_ROW) {
+    if (!ReadRow(select, &tasks.emplace_back())) {
+      return Unparsable(select.Bytes(1));
+    }
+  }
+  if (code != SQLITE_DONE) return Error("read tasks", code);
+  return tasks;
+}
+
+absl::StatusOr<std::optional<JournaledTask>> SqliteJournal::FindTask(
+    absl::string_view task_id) {
+  absl::MutexLock lock(&mu_);
+  Statement select(db_,
+                   "SELECT seq, id, state, CASE state WHEN 0 THEN task END "
+                   "FROM tasks WHERE id = ?1");
+  if (select.code() != SQLITE_OK) return Error("prepare find", select.code());
+  select.Bind(1, task_id);
+  const int code = select.Step();
+  if (code == SQLITE_DONE) return std::nullopt;
+  if (code != SQLITE_ROW) return Error("find task", code);
+  JournaledTask task;
+  if (!ReadRow(select, &task)) return Unparsable(task_id);
+  select.Step();  // Completes the statement.
+  return task;
+}
+
+absl::Status SqliteJournal::Unparsable(absl::string_view task_id) const {
+  return absl::DataLossError(
+      absl::StrCat("journal ", path_, ": task ", task_id, " does not parse"));
 }
 
 }  // namespace distributo::server

@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,7 +32,7 @@ namespace distributo::server {
 // master at a time: a journal in use by another process is Unavailable.
 //
 // Thread-safe: calls are serialised on one connection.
-class SqliteJournal final : public Journal {
+class SqliteJournal final : public Journal, public TaskPages {
  public:
   // Opens the journal at `path`, creating it if it does not exist.
   static absl::StatusOr<std::unique_ptr<SqliteJournal>> Open(
@@ -42,12 +43,20 @@ class SqliteJournal final : public Journal {
   SqliteJournal& operator=(const SqliteJournal&) = delete;
 
   absl::StatusOr<JournalState> Recover(absl::string_view job) override;
-  absl::Status AppendTasks(const std::vector<v1::Task>& tasks) override;
+  absl::StatusOr<uint64_t> AppendTasks(
+      const std::vector<v1::Task>& tasks,
+      std::vector<std::string>* added_ids) override;
   absl::Status CommitOutcomes(
       const std::vector<FinishedTask>& finished) override;
   absl::Status MarkHandled(const std::vector<std::string>& task_ids,
                            uint64_t sink_position) override;
   bool durable() const override { return true; }
+  TaskPages* pages() override { return this; }
+
+  absl::StatusOr<std::vector<JournaledTask>> ReadTasks(
+      uint64_t after_seq, uint64_t up_to_seq, size_t max_tasks) override;
+  absl::StatusOr<std::optional<JournaledTask>> FindTask(
+      absl::string_view task_id) override;
 
   const std::string& path() const { return path_; }
 
@@ -74,10 +83,18 @@ class SqliteJournal final : public Journal {
   // Keeps `job` as the journal's job, or checks it is the one kept.
   absl::Status ClaimJob(absl::string_view job)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status AppendChunk(absl::Span<const v1::Task> tasks)
+  absl::Status AppendChunk(absl::Span<const v1::Task> tasks,
+                           std::vector<std::string>* added_ids)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status LoadTasks(std::vector<StoredTask>* tasks)
+  absl::StatusOr<uint64_t> TaskCountLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Runs a query of one integer; `what` names it in errors.
+  absl::StatusOr<int64_t> QueryInt(const char* sql, absl::string_view what)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Fills the state's task_count, finished and handled_done.
+  absl::Status LoadTasks(JournalState* state)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // DataLoss: the task's row does not parse.
+  absl::Status Unparsable(absl::string_view task_id) const;
   // Returns the status for the connection's last error, saying `what` failed.
   absl::Status Error(absl::string_view what, int code)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -29,7 +29,8 @@ Struct Counts(const QueueCounts& c) {
         std::pair{"done", c.done}, std::pair{"dead", c.dead},
         std::pair{"failures", c.failures}, std::pair{"workers", c.sessions},
         std::pair{"duplicates", c.duplicates},
-        std::pair{"lease_expiries", c.lease_expiries}}) {
+        std::pair{"lease_expiries", c.lease_expiries},
+        std::pair{"in_memory", c.in_memory}}) {
     Field(counts, name).set_number_value(static_cast<double>(value));
   }
   Field(counts, "complete").set_bool_value(c.complete);

@@ -17,10 +17,24 @@ namespace {
 
 using google::protobuf::util::TimeUtil;
 
+// A paged queue keeps at least this many pending tasks in memory while more
+// wait on disk, and reads them this many at a time: enough for a few full
+// batches between reads, a few MiB at most.
+constexpr uint64_t kPageWindow = 4096;
+constexpr size_t kPageTasks = 1024;
+// How far the window may grow for a session that takes only some payload
+// types, looking for tasks of its types further on.
+constexpr uint64_t kMaxPageWindow = 65536;
+
+bool Accepts(const Session& session, const std::string& type_url) {
+  return session.accepted_types.empty() ||
+         session.accepted_types.contains(type_url);
+}
+
 }  // namespace
 
-TaskQueue::TaskQueue(QueueOptions options, Clock clock)
-    : options_(options), clock_(std::move(clock)) {}
+TaskQueue::TaskQueue(QueueOptions options, Clock clock, TaskPages* pages)
+    : options_(options), clock_(std::move(clock)), pages_(pages) {}
 
 void TaskQueue::SetChangeListener(std::function<void()> listener) {
   listener_ = std::move(listener);
@@ -33,6 +47,10 @@ void TaskQueue::NotifyChange() {
 absl::Status TaskQueue::Enqueue(std::vector<v1::Task> tasks) {
   {
     absl::MutexLock lock(&mu_);
+    if (paged()) {
+      return absl::FailedPreconditionError(
+          "a paged queue takes its tasks from its journal (AddJournaled)");
+    }
     absl::flat_hash_set<absl::string_view> seen;
     for (const v1::Task& task : tasks) {
       if (task.id().empty()) {
@@ -43,12 +61,22 @@ absl::Status TaskQueue::Enqueue(std::vector<v1::Task> tasks) {
             absl::StrCat("task id \"", task.id(), "\" is already enqueued"));
       }
     }
+    counts_.total += tasks.size();
     for (v1::Task& task : tasks) {
       MakePendingLocked(&AddRecordLocked(std::move(task)), /*front=*/false);
     }
   }
   NotifyChange();
   return absl::OkStatus();
+}
+
+void TaskQueue::AddJournaled(uint64_t task_count) {
+  {
+    absl::MutexLock lock(&mu_);
+    journaled_ = std::max(journaled_, task_count);
+    counts_.total = journaled_;
+  }
+  NotifyChange();
 }
 
 TaskRecord& TaskQueue::AddRecordLocked(v1::Task task) {
@@ -59,35 +87,33 @@ TaskRecord& TaskQueue::AddRecordLocked(v1::Task task) {
   record.task.clear_epoch();
   record.task.clear_lease_deadline();
   record.epoch = epoch_base_;
-  ++counts_.total;
   return record;
 }
 
 std::vector<v1::Task> TaskQueue::WithoutKnown(std::vector<v1::Task> tasks) {
   absl::MutexLock lock(&mu_);
+  absl::flat_hash_set<std::string> seen;
   tasks.erase(std::remove_if(tasks.begin(), tasks.end(),
-                             [this](const v1::Task& task)
+                             [&](const v1::Task& task)
                                  ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-                                   return tasks_.contains(task.id());
+                                   return tasks_.contains(task.id()) ||
+                                          !seen.insert(task.id()).second;
                                  }),
               tasks.end());
   return tasks;
 }
 
-void TaskQueue::Restore(uint64_t generation, std::vector<StoredTask> tasks,
+void TaskQueue::Restore(JournalState state,
                         std::vector<FinishedTask>* unhandled) {
   {
     absl::MutexLock lock(&mu_);
-    epoch_base_ = generation << 32;
-    for (StoredTask& stored : tasks) {
-      if (stored.state == TaskState::kPending) {
-        TaskRecord& record = AddRecordLocked(std::move(stored.task));
-        record.attempts = stored.attempts;
-        record.from_earlier_run = true;
-        MakePendingLocked(&record, /*front=*/false);
-      } else {
-        RestoreFinishedLocked(std::move(stored), unhandled);
-      }
+    epoch_base_ = state.generation << 32;
+    journaled_ = restored_to_ = counts_.total = state.task_count;
+    counts_.done = state.handled_done;
+    // Every finished task lies ahead of the first page.
+    ahead_ = state.handled_done + state.finished.size();
+    for (StoredTask& stored : state.finished) {
+      RestoreFinishedLocked(std::move(stored), unhandled);
     }
   }
   NotifyChange();
@@ -96,19 +122,18 @@ void TaskQueue::Restore(uint64_t generation, std::vector<StoredTask> tasks,
 void TaskQueue::RestoreFinishedLocked(StoredTask stored,
                                       std::vector<FinishedTask>* unhandled) {
   const bool dead = stored.state == TaskState::kDead;
-  // Only the id is kept, to recognise late copies of its outcome.
-  v1::Task id_only;
-  id_only.set_id(stored.task.id());
-  TaskRecord& record = AddRecordLocked(std::move(id_only));
-  record.state = stored.state;
   ++(dead ? counts_.dead : counts_.done);
   if (dead) {
     // The journal keeps the failure only until it is handled.
-    record.last_failure = stored.failure;
-    record.attempts = stored.attempts;
-    dead_.push_back(&record);
+    dead_.push_back({stored.task.id(), stored.failure.code(),
+                     stored.failure.message(), stored.attempts});
   }
   if (stored.handled) return;
+  // Held until handled, to recognise late copies of its outcome; only the
+  // id is needed for that.
+  v1::Task id_only;
+  id_only.set_id(stored.task.id());
+  AddRecordLocked(std::move(id_only)).state = stored.state;
   ++counts_.unhandled;
   FinishedTask& out = unhandled->emplace_back();
   out.task = std::move(stored.task);
@@ -132,15 +157,15 @@ absl::StatusOr<TaskQueue::Cancelled> TaskQueue::Cancel(
   Cancelled cancelled;
   {
     absl::MutexLock lock(&mu_);
-    auto it = tasks_.find(task_id);
-    if (it == tasks_.end()) {
-      return absl::NotFoundError(absl::StrCat("no task ", task_id));
-    }
-    TaskRecord* record = &it->second;
-    if (record->state == TaskState::kDone ||
-        record->state == TaskState::kDead) {
+    absl::StatusOr<Lookup> found = FindLocked(task_id);
+    if (!found.ok()) return found.status();
+    if (found->finished) {
       return absl::FailedPreconditionError(
           absl::StrCat("task ", task_id, " is already finished"));
+    }
+    TaskRecord* record = found->record;
+    if (record == nullptr) {
+      return absl::NotFoundError(absl::StrCat("no task ", task_id));
     }
     if (record->state == TaskState::kLeased) {
       cancelled.session_id = record->holder->id;
@@ -162,9 +187,7 @@ std::vector<DeadTask> TaskQueue::ListDead(size_t offset, size_t limit) {
   absl::MutexLock lock(&mu_);
   std::vector<DeadTask> page;
   for (size_t i = offset; i < dead_.size() && page.size() < limit; ++i) {
-    const TaskRecord& record = *dead_[i];
-    page.push_back({record.task.id(), record.last_failure.code(),
-                    record.last_failure.message(), record.attempts});
+    page.push_back(dead_[i]);
   }
   return page;
 }
@@ -246,7 +269,7 @@ size_t TaskQueue::Lease(absl::string_view session_id, size_t max_tasks,
   while (leased < max_tasks && bytes < options_.max_batch_bytes) {
     // The first task always goes: admission keeps each task below the limit.
     size_t budget = leased == 0 ? SIZE_MAX : options_.max_batch_bytes - bytes;
-    TaskRecord* record = PopPendingLocked(*session, budget);
+    TaskRecord* record = NextPendingLocked(*session, budget);
     if (record == nullptr) break;
     v1::Task* task = out->add_tasks();
     GrantLeaseLocked(record, session, now, task);
@@ -260,25 +283,78 @@ size_t TaskQueue::Lease(absl::string_view session_id, size_t max_tasks,
   return leased;
 }
 
+TaskRecord* TaskQueue::NextPendingLocked(const Session& session,
+                                         size_t byte_budget) {
+  if (counts_.pending < kPageWindow) PageInLocked();
+  TaskRecord* record = PopPendingLocked(session, byte_budget);
+  while (record == nullptr && !HasPendingForLocked(session) &&
+         counts_.pending < kMaxPageWindow && PageInLocked()) {
+    record = PopPendingLocked(session, byte_budget);
+  }
+  return record;
+}
+
 TaskRecord* TaskQueue::PopPendingLocked(const Session& session,
                                         size_t byte_budget) {
   for (auto& [type_url, list] : pending_) {
-    if (!session.accepted_types.empty() &&
-        !session.accepted_types.contains(type_url)) {
-      continue;
-    }
-    // Entries whose task left kPending meanwhile (an old lease's result was
-    // accepted) are dropped here rather than searched for when it happens.
-    while (!list.empty() && list.front()->state != TaskState::kPending) {
-      list.pop_front();
-    }
-    if (list.empty()) continue;
+    if (list.empty() || !Accepts(session, type_url)) continue;
     if (list.front()->task.ByteSizeLong() + 16 > byte_budget) return nullptr;
     TaskRecord* record = list.front();
     list.pop_front();
     return record;
   }
   return nullptr;
+}
+
+bool TaskQueue::HasPendingForLocked(const Session& session) const {
+  for (const auto& [type_url, list] : pending_) {
+    if (!list.empty() && Accepts(session, type_url)) return true;
+  }
+  return false;
+}
+
+bool TaskQueue::PageInLocked() {
+  if (!paged() || paged_to_ == journaled_) return false;
+  absl::StatusOr<std::vector<JournaledTask>> page =
+      pages_->ReadTasks(paged_to_, journaled_, kPageTasks);
+  if (!page.ok()) {
+    LOG_EVERY_N(WARNING, 100) << "Cannot read pending tasks from the journal "
+                                 "(they wait there; retrying): "
+                              << page.status();
+    return false;
+  }
+  for (JournaledTask& row : *page) {
+    paged_to_ = row.seq;
+    if (row.finished || tasks_.contains(row.task.id())) {
+      --ahead_;
+      continue;
+    }
+    TaskRecord& record = AddRecordLocked(std::move(row.task));
+    record.from_earlier_run = row.seq <= restored_to_;
+    MakePendingLocked(&record, /*front=*/false);
+  }
+  return !page->empty();
+}
+
+absl::StatusOr<TaskQueue::Lookup> TaskQueue::FindLocked(
+    absl::string_view task_id) {
+  if (auto it = tasks_.find(task_id); it != tasks_.end()) {
+    TaskRecord* record = &it->second;
+    return Lookup{record, record->state == TaskState::kDone ||
+                              record->state == TaskState::kDead};
+  }
+  if (!paged()) return Lookup();
+  absl::StatusOr<std::optional<JournaledTask>> row = pages_->FindTask(task_id);
+  if (!row.ok()) return row.status();
+  // Past journaled_, its Enqueue() has not returned (or failed): unknown.
+  if (!row->has_value() || (*row)->seq > journaled_) return Lookup();
+  if ((*row)->finished) return Lookup{nullptr, true};
+  // Pending on disk, hence past paged_to_: the pager will skip it.
+  ++ahead_;
+  TaskRecord& record = AddRecordLocked(std::move((*row)->task));
+  record.from_earlier_run = (*row)->seq <= restored_to_;
+  MakePendingLocked(&record, /*front=*/true);
+  return Lookup{&record, false};
 }
 
 void TaskQueue::GrantLeaseLocked(TaskRecord* record, Session* session,
@@ -364,8 +440,7 @@ void TaskQueue::LoseLeaseLocked(TaskRecord* record, absl::string_view why,
 void TaskQueue::FinishLocked(TaskRecord* record, TaskState state,
                              google::protobuf::Any result,
                              std::vector<FinishedTask>* finished) {
-  if (record->state == TaskState::kPending) --counts_.pending;
-  if (record->state == TaskState::kBackoff) --counts_.backoff;
+  StopWaitingLocked(record);
   record->state = state;
   ++(state == TaskState::kDone ? counts_.done : counts_.dead);
   ++counts_.unhandled;
@@ -379,14 +454,29 @@ void TaskQueue::FinishLocked(TaskRecord* record, TaskState state,
   out.result = std::move(result);
   if (out.dead) out.failure = record->last_failure;
   out.attempts = record->attempts;
-  // Only the id is needed from now on, to recognise duplicates; a dead
-  // task keeps why, for ListDead().
+  if (out.dead) {
+    dead_.push_back({out.task.id(), out.failure.code(), out.failure.message(),
+                     out.attempts});
+  }
+  // Only the id is needed from now on, to recognise duplicates.
   record->task = v1::Task();
   record->task.set_id(out.task.id());
-  if (out.dead) {
-    dead_.push_back(record);
-  } else {
-    record->last_failure = v1::Failure();
+  record->last_failure = v1::Failure();
+}
+
+void TaskQueue::StopWaitingLocked(TaskRecord* record) {
+  if (record->state == TaskState::kPending) {
+    // Rare (an old lease's result for a requeued task), and requeued tasks
+    // wait at the front.
+    PendingList& list = pending_[record->task.payload().type_url()];
+    if (auto it = std::find(list.begin(), list.end(), record);
+        it != list.end()) {
+      list.erase(it);
+    }
+    --counts_.pending;
+  } else if (record->state == TaskState::kBackoff) {
+    retries_.erase({record->retry_at, record});
+    --counts_.backoff;
   }
 }
 
@@ -471,13 +561,9 @@ bool TaskQueue::DropExpiredSessionsLocked(absl::Time now,
 
 bool TaskQueue::ReleaseRetriesLocked(absl::Time now) {
   bool released = false;
-  while (!retries_.empty() && retries_.top().first <= now) {
-    auto [retry_at, record] = retries_.top();
-    retries_.pop();
-    // Skip entries made obsolete by an accepted late result.
-    if (record->state != TaskState::kBackoff || record->retry_at != retry_at) {
-      continue;
-    }
+  while (!retries_.empty() && retries_.begin()->first <= now) {
+    TaskRecord* record = retries_.begin()->second;
+    retries_.erase(retries_.begin());
     --counts_.backoff;
     MakePendingLocked(record, /*front=*/false);
     released = true;
@@ -485,10 +571,14 @@ bool TaskQueue::ReleaseRetriesLocked(absl::Time now) {
   return released;
 }
 
-void TaskQueue::MarkHandled(size_t count) {
+void TaskQueue::MarkHandled(const std::vector<std::string>& task_ids) {
   {
     absl::MutexLock lock(&mu_);
-    counts_.unhandled -= std::min<uint64_t>(count, counts_.unhandled);
+    counts_.unhandled -= std::min<uint64_t>(task_ids.size(), counts_.unhandled);
+    // The journal now answers for them, as for the tasks still on disk.
+    if (paged()) {
+      for (const std::string& id : task_ids) tasks_.erase(id);
+    }
   }
   NotifyChange();
 }
@@ -498,6 +588,10 @@ bool TaskQueue::CompleteLocked() const {
          counts_.unhandled == 0;
 }
 
+uint64_t TaskQueue::PendingLocked() const {
+  return counts_.pending + (journaled_ - paged_to_ - ahead_);
+}
+
 QueueCounts TaskQueue::Counts() {
   absl::MutexLock lock(&mu_);
   return CountsLocked();
@@ -505,6 +599,8 @@ QueueCounts TaskQueue::Counts() {
 
 QueueCounts TaskQueue::CountsLocked() {
   QueueCounts counts = counts_;
+  counts.pending = PendingLocked();
+  counts.in_memory = tasks_.size();
   counts.sessions =
       std::count_if(sessions_.begin(), sessions_.end(),
                     [](const auto& entry) { return entry.second.connected; });
@@ -537,7 +633,7 @@ QueueStatus TaskQueue::Status() {
 bool TaskQueue::WaitForPendingBelow(size_t count, absl::Duration timeout) {
   absl::MutexLock lock(&mu_);
   auto below = [this, count]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return counts_.pending < count;
+    return PendingLocked() < count;
   };
   return mu_.AwaitWithTimeout(absl::Condition(&below), timeout);
 }

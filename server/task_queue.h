@@ -6,11 +6,11 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <queue>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/container/node_hash_map.h"
@@ -21,6 +21,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "distributo/v1/distributor.pb.h"
+#include "server/journal.h"
 #include "server/queue_options.h"
 #include "server/queue_stats.h"
 #include "server/task_record.h"
@@ -42,6 +43,7 @@ struct QueueCounts {
   uint64_t duplicates = 0;      // outcomes for tasks already finished
   uint64_t lease_expiries = 0;  // leases that ran out
   uint64_t requeues = 0;        // lost leases whose task went back to pending
+  uint64_t in_memory = 0;       // tasks held in memory; the rest are on disk
   bool complete = false;
 };
 
@@ -68,13 +70,19 @@ struct QueueStatus {
 // lock. Time comes from the injected clock; nothing happens on its own: the
 // owner calls Tick() periodically to expire leases and release retries.
 //
+// Without TaskPages, every task lives in memory. With them (a journal), the
+// tasks live in the journal and the queue holds only a window of the pending
+// ones, paged in as workers lease, with the leased ones and the finished ones
+// not yet handled; the journal answers for the rest (late outcomes, cancels).
+// Its memory does not grow with the queue.
+//
 // Thread-safe. The change listener is called without the lock held, after any
 // call that made tasks leasable or completed the job.
 class TaskQueue {
  public:
   using Clock = std::function<absl::Time()>;
 
-  TaskQueue(QueueOptions options, Clock clock);
+  TaskQueue(QueueOptions options, Clock clock, TaskPages* pages = nullptr);
 
   TaskQueue(const TaskQueue&) = delete;
   TaskQueue& operator=(const TaskQueue&) = delete;
@@ -84,21 +92,28 @@ class TaskQueue {
 
   const QueueOptions& options() const { return options_; }
 
-  // Adds tasks, which must have unique, non-empty ids. Returns
-  // InvalidArgument (adding nothing) for an empty id, AlreadyExists for an id
-  // already known or repeated in `tasks`.
+  // Returns true if the queue's tasks live in a journal (TaskPages).
+  bool paged() const { return pages_ != nullptr; }
+
+  // Adds tasks, which must have unique, non-empty ids, to a queue that is
+  // not paged(). Returns InvalidArgument (adding nothing) for an empty id,
+  // AlreadyExists for an id already known or repeated in `tasks`.
   absl::Status Enqueue(std::vector<v1::Task> tasks);
 
-  // Returns the tasks among `tasks` whose ids the queue does not know yet.
+  // Returns the tasks among `tasks` whose ids the queue does not know yet,
+  // each id once.
   std::vector<v1::Task> WithoutKnown(std::vector<v1::Task> tasks);
 
-  // Loads what a journal kept, before anything else is enqueued: unfinished
-  // tasks become pending, finished ones count as such and are remembered by
-  // id to recognise late copies of their outcomes. `generation` lifts this
-  // run's epochs above those of every earlier run. Appends the finished
-  // tasks the sink never had to `unhandled`, to be handed over again.
-  void Restore(uint64_t generation, std::vector<StoredTask> tasks,
-               std::vector<FinishedTask>* unhandled);
+  // Tells a paged() queue that the journal holds `task_count` tasks: those
+  // past the ones it knew are new, and pending.
+  void AddJournaled(uint64_t task_count);
+
+  // Loads what a journal kept, before anything else is enqueued: the
+  // journal's unfinished tasks are pending (on disk), its finished ones
+  // count as such. `state.generation` lifts this run's epochs above those of
+  // every earlier run. Appends the finished tasks the sink never had to
+  // `unhandled`, to be handed over again.
+  void Restore(JournalState state, std::vector<FinishedTask>* unhandled);
 
   // Declares that no task will be enqueued any more (job mode): once every
   // task is finished and handled, the job is complete.
@@ -169,7 +184,7 @@ class TaskQueue {
   void RenewLeases();
 
   // Records that these finished tasks reached the result handler.
-  void MarkHandled(size_t count);
+  void MarkHandled(const std::vector<std::string>& task_ids);
 
   QueueCounts Counts();
 
@@ -192,7 +207,23 @@ class TaskQueue {
  private:
   using PendingList = std::deque<TaskRecord*>;
 
+  // A task found by id: held in memory (record), or only on disk; unknown
+  // when neither is set.
+  struct Lookup {
+    TaskRecord* record = nullptr;
+    bool finished = false;
+  };
+
   bool CompleteLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Pending tasks, in memory and on disk.
+  uint64_t PendingLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Reads the next page of journaled tasks into memory. Returns whether it
+  // read any.
+  bool PageInLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Finds a task in memory, else in the journal: a pending task found there
+  // is loaded, out of turn, as pending. Returns the journal's error.
+  absl::StatusOr<Lookup> FindLocked(absl::string_view task_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   QueueCounts CountsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   TaskRecord& AddRecordLocked(v1::Task task) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RestoreFinishedLocked(StoredTask stored,
@@ -203,8 +234,15 @@ class TaskQueue {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void MakePendingLocked(TaskRecord* record, bool front)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Pops the next pending task the session takes, paging in more as needed.
+  TaskRecord* NextPendingLocked(const Session& session, size_t byte_budget)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   TaskRecord* PopPendingLocked(const Session& session, size_t byte_budget)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool HasPendingForLocked(const Session& session) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Takes a pending or backoff task out of its waiting list.
+  void StopWaitingLocked(TaskRecord* record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void GrantLeaseLocked(TaskRecord* record, Session* session, absl::Time now,
                         v1::Task* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ReleaseLeaseLocked(TaskRecord* record)
@@ -252,6 +290,7 @@ class TaskQueue {
 
   const QueueOptions options_;
   const Clock clock_;
+  TaskPages* const pages_;
   std::function<void()> listener_;  // set before use, then read-only
 
   absl::Mutex mu_;
@@ -260,19 +299,26 @@ class TaskQueue {
   // Pending tasks by payload type URL, oldest first.
   absl::flat_hash_map<std::string, PendingList> pending_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_set<TaskRecord*> leased_ ABSL_GUARDED_BY(mu_);
-  // Dead tasks in the order they died; their records keep last_failure.
-  std::vector<TaskRecord*> dead_ ABSL_GUARDED_BY(mu_);
+  // Dead tasks in the order they died.
+  std::vector<DeadTask> dead_ ABSL_GUARDED_BY(mu_);
   // Failed tasks waiting for their retry time, earliest first.
   using RetryEntry = std::pair<absl::Time, TaskRecord*>;
-  std::priority_queue<RetryEntry, std::vector<RetryEntry>,
-                      std::greater<RetryEntry>>
-      retries_ ABSL_GUARDED_BY(mu_);
+  absl::btree_set<RetryEntry> retries_ ABSL_GUARDED_BY(mu_);
   absl::node_hash_map<std::string, Session> sessions_ ABSL_GUARDED_BY(mu_);
   QueueCounts counts_ ABSL_GUARDED_BY(mu_);
   QueueStats stats_ ABSL_GUARDED_BY(mu_);
   bool source_closed_ ABSL_GUARDED_BY(mu_) = false;
   // Every task's epoch starts here: generation << 32 (see Restore()).
   uint64_t epoch_base_ ABSL_GUARDED_BY(mu_) = 0;
+  // Paged: the journal's tasks are numbered by seq from 1 to journaled_;
+  // those up to paged_to_ were read in (and are in memory until handled).
+  // ahead_ counts those past paged_to_ that are not pending on disk: found
+  // finished at restart, or loaded out of turn by FindLocked().
+  uint64_t journaled_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t paged_to_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t ahead_ ABSL_GUARDED_BY(mu_) = 0;
+  // The last seq journaled by earlier runs, which may have leased them.
+  uint64_t restored_to_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace distributo::server

@@ -23,6 +23,15 @@ v1::ItemVerdict Verdict(absl::string_view task_id, v1::Verdict verdict,
   return item;
 }
 
+// For an item the journal could not look up: dropped, and its task (still
+// unfinished on disk) runs again later.
+v1::ItemVerdict Unreadable(absl::string_view task_id,
+                           const absl::Status& status) {
+  return Verdict(task_id, v1::VERDICT_STALE,
+                 absl::StrCat("cannot read the journal (", status.message(),
+                              "); the task will run again"));
+}
+
 }  // namespace
 
 v1::ResultAck TaskQueue::Submit(absl::string_view session_id,
@@ -118,15 +127,15 @@ std::optional<v1::ItemVerdict> TaskQueue::RejectOutcomeLocked(
   if (outcome.kind_case() == v1::Outcome::KIND_NOT_SET) {
     return Verdict(id, v1::VERDICT_INVALID, "neither result nor failure");
   }
-  auto it = tasks_.find(id);
-  if (it == tasks_.end()) {
-    return Verdict(id, v1::VERDICT_NOT_YOURS, "unknown task");
-  }
-  *record = &it->second;
-  if ((*record)->state == TaskState::kDone ||
-      (*record)->state == TaskState::kDead) {
+  absl::StatusOr<Lookup> found = FindLocked(id);
+  if (!found.ok()) return Unreadable(id, found.status());
+  if (found->finished) {
     ++counts_.duplicates;
     return Verdict(id, v1::VERDICT_DUPLICATE, "the task is already finished");
+  }
+  *record = found->record;
+  if (*record == nullptr) {
+    return Verdict(id, v1::VERDICT_NOT_YOURS, "unknown task");
   }
   if (!MayHaveLeased(**record, epoch)) {
     return Verdict(id, v1::VERDICT_NOT_YOURS, "never leased under this epoch");
@@ -157,11 +166,14 @@ v1::ItemVerdict TaskQueue::ApplyExtensionLocked(Session* session,
                                                 absl::Time now) {
   const std::string& id = lease.task_id();
   if (id.empty()) return Verdict(id, v1::VERDICT_INVALID, "empty task id");
-  auto it = tasks_.find(id);
-  if (it == tasks_.end()) {
-    return Verdict(id, v1::VERDICT_NOT_YOURS, "unknown task");
+  absl::StatusOr<Lookup> found = FindLocked(id);
+  if (!found.ok()) return Unreadable(id, found.status());
+  TaskRecord* record = found->record;
+  if (record == nullptr) {
+    return found->finished
+               ? Verdict(id, v1::VERDICT_STALE, "the task is finished")
+               : Verdict(id, v1::VERDICT_NOT_YOURS, "unknown task");
   }
-  TaskRecord* record = &it->second;
   if (!MayHaveLeased(*record, lease.epoch())) {
     return Verdict(id, v1::VERDICT_NOT_YOURS, "never leased under this epoch");
   }

@@ -1,16 +1,23 @@
 // libFuzzer target: the queue's state machine driven by random event
 // sequences (enqueue, sessions, lease, result, failure, extension,
-// disconnect, resume, clock ticks, handled marks), checking its invariants
-// after every event: the states add up to the total, a task finishes at
-// most once, the workers hold exactly the leased tasks.
+// disconnect, resume, cancel, clock ticks, handled marks), checking its
+// invariants after every event: the states add up to the total, a task
+// finishes at most once, the workers hold exactly the leased tasks. The
+// first byte picks a queue in memory or one paged from a real SqliteJournal
+// (a file per input), which must hold only a window of its tasks.
+#include <unistd.h>
+
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "rpc/json_value.h"
+#include "server/sqlite_journal.h"
 #include "server/task_queue.h"
 
 namespace distributo::server {
@@ -29,12 +36,29 @@ class Input {
   size_t at_ = 0;
 };
 
+// A journal file of this process, made anew for each input.
+std::unique_ptr<SqliteJournal> FreshJournal() {
+  const std::string path =
+      absl::StrCat(std::filesystem::temp_directory_path().string(),
+                   "/task_queue_fuzzer.", getpid(), ".db");
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::filesystem::remove(path + suffix);
+  }
+  auto journal = SqliteJournal::Open(path);
+  if (!journal.ok() || !(*journal)->Recover("fuzz").ok()) __builtin_trap();
+  return *std::move(journal);
+}
+
 class Driver {
  public:
-  Driver() : queue_(Options(), [this] { return now_; }) {}
+  explicit Driver(bool paged)
+      : journal_(paged ? FreshJournal() : nullptr),
+        queue_(
+            Options(), [this] { return now_; },
+            paged ? journal_->pages() : nullptr) {}
 
   void Step(Input& in) {
-    switch (in.Next() % 11) {
+    switch (in.Next() % 12) {
       case 0:
         Enqueue(in.Next() % 16);
         break;
@@ -68,6 +92,10 @@ class Driver {
         break;
       case 10:
         queue_.CloseSource();
+        break;
+      case 11:
+        queue_.Cancel(absl::StrCat("t", in.Next() % 16), "fuzz", &finished_)
+            .IgnoreError();
         break;
     }
     CheckInvariants();
@@ -103,6 +131,12 @@ class Driver {
     v1::Task task;
     task.set_id(absl::StrCat("t", id));
     *task.mutable_payload() = *JsonToAny("1");
+    if (queue_.paged()) {
+      auto count = journal_->AppendTasks({task}, nullptr);
+      if (!count.ok()) __builtin_trap();
+      queue_.AddJournaled(*count);
+      return;
+    }
     std::vector<v1::Task> fresh = queue_.WithoutKnown({task});
     if (!fresh.empty()) queue_.Enqueue(std::move(fresh)).IgnoreError();
   }
@@ -156,8 +190,17 @@ class Driver {
     queue_.Submit(held.session, batch, &finished_);
   }
 
+  // Journals the outcomes, then marks them handled: the router's order.
   void MarkHandled() {
-    queue_.MarkHandled(finished_.size() - handled_);
+    const std::vector<FinishedTask> unhandled(finished_.begin() + handled_,
+                                              finished_.end());
+    std::vector<std::string> ids;
+    for (const FinishedTask& task : unhandled) ids.push_back(task.task.id());
+    if (journal_ != nullptr && (!journal_->CommitOutcomes(unhandled).ok() ||
+                                !journal_->MarkHandled(ids, 0).ok())) {
+      __builtin_trap();
+    }
+    queue_.MarkHandled(ids);
     handled_ = finished_.size();
   }
 
@@ -178,9 +221,16 @@ class Driver {
     uint64_t held = 0;
     for (const WorkerStatus& worker : status.workers) held += worker.in_flight;
     if (held != c.leased) __builtin_trap();
+    // Paged: only unfinished and unhandled tasks are held (the window of
+    // pending ones is wider than the 16 ids here).
+    if (queue_.paged() &&
+        c.in_memory > c.total - (c.done + c.dead) + c.unhandled) {
+      __builtin_trap();
+    }
   }
 
   absl::Time now_ = absl::FromUnixSeconds(1'000'000);
+  std::unique_ptr<SqliteJournal> journal_;
   TaskQueue queue_;
   std::vector<Session> sessions_;
   std::vector<Held> leases_;
@@ -195,7 +245,7 @@ class Driver {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   distributo::server::Input in(data, size);
-  distributo::server::Driver driver;
+  distributo::server::Driver driver(/*paged=*/in.Next() % 2 == 1);
   for (int step = 0; step < 256 && in.more(); ++step) driver.Step(in);
   return 0;
 }

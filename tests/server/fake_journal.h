@@ -21,8 +21,9 @@ class FakeJournal final : public Journal {
   absl::StatusOr<JournalState> Recover(absl::string_view) override {
     return JournalState();
   }
-  absl::Status AppendTasks(const std::vector<v1::Task>&) override {
-    return absl::OkStatus();
+  absl::StatusOr<uint64_t> AppendTasks(const std::vector<v1::Task>&,
+                                       std::vector<std::string>*) override {
+    return 0;
   }
   absl::Status CommitOutcomes(
       const std::vector<FinishedTask>& finished) override;

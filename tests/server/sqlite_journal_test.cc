@@ -115,7 +115,8 @@ TEST_F(SqliteJournalTest, RecoverOnNewFileStartsGenerationOneEmpty) {
   const JournalState state = Restart();
   EXPECT_EQ(state.generation, 1u);
   EXPECT_FALSE(state.sink_position.has_value());
-  EXPECT_TRUE(state.tasks.empty());
+  EXPECT_EQ(state.task_count, 0u);
+  EXPECT_TRUE(state.finished.empty());
 }
 
 TEST_F(SqliteJournalTest, RecoverAfterEachReopenIncrementsGeneration) {
@@ -132,53 +133,103 @@ TEST_F(SqliteJournalTest, RecoverKeepsTheJobIdAcrossRestarts) {
   EXPECT_NE(Restart().job_id, first) << "a new journal is a new job";
 }
 
-TEST_F(SqliteJournalTest, RecoverAfterAppendReturnsPendingTasksInOrder) {
+TEST_F(SqliteJournalTest, AppendReturnsTheTaskCountAndTheIdsItAdded) {
+  std::unique_ptr<SqliteJournal> journal = OpenJournal();
+  ASSERT_NE(journal, nullptr);
+  std::vector<std::string> added;
+  EXPECT_EQ(
+      journal->AppendTasks({MakeTask("a", "p"), MakeTask("b", "p")}, &added)
+          .value_or(0),
+      2u);
+  EXPECT_EQ(added, (std::vector<std::string>{"a", "b"}));
+  added.clear();
+  // Known, new, and new again within the call: only the first copy counts.
+  EXPECT_EQ(journal
+                ->AppendTasks({MakeTask("b", "p"), MakeTask("c", "p"),
+                               MakeTask("c", "again")},
+                              &added)
+                .value_or(0),
+            3u);
+  EXPECT_EQ(added, std::vector<std::string>{"c"});
+}
+
+TEST_F(SqliteJournalTest, RecoverCountsPendingTasksAndReadTasksPagesThem) {
   // Ids out of lexical order and two batches: the order must be enqueue order.
   const std::vector<v1::Task> tasks = {
       MakeTask("b", "one"), MakeTask("a", "two"), MakeTask("c", "three")};
   {
     std::unique_ptr<SqliteJournal> journal = OpenJournal();
     ASSERT_NE(journal, nullptr);
-    ASSERT_TRUE(journal->AppendTasks({tasks[0], tasks[1]}).ok());
-    ASSERT_TRUE(journal->AppendTasks({tasks[2]}).ok());
+    ASSERT_TRUE(journal->AppendTasks({tasks[0], tasks[1]}, nullptr).ok());
+    ASSERT_TRUE(journal->AppendTasks({tasks[2]}, nullptr).ok());
   }
   const JournalState state = Restart();
-  ASSERT_EQ(state.tasks.size(), tasks.size());
+  EXPECT_EQ(state.task_count, 3u);
+  EXPECT_TRUE(state.finished.empty()) << "pending tasks stay on disk";
+  std::unique_ptr<SqliteJournal> journal = OpenJournal();
+  ASSERT_NE(journal, nullptr);
+  absl::StatusOr<std::vector<JournaledTask>> page =
+      journal->ReadTasks(0, 3, 100);
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->size(), tasks.size());
   for (size_t i = 0; i < tasks.size(); ++i) {
-    EXPECT_TRUE(MessageDifferencer::Equals(state.tasks[i].task, tasks[i]))
-        << state.tasks[i].task.DebugString();
-    EXPECT_EQ(state.tasks[i].state, TaskState::kPending);
-    EXPECT_FALSE(state.tasks[i].handled);
+    EXPECT_EQ((*page)[i].seq, i + 1);
+    EXPECT_FALSE((*page)[i].finished);
+    EXPECT_TRUE(MessageDifferencer::Equals((*page)[i].task, tasks[i]))
+        << (*page)[i].task.DebugString();
   }
 }
 
-TEST_F(SqliteJournalTest, AppendOfMoreThanAChunkKeepsEveryTaskInOrder) {
+TEST_F(SqliteJournalTest, ReadTasksStopsAtTheLimitAndAtUpToSeq) {
   std::vector<v1::Task> tasks;
   for (int i = 0; i < 25'000; ++i) {
     tasks.emplace_back().set_id(absl::StrCat("t", i));
   }
-  {
-    std::unique_ptr<SqliteJournal> journal = OpenJournal();
-    ASSERT_NE(journal, nullptr);
-    ASSERT_TRUE(journal->AppendTasks(tasks).ok());
-  }
-  const JournalState state = Restart();
-  ASSERT_EQ(state.tasks.size(), tasks.size());
-  EXPECT_EQ(state.tasks.front().task.id(), "t0");
-  EXPECT_EQ(state.tasks.back().task.id(), "t24999");
+  std::unique_ptr<SqliteJournal> journal = OpenJournal();
+  ASSERT_NE(journal, nullptr);
+  // More than a transaction's chunk: every task, in order.
+  ASSERT_EQ(journal->AppendTasks(tasks, nullptr).value_or(0), 25'000u);
+  absl::StatusOr<std::vector<JournaledTask>> first =
+      journal->ReadTasks(0, 25'000, 5);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(first->size(), 5u);
+  EXPECT_EQ(first->back().task.id(), "t4");
+  absl::StatusOr<std::vector<JournaledTask>> last =
+      journal->ReadTasks(24'990, 24'995, 100);
+  ASSERT_TRUE(last.ok()) << last.status();
+  ASSERT_EQ(last->size(), 5u);
+  EXPECT_EQ(last->front().seq, 24'991u);
+  EXPECT_EQ(last->back().task.id(), "t24994");
 }
 
 TEST_F(SqliteJournalTest, AppendOfJournaledIdKeepsFirstCopy) {
-  {
-    std::unique_ptr<SqliteJournal> journal = OpenJournal();
-    ASSERT_NE(journal, nullptr);
-    ASSERT_TRUE(journal->AppendTasks({MakeTask("x", "first")}).ok());
-    EXPECT_TRUE(journal->AppendTasks({MakeTask("x", "second")}).ok());
-  }
-  const JournalState state = Restart();
-  ASSERT_EQ(state.tasks.size(), 1u);
+  std::unique_ptr<SqliteJournal> journal = OpenJournal();
+  ASSERT_NE(journal, nullptr);
+  ASSERT_TRUE(journal->AppendTasks({MakeTask("x", "first")}, nullptr).ok());
+  EXPECT_EQ(
+      journal->AppendTasks({MakeTask("x", "second")}, nullptr).value_or(0), 1u);
+  absl::StatusOr<std::optional<JournaledTask>> found = journal->FindTask("x");
+  ASSERT_TRUE(found.ok()) << found.status();
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->seq, 1u);
   EXPECT_TRUE(
-      MessageDifferencer::Equals(state.tasks[0].task, MakeTask("x", "first")));
+      MessageDifferencer::Equals((*found)->task, MakeTask("x", "first")));
+}
+
+TEST_F(SqliteJournalTest, FindTaskTellsFinishedFromUnknown) {
+  std::unique_ptr<SqliteJournal> journal = OpenJournal();
+  ASSERT_NE(journal, nullptr);
+  ASSERT_TRUE(journal->AppendTasks({MakeTask("d", "p")}, nullptr).ok());
+  ASSERT_TRUE(journal->CommitOutcomes({Done("d", "r", 1)}).ok());
+  absl::StatusOr<std::optional<JournaledTask>> done = journal->FindTask("d");
+  ASSERT_TRUE(done.ok() && done->has_value()) << done.status();
+  EXPECT_TRUE((*done)->finished);
+  EXPECT_EQ((*done)->task.id(), "d");
+  EXPECT_FALSE((*done)->task.has_payload()) << "finished: only the id";
+  absl::StatusOr<std::optional<JournaledTask>> unknown =
+      journal->FindTask("nope");
+  ASSERT_TRUE(unknown.ok()) << unknown.status();
+  EXPECT_FALSE(unknown->has_value());
 }
 
 TEST_F(SqliteJournalTest, RecoverAfterCommitReturnsUnhandledOutcomes) {
@@ -187,42 +238,55 @@ TEST_F(SqliteJournalTest, RecoverAfterCommitReturnsUnhandledOutcomes) {
   {
     std::unique_ptr<SqliteJournal> journal = OpenJournal();
     ASSERT_NE(journal, nullptr);
-    ASSERT_TRUE(journal->AppendTasks({done.task, dead.task}).ok());
+    ASSERT_TRUE(
+        journal
+            ->AppendTasks({done.task, MakeTask("p", "p"), dead.task}, nullptr)
+            .ok());
     ASSERT_TRUE(journal->CommitOutcomes({done, dead}).ok());
   }
   const JournalState state = Restart();
-  ASSERT_EQ(state.tasks.size(), 2u);
-  const StoredTask& stored_done = state.tasks[0];
+  EXPECT_EQ(state.task_count, 3u);
+  ASSERT_EQ(state.finished.size(), 2u);
+  const StoredTask& stored_done = state.finished[0];
   EXPECT_EQ(stored_done.state, TaskState::kDone);
   EXPECT_FALSE(stored_done.handled);
   EXPECT_EQ(stored_done.attempts, 2u);
   EXPECT_TRUE(MessageDifferencer::Equals(stored_done.task, done.task));
   EXPECT_TRUE(MessageDifferencer::Equals(stored_done.result, done.result));
-  const StoredTask& stored_dead = state.tasks[1];
+  const StoredTask& stored_dead = state.finished[1];
   EXPECT_EQ(stored_dead.state, TaskState::kDead);
   EXPECT_FALSE(stored_dead.handled);
   EXPECT_EQ(stored_dead.attempts, 3u);
   EXPECT_TRUE(MessageDifferencer::Equals(stored_dead.failure, dead.failure));
 }
 
-TEST_F(SqliteJournalTest, RecoverAfterMarkHandledReturnsIdsAndSinkPosition) {
+TEST_F(SqliteJournalTest, RecoverAfterMarkHandledCountsDoneKeepsDeadIds) {
   {
     std::unique_ptr<SqliteJournal> journal = OpenJournal();
     ASSERT_NE(journal, nullptr);
-    ASSERT_TRUE(
-        journal->AppendTasks({MakeTask("h", "p"), MakeTask("u", "p")}).ok());
-    ASSERT_TRUE(
-        journal->CommitOutcomes({Done("h", "r", 1), Done("u", "r", 1)}).ok());
-    ASSERT_TRUE(journal->MarkHandled({"h"}, 1234).ok());
+    ASSERT_TRUE(journal
+                    ->AppendTasks({MakeTask("h", "p"), MakeTask("u", "p"),
+                                   MakeTask("g", "p")},
+                                  nullptr)
+                    .ok());
+    ASSERT_TRUE(journal
+                    ->CommitOutcomes({Done("h", "r", 1), Done("u", "r", 1),
+                                      Dead("g", "no", 1)})
+                    .ok());
+    ASSERT_TRUE(journal->MarkHandled({"h", "g"}, 1234).ok());
   }
   const JournalState state = Restart();
   EXPECT_EQ(state.sink_position, 1234u);
-  ASSERT_EQ(state.tasks.size(), 2u);
-  // The sink has the handled task's outcome; the journal drops all but its id.
-  EXPECT_TRUE(state.tasks[0].handled);
-  EXPECT_EQ(state.tasks[0].task.id(), "h");
-  EXPECT_FALSE(state.tasks[1].handled);
-  EXPECT_EQ(state.tasks[1].state, TaskState::kDone);
+  EXPECT_EQ(state.handled_done, 1u) << "h is only counted";
+  ASSERT_EQ(state.finished.size(), 2u);
+  // The sink has the handled dead task's failure; the journal keeps its id.
+  EXPECT_EQ(state.finished[0].task.id(), "u");
+  EXPECT_FALSE(state.finished[0].handled);
+  EXPECT_EQ(state.finished[0].state, TaskState::kDone);
+  EXPECT_EQ(state.finished[1].task.id(), "g");
+  EXPECT_TRUE(state.finished[1].handled);
+  EXPECT_EQ(state.finished[1].state, TaskState::kDead);
+  EXPECT_FALSE(state.finished[1].task.has_payload());
 }
 
 TEST_F(SqliteJournalTest, MarkHandledWithoutIdsRecordsSinkPosition) {
@@ -269,10 +333,11 @@ TEST_F(SqliteJournalTest, IntegrityCheckAfterMixedCallsIsOk) {
     ASSERT_TRUE(journal->Recover("test job").ok());
     ASSERT_TRUE(journal
                     ->AppendTasks({MakeTask("a", "p"), MakeTask("b", "p"),
-                                   MakeTask("c", "p")})
+                                   MakeTask("c", "p")},
+                                  nullptr)
                     .ok());
     ASSERT_TRUE(journal->CommitOutcomes({Done("a", "r", 1)}).ok());
-    ASSERT_TRUE(journal->AppendTasks({MakeTask("a", "again")}).ok());
+    ASSERT_TRUE(journal->AppendTasks({MakeTask("a", "again")}, nullptr).ok());
     ASSERT_TRUE(journal->CommitOutcomes({Dead("b", "no_result", 4)}).ok());
     ASSERT_TRUE(journal->MarkHandled({"a", "b"}, 10).ok());
     ASSERT_TRUE(journal->Recover("test job").ok());
@@ -290,7 +355,7 @@ TEST_F(SqliteJournalTest, ConcurrentAppendsAndCommitsAreAllRecovered) {
     threads.emplace_back([&journal, t] {
       for (int i = 0; i < kTasksPerThread; ++i) {
         const std::string id = absl::StrCat("t", t, "-", i);
-        EXPECT_TRUE(journal->AppendTasks({MakeTask(id, "p")}).ok());
+        EXPECT_TRUE(journal->AppendTasks({MakeTask(id, "p")}, nullptr).ok());
         EXPECT_TRUE(journal->CommitOutcomes({Done(id, "r", 1)}).ok());
       }
     });
@@ -298,13 +363,14 @@ TEST_F(SqliteJournalTest, ConcurrentAppendsAndCommitsAreAllRecovered) {
   for (std::thread& thread : threads) thread.join();
   journal.reset();
   const JournalState state = Restart();
-  ASSERT_EQ(state.tasks.size(), size_t{kThreads * kTasksPerThread});
+  ASSERT_EQ(state.task_count, uint64_t{kThreads * kTasksPerThread});
+  ASSERT_EQ(state.finished.size(), size_t{kThreads * kTasksPerThread});
   absl::flat_hash_set<std::string> ids;
-  for (const StoredTask& stored : state.tasks) {
+  for (const StoredTask& stored : state.finished) {
     EXPECT_EQ(stored.state, TaskState::kDone) << stored.task.id();
     ids.insert(stored.task.id());
   }
-  EXPECT_EQ(ids.size(), state.tasks.size());
+  EXPECT_EQ(ids.size(), state.finished.size());
 }
 
 // Creates an SQLite database at `path` holding what `sql` makes, as another

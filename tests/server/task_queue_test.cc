@@ -37,14 +37,13 @@ class TaskQueueTest : public testing::Test {
     return task;
   }
 
-  static StoredTask Stored(const std::string& id, TaskState state,
-                           uint32_t attempts, bool handled = false) {
-    StoredTask stored;
-    stored.task = MakeTask(id);
-    stored.state = state;
-    stored.attempts = attempts;
-    stored.handled = handled;
-    return stored;
+  // Starts this run as start `generation` of a journal that held nothing.
+  void StartGeneration(uint64_t generation) {
+    JournalState state;
+    state.generation = generation;
+    std::vector<FinishedTask> unhandled;
+    queue_.Restore(state, &unhandled);
+    EXPECT_TRUE(unhandled.empty());
   }
 
   void EnqueueIds(int count) {
@@ -397,7 +396,7 @@ TEST_F(TaskQueueTest, JobCompletesOnlyWhenSourceClosedAndAllHandled) {
   EXPECT_FALSE(queue_.IsComplete());
   queue_.CloseSource();
   EXPECT_FALSE(queue_.IsComplete());
-  queue_.MarkHandled(1);
+  queue_.MarkHandled({task.id()});
   EXPECT_TRUE(queue_.IsComplete());
   EXPECT_TRUE(queue_.WaitForCompletion(absl::ZeroDuration()));
 }
@@ -412,29 +411,8 @@ TEST_F(TaskQueueTest, ChangeListenerHearsEnqueueAndRequeue) {
   EXPECT_EQ(changes, 2);
 }
 
-TEST_F(TaskQueueTest, RestoreMakesUnfinishedTasksLeasableInStoredOrder) {
-  std::vector<FinishedTask> unhandled;
-  queue_.Restore(3,
-                 {Stored("b", TaskState::kPending, 2),
-                  Stored("a", TaskState::kPending, 0)},
-                 &unhandled);
-  EXPECT_TRUE(unhandled.empty());
-  EXPECT_EQ(queue_.Counts().pending, 2u);
-  EXPECT_EQ(queue_.Counts().total, 2u);
-  std::vector<v1::Task> tasks = LeaseAll(Open(), 10);
-  ASSERT_EQ(tasks.size(), 2u);
-  EXPECT_EQ(tasks[0].id(), "b");
-  EXPECT_EQ(tasks[1].id(), "a");
-  EXPECT_EQ(tasks[0].payload().type_url(), kJsonValueTypeUrl);
-  EXPECT_GT(tasks[0].epoch(), uint64_t{3} << 32);
-  EXPECT_GT(tasks[1].epoch(), uint64_t{3} << 32);
-  EXPECT_EQ(tasks[0].attempt(), 3u);
-  EXPECT_EQ(tasks[1].attempt(), 1u);
-}
-
 TEST_F(TaskQueueTest, EnqueueAfterRestoreLeasesAboveTheGenerationBase) {
-  std::vector<FinishedTask> unhandled;
-  queue_.Restore(2, {}, &unhandled);
+  StartGeneration(2);
   EnqueueIds(1);
   std::vector<v1::Task> tasks = LeaseAll(Open(), 1);
   ASSERT_EQ(tasks.size(), 1u);
@@ -442,79 +420,8 @@ TEST_F(TaskQueueTest, EnqueueAfterRestoreLeasesAboveTheGenerationBase) {
   EXPECT_EQ(tasks[0].attempt(), 1u);
 }
 
-TEST_F(TaskQueueTest, RestoreCountsHandledFinishedTasksAndRefusesTheirCopies) {
-  std::vector<FinishedTask> unhandled;
-  queue_.Restore(2,
-                 {Stored("d", TaskState::kDone, 1, /*handled=*/true),
-                  Stored("x", TaskState::kDead, 5, /*handled=*/true)},
-                 &unhandled);
-  EXPECT_TRUE(unhandled.empty());
-  const QueueCounts counts = queue_.Counts();
-  EXPECT_EQ(counts.done, 1u);
-  EXPECT_EQ(counts.dead, 1u);
-  EXPECT_EQ(counts.pending, 0u);
-  EXPECT_EQ(counts.unhandled, 0u);
-  std::vector<v1::Task> fresh =
-      queue_.WithoutKnown({MakeTask("d"), MakeTask("new"), MakeTask("x")});
-  ASSERT_EQ(fresh.size(), 1u);
-  EXPECT_EQ(fresh[0].id(), "new");
-  v1::Task late = MakeTask("d");
-  late.set_epoch((uint64_t{1} << 32) + 1);
-  EXPECT_EQ(Submit(Open(), Result(late, "1")), v1::VERDICT_DUPLICATE);
-  EXPECT_TRUE(finished_.empty());
-}
-
-TEST_F(TaskQueueTest, RestoreHandsBackUnhandledFinishedTasksUntilMarked) {
-  StoredTask done = Stored("d", TaskState::kDone, 2);
-  done.result = *JsonToAny("7");
-  StoredTask dead = Stored("x", TaskState::kDead, 3);
-  dead.failure.set_code("boom");
-  std::vector<FinishedTask> unhandled;
-  queue_.Restore(2, {done, dead}, &unhandled);
-  ASSERT_EQ(unhandled.size(), 2u);
-  EXPECT_EQ(unhandled[0].task.id(), "d");
-  EXPECT_FALSE(unhandled[0].dead);
-  EXPECT_EQ(AnyToJson(unhandled[0].result), "7");
-  EXPECT_EQ(unhandled[0].attempts, 2u);
-  EXPECT_EQ(unhandled[1].task.id(), "x");
-  EXPECT_TRUE(unhandled[1].dead);
-  EXPECT_EQ(unhandled[1].failure.code(), "boom");
-  EXPECT_EQ(unhandled[1].attempts, 3u);
-  queue_.CloseSource();
-  EXPECT_EQ(queue_.Counts().unhandled, 2u);
-  EXPECT_FALSE(queue_.IsComplete());
-  queue_.MarkHandled(2);
-  EXPECT_EQ(queue_.Counts().unhandled, 0u);
-  EXPECT_TRUE(queue_.IsComplete());
-}
-
-TEST_F(TaskQueueTest, RestoredTaskAcceptsResultOfEarlierRunButNotItsFailure) {
-  std::vector<FinishedTask> unhandled;
-  queue_.Restore(2,
-                 {Stored("a", TaskState::kPending, 1),
-                  Stored("b", TaskState::kPending, 1)},
-                 &unhandled);
-  const std::string session = Open();
-  v1::Task a = MakeTask("a");
-  v1::Task b = MakeTask("b");
-  a.set_epoch((uint64_t{1} << 32) + 1);
-  b.set_epoch((uint64_t{1} << 32) + 1);
-  EXPECT_EQ(Submit(session, Failure(a)), v1::VERDICT_STALE);
-  EXPECT_EQ(Submit(session, Result(b, "2")), v1::VERDICT_ACCEPTED);
-  ASSERT_EQ(finished_.size(), 1u);
-  EXPECT_EQ(finished_[0].task.id(), "b");
-  EXPECT_EQ(AnyToJson(finished_[0].result), "2");
-  EXPECT_EQ(queue_.Counts().done, 1u);
-  EXPECT_EQ(queue_.Counts().pending, 1u);
-  EXPECT_EQ(queue_.Counts().failures, 0u);
-  std::vector<v1::Task> tasks = LeaseAll(session, 10);
-  ASSERT_EQ(tasks.size(), 1u);
-  EXPECT_EQ(tasks[0].id(), "a");
-}
-
 TEST_F(TaskQueueTest, ResultUnderAnEarlierRunsEpochForANewTaskIsNotYours) {
-  std::vector<FinishedTask> unhandled;
-  queue_.Restore(1, {}, &unhandled);
+  StartGeneration(1);
   ASSERT_TRUE(queue_.Enqueue({MakeTask("n")}).ok());
   const std::string session = Open();
   v1::Task n = MakeTask("n");
@@ -522,18 +429,6 @@ TEST_F(TaskQueueTest, ResultUnderAnEarlierRunsEpochForANewTaskIsNotYours) {
   EXPECT_EQ(Submit(session, Result(n, "1")), v1::VERDICT_NOT_YOURS);
   EXPECT_TRUE(finished_.empty());
   EXPECT_EQ(LeaseAll(session, 10).size(), 1u);
-}
-
-TEST_F(TaskQueueTest, RestoreOfOnlyHandledTasksCompletesOnceSourceClosed) {
-  std::vector<FinishedTask> unhandled;
-  queue_.Restore(2,
-                 {Stored("d", TaskState::kDone, 1, /*handled=*/true),
-                  Stored("x", TaskState::kDead, 1, /*handled=*/true)},
-                 &unhandled);
-  EXPECT_FALSE(queue_.IsComplete());
-  queue_.CloseSource();
-  EXPECT_TRUE(queue_.IsComplete());
-  EXPECT_TRUE(queue_.WaitForCompletion(absl::ZeroDuration()));
 }
 
 // One case per row of the verdict table in docs/protocol.md.
