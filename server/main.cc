@@ -153,13 +153,13 @@ std::string Fingerprint(const std::vector<v1::Task>& tasks) {
 
 // Names the job for its journal: where its tasks come from and its results
 // go, so that another job never resumes from this one's journal.
-std::string JobName(const std::vector<v1::Task>& tasks) {
+std::string JobName(const std::vector<v1::Task>& stdin_tasks) {
   const std::string path = absl::GetFlag(FLAGS_tasks);
   const std::string source =
-      path.empty() ? "(service)"
-      : path == "-"
-          ? absl::StrCat("stdin ", tasks.size(), " tasks ", Fingerprint(tasks))
-          : JobPart(path, "stdin");
+      path.empty()  ? "(service)"
+      : path == "-" ? absl::StrCat("stdin ", stdin_tasks.size(), " tasks ",
+                                   Fingerprint(stdin_tasks))
+                    : JobPart(path, "stdin");
   return absl::StrCat("tasks ", source, ", results ",
                       JobPart(absl::GetFlag(FLAGS_results), "stdout"));
 }
@@ -186,10 +186,9 @@ absl::Status SecurityFromFlags(MasterOptions& options) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<MasterOptions> OptionsFromFlags(
-    const std::vector<v1::Task>& tasks) {
+absl::StatusOr<MasterOptions> OptionsFromFlags(const std::string& job) {
   MasterOptions options;
-  options.job = JobName(tasks);
+  options.job = job;
   // A service master (no --tasks) is fed by the admin API.
   options.admin_enqueue = absl::GetFlag(FLAGS_tasks).empty();
   options.listen_address = absl::GetFlag(FLAGS_listen);
@@ -212,14 +211,45 @@ absl::StatusOr<MasterOptions> OptionsFromFlags(
   return options;
 }
 
-absl::StatusOr<std::vector<v1::Task>> LoadTasks(const std::string& path) {
-  if (path == "-") return ReadTasks(std::cin, "stdin", TaskLimits());
-  std::ifstream file(path);
-  if (!file) {
-    return absl::NotFoundError(absl::StrCat("cannot open tasks file ", path));
+// The job's tasks, read before anything starts: a bad line refuses the job.
+// A file is checked whole, then read again chunk by chunk as it is enqueued;
+// stdin, which cannot be read twice, is held in memory.
+class TaskSource {
+ public:
+  static absl::StatusOr<TaskSource> Open(const std::string& path) {
+    TaskSource source;
+    if (path.empty()) return source;
+    if (path == "-") {
+      auto tasks = ReadTasks(std::cin, "stdin", TaskLimits());
+      if (!tasks.ok()) return tasks.status();
+      source.stdin_tasks_ = *std::move(tasks);
+      return source;
+    }
+    auto file = TaskFile::Open(path, TaskLimits());
+    if (!file.ok()) return file.status();
+    source.file_ = *std::move(file);
+    return source;
   }
-  return ReadTasks(file, path, TaskLimits());
-}
+
+  // Empty but for --tasks=-.
+  const std::vector<v1::Task>& stdin_tasks() const { return stdin_tasks_; }
+
+  // Returns the next `max_tasks` tasks at most; none at the end.
+  absl::StatusOr<std::vector<v1::Task>> Read(size_t max_tasks) {
+    if (file_ != nullptr) return file_->Read(max_tasks);
+    const size_t end = std::min(stdin_tasks_.size(), next_ + max_tasks);
+    std::vector<v1::Task> tasks(
+        std::make_move_iterator(stdin_tasks_.begin() + next_),
+        std::make_move_iterator(stdin_tasks_.begin() + end));
+    next_ = end;
+    return tasks;
+  }
+
+ private:
+  std::unique_ptr<TaskFile> file_;
+  std::vector<v1::Task> stdin_tasks_;
+  size_t next_ = 0;
+};
 
 absl::Status WritePortFile(const std::string& path, int port) {
   // Written aside and renamed, so a reader never sees a partial number.
@@ -304,17 +334,25 @@ void PrintRecovery(const Recovery& recovery, const std::string& journal) {
 
 // Enqueues the job's tasks, then writes the port file. Returns the exit code
 // if the master cannot go on.
-std::optional<int> EnqueueAndAnnounce(Master& master,
-                                      std::vector<v1::Task> tasks,
+std::optional<int> EnqueueAndAnnounce(Master& master, TaskSource& tasks,
                                       bool job_mode) {
-  const size_t count = tasks.size();
-  absl::StatusOr<size_t> added = master.Enqueue(std::move(tasks));
-  if (!added.ok()) return CannotStart(added.status());
-  if (master.recovery().resumed && count > 0) {
+  size_t read = 0;
+  size_t added = 0;
+  while (true) {
+    // A chunk per journal transaction; the journal pages them back in.
+    absl::StatusOr<std::vector<v1::Task>> chunk = tasks.Read(10'000);
+    if (!chunk.ok()) return CannotStart(chunk.status());
+    if (chunk->empty()) break;
+    read += chunk->size();
+    absl::StatusOr<size_t> new_ones = master.Enqueue(*std::move(chunk));
+    if (!new_ones.ok()) return CannotStart(new_ones.status());
+    added += *new_ones;
+  }
+  if (master.recovery().resumed && read > 0) {
     absl::FPrintF(stderr,
                   "distributo-master: %d of the %d tasks read were already "
                   "in the journal\n",
-                  count - *added, count);
+                  read - added, read);
   }
   if (job_mode) master.queue().CloseSource();
   absl::FPrintF(stderr, "distributo-master listening on %s:%d (%s, %d tasks)\n",
@@ -419,12 +457,12 @@ void Linger(const StatusServer* status) {
 
 // Serves until the job is complete (job mode) or forever (service mode), or
 // until a stop signal and the drain after it.
-int RunMaster(Master& master, std::vector<v1::Task> tasks, bool job_mode,
+int RunMaster(Master& master, TaskSource& tasks, bool job_mode,
               const std::string& results_path) {
   const absl::Time start = absl::Now();
   auto status = StartStatusServer(master);
   if (!status.ok()) return CannotStart(status.status());
-  if (auto code = EnqueueAndAnnounce(master, std::move(tasks), job_mode)) {
+  if (auto code = EnqueueAndAnnounce(master, tasks, job_mode)) {
     return *code;
   }
   auto advertisement = Advertise(master.port());
@@ -449,14 +487,10 @@ int RunMaster(Master& master, std::vector<v1::Task> tasks, bool job_mode,
 int Run() {
   const std::string tasks_path = absl::GetFlag(FLAGS_tasks);
   const std::string results_path = absl::GetFlag(FLAGS_results);
-  std::vector<v1::Task> tasks;
-  if (!tasks_path.empty()) {
-    auto loaded = LoadTasks(tasks_path);
-    if (!loaded.ok()) return CannotStart(loaded.status());
-    tasks = *std::move(loaded);
-  }
+  auto tasks = TaskSource::Open(tasks_path);
+  if (!tasks.ok()) return CannotStart(tasks.status());
   // Before the journal: a refusal must leave no file behind.
-  auto options = OptionsFromFlags(tasks);
+  auto options = OptionsFromFlags(JobName(tasks->stdin_tasks()));
   if (!options.ok()) return CannotStart(options.status());
   auto opened = OpenJournal(tasks_path, results_path);
   if (!opened.ok()) return CannotStart(opened.status());
@@ -468,8 +502,7 @@ int Run() {
                                *std::move(sink));
   if (!master.ok()) return CannotStart(master.status());
   PrintRecovery((*master)->recovery(), opened->path);
-  return RunMaster(**master, std::move(tasks), !tasks_path.empty(),
-                   results_path);
+  return RunMaster(**master, *tasks, !tasks_path.empty(), results_path);
 }
 
 // Returns argv with a bare "--advertise" spelled "--advertise=true": Abseil

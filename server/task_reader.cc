@@ -1,9 +1,13 @@
 #include "server/task_reader.h"
 
+#include <algorithm>
+#include <optional>
 #include <string>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -45,6 +49,46 @@ absl::Status SetId(const Value& id, size_t line_number,
   }
   task->set_id(id.string_value());
   return absl::OkStatus();
+}
+
+// Remembers where each id was first seen, to refuse a repeat.
+class RepeatedIds {
+ public:
+  explicit RepeatedIds(absl::string_view source) : source_(source) {}
+
+  absl::Status Check(const std::string& id, size_t line_number) {
+    auto [it, inserted] = first_line_of_id_.emplace(id, line_number);
+    if (inserted) return absl::OkStatus();
+    return absl::InvalidArgumentError(
+        absl::StrCat(source_, ": line ", line_number, ": id \"", id,
+                     "\" repeats line ", it->second));
+  }
+
+ private:
+  const absl::string_view source_;
+  absl::flat_hash_map<std::string, size_t> first_line_of_id_;
+};
+
+// Reads and parses the next line that is not blank; nullopt at the end.
+absl::StatusOr<std::optional<v1::Task>> ReadTask(std::istream& input,
+                                                 absl::string_view source,
+                                                 const TaskLimits& limits,
+                                                 size_t* line_number) {
+  std::string line;
+  while (std::getline(input, line)) {
+    ++*line_number;
+    if (absl::StripAsciiWhitespace(line).empty()) continue;
+    auto task = ParseTaskLine(line, *line_number, limits);
+    if (!task.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(source, ": ", task.status().message()));
+    }
+    return std::optional<v1::Task>(*std::move(task));
+  }
+  if (input.bad()) {
+    return absl::DataLossError(absl::StrCat("cannot read ", source));
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -89,27 +133,86 @@ absl::StatusOr<std::vector<v1::Task>> ReadTasks(std::istream& input,
                                                 absl::string_view source,
                                                 const TaskLimits& limits) {
   std::vector<v1::Task> tasks;
-  absl::flat_hash_map<std::string, size_t> first_line_of_id;
-  std::string line;
-  for (size_t line_number = 1; std::getline(input, line); ++line_number) {
-    if (absl::StripAsciiWhitespace(line).empty()) continue;
-    auto task = ParseTaskLine(line, line_number, limits);
-    if (!task.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(source, ": ", task.status().message()));
+  RepeatedIds repeats(source);
+  size_t line_number = 0;
+  while (true) {
+    auto task = ReadTask(input, source, limits, &line_number);
+    if (!task.ok()) return task.status();
+    if (!task->has_value()) return tasks;
+    if (absl::Status status = repeats.Check((*task)->id(), line_number);
+        !status.ok()) {
+      return status;
     }
-    auto [it, inserted] = first_line_of_id.emplace(task->id(), line_number);
-    if (!inserted) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(source, ": line ", line_number, ": id \"", task->id(),
-                       "\" repeats line ", it->second));
-    }
-    tasks.push_back(*std::move(task));
+    tasks.push_back(**std::move(task));
   }
-  if (input.bad()) {
-    return absl::DataLossError(absl::StrCat("cannot read ", source));
+}
+
+absl::StatusOr<std::unique_ptr<TaskFile>> TaskFile::Open(
+    const std::string& path, const TaskLimits& limits) {
+  std::unique_ptr<TaskFile> file(new TaskFile(path, limits));
+  if (!file->input_) {
+    return absl::NotFoundError(absl::StrCat("cannot open tasks file ", path));
+  }
+  std::vector<uint64_t> hashes;
+  while (true) {
+    auto task = file->Next();
+    if (!task.ok()) return task.status();
+    if (!task->has_value()) break;
+    hashes.push_back(absl::HashOf((*task)->id()));
+  }
+  file->size_ = hashes.size();
+  if (absl::Status status = file->CheckRepeats(std::move(hashes));
+      !status.ok()) {
+    return status;
+  }
+  file->Rewind();
+  return file;
+}
+
+TaskFile::TaskFile(std::string path, const TaskLimits& limits)
+    : path_(std::move(path)), limits_(limits), input_(path_) {}
+
+absl::StatusOr<std::vector<v1::Task>> TaskFile::Read(size_t max_tasks) {
+  std::vector<v1::Task> tasks;
+  while (tasks.size() < max_tasks) {
+    auto task = Next();
+    if (!task.ok()) return task.status();
+    if (!task->has_value()) break;
+    tasks.push_back(**std::move(task));
   }
   return tasks;
+}
+
+absl::StatusOr<std::optional<v1::Task>> TaskFile::Next() {
+  return ReadTask(input_, path_, limits_, &line_number_);
+}
+
+void TaskFile::Rewind() {
+  input_.clear();
+  input_.seekg(0);
+  line_number_ = 0;
+}
+
+absl::Status TaskFile::CheckRepeats(std::vector<uint64_t> hashes) {
+  std::sort(hashes.begin(), hashes.end());
+  absl::flat_hash_set<uint64_t> suspects;
+  for (size_t i = 1; i < hashes.size(); ++i) {
+    if (hashes[i] == hashes[i - 1]) suspects.insert(hashes[i]);
+  }
+  if (suspects.empty()) return absl::OkStatus();
+  // Equal hashes: the ids are compared for real, those only.
+  Rewind();
+  RepeatedIds repeats(path_);
+  while (true) {
+    auto task = Next();
+    if (!task.ok()) return task.status();
+    if (!task->has_value()) return absl::OkStatus();
+    const std::string& id = (*task)->id();
+    if (!suspects.contains(absl::HashOf(id))) continue;
+    if (absl::Status status = repeats.Check(id, line_number_); !status.ok()) {
+      return status;
+    }
+  }
 }
 
 }  // namespace distributo::server

@@ -2,7 +2,12 @@
 #define DISTRIBUTO_SERVER_TASK_READER_H_
 
 #include <cstddef>
+#include <cstdint>
+#include <fstream>
 #include <istream>
+#include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -32,6 +37,40 @@ absl::StatusOr<v1::Task> ParseTaskLine(absl::string_view line,
 absl::StatusOr<std::vector<v1::Task>> ReadTasks(std::istream& input,
                                                 absl::string_view source,
                                                 const TaskLimits& limits);
+
+// A JSONL tasks file, read twice: checked whole when opened (a bad line or a
+// repeated id refuses it, as ReadTasks() does), then read chunk by chunk, so
+// that a file of millions of tasks is never in memory whole (the check keeps
+// 8 bytes per task, a hash of its id). Not thread-safe.
+class TaskFile {
+ public:
+  // Returns NotFound if the file cannot be opened, InvalidArgument naming the
+  // first bad line or repeated id, DataLoss if reading fails.
+  static absl::StatusOr<std::unique_ptr<TaskFile>> Open(
+      const std::string& path, const TaskLimits& limits);
+
+  TaskFile(const TaskFile&) = delete;
+  TaskFile& operator=(const TaskFile&) = delete;
+
+  // The tasks in the file.
+  size_t size() const { return size_; }
+
+  // Returns the next `max_tasks` tasks at most; none once all were read.
+  absl::StatusOr<std::vector<v1::Task>> Read(size_t max_tasks);
+
+ private:
+  TaskFile(std::string path, const TaskLimits& limits);
+  absl::StatusOr<std::optional<v1::Task>> Next();
+  void Rewind();
+  // Refuses the first repeated id, given the hashes of all of them.
+  absl::Status CheckRepeats(std::vector<uint64_t> hashes);
+
+  const std::string path_;
+  const TaskLimits limits_;
+  std::ifstream input_;
+  size_t line_number_ = 0;
+  size_t size_ = 0;
+};
 
 }  // namespace distributo::server
 

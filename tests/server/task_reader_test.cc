@@ -1,5 +1,9 @@
 #include "server/task_reader.h"
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <string>
 
@@ -82,6 +86,69 @@ TEST(TaskReaderTest, OversizedTaskIsRejected) {
       absl::StrCat("{\"payload\": \"", std::string(200, 'x'), "\"}"), 1,
       limits);
   EXPECT_EQ(task.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// Writes `text` to a file of this test and returns its path.
+std::string WriteFile(const std::string& text) {
+  const auto* info = testing::UnitTest::GetInstance()->current_test_info();
+  const std::string path = absl::StrCat(testing::TempDir(), "/", info->name(),
+                                        "_", getpid(), ".jsonl");
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(TaskFileTest, ReadsTheCheckedFileChunkByChunk) {
+  std::string text;
+  for (int i = 0; i < 25; ++i) {
+    absl::StrAppend(&text, "{\"id\": \"t", i, "\", \"payload\": ", i, "}\n\n");
+  }
+  const std::string path = WriteFile(text);
+  auto file = TaskFile::Open(path, TaskLimits());
+  ASSERT_TRUE(file.ok()) << file.status();
+  EXPECT_EQ((*file)->size(), 25u);
+  std::vector<std::string> ids;
+  for (int chunk = 0; chunk < 10; ++chunk) {
+    auto tasks = (*file)->Read(10);
+    ASSERT_TRUE(tasks.ok()) << tasks.status();
+    if (tasks->empty()) break;
+    EXPECT_LE(tasks->size(), 10u);
+    for (const v1::Task& task : *tasks) ids.push_back(task.id());
+  }
+  ASSERT_EQ(ids.size(), 25u);
+  EXPECT_EQ(ids.front(), "t0");
+  EXPECT_EQ(ids.back(), "t24");
+  std::filesystem::remove(path);
+}
+
+TEST(TaskFileTest, RepeatedIdRefusesTheFileNamingBothLines) {
+  const std::string path = WriteFile(
+      "{\"id\": \"a\", \"payload\": 1}\n{\"id\": \"b\", \"payload\": 2}\n"
+      "{\"payload\": 3}\n{\"id\": \"b\", \"payload\": 4}\n");
+  auto file = TaskFile::Open(path, TaskLimits());
+  EXPECT_EQ(file.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(file.status().message().find("line 4: id \"b\" repeats line 2"),
+            std::string::npos)
+      << file.status();
+  std::filesystem::remove(path);
+}
+
+TEST(TaskFileTest, BadLineAnywhereRefusesTheFileBeforeAnyIsRead) {
+  std::string text;
+  for (int i = 0; i < 100; ++i) {
+    absl::StrAppend(&text, "{\"payload\": ", i, "}\n");
+  }
+  const std::string path = WriteFile(text + "{\"payload\": oops}\n");
+  auto file = TaskFile::Open(path, TaskLimits());
+  EXPECT_EQ(file.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(file.status().message().find("line 101"), std::string::npos)
+      << file.status();
+  std::filesystem::remove(path);
+}
+
+TEST(TaskFileTest, MissingFileIsNotFound) {
+  EXPECT_EQ(
+      TaskFile::Open("/nonexistent/tasks.jsonl", TaskLimits()).status().code(),
+      absl::StatusCode::kNotFound);
 }
 
 }  // namespace
