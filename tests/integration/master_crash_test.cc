@@ -109,7 +109,7 @@ TEST_F(MasterCrashTest, KillNineTenTimesLosesNothingAndWritesNothingTwice) {
   // The workers log every accepted outcome, for AckedButMissing().
   setenv("GLOG_vmodule", "outcome_book=2", /*overwrite=*/1);
   // Slow enough that the job outlasts the kills.
-  WriteTasks(kTasks, [](int) { return ", \"sleep\": 0.001"; });
+  WriteTasks(kTasks, [](int) { return ", \"sleep\": 0.002"; });
   StartMaster();
   for (int i = 0; i < 4; ++i) StartWorker("lines", 2);
   int kills = 0;
