@@ -42,6 +42,10 @@ struct MasterOptions {
   // Workers (RequestBatch streams) served at once; more are answered with
   // RESOURCE_EXHAUSTED and retry later. 0: no cap.
   size_t max_workers = 10'000;
+  // Streams one connection may have open at once (HTTP/2's
+  // SETTINGS_MAX_CONCURRENT_STREAMS): a client past it waits for one to end.
+  // A worker needs two, and now and then a unary call.
+  int max_streams_per_connection = 16;
   // Whether Admin.Enqueue may add tasks (a service master); a job's tasks
   // come from its own source only.
   bool admin_enqueue = false;

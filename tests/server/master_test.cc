@@ -18,6 +18,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/security/credentials.h"
+#include "grpcpp/support/channel_arguments.h"
 #include "gtest/gtest.h"
 #include "reflection_messages.pb.h"
 #include "rpc/json_value.h"
@@ -358,6 +359,40 @@ TEST_F(MasterTest, MessageOverTheReceiveLimitIsResourceExhausted) {
   EXPECT_FALSE(stream->Read(&ack));
   EXPECT_EQ(stream->Finish().error_code(),
             grpc::StatusCode::RESOURCE_EXHAUSTED);
+}
+
+TEST_F(MasterTest, AConnectionGetsSixteenStreamsAndTheNextOneWaits) {
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<std::unique_ptr<BatchStreamClient>> streams;
+  for (int i = 0; i < 16; ++i) {
+    std::string session_id;
+    contexts.push_back(std::make_unique<grpc::ClientContext>());
+    streams.push_back(Connect(contexts.back().get(), 0, &session_id));
+    ASSERT_FALSE(session_id.empty()) << "stream " << i;
+  }
+  v1::BatchRequest hello;
+  hello.mutable_hello()->set_worker_name("seventeenth");
+  grpc::ClientContext waiting;
+  waiting.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::milliseconds(500));
+  auto extra = stub_->RequestBatch(&waiting);
+  extra->Write(hello);
+  v1::TaskBatch start;
+  EXPECT_FALSE(extra->Read(&start)) << "a 17th stream was served";
+  EXPECT_EQ(extra->Finish().error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  // Another connection is served at once.
+  grpc::ChannelArguments own_connection;
+  own_connection.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  auto other = v1::Distributor::NewStub(grpc::CreateCustomChannel(
+      absl::StrCat("127.0.0.1:", master_->port()),
+      grpc::InsecureChannelCredentials(), own_connection));
+  grpc::ClientContext served;
+  auto stream = other->RequestBatch(&served);
+  ASSERT_TRUE(stream->Write(hello));
+  ASSERT_TRUE(stream->Read(&start));
+  EXPECT_TRUE(start.has_session());
+  served.TryCancel();
+  for (auto& context : contexts) context->TryCancel();
 }
 
 TEST_F(MasterTest, GarbageBytesEndTheStreamAndChangeNothing) {
