@@ -42,7 +42,8 @@ struct JournalState {
 struct JournaledTask {
   uint64_t seq = 0;  // its place in enqueue order: 1 for the first
   bool finished = false;
-  v1::Task task;  // only the id of a finished task
+  bool unreadable = false;  // its row does not parse
+  v1::Task task;            // only the id of a finished or unreadable task
 };
 
 // Reads tasks back from a journal that keeps them on disk, so that the queue

@@ -212,42 +212,51 @@ absl::StatusOr<MasterOptions> OptionsFromFlags(const std::string& job) {
 }
 
 // The job's tasks, read before anything starts: a bad line refuses the job.
-// A file is checked whole, then read again chunk by chunk as it is enqueued;
-// stdin, which cannot be read twice, is held in memory.
+// A regular file is checked whole, then read again chunk by chunk as it is
+// enqueued; stdin and pipes, which cannot be read twice, are held in memory.
 class TaskSource {
  public:
   static absl::StatusOr<TaskSource> Open(const std::string& path) {
     TaskSource source;
     if (path.empty()) return source;
-    if (path == "-") {
-      auto tasks = ReadTasks(std::cin, "stdin", TaskLimits());
-      if (!tasks.ok()) return tasks.status();
-      source.stdin_tasks_ = *std::move(tasks);
+    std::error_code error;
+    if (path != "-" && std::filesystem::is_regular_file(path, error)) {
+      auto file = TaskFile::Open(path, TaskLimits());
+      if (!file.ok()) return file.status();
+      source.file_ = *std::move(file);
       return source;
     }
-    auto file = TaskFile::Open(path, TaskLimits());
-    if (!file.ok()) return file.status();
-    source.file_ = *std::move(file);
+    std::ifstream pipe;
+    if (path != "-") {
+      pipe.open(path);
+      if (!pipe) {
+        return absl::NotFoundError(
+            absl::StrCat("cannot open tasks file ", path));
+      }
+    }
+    auto tasks = ReadTasks(path == "-" ? std::cin : pipe,
+                           path == "-" ? "stdin" : path, TaskLimits());
+    if (!tasks.ok()) return tasks.status();
+    source.held_ = *std::move(tasks);
     return source;
   }
 
-  // Empty but for --tasks=-.
-  const std::vector<v1::Task>& stdin_tasks() const { return stdin_tasks_; }
+  // The tasks read from stdin or a pipe; empty for a regular file.
+  const std::vector<v1::Task>& held() const { return held_; }
 
   // Returns the next `max_tasks` tasks at most; none at the end.
   absl::StatusOr<std::vector<v1::Task>> Read(size_t max_tasks) {
     if (file_ != nullptr) return file_->Read(max_tasks);
-    const size_t end = std::min(stdin_tasks_.size(), next_ + max_tasks);
-    std::vector<v1::Task> tasks(
-        std::make_move_iterator(stdin_tasks_.begin() + next_),
-        std::make_move_iterator(stdin_tasks_.begin() + end));
+    const size_t end = std::min(held_.size(), next_ + max_tasks);
+    std::vector<v1::Task> tasks(std::make_move_iterator(held_.begin() + next_),
+                                std::make_move_iterator(held_.begin() + end));
     next_ = end;
     return tasks;
   }
 
  private:
   std::unique_ptr<TaskFile> file_;
-  std::vector<v1::Task> stdin_tasks_;
+  std::vector<v1::Task> held_;
   size_t next_ = 0;
 };
 
@@ -490,7 +499,7 @@ int Run() {
   auto tasks = TaskSource::Open(tasks_path);
   if (!tasks.ok()) return CannotStart(tasks.status());
   // Before the journal: a refusal must leave no file behind.
-  auto options = OptionsFromFlags(JobName(tasks->stdin_tasks()));
+  auto options = OptionsFromFlags(JobName(tasks->held()));
   if (!options.ok()) return CannotStart(options.status());
   auto opened = OpenJournal(tasks_path, results_path);
   if (!opened.ok()) return CannotStart(opened.status());

@@ -133,6 +133,7 @@ absl::StatusOr<size_t> Master::Enqueue(std::vector<v1::Task> tasks,
   absl::MutexLock lock(&enqueue_mu_);
   std::vector<std::string> added;
   if (queue_.paged()) {
+    if (absl::Status status = CheckIds(tasks); !status.ok()) return status;
     // The journal knows every id, and numbers the tasks it adds.
     absl::StatusOr<uint64_t> count = journal_->AppendTasks(tasks, &added);
     if (!count.ok()) return count.status();

@@ -124,12 +124,14 @@ bool ParseTask(absl::string_view bytes, v1::Task* task) {
 }
 
 // Reads a row of (seq, id, state, task or NULL) into `task`.
-bool ReadRow(Statement& row, JournaledTask* task) {
+void ReadRow(Statement& row, JournaledTask* task) {
   task->seq = static_cast<uint64_t>(row.Int(0));
   task->finished = row.Int(2) != 0;
-  if (!task->finished && !ParseTask(row.Bytes(3), &task->task)) return false;
+  if (!task->finished && !ParseTask(row.Bytes(3), &task->task)) {
+    task->unreadable = true;
+    task->task.Clear();
+  }
   task->task.set_id(std::string(row.Bytes(1)));
-  return true;
 }
 
 TaskState StateOf(int64_t column) {
@@ -506,9 +508,7 @@ absl::StatusOr<std::vector<JournaledTask>> SqliteJournal::ReadTasks(
   std::vector<JournaledTask> tasks;
   int code;
   while ((code = select.Step()) == SQLITE_ROW) {
-    if (!ReadRow(select, &tasks.emplace_back())) {
-      return Unparsable(select.Bytes(1));
-    }
+    ReadRow(select, &tasks.emplace_back());
   }
   if (code != SQLITE_DONE) return Error("read tasks", code);
   return tasks;
@@ -526,7 +526,7 @@ absl::StatusOr<std::optional<JournaledTask>> SqliteJournal::FindTask(
   if (code == SQLITE_DONE) return std::nullopt;
   if (code != SQLITE_ROW) return Error("find task", code);
   JournaledTask task;
-  if (!ReadRow(select, &task)) return Unparsable(task_id);
+  ReadRow(select, &task);
   select.Step();  // Completes the statement.
   return task;
 }

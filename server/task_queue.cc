@@ -19,7 +19,7 @@ using google::protobuf::util::TimeUtil;
 
 // A paged queue keeps at least this many pending tasks in memory while more
 // wait on disk, and reads them this many at a time: enough for a few full
-// batches between reads, a few MiB at most.
+// batches between reads (a few MiB of small tasks).
 constexpr uint64_t kPageWindow = 4096;
 constexpr size_t kPageTasks = 1024;
 // How far the window may grow for a session that takes only some payload
@@ -32,6 +32,15 @@ bool Accepts(const Session& session, const std::string& type_url) {
 }
 
 }  // namespace
+
+absl::Status CheckIds(const std::vector<v1::Task>& tasks) {
+  for (const v1::Task& task : tasks) {
+    if (task.id().empty()) {
+      return absl::InvalidArgumentError("a task has an empty id");
+    }
+  }
+  return absl::OkStatus();
+}
 
 TaskQueue::TaskQueue(QueueOptions options, Clock clock, TaskPages* pages)
     : options_(options), clock_(std::move(clock)), pages_(pages) {}
@@ -51,11 +60,9 @@ absl::Status TaskQueue::Enqueue(std::vector<v1::Task> tasks) {
       return absl::FailedPreconditionError(
           "a paged queue takes its tasks from its journal (AddJournaled)");
     }
+    if (absl::Status status = CheckIds(tasks); !status.ok()) return status;
     absl::flat_hash_set<absl::string_view> seen;
     for (const v1::Task& task : tasks) {
-      if (task.id().empty()) {
-        return absl::InvalidArgumentError("a task has an empty id");
-      }
       if (tasks_.contains(task.id()) || !seen.insert(task.id()).second) {
         return absl::AlreadyExistsError(
             absl::StrCat("task id \"", task.id(), "\" is already enqueued"));
@@ -321,6 +328,7 @@ bool TaskQueue::PageInLocked() {
     LOG_EVERY_N(WARNING, 100) << "Cannot read pending tasks from the journal "
                                  "(they wait there; retrying): "
                               << page.status();
+    page_failed_ = true;
     return false;
   }
   for (JournaledTask& row : *page) {
@@ -331,9 +339,32 @@ bool TaskQueue::PageInLocked() {
     }
     TaskRecord& record = AddRecordLocked(std::move(row.task));
     record.from_earlier_run = row.seq <= restored_to_;
+    if (row.unreadable) {
+      record.state = TaskState::kPending;
+      ++counts_.pending;
+      unreadable_.push_back(record.task.id());
+      continue;
+    }
     MakePendingLocked(&record, /*front=*/false);
   }
   return !page->empty();
+}
+
+bool TaskQueue::EndUnreadableLocked(std::vector<FinishedTask>* finished) {
+  const bool any = !unreadable_.empty();
+  for (const std::string& id : unreadable_) {
+    auto it = tasks_.find(id);
+    // A late result may have finished it meanwhile.
+    if (it == tasks_.end() || it->second.state != TaskState::kPending) continue;
+    LOG(ERROR) << "Task " << id
+               << " is dead: its row in the journal does not parse";
+    TaskRecord& record = it->second;
+    record.last_failure.set_code("unreadable");
+    record.last_failure.set_message("its row in the journal does not parse");
+    FinishLocked(&record, TaskState::kDead, {}, finished);
+  }
+  unreadable_.clear();
+  return any;
 }
 
 absl::StatusOr<TaskQueue::Lookup> TaskQueue::FindLocked(
@@ -349,6 +380,10 @@ absl::StatusOr<TaskQueue::Lookup> TaskQueue::FindLocked(
   // Past journaled_, its Enqueue() has not returned (or failed): unknown.
   if (!row->has_value() || (*row)->seq > journaled_) return Lookup();
   if ((*row)->finished) return Lookup{nullptr, true};
+  if ((*row)->unreadable) {
+    return absl::DataLossError(
+        absl::StrCat("the journal's row of task ", task_id, " does not parse"));
+  }
   // Pending on disk, hence past paged_to_: the pager will skip it.
   ++ahead_;
   TaskRecord& record = AddRecordLocked(std::move((*row)->task));
@@ -499,6 +534,8 @@ void TaskQueue::Tick(std::vector<FinishedTask>* finished) {
     changed |= ExpireLeasesLocked(now, finished);
     changed |= DropExpiredSessionsLocked(now, finished);
     changed |= ReleaseRetriesLocked(now);
+    changed |= EndUnreadableLocked(finished);
+    changed |= std::exchange(page_failed_, false);
   }
   if (changed) NotifyChange();
 }

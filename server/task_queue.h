@@ -47,6 +47,9 @@ struct QueueCounts {
   bool complete = false;
 };
 
+// Returns InvalidArgument if a task has an empty id.
+absl::Status CheckIds(const std::vector<v1::Task>& tasks);
+
 // A dead task and why, as ListDead() returns it.
 struct DeadTask {
   std::string task_id;
@@ -220,6 +223,10 @@ class TaskQueue {
   // Reads the next page of journaled tasks into memory. Returns whether it
   // read any.
   bool PageInLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Ends the tasks whose journal rows did not parse dead. Returns whether
+  // there were any.
+  bool EndUnreadableLocked(std::vector<FinishedTask>* finished)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Finds a task in memory, else in the journal: a pending task found there
   // is loaded, out of turn, as pending. Returns the journal's error.
   absl::StatusOr<Lookup> FindLocked(absl::string_view task_id)
@@ -319,6 +326,12 @@ class TaskQueue {
   uint64_t ahead_ ABSL_GUARDED_BY(mu_) = 0;
   // The last seq journaled by earlier runs, which may have leased them.
   uint64_t restored_to_ ABSL_GUARDED_BY(mu_) = 0;
+  // Set when the journal could not be read: the next Tick() wakes the
+  // streams to try again, since nothing else would.
+  bool page_failed_ ABSL_GUARDED_BY(mu_) = false;
+  // Paged in, but their rows do not parse: pending (never leased) until
+  // the next Tick() ends them dead, since only it can hand them over.
+  std::vector<std::string> unreadable_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace distributo::server

@@ -180,6 +180,12 @@ absl::StatusOr<std::vector<v1::Task>> TaskFile::Read(size_t max_tasks) {
     if (!task->has_value()) break;
     tasks.push_back(**std::move(task));
   }
+  read_ += tasks.size();
+  if (tasks.empty() && read_ != size_) {
+    return absl::DataLossError(
+        absl::StrCat(path_, " changed while it was read: ", size_,
+                     " tasks when checked, ", read_, " when read again"));
+  }
   return tasks;
 }
 

@@ -56,6 +56,7 @@ class TaskFile {
   size_t size() const { return size_; }
 
   // Returns the next `max_tasks` tasks at most; none once all were read.
+  // DataLoss if the file no longer holds the tasks it held when checked.
   absl::StatusOr<std::vector<v1::Task>> Read(size_t max_tasks);
 
  private:
@@ -70,6 +71,7 @@ class TaskFile {
   std::ifstream input_;
   size_t line_number_ = 0;
   size_t size_ = 0;
+  size_t read_ = 0;  // by Read()
 };
 
 }  // namespace distributo::server

@@ -2,12 +2,16 @@
 // distributo-worker processes running a real command, with a ledger that
 // counts what was lost, handled twice or unexpected.
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -37,6 +41,24 @@ TEST_F(JobTest, TenThousandTasksOverFourWorkersEachResultOnceAndCorrect) {
   EXPECT_NE(ReadFile(master_->log_path()).find("10000 done, 0 dead"),
             std::string::npos)
       << ReadFile(master_->log_path());
+}
+
+TEST_F(JobTest, TasksFromAPipeAreReadOnceAndAllRun) {
+  WriteTasks(500);
+  const std::string fifo = Path("tasks.fifo");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  // A pipe cannot be read twice, as a tasks file is: the master holds it.
+  std::thread writer(
+      [&] { std::ofstream(fifo) << ReadFile(Path("tasks.jsonl")); });
+  StartMaster({"--tasks=" + fifo, "--journal=" + Path("pipe.journal")});
+  // A master that never opened the pipe would leave the writer waiting.
+  const int release = open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+  writer.join();
+  close(release);
+  ASSERT_FALSE(HasFatalFailure());
+  StartWorker("lines", 2);
+  EXPECT_EQ(WaitForMaster(), 0) << ReadFile(master_->log_path());
+  ExpectEveryResultOnceAndCorrect(ReadLedger());
 }
 
 TEST_F(JobTest, LogDirGetsEachBinarysLogsAsWellAsStderr) {

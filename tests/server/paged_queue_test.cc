@@ -1,6 +1,7 @@
 // TaskQueue paged from a real SqliteJournal (a file per test): pending tasks
 // stay on disk until leased, the journal answers for the tasks the queue does
 // not hold, and a restart resumes from what the file says.
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -41,6 +42,27 @@ std::vector<v1::Task> MakeTasks(int count, const std::string& prefix = "t") {
   return tasks;
 }
 
+// The journal's pages, failing to read while told to, as a disk might.
+class FlakyPages final : public TaskPages {
+ public:
+  void set_journal(TaskPages* journal) { journal_ = journal; }
+  void set_failing(bool failing) { failing_ = failing; }
+
+  absl::StatusOr<std::vector<JournaledTask>> ReadTasks(
+      uint64_t after_seq, uint64_t up_to_seq, size_t max_tasks) override {
+    if (failing_) return absl::UnavailableError("disk I/O error");
+    return journal_->ReadTasks(after_seq, up_to_seq, max_tasks);
+  }
+  absl::StatusOr<std::optional<JournaledTask>> FindTask(
+      absl::string_view task_id) override {
+    return journal_->FindTask(task_id);
+  }
+
+ private:
+  TaskPages* journal_ = nullptr;
+  bool failing_ = false;
+};
+
 class PagedQueueTest : public testing::Test {
  protected:
   PagedQueueTest() {
@@ -57,13 +79,14 @@ class PagedQueueTest : public testing::Test {
     std::filesystem::remove_all(dir_);
   }
 
+  std::string JournalPath() const { return dir_ + "/journal.db"; }
+
   // Starts a master's queue on the journal, as a restart does; returns the
   // finished tasks handed back.
   std::vector<FinishedTask> Start() {
-    queue_.reset();
-    journal_.reset();  // one connection at a time holds the file
+    Stop();
     absl::StatusOr<std::unique_ptr<SqliteJournal>> journal =
-        SqliteJournal::Open(dir_ + "/journal.db");
+        SqliteJournal::Open(JournalPath());
     EXPECT_TRUE(journal.ok()) << journal.status();
     journal_ = *std::move(journal);
     absl::StatusOr<JournalState> state = journal_->Recover("test job");
@@ -71,11 +94,18 @@ class PagedQueueTest : public testing::Test {
     QueueOptions options;
     options.lease_duration = absl::Seconds(30);
     options.max_batch_tasks = 100;
+    pages_.set_journal(journal_->pages());
     queue_ = std::make_unique<TaskQueue>(
-        options, [this] { return now_; }, journal_->pages());
+        options, [this] { return now_; }, &pages_);
     std::vector<FinishedTask> unhandled;
     queue_->Restore(*std::move(state), &unhandled);
     return unhandled;
+  }
+
+  // Closes the queue and the journal, as a master that dies.
+  void Stop() {
+    queue_.reset();
+    journal_.reset();  // one connection at a time holds the file
   }
 
   // Journals tasks and tells the queue, as Master::Enqueue() does.
@@ -132,6 +162,7 @@ class PagedQueueTest : public testing::Test {
 
   std::string dir_;
   absl::Time now_ = absl::FromUnixSeconds(1'000'000);
+  FlakyPages pages_;
   std::unique_ptr<SqliteJournal> journal_;
   std::unique_ptr<TaskQueue> queue_;
   std::vector<FinishedTask> finished_;
@@ -232,6 +263,41 @@ TEST_F(PagedQueueTest, ASessionTakingOneTypeFindsItPastTheWindow) {
   ASSERT_EQ(leased.size(), 1u);
   EXPECT_EQ(leased[0].id(), "other");
   EXPECT_EQ(queue_->Counts().pending, 6'000u);
+}
+
+TEST_F(PagedQueueTest, AFailedPageInIsRetriedAtTheNextTick) {
+  Append(MakeTasks(3));
+  int changes = 0;
+  queue_->SetChangeListener([&] { ++changes; });
+  const std::string session = Open();
+  pages_.set_failing(true);
+  EXPECT_TRUE(Lease(session, 10).empty());
+  pages_.set_failing(false);
+  queue_->Tick(&finished_);
+  EXPECT_EQ(changes, 1) << "nothing else wakes the streams to lease again";
+  EXPECT_EQ(Lease(session, 10).size(), 3u);
+}
+
+TEST_F(PagedQueueTest, ATaskWhoseRowDoesNotParseEndsDeadAndTheRestRun) {
+  Append(MakeTasks(3));
+  Stop();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(JournalPath().c_str(), &db), SQLITE_OK);
+  EXPECT_EQ(sqlite3_exec(db, "UPDATE tasks SET task = x'ffff' WHERE id = 't1'",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  Start();
+  std::vector<v1::Task> leased = Lease(Open(), 10);
+  ASSERT_EQ(leased.size(), 2u);
+  EXPECT_EQ(leased[0].id(), "t0");
+  EXPECT_EQ(leased[1].id(), "t2");
+  queue_->Tick(&finished_);
+  ASSERT_EQ(finished_.size(), 1u);
+  EXPECT_EQ(finished_[0].task.id(), "t1");
+  EXPECT_TRUE(finished_[0].dead);
+  EXPECT_EQ(finished_[0].failure.code(), "unreadable");
+  EXPECT_EQ(queue_->Counts().pending, 0u);
 }
 
 TEST_F(PagedQueueTest, EnqueueIsRefusedBecauseTasksComeFromTheJournal) {

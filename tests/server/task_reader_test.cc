@@ -145,6 +145,22 @@ TEST(TaskFileTest, BadLineAnywhereRefusesTheFileBeforeAnyIsRead) {
   std::filesystem::remove(path);
 }
 
+TEST(TaskFileTest, AFileThatChangesBetweenTheReadsIsDataLoss) {
+  const std::string path = WriteFile("{\"payload\": 1}\n");
+  auto file = TaskFile::Open(path, TaskLimits());
+  ASSERT_TRUE(file.ok()) << file.status();
+  std::ofstream(path, std::ios::app) << "{\"payload\": 2}\n";
+  absl::StatusOr<std::vector<v1::Task>> tasks = (*file)->Read(10);
+  for (int read = 0; read < 3 && tasks.ok() && !tasks->empty(); ++read) {
+    tasks = (*file)->Read(10);
+  }
+  EXPECT_EQ(tasks.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(tasks.status().message().find("changed while it was read"),
+            std::string::npos)
+      << tasks.status();
+  std::filesystem::remove(path);
+}
+
 TEST(TaskFileTest, MissingFileIsNotFound) {
   EXPECT_EQ(
       TaskFile::Open("/nonexistent/tasks.jsonl", TaskLimits()).status().code(),
