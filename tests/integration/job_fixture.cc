@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 
 #include "absl/strings/numbers.h"
@@ -100,6 +101,18 @@ absl::flat_hash_set<std::string> AckedIds(const std::string& worker_log) {
   return ids;
 }
 
+int RefusedOutcomes(const std::string& worker_log) {
+  const size_t at = worker_log.rfind("outcomes accepted");
+  if (at == std::string::npos) return -1;
+  int accepted = 0, refused = 0;
+  if (std::sscanf(worker_log.c_str() + worker_log.rfind(';', at) + 1,
+                  " %d outcomes accepted, %d refused", &accepted,
+                  &refused) != 2) {
+    return -1;
+  }
+  return refused;
+}
+
 bool RetriedWith(const ChildProcess& process, const std::string& text) {
   return WaitUntil(
       [&] {
@@ -166,16 +179,17 @@ void TestJob::StartMaster(std::vector<std::string> extra_flags) {
 }
 
 ChildProcess* TestJob::StartWorker(const std::string& mode, int concurrency,
-                                   std::vector<std::string> extra_flags) {
+                                   std::vector<std::string> extra_flags,
+                                   std::vector<std::string> prefix) {
   const int index = static_cast<int>(workers_.size());
-  std::vector<std::string> argv = {DISTRIBUTO_WORKER_BIN,
-                                   absl::StrCat("--master=127.0.0.1:", port_),
-                                   "--exec=" + TaskScriptCommand(),
-                                   "--exec_mode=" + mode,
-                                   absl::StrCat("--concurrency=", concurrency),
-                                   absl::StrCat("--name=worker-", index),
-                                   "--reconnect_initial=100ms",
-                                   "--reconnect_max=1s"};
+  std::vector<std::string> argv = std::move(prefix);
+  argv.insert(
+      argv.end(),
+      {DISTRIBUTO_WORKER_BIN, absl::StrCat("--master=127.0.0.1:", port_),
+       "--exec=" + TaskScriptCommand(), "--exec_mode=" + mode,
+       absl::StrCat("--concurrency=", concurrency),
+       absl::StrCat("--name=worker-", index), "--reconnect_initial=100ms",
+       "--reconnect_max=1s"});
   argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
   workers_.push_back(std::make_unique<ChildProcess>(
       argv, Path(absl::StrCat("worker-", index, ".log"))));

@@ -60,9 +60,11 @@ class TestJob {
   void StartMaster(std::vector<std::string> extra_flags = {});
 
   // Starts a worker pointed at the master's port; a --master among
-  // `extra_flags` wins, as the last of a flag does.
+  // `extra_flags` wins, as the last of a flag does. `prefix` runs it, e.g.
+  // {"ip", "netns", "exec", "ns"}.
   ChildProcess* StartWorker(const std::string& mode, int concurrency,
-                            std::vector<std::string> extra_flags = {});
+                            std::vector<std::string> extra_flags = {},
+                            std::vector<std::string> prefix = {});
 
   // Waits for the master to exit; returns its exit code (-1 on timeout).
   int WaitForMaster();
@@ -108,6 +110,10 @@ std::string IntegrityCheck(const std::string& path);
 // Returns the ids of the outcomes a distributo-worker's log says the master
 // accepted; the worker logs them with GLOG_vmodule=outcome_book=2.
 absl::flat_hash_set<std::string> AckedIds(const std::string& worker_log);
+
+// Returns how many outcomes a distributo-worker's log says the master
+// refused (duplicates, stale), from its last summary line; -1 if none.
+int RefusedOutcomes(const std::string& worker_log);
 
 // Waits up to 30 s until `text` is in `process`'s log twice: it keeps
 // retrying rather than giving up or crashing. Returns whether it is.
