@@ -255,7 +255,7 @@ Session* TaskQueue::FindSessionLocked(absl::string_view session_id) {
 void TaskQueue::MakePendingLocked(TaskRecord* record, bool front) {
   record->state = TaskState::kPending;
   record->since = clock_();
-  PendingList& list = pending_[record->task.payload().type_url()];
+  PendingList& list = WaitingListLocked(*record);
   if (front) {
     list.push_front(record);
   } else {
@@ -268,11 +268,21 @@ size_t TaskQueue::Lease(absl::string_view session_id, size_t max_tasks,
                         v1::LeasedTasks* out) {
   absl::MutexLock lock(&mu_);
   Session* session = FindSessionLocked(session_id);
-  if (session == nullptr || !session->connected) return 0;
+  if (session == nullptr || !session->connected || session->alone != nullptr ||
+      max_tasks == 0) {
+    return 0;
+  }
   max_tasks = std::min(max_tasks, options_.max_batch_tasks);
   const absl::Time now = clock_();
   size_t bytes = 0;
   size_t leased = 0;
+  if (TaskRecord* suspect =
+          session->held.empty() ? PopSuspectLocked(*session) : nullptr) {
+    GrantLeaseLocked(suspect, session, now, out->add_tasks());
+    suspect->alone = true;
+    session->alone = suspect;
+    max_tasks = leased = 1;
+  }
   while (leased < max_tasks && bytes < options_.max_batch_bytes) {
     // The first task always goes: admission keeps each task below the limit.
     size_t budget = leased == 0 ? SIZE_MAX : options_.max_batch_bytes - bytes;
@@ -311,6 +321,22 @@ TaskRecord* TaskQueue::PopPendingLocked(const Session& session,
     return record;
   }
   return nullptr;
+}
+
+TaskRecord* TaskQueue::PopSuspectLocked(const Session& session) {
+  for (auto it = suspects_.begin(); it != suspects_.end(); ++it) {
+    if (Accepts(session, (*it)->task.payload().type_url())) {
+      TaskRecord* record = *it;
+      suspects_.erase(it);
+      return record;
+    }
+  }
+  return nullptr;
+}
+
+TaskQueue::PendingList& TaskQueue::WaitingListLocked(const TaskRecord& record) {
+  return record.worker_deaths > 0 ? suspects_
+                                  : pending_[record.task.payload().type_url()];
 }
 
 bool TaskQueue::HasPendingForLocked(const Session& session) const {
@@ -401,6 +427,7 @@ void TaskQueue::GrantLeaseLocked(TaskRecord* record, Session* session,
   record->since = now;
   session->last_seen = now;
   record->state = TaskState::kLeased;
+  record->alone = false;
   record->holder = session;
   record->lease_deadline = now + options_.lease_duration;
   ++record->epoch;
@@ -417,6 +444,7 @@ void TaskQueue::GrantLeaseLocked(TaskRecord* record, Session* session,
 void TaskQueue::ReleaseLeaseLocked(TaskRecord* record) {
   if (record->state != TaskState::kLeased) return;
   --counts_.leased;
+  if (record->holder->alone == record) record->holder->alone = nullptr;
   record->holder->held.erase(record);
   record->holder = nullptr;
   leased_.erase(record);
@@ -458,9 +486,11 @@ void TaskQueue::FailLocked(TaskRecord* record, const v1::Failure& failure,
 
 void TaskQueue::LoseLeaseLocked(TaskRecord* record, absl::string_view why,
                                 std::vector<FinishedTask>* finished) {
+  const bool alone = record->alone;
   ReleaseLeaseLocked(record);
   ++record->worker_deaths;
-  if (record->worker_deaths < options_.max_worker_deaths) {
+  // Only a loss while it ran alone is surely its own.
+  if (!alone || record->worker_deaths < options_.max_worker_deaths) {
     ++counts_.requeues;
     MakePendingLocked(record, /*front=*/true);
     return;
@@ -503,7 +533,7 @@ void TaskQueue::StopWaitingLocked(TaskRecord* record) {
   if (record->state == TaskState::kPending) {
     // Rare (an old lease's result for a requeued task), and requeued tasks
     // wait at the front.
-    PendingList& list = pending_[record->task.payload().type_url()];
+    PendingList& list = WaitingListLocked(*record);
     if (auto it = std::find(list.begin(), list.end(), record);
         it != list.end()) {
       list.erase(it);

@@ -156,7 +156,10 @@ class TaskQueue {
   bool HasSession(absl::string_view session_id);
 
   // Leases up to `max_tasks` pending tasks (and never more than the batch
-  // limits) to the session, appending them to `out`. Returns how many.
+  // limits) to the session, appending them to `out`. Returns how many. A
+  // task that lost a worker goes alone to a session holding nothing, and
+  // that session gets nothing more until it is done: if it kills that
+  // worker too, the loss is its own (poison), not its batch-mates'.
   size_t Lease(absl::string_view session_id, size_t max_tasks,
                v1::LeasedTasks* out);
 
@@ -248,6 +251,12 @@ class TaskQueue {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool HasPendingForLocked(const Session& session) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Pops the first suspect the session takes, if any.
+  TaskRecord* PopSuspectLocked(const Session& session)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Returns the list a pending task waits in.
+  PendingList& WaitingListLocked(const TaskRecord& record)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Takes a pending or backoff task out of its waiting list.
   void StopWaitingLocked(TaskRecord* record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void GrantLeaseLocked(TaskRecord* record, Session* session, absl::Time now,
@@ -305,6 +314,9 @@ class TaskQueue {
   absl::node_hash_map<std::string, TaskRecord> tasks_ ABSL_GUARDED_BY(mu_);
   // Pending tasks by payload type URL, oldest first.
   absl::flat_hash_map<std::string, PendingList> pending_ ABSL_GUARDED_BY(mu_);
+  // Pending tasks that lost a worker (suspects of killing it), any type:
+  // each runs alone, on a session that holds nothing else (see Lease()).
+  PendingList suspects_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_set<TaskRecord*> leased_ ABSL_GUARDED_BY(mu_);
   // Dead tasks in the order they died.
   std::vector<DeadTask> dead_ ABSL_GUARDED_BY(mu_);

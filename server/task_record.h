@@ -32,6 +32,9 @@ struct TaskRecord {
   uint32_t attempts = 0;  // leases granted (since the last restart)
   int failures = 0;       // failed attempts reported by workers
   int worker_deaths = 0;  // leases lost to broken streams or expiry
+  // Leased alone, as a suspect (worker_deaths > 0), to a session holding
+  // nothing else: a loss of this lease is the task's own doing.
+  bool alone = false;
   v1::Failure last_failure;
 };
 
@@ -46,6 +49,7 @@ struct Session {
   absl::Time last_seen;
   absl::flat_hash_set<std::string> accepted_types;  // empty = any
   absl::flat_hash_set<TaskRecord*> held;
+  TaskRecord* alone = nullptr;  // a suspect it runs alone, getting no other
   bool connected = true;
   absl::Time disconnected_at;
 };

@@ -56,23 +56,27 @@ class Tally {
   // Waits until every worker has its session or was refused.
   void AwaitAnswers() {
     absl::MutexLock lock(&mu_);
-    mu_.Await(absl::Condition(
-        +[](Tally* t) { return t->sessions_ + t->refused_ == t->workers_; },
-        this));
+    mu_.Await(absl::Condition(this, &Tally::AllAnswered));
     std::printf("swarm ready: %d sessions, %d refused\n", sessions_, refused_);
     std::fflush(stdout);
   }
   // Waits until every worker has ended; returns the exit code.
   int AwaitEnd() {
     absl::MutexLock lock(&mu_);
-    mu_.Await(absl::Condition(
-        +[](Tally* t) { return t->ended_ == t->workers_; }, this));
+    mu_.Await(absl::Condition(this, &Tally::AllEnded));
     std::printf("swarm done: %llu tasks, %d of %d sessions complete\n",
                 static_cast<unsigned long long>(tasks_), complete_, sessions_);
     return complete_ == sessions_ ? 0 : 1;
   }
 
  private:
+  bool AllAnswered() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return sessions_ + refused_ == workers_;
+  }
+  bool AllEnded() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return ended_ == workers_;
+  }
+
   absl::Mutex mu_;
   const int workers_;
   int sessions_ ABSL_GUARDED_BY(mu_) = 0;

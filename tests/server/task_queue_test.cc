@@ -374,6 +374,39 @@ TEST_F(TaskQueueTest, DisconnectedSessionLosesLeasesAfterGrace) {
   EXPECT_FALSE(queue_.HasSession(session));
 }
 
+TEST_F(TaskQueueTest, ATaskThatLostAWorkerRunsAlone) {
+  EnqueueIds(3);
+  const std::string first = Open();
+  ASSERT_EQ(LeaseAll(first, 10).size(), 3u);
+  queue_.DisconnectSession(first);
+  Advance(absl::Seconds(6));  // past the grace: each lost a worker
+  const std::string second = Open();
+  std::vector<v1::Task> alone = LeaseAll(second, 10);
+  ASSERT_EQ(alone.size(), 1u) << "a suspect goes alone";
+  EXPECT_TRUE(LeaseAll(second, 10).empty()) << "and nothing joins it";
+  EXPECT_TRUE(LeaseAll(Open(), 10).size() == 1u) << "another takes the next";
+  ASSERT_EQ(Submit(second, Result(alone[0], "1")), v1::VERDICT_ACCEPTED);
+  EXPECT_EQ(LeaseAll(second, 10).size(), 1u);
+}
+
+TEST_F(TaskQueueTest, OnlyTheTaskThatKillsWorkersWhenAloneIsPoison) {
+  EnqueueIds(3);  // one kills every worker that runs it; max 2 deaths here
+  const std::string first = Open();
+  ASSERT_EQ(LeaseAll(first, 10).size(), 3u);
+  queue_.DisconnectSession(first);
+  Advance(absl::Seconds(6));
+  const std::string second = Open();
+  std::vector<v1::Task> alone = LeaseAll(second, 10);
+  ASSERT_EQ(alone.size(), 1u);
+  const std::string poison = alone[0].id();
+  queue_.DisconnectSession(second);
+  Advance(absl::Seconds(6));
+  ASSERT_EQ(finished_.size(), 1u);
+  EXPECT_EQ(finished_[0].task.id(), poison);
+  EXPECT_EQ(finished_[0].failure.code(), "worker_lost");
+  EXPECT_EQ(queue_.Counts().pending, 2u) << "its batch-mates are not dead";
+}
+
 TEST_F(TaskQueueTest, TaskThatLosesItsWorkerTooOftenIsDeadAsPoison) {
   EnqueueIds(1);
   for (int death = 1; death <= 2; ++death) {
@@ -450,13 +483,17 @@ class TaskQueueVerdictTest : public TaskQueueTest,
                              public testing::WithParamInterface<VerdictCase> {
  protected:
   // Task "2" is done; "0" and "1" were leased to the first worker under
-  // epoch 1, expired, and are now leased to the second under epoch 2.
+  // epoch 1, failed there (to be retried), and are now leased to the second
+  // under epoch 2. (Expired leases would make them suspects, leased one at a
+  // time: see TaskQueueTest.ATaskThatLostAWorkerRunsAlone.)
   void SetUp() override {
     EnqueueIds(3);
     first_ = Open("first");
     std::vector<v1::Task> tasks = LeaseAll(first_, 3);
     ASSERT_EQ(Submit(first_, Result(tasks[2], "2")), v1::VERDICT_ACCEPTED);
-    Advance(absl::Seconds(31));
+    ASSERT_EQ(Submit(first_, Failure(tasks[0])), v1::VERDICT_ACCEPTED);
+    ASSERT_EQ(Submit(first_, Failure(tasks[1])), v1::VERDICT_ACCEPTED);
+    Advance(absl::Seconds(2));
     second_ = Open("second");
     ASSERT_EQ(LeaseAll(second_, 2).size(), 2u);
     finished_.clear();
