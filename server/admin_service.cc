@@ -38,8 +38,17 @@ grpc::Status Refuse(grpc::StatusCode code, const std::string& message) {
 
 }  // namespace
 
-AdminService::AdminService(Master* master, const WorkerTokens* tokens)
-    : master_(master), tokens_(tokens) {}
+AdminService::AdminService(Master* master, const WorkerTokens* operator_tokens,
+                           const WorkerTokens* worker_tokens)
+    : master_(master),
+      operator_tokens_(operator_tokens),
+      worker_tokens_(worker_tokens) {}
+
+grpc::Status AdminService::Authorize(const grpc::ServerContext& context) const {
+  absl::StatusOr<std::string> name =
+      AuthenticateOperator(*operator_tokens_, *worker_tokens_, context);
+  return name.ok() ? grpc::Status::OK : ToGrpcStatus(name.status());
+}
 
 void AdminService::Start(uint64_t finished_before) {
   start_ = absl::Now();
@@ -71,9 +80,7 @@ std::vector<v1::Task> AdminService::Sort(const v1::EnqueueRequest& request,
 grpc::Status AdminService::Enqueue(grpc::ServerContext* context,
                                    const v1::EnqueueRequest* request,
                                    v1::EnqueueResponse* response) {
-  if (auto name = AuthenticateWorker(*tokens_, *context); !name.ok()) {
-    return ToGrpcStatus(name.status());
-  }
+  if (grpc::Status denied = Authorize(*context); !denied.ok()) return denied;
   if (request->tasks_size() > static_cast<int>(kMaxTasksPerRequest)) {
     return Refuse(grpc::StatusCode::INVALID_ARGUMENT,
                   absl::StrCat(request->tasks_size(),
@@ -111,9 +118,7 @@ grpc::Status AdminService::Enqueue(grpc::ServerContext* context,
 grpc::Status AdminService::GetStatus(grpc::ServerContext* context,
                                      const v1::GetStatusRequest*,
                                      v1::GetStatusResponse* response) {
-  if (auto name = AuthenticateWorker(*tokens_, *context); !name.ok()) {
-    return ToGrpcStatus(name.status());
-  }
+  if (grpc::Status denied = Authorize(*context); !denied.ok()) return denied;
   FillStatus(*response);
   return grpc::Status::OK;
 }
@@ -121,9 +126,7 @@ grpc::Status AdminService::GetStatus(grpc::ServerContext* context,
 grpc::Status AdminService::WatchStatus(
     grpc::ServerContext* context, const v1::WatchStatusRequest* request,
     grpc::ServerWriter<v1::WatchStatusResponse>* writer) {
-  if (auto name = AuthenticateWorker(*tokens_, *context); !name.ok()) {
-    return ToGrpcStatus(name.status());
-  }
+  if (grpc::Status denied = Authorize(*context); !denied.ok()) return denied;
   const absl::Duration interval =
       request->interval_ms() == 0
           ? absl::Seconds(1)
@@ -178,9 +181,7 @@ void AdminService::FillStatus(v1::GetStatusResponse& response) {
 grpc::Status AdminService::CancelTask(grpc::ServerContext* context,
                                       const v1::CancelTaskRequest* request,
                                       v1::CancelTaskResponse* response) {
-  if (auto name = AuthenticateWorker(*tokens_, *context); !name.ok()) {
-    return ToGrpcStatus(name.status());
-  }
+  if (grpc::Status denied = Authorize(*context); !denied.ok()) return denied;
   const std::string reason = request->reason().empty()
                                  ? "cancelled by an operator"
                                  : request->reason();
@@ -200,9 +201,7 @@ grpc::Status AdminService::CancelTask(grpc::ServerContext* context,
 grpc::Status AdminService::ListDead(grpc::ServerContext* context,
                                     const v1::ListDeadRequest* request,
                                     v1::ListDeadResponse* response) {
-  if (auto name = AuthenticateWorker(*tokens_, *context); !name.ok()) {
-    return ToGrpcStatus(name.status());
-  }
+  if (grpc::Status denied = Authorize(*context); !denied.ok()) return denied;
   constexpr size_t kMaxPage = 1000;
   size_t offset = 0;
   if (!request->page_token().empty() &&
@@ -232,9 +231,7 @@ grpc::Status AdminService::ListDead(grpc::ServerContext* context,
 grpc::Status AdminService::Drain(grpc::ServerContext* context,
                                  const v1::DrainRequest*,
                                  v1::DrainResponse* response) {
-  if (auto name = AuthenticateWorker(*tokens_, *context); !name.ok()) {
-    return ToGrpcStatus(name.status());
-  }
+  if (grpc::Status denied = Authorize(*context); !denied.ok()) return denied;
   LOG(INFO) << "admin: drain requested by " << context->peer();
   master_->Drain();
   response->set_leased(master_->queue().Counts().leased);

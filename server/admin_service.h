@@ -19,9 +19,11 @@ class AdminService final : public v1::Admin::Service {
  public:
   static constexpr size_t kMaxTasksPerRequest = 10'000;
 
-  // Borrows `master`, which owns this service. Calls must carry one of
-  // `tokens` when it is not empty.
-  AdminService(Master* master, const WorkerTokens* tokens);
+  // Borrows `master`, which owns this service, and the tokens, which its
+  // options own. Calls must carry an operator's token once there are any
+  // tokens (AuthenticateOperator()).
+  AdminService(Master* master, const WorkerTokens* operator_tokens,
+               const WorkerTokens* worker_tokens);
 
   // Marks the start of serving, with the tasks already finished then (in
   // earlier runs), so that the rate counts only this run's. Call before the
@@ -52,13 +54,16 @@ class AdminService final : public v1::Admin::Service {
                      v1::DrainResponse* response) override;
 
  private:
+  // Returns OK if the call carries an operator's token, or needs none.
+  grpc::Status Authorize(const grpc::ServerContext& context) const;
   void FillStatus(v1::GetStatusResponse& response);
   // Returns the tasks to add and fills in the verdicts of the others.
   std::vector<v1::Task> Sort(const v1::EnqueueRequest& request,
                              v1::EnqueueResponse& response);
 
   Master* const master_;
-  const WorkerTokens* const tokens_;
+  const WorkerTokens* const operator_tokens_;
+  const WorkerTokens* const worker_tokens_;
   // Set by Start() before the server starts, read-only after.
   absl::Time start_ = absl::Now();
   uint64_t finished_before_ = 0;

@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -75,6 +76,10 @@ ABSL_FLAG(bool, insecure, false,
 ABSL_FLAG(std::string, tokens, "",
           "File of \"TOKEN NAME\" lines: every worker must send one of these "
           "tokens (--token), and is known by its name");
+ABSL_FLAG(std::string, operator_tokens, "",
+          "File of \"TOKEN NAME\" lines for operators: once there are any "
+          "tokens, only these open the admin service (distributo status, "
+          "enqueue, cancel, drain)");
 ABSL_FLAG(int, max_workers, 10'000,
           "Workers served at once; more are told RESOURCE_EXHAUSTED and retry "
           "later (0: no cap)");
@@ -178,11 +183,15 @@ absl::Status SecurityFromFlags(MasterOptions& options) {
   options.max_workers =
       static_cast<size_t>(std::max(absl::GetFlag(FLAGS_max_workers), 0));
   options.handshake_timeout = absl::GetFlag(FLAGS_handshake_timeout);
-  const std::string tokens = absl::GetFlag(FLAGS_tokens);
-  if (tokens.empty()) return absl::OkStatus();
-  absl::StatusOr<WorkerTokens> read = ReadWorkerTokens(tokens);
-  if (!read.ok()) return read.status();
-  options.tokens = *std::move(read);
+  for (const auto& [flag, path, tokens] :
+       {std::tuple{"--tokens", absl::GetFlag(FLAGS_tokens), &options.tokens},
+        std::tuple{"--operator_tokens", absl::GetFlag(FLAGS_operator_tokens),
+                   &options.operator_tokens}}) {
+    if (path.empty()) continue;
+    absl::StatusOr<WorkerTokens> read = ReadTokens(path, flag);
+    if (!read.ok()) return read.status();
+    *tokens = *std::move(read);
+  }
   return absl::OkStatus();
 }
 

@@ -34,6 +34,14 @@ absl::Status Master::Validate(const MasterOptions& options) {
         "(`distributo certs init DIR` makes them), or --insecure on a "
         "network you trust"));
   }
+  for (const auto& [token, name] : options.operator_tokens) {
+    if (options.tokens.contains(token)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("operator ", name,
+                       "'s token is a worker's token too: give each "
+                       "its own, or a worker could run the admin service"));
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -59,7 +67,7 @@ Master::Master(MasterOptions options, std::unique_ptr<Journal> journal,
       commits_(&router_),
       service_(&queue_, &router_, &commits_, options_.tokens,
                options_.max_workers),
-      admin_(this, &options_.tokens) {
+      admin_(this, &options_.operator_tokens, &options_.tokens) {
   queue_.SetChangeListener([this] { service_.WakeStreams(); });
 }
 

@@ -39,6 +39,9 @@ struct MasterOptions {
   // When not empty, every Distributor call must carry one of these bearer
   // tokens; the worker is then known by its token's name.
   WorkerTokens tokens;
+  // Tokens of operators, the only ones that open the Admin service once
+  // there are any tokens; a token may not be both.
+  WorkerTokens operator_tokens;
   // Workers (RequestBatch streams) served at once; more are answered with
   // RESOURCE_EXHAUSTED and retry later. 0: no cap.
   size_t max_workers = 10'000;

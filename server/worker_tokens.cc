@@ -17,12 +17,30 @@ namespace {
 constexpr size_t kMinTokenLength = 16;
 constexpr absl::string_view kBearer = "Bearer ";
 
+// Returns the token of the call's "authorization: Bearer TOKEN" metadata.
+absl::StatusOr<absl::string_view> BearerToken(
+    const grpc::ServerContextBase& context) {
+  const auto& metadata = context.client_metadata();
+  const auto header = metadata.find("authorization");
+  if (header == metadata.end()) {
+    return absl::UnauthenticatedError(
+        "this master needs a token: give --token (or DISTRIBUTO_TOKEN)");
+  }
+  absl::string_view value(header->second.data(), header->second.size());
+  if (!absl::ConsumePrefix(&value, kBearer)) {
+    return absl::UnauthenticatedError(
+        "the authorization metadata is not \"Bearer TOKEN\"");
+  }
+  return value;
+}
+
 }  // namespace
 
-absl::StatusOr<WorkerTokens> ReadWorkerTokens(const std::string& path) {
+absl::StatusOr<WorkerTokens> ReadTokens(const std::string& path,
+                                        absl::string_view flag) {
   std::ifstream file(path);
   if (!file) {
-    return absl::NotFoundError(absl::StrCat("cannot read --tokens ", path));
+    return absl::NotFoundError(absl::StrCat("cannot read ", flag, " ", path));
   }
   WorkerTokens tokens;
   std::string line;
@@ -51,23 +69,33 @@ absl::StatusOr<WorkerTokens> ReadWorkerTokens(const std::string& path) {
 absl::StatusOr<std::string> AuthenticateWorker(
     const WorkerTokens& tokens, const grpc::ServerContextBase& context) {
   if (tokens.empty()) return "";
-  const auto& metadata = context.client_metadata();
-  const auto header = metadata.find("authorization");
-  if (header == metadata.end()) {
-    return absl::UnauthenticatedError(
-        "this master needs a token: give the worker --token (or "
-        "DISTRIBUTO_TOKEN)");
-  }
-  absl::string_view value(header->second.data(), header->second.size());
-  if (!absl::ConsumePrefix(&value, kBearer)) {
-    return absl::UnauthenticatedError(
-        "the authorization metadata is not \"Bearer TOKEN\"");
-  }
-  const auto found = tokens.find(value);
+  absl::StatusOr<absl::string_view> token = BearerToken(context);
+  if (!token.ok()) return token.status();
+  const auto found = tokens.find(*token);
   if (found == tokens.end()) {
     return absl::UnauthenticatedError("unknown token");
   }
   return found->second;
+}
+
+absl::StatusOr<std::string> AuthenticateOperator(
+    const WorkerTokens& operators, const WorkerTokens& workers,
+    const grpc::ServerContextBase& context) {
+  if (operators.empty() && workers.empty()) return "";
+  absl::StatusOr<absl::string_view> token = BearerToken(context);
+  if (!token.ok()) return token.status();
+  if (const auto found = operators.find(*token); found != operators.end()) {
+    return found->second;
+  }
+  if (workers.contains(*token)) {
+    return absl::PermissionDeniedError(
+        operators.empty()
+            ? "this master has no operator tokens (--operator_tokens), so "
+              "its admin service is closed to worker tokens"
+            : "a worker's token does not open the admin service: give an "
+              "operator's (--operator_tokens)");
+  }
+  return absl::UnauthenticatedError("unknown token");
 }
 
 }  // namespace distributo::server

@@ -97,6 +97,46 @@ TEST_F(AdminCliTest, CancelEndsARunningTaskAndItsWorkerStopsIt) {
   EXPECT_EQ(error.fields().at("message").string_value(), "not needed");
 }
 
+TEST_F(AdminCliTest, OnlyAnOperatorsTokenOpensTheAdminService) {
+  WriteTasks(10);
+  std::ofstream(Path("workers")) << "s3cret-token-of-alice alice\n";
+  std::ofstream(Path("operators")) << "s3cret-token-of-oscar oscar\n";
+  StartMaster({"--tokens=" + Path("workers"),
+               "--operator_tokens=" + Path("operators")});
+  std::string out;
+  EXPECT_NE(Cli({"status"}, &out), 0);
+  EXPECT_TRUE(absl::StrContains(out, "this master needs a token")) << out;
+  EXPECT_NE(Cli({"drain", "--token=s3cret-token-of-alice"}, &out), 0);
+  EXPECT_TRUE(absl::StrContains(out, "does not open the admin service")) << out;
+  ASSERT_EQ(Cli({"status", "--token=s3cret-token-of-oscar"}, &out), 0) << out;
+  EXPECT_TRUE(absl::StrContains(out, "10")) << out;
+  EXPECT_FALSE(master_->WaitForExit(absl::ZeroDuration()).has_value())
+      << "a worker's token drained the master";
+}
+
+TEST_F(AdminCliTest, WorkerTokensWithoutOperatorOnesCloseTheAdminService) {
+  WriteTasks(10);
+  std::ofstream(Path("workers")) << "s3cret-token-of-alice alice\n";
+  StartMaster({"--tokens=" + Path("workers")});
+  std::string out;
+  EXPECT_NE(Cli({"status", "--token=s3cret-token-of-alice"}, &out), 0);
+  EXPECT_TRUE(absl::StrContains(out, "has no operator tokens")) << out;
+}
+
+TEST_F(AdminCliTest, ATokenOfBothAWorkerAndAnOperatorIsRefusedAtStart) {
+  WriteTasks(1);
+  std::ofstream(Path("workers")) << "s3cret-token-shared alice\n";
+  std::ofstream(Path("operators")) << "s3cret-token-shared oscar\n";
+  ChildProcess master(
+      {DISTRIBUTO_MASTER_BIN, "--port=0", "--tasks=" + Path("tasks.jsonl"),
+       "--tokens=" + Path("workers"), "--operator_tokens=" + Path("operators")},
+      Path("refused.log"));
+  EXPECT_EQ(master.WaitForExit(absl::Seconds(30)), 2);
+  EXPECT_TRUE(absl::StrContains(ReadFile(Path("refused.log")),
+                                "operator oscar's token is a worker's token"))
+      << ReadFile(Path("refused.log"));
+}
+
 TEST_F(AdminCliTest, AJobMasterTakesNoTasksAndAGoneOneIsNamed) {
   WriteTasks(5);
   StartMaster();
