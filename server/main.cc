@@ -57,8 +57,8 @@ ABSL_FLAG(int, http_port, -1,
           "page at / on this port of --http_listen's address; 0 picks a free "
           "one; -1 (the default): no HTTP port.");
 ABSL_FLAG(std::string, http_listen, "127.0.0.1",
-          "Address of the HTTP port; it has no TLS or tokens, so loopback by "
-          "default");
+          "Address of the HTTP port: HTTPS with --tls_cert, and /metrics and "
+          "/api/status take an operator's token once there are tokens");
 ABSL_FLAG(absl::Duration, linger, absl::ZeroDuration(),
           "After the job is complete, keep the HTTP port up this long, so "
           "that its end state can be looked at.");
@@ -454,8 +454,9 @@ absl::StatusOr<std::unique_ptr<StatusServer>> StartStatusServer(
   const std::string listen = absl::GetFlag(FLAGS_http_listen);
   auto server = StatusServer::Start(&master, listen, port);
   if (!server.ok()) return server.status();
-  absl::FPrintF(stderr, "distributo-master: status page at http://%s:%d/\n",
-                listen, (*server)->port());
+  absl::FPrintF(stderr, "distributo-master: status page at %s://%s:%d/\n",
+                master.options().tls.enabled() ? "https" : "http", listen,
+                (*server)->port());
   return server;
 }
 

@@ -119,12 +119,19 @@ function render(s) {
   document.body.dataset.updated = String(Date.now());
 }
 
+// A master with tokens wants an operator's: open the page as /#token=TOKEN
+// (a fragment never leaves the browser) and it goes with every request.
+const token = new URLSearchParams(location.hash.slice(1)).get("token");
+const headers = token ? {Authorization: "Bearer " + token} : {};
+
 async function poll() {
   try {
-    const response = await fetch("/api/status", {cache: "no-store"});
+    const response = await fetch("/api/status", {cache: "no-store", headers});
+    if (!response.ok) throw new Error(await response.text());
     render(await response.json());
   } catch (e) {
-    $("state").textContent = "master unreachable";
+    $("state").textContent = e instanceof TypeError ? "master unreachable"
+                                                    : String(e.message);
     $("state").className = "bad";
   }
   setTimeout(poll, 1000);

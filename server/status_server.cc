@@ -2,12 +2,14 @@
 
 #include <httplib.h>
 
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
 #include "server/prometheus_text.h"
 #include "server/status_page.h"
+#include "server/worker_tokens.h"
 
 namespace distributo::server {
 namespace {
@@ -17,11 +19,28 @@ constexpr absl::Duration kSampleEvery = absl::Seconds(1);
 constexpr size_t kMaxRequestBody = 4096;
 constexpr size_t kSamplesKept = 600;  // 10 minutes
 
+// Serves HTTPS with the master's certificate when it has one.
+absl::StatusOr<std::unique_ptr<httplib::Server>> MakeHttpServer(
+    const TlsFiles& tls) {
+  if (!tls.enabled()) return std::make_unique<httplib::Server>();
+  auto https =
+      std::make_unique<httplib::SSLServer>(tls.cert.c_str(), tls.key.c_str());
+  if (!https->is_valid()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot serve HTTPS with ", tls.cert, " and ", tls.key));
+  }
+  return https;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<StatusServer>> StatusServer::Start(
     Master* master, absl::string_view address, int port) {
-  auto server = std::unique_ptr<StatusServer>(new StatusServer(master));
+  absl::StatusOr<std::unique_ptr<httplib::Server>> http =
+      MakeHttpServer(master->options().tls);
+  if (!http.ok()) return http.status();
+  auto server =
+      std::unique_ptr<StatusServer>(new StatusServer(master, *std::move(http)));
   server->AddRoutes();
   const std::string host(address);
   server->port_ = port == 0
@@ -45,8 +64,9 @@ absl::StatusOr<std::unique_ptr<StatusServer>> StatusServer::Start(
   return server;
 }
 
-StatusServer::StatusServer(Master* master)
-    : master_(master), http_(std::make_unique<httplib::Server>()) {
+StatusServer::StatusServer(Master* master,
+                           std::unique_ptr<httplib::Server> http)
+    : master_(master), http_(std::move(http)) {
   http_->set_payload_max_length(kMaxRequestBody);
 }
 
@@ -57,7 +77,36 @@ StatusServer::~StatusServer() {
   if (sampling_.joinable()) sampling_.join();
 }
 
+bool StatusServer::Refused(const httplib::Request& request,
+                           httplib::Response& response) const {
+  // Probes and the page itself (which holds no data) need no token.
+  if (request.path == "/healthz" || request.path == "/readyz" ||
+      request.path == "/") {
+    return false;
+  }
+  const std::string header = request.get_header_value("Authorization");
+  std::optional<absl::string_view> authorization;
+  if (request.has_header("Authorization")) authorization = header;
+  absl::StatusOr<std::string> name =
+      AuthenticateOperator(master_->options().operator_tokens,
+                           master_->options().tokens, authorization);
+  if (name.ok()) return false;
+  const bool unknown =
+      name.status().code() == absl::StatusCode::kUnauthenticated;
+  response.status = unknown ? 401 : 403;
+  if (unknown) response.set_header("WWW-Authenticate", "Bearer");
+  response.set_content(absl::StrCat(name.status().message(), "\n"),
+                       "text/plain");
+  return true;
+}
+
 void StatusServer::AddRoutes() {
+  http_->set_pre_routing_handler(
+      [this](const httplib::Request& request, httplib::Response& response) {
+        return Refused(request, response)
+                   ? httplib::Server::HandlerResponse::Handled
+                   : httplib::Server::HandlerResponse::Unhandled;
+      });
   http_->Get("/metrics", [this](const httplib::Request&, httplib::Response& r) {
     r.set_content(PrometheusText(master_->Status()),
                   "text/plain; version=0.0.4; charset=utf-8");

@@ -17,13 +17,17 @@
 
 namespace httplib {
 class Server;
+struct Request;
+struct Response;
 }  // namespace httplib
 
 namespace distributo::server {
 
 // The master's HTTP port: /metrics (Prometheus text), /healthz (the
 // process is up), /readyz (200 while the master serves, 503 otherwise),
-// /api/status (JSON) and the live status page at /.
+// /api/status (JSON) and the live status page at /. HTTPS when the master
+// has a certificate; /metrics and /api/status take the admin service's
+// tokens (an operator's, as "Authorization: Bearer TOKEN").
 // Thread-safe: it serves on threads of its own and samples the finished
 // count every second for the throughput chart (the last 10 minutes).
 class StatusServer {
@@ -41,8 +45,12 @@ class StatusServer {
   int port() const { return port_; }
 
  private:
-  explicit StatusServer(Master* master);
+  StatusServer(Master* master, std::unique_ptr<httplib::Server> http);
 
+  // Answers 401 or 403 (returning true) unless the request needs no token
+  // or carries an operator's, as the admin service asks.
+  bool Refused(const httplib::Request& request,
+               httplib::Response& response) const;
   void AddRoutes();
   void Sample();
   std::vector<ThroughputSample> Throughput();

@@ -17,16 +17,23 @@ namespace {
 constexpr size_t kMinTokenLength = 16;
 constexpr absl::string_view kBearer = "Bearer ";
 
-// Returns the token of the call's "authorization: Bearer TOKEN" metadata.
-absl::StatusOr<absl::string_view> BearerToken(
+// Returns the "authorization" metadata of a call, if it has one.
+std::optional<absl::string_view> Authorization(
     const grpc::ServerContextBase& context) {
   const auto& metadata = context.client_metadata();
   const auto header = metadata.find("authorization");
-  if (header == metadata.end()) {
+  if (header == metadata.end()) return std::nullopt;
+  return absl::string_view(header->second.data(), header->second.size());
+}
+
+// Returns the token of an "authorization: Bearer TOKEN" header.
+absl::StatusOr<absl::string_view> BearerToken(
+    std::optional<absl::string_view> authorization) {
+  if (!authorization.has_value()) {
     return absl::UnauthenticatedError(
         "this master needs a token: give --token (or DISTRIBUTO_TOKEN)");
   }
-  absl::string_view value(header->second.data(), header->second.size());
+  absl::string_view value = *authorization;
   if (!absl::ConsumePrefix(&value, kBearer)) {
     return absl::UnauthenticatedError(
         "the authorization metadata is not \"Bearer TOKEN\"");
@@ -69,7 +76,7 @@ absl::StatusOr<WorkerTokens> ReadTokens(const std::string& path,
 absl::StatusOr<std::string> AuthenticateWorker(
     const WorkerTokens& tokens, const grpc::ServerContextBase& context) {
   if (tokens.empty()) return "";
-  absl::StatusOr<absl::string_view> token = BearerToken(context);
+  absl::StatusOr<absl::string_view> token = BearerToken(Authorization(context));
   if (!token.ok()) return token.status();
   const auto found = tokens.find(*token);
   if (found == tokens.end()) {
@@ -81,8 +88,14 @@ absl::StatusOr<std::string> AuthenticateWorker(
 absl::StatusOr<std::string> AuthenticateOperator(
     const WorkerTokens& operators, const WorkerTokens& workers,
     const grpc::ServerContextBase& context) {
+  return AuthenticateOperator(operators, workers, Authorization(context));
+}
+
+absl::StatusOr<std::string> AuthenticateOperator(
+    const WorkerTokens& operators, const WorkerTokens& workers,
+    std::optional<absl::string_view> authorization) {
   if (operators.empty() && workers.empty()) return "";
-  absl::StatusOr<absl::string_view> token = BearerToken(context);
+  absl::StatusOr<absl::string_view> token = BearerToken(authorization);
   if (!token.ok()) return token.status();
   if (const auto found = operators.find(*token); found != operators.end()) {
     return found->second;

@@ -1,6 +1,7 @@
 #ifndef DISTRIBUTO_SERVER_WORKER_TOKENS_H_
 #define DISTRIBUTO_SERVER_WORKER_TOKENS_H_
 
+#include <optional>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
@@ -38,6 +39,10 @@ absl::StatusOr<std::string> AuthenticateWorker(
 absl::StatusOr<std::string> AuthenticateOperator(
     const WorkerTokens& operators, const WorkerTokens& workers,
     const grpc::ServerContextBase& context);
+// The same for an HTTP request's Authorization header (nullopt: none).
+absl::StatusOr<std::string> AuthenticateOperator(
+    const WorkerTokens& operators, const WorkerTokens& workers,
+    std::optional<absl::string_view> authorization);
 
 }  // namespace distributo::server
 

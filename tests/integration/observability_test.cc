@@ -46,15 +46,16 @@ class ObservabilityTest : public JobFixture {
     return response ? response->body : "";
   }
 
-  // Runs headless chromium on the page with `args` (e.g. --dump-dom) and
-  // returns its stdout.
-  std::string Chromium(int port, const std::string& args) {
+  // Runs headless chromium on the page (with `fragment`, e.g. "#token=T")
+  // with `args` (e.g. --dump-dom) and returns its stdout.
+  std::string Chromium(int port, const std::string& args,
+                       const std::string& fragment = "") {
     const std::string out = Path("chromium.out");
     const std::string command = absl::StrCat(
         "timeout 60 ", kChromium,
         " --headless --no-sandbox --disable-gpu --disable-dev-shm-usage "
         "--virtual-time-budget=3000 ",
-        args, " http://127.0.0.1:", port, "/ >", out, " 2>>",
+        args, " 'http://127.0.0.1:", port, "/", fragment, "' >", out, " 2>>",
         Path("chromium.log"));
     EXPECT_EQ(std::system(command.c_str()), 0)
         << ReadFile(Path("chromium.log"));
@@ -135,6 +136,23 @@ TEST_F(ObservabilityTest, StatusPageInABrowserShowsTheMastersCounts) {
   Chromium(http, absl::StrCat("--window-size=1000,800 --screenshot=",
                               Path("status_page.png")));
   EXPECT_GT(ReadFile(Path("status_page.png")).size(), 1000u);
+}
+
+TEST_F(ObservabilityTest, StatusPageWithTokensShowsDataOnlyToAnOperator) {
+  if (access(kChromium, X_OK) != 0) GTEST_SKIP() << "chromium not installed";
+  WriteTasks(3);
+  std::ofstream(Path("workers")) << "s3cret-token-of-alice alice\n";
+  std::ofstream(Path("operators")) << "s3cret-token-of-oscar oscar\n";
+  const int http =
+      StartMasterWithHttp({"--tokens=" + Path("workers"),
+                           "--operator_tokens=" + Path("operators")});
+  const std::string shown =
+      Chromium(http, "--dump-dom", "#token=s3cret-token-of-oscar");
+  EXPECT_TRUE(absl::StrContains(shown, "id=\"total\">3<")) << shown;
+  const std::string refused = Chromium(http, "--dump-dom");
+  EXPECT_TRUE(absl::StrContains(refused, "this master needs a token"))
+      << refused;
+  EXPECT_FALSE(absl::StrContains(refused, "id=\"total\">3<")) << refused;
 }
 
 }  // namespace

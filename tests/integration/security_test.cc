@@ -1,10 +1,12 @@
 // TLS, mutual TLS, worker tokens and the plaintext rule, with real
 // processes and certificates made by `distributo certs init`.
+#include <httplib.h>
 #include <signal.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -56,6 +58,44 @@ TEST_F(SecurityTest, TlsJobCompletesAndAPlaintextWorkerGetsNothing) {
             std::string::npos)
       << "a plaintext worker was served by a TLS master";
   ExpectStoppedBySigterm(plaintext);
+}
+
+TEST_F(SecurityTest, TheHttpPortIsHttpsAndItsDataTakesAnOperatorsToken) {
+  WriteTasks(10);
+  std::ofstream(Path("workers")) << "s3cret-token-of-alice alice\n";
+  std::ofstream(Path("operators")) << "s3cret-token-of-oscar oscar\n";
+  std::vector<std::string> flags = MasterTls();
+  flags.insert(flags.end(),
+               {"--tokens=" + Path("workers"),
+                "--operator_tokens=" + Path("operators"), "--http_port=0"});
+  StartMaster(flags);
+  const std::regex line("status page at https://127\\.0\\.0\\.1:([0-9]+)/");
+  std::smatch match;
+  const std::string log = ReadFile(master_->log_path());
+  ASSERT_TRUE(std::regex_search(log, match, line)) << log;
+  const int port = std::stoi(match[1].str());
+  httplib::SSLClient https("127.0.0.1", port);
+  https.set_ca_cert_path(Cert("ca.pem").c_str());
+  https.enable_server_certificate_verification(true);
+  https.set_read_timeout(10, 0);
+  // Returns the status of GET `path` with `token` ("": none).
+  auto get = [&](const std::string& path, const std::string& token) {
+    httplib::Headers headers;
+    if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
+    auto response = https.Get(path.c_str(), headers);
+    return response ? response->status : -1;
+  };
+  EXPECT_EQ(get("/healthz", ""), 200) << "probes need no token";
+  EXPECT_EQ(get("/", ""), 200) << "the page holds no data";
+  EXPECT_EQ(get("/metrics", ""), 401);
+  EXPECT_EQ(get("/api/status", "s3cret-token-of-alice"), 403);
+  EXPECT_EQ(get("/metrics", "s3cret-token-of-oscar"), 200);
+  EXPECT_EQ(get("/api/status", "s3cret-token-of-oscar"), 200);
+  httplib::Client plaintext("127.0.0.1", port);
+  plaintext.set_read_timeout(5, 0);
+  auto response = plaintext.Get("/healthz");
+  EXPECT_TRUE(!response || response->status != 200)
+      << "the HTTP port answered plaintext";
 }
 
 TEST_F(SecurityTest, MutualTlsRefusesAWorkerWithoutACertificate) {
