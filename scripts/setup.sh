@@ -14,7 +14,7 @@ packages=(
   wamerican python3
   dnsmasq-base avahi-daemon avahi-utils dbus-daemon iproute2 util-linux
   libcpp-httplib-dev python3-prometheus-client chromium
-  python3-grpcio python3-protobuf libssl-dev
+  python3-grpcio python3-protobuf libssl-dev openssl
 )
 # buf (the proto linter) comes from npm; some machines ship their own Node.js with npm inside.
 if ! command -v npm >/dev/null 2>&1; then packages+=(nodejs npm); fi

@@ -119,6 +119,48 @@ TEST_F(SecurityTest, MutualTlsRefusesAWorkerWithoutACertificate) {
   ExpectEveryResultOnceAndCorrect(ReadLedger());
 }
 
+TEST_F(SecurityTest, MutualTlsRefusesAnUntrustedAndAnExpiredCertificate) {
+  WriteTasks(20);
+  std::vector<std::string> flags = MasterTls();
+  flags.push_back("--tls_ca=" + Cert("ca.pem"));
+  flags.push_back("--require_client_cert");
+  StartMaster(flags);
+  // A worker certificate of another CA, and one of ours that expired
+  // yesterday (openssl's -days -1).
+  const std::string other = Path("other-certs");
+  const std::string expired = Path("expired");
+  ASSERT_EQ(
+      std::system(
+          absl::StrCat(
+              DISTRIBUTO_CLI_BIN, " certs init ", other, " >",
+              Path("other.log"),
+              " 2>&1 && openssl req -new -newkey ec "
+              "-pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=old -keyout ",
+              expired, ".key -out ", expired, ".csr >>", Path("other.log"),
+              " 2>&1 && openssl x509 -req -days -1 -in ", expired, ".csr -CA ",
+              Cert("ca.pem"), " -CAkey ", Cert("ca.key"), " -out ", expired,
+              ".pem >>", Path("other.log"), " 2>&1")
+              .c_str()),
+      0)
+      << ReadFile(Path("other.log"));
+  for (const auto& [cert, key] :
+       {std::pair{other + "/worker.pem", other + "/worker.key"},
+        std::pair{expired + ".pem", expired + ".key"}}) {
+    ChildProcess* refused =
+        StartWorker("lines", 1,
+                    {"--tls_ca=" + Cert("ca.pem"), "--tls_cert=" + cert,
+                     "--tls_key=" + key});
+    // It keeps retrying, with backoff, and never gets a session.
+    EXPECT_TRUE(RetriedWith(*refused, "retrying in"))
+        << ReadFile(refused->log_path());
+    EXPECT_EQ(ReadFile(refused->log_path()).find("started session"),
+              std::string::npos)
+        << cert << " was let in: " << ReadFile(refused->log_path());
+    ExpectStoppedBySigterm(refused);
+  }
+  EXPECT_EQ(ResultLines(), 0u);
+}
+
 TEST_F(SecurityTest, TokensRefuseStrangersAndNameTheWorker) {
   WriteTasks(100);
   std::ofstream(Path("tokens")) << "# token name\n"
