@@ -18,20 +18,6 @@ namespace distributo::server {
 namespace {
 
 // Returns why `task` cannot be enqueued, or "" if it can.
-std::string WhyInvalid(const v1::Task& task) {
-  const TaskLimits limits;
-  if (task.id().empty()) return "the task has no id";
-  if (task.id().size() > limits.max_id_bytes) {
-    return absl::StrCat("id longer than ", limits.max_id_bytes, " bytes");
-  }
-  if (!task.has_payload()) return "the task has no payload";
-  if (task.ByteSizeLong() > limits.max_task_bytes) {
-    return absl::StrCat("task of ", task.ByteSizeLong(), " bytes (at most ",
-                        limits.max_task_bytes, ")");
-  }
-  return "";
-}
-
 grpc::Status Refuse(grpc::StatusCode code, const std::string& message) {
   return grpc::Status(code, message);
 }
@@ -62,7 +48,7 @@ std::vector<v1::Task> AdminService::Sort(const v1::EnqueueRequest& request,
   for (const v1::Task& task : request.tasks()) {
     v1::EnqueueVerdict* verdict = response.add_verdicts();
     verdict->set_task_id(task.id());
-    std::string why = WhyInvalid(task);
+    std::string why = WhyTaskIsInvalid(task, TaskLimits());
     if (why.empty() && !seen.insert(task.id()).second) {
       why = "the id is given twice in this request";
     }
@@ -156,11 +142,9 @@ void AdminService::FillStatus(v1::GetStatusResponse& response) {
   response.set_done(c.done);
   response.set_dead(c.dead);
   response.set_failed_attempts(c.failures);
-  const double seconds = absl::ToDoubleSeconds(absl::Now() - start_);
   const uint64_t finished = c.done + c.dead;
-  const double rate = seconds > 0 && finished >= finished_before_
-                          ? (finished - finished_before_) / seconds
-                          : 0;
+  const double rate =
+      FinishedPerSecond(c, finished_before_, absl::Now() - start_);
   response.set_tasks_per_second(rate);
   response.set_eta_seconds(rate > 0 ? (c.total - finished) / rate : 0);
   response.set_complete(c.complete);

@@ -283,8 +283,8 @@ absl::Status WritePortFile(const std::string& path, int port) {
   return absl::OkStatus();
 }
 
-void PrintSummary(const QueueCounts& counts, absl::Duration elapsed,
-                  const std::string& results) {
+void PrintSummary(const QueueCounts& counts, uint64_t finished_before,
+                  absl::Duration elapsed, const std::string& results) {
   const double seconds = absl::ToDoubleSeconds(elapsed);
   struct rusage usage = {};
   getrusage(RUSAGE_SELF, &usage);
@@ -292,7 +292,7 @@ void PrintSummary(const QueueCounts& counts, absl::Duration elapsed,
                 "Job complete: %d tasks, %d done, %d dead, %d failed attempts "
                 "in %.1f s (%.0f tasks/s); peak RSS %d MiB. Results: %s\n",
                 counts.total, counts.done, counts.dead, counts.failures,
-                seconds, seconds > 0 ? counts.total / seconds : 0.0,
+                seconds, FinishedPerSecond(counts, finished_before, elapsed),
                 usage.ru_maxrss / 1024, results == "-" ? "stdout" : results);
 }
 
@@ -498,7 +498,9 @@ int RunMaster(Master& master, TaskSource& tasks, bool job_mode,
     PrintDrained(counts, master.durable());
     return 0;
   }
-  PrintSummary(counts, absl::Now() - start, results_path);
+  const QueueCounts& resumed = master.recovery().counts;
+  PrintSummary(counts, resumed.done + resumed.dead, absl::Now() - start,
+               results_path);
   Linger(status->get());
   return counts.dead == 0 ? 0 : 1;
 }

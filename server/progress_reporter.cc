@@ -7,13 +7,19 @@ namespace distributo::server {
 
 ProgressReporter::ProgressReporter(TaskQueue* queue, std::FILE* out,
                                    absl::Duration interval)
-    : printer_(out, interval, [queue](absl::Duration elapsed, bool terminal) {
-        const QueueCounts counts = queue->Counts();
-        const double seconds = absl::ToDoubleSeconds(elapsed);
-        const double rate =
-            seconds > 0 ? (counts.done + counts.dead) / seconds : 0;
-        return FormatLine(counts, rate, terminal);
-      }) {}
+    : printer_(out, interval,
+               [queue, before = FinishedNow(*queue)](absl::Duration elapsed,
+                                                     bool terminal) {
+                 const QueueCounts counts = queue->Counts();
+                 return FormatLine(counts,
+                                   FinishedPerSecond(counts, before, elapsed),
+                                   terminal);
+               }) {}
+
+uint64_t ProgressReporter::FinishedNow(TaskQueue& queue) {
+  const QueueCounts counts = queue.Counts();
+  return counts.done + counts.dead;
+}
 
 std::string ProgressReporter::FormatLine(const QueueCounts& counts, double rate,
                                          bool with_bar) {

@@ -28,6 +28,9 @@ class ProgressReporter {
                                 bool with_bar);
 
  private:
+  // Tasks finished already (by an earlier run of a resumed job).
+  static uint64_t FinishedNow(TaskQueue& queue);
+
   ProgressPrinter printer_;
 };
 

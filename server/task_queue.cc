@@ -33,6 +33,15 @@ bool Accepts(const Session& session, const std::string& type_url) {
 
 }  // namespace
 
+double FinishedPerSecond(const QueueCounts& counts, uint64_t finished_before,
+                         absl::Duration elapsed) {
+  const uint64_t finished = counts.done + counts.dead;
+  const double seconds = absl::ToDoubleSeconds(elapsed);
+  return seconds > 0 && finished > finished_before
+             ? (finished - finished_before) / seconds
+             : 0;
+}
+
 absl::Status CheckIds(const std::vector<v1::Task>& tasks) {
   for (const v1::Task& task : tasks) {
     if (task.id().empty()) {

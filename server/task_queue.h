@@ -47,6 +47,12 @@ struct QueueCounts {
   bool complete = false;
 };
 
+// Returns the tasks finished per second over `elapsed`, counting only those
+// past the `finished_before` finished when it began: a resumed job's
+// earlier runs do not make it look faster.
+double FinishedPerSecond(const QueueCounts& counts, uint64_t finished_before,
+                         absl::Duration elapsed);
+
 // Returns InvalidArgument if a task has an empty id.
 absl::Status CheckIds(const std::vector<v1::Task>& tasks);
 

@@ -38,14 +38,9 @@ absl::Status SetLabels(const Value& labels, size_t line_number,
   return absl::OkStatus();
 }
 
-absl::Status SetId(const Value& id, size_t line_number,
-                   const TaskLimits& limits, v1::Task* task) {
+absl::Status SetId(const Value& id, size_t line_number, v1::Task* task) {
   if (!id.has_string_value() || id.string_value().empty()) {
     return LineError(line_number, "\"id\" must be a non-empty string");
-  }
-  if (id.string_value().size() > limits.max_id_bytes) {
-    return LineError(line_number, absl::StrCat("\"id\" is longer than ",
-                                               limits.max_id_bytes, " bytes"));
   }
   task->set_id(id.string_value());
   return absl::OkStatus();
@@ -106,7 +101,7 @@ absl::StatusOr<v1::Task> ParseTaskLine(absl::string_view line,
   for (const auto& [key, value] : json->struct_value().fields()) {
     absl::Status status;
     if (key == "id") {
-      status = SetId(value, line_number, limits, &task);
+      status = SetId(value, line_number, &task);
     } else if (key == "payload") {
       task.mutable_payload()->PackFrom(value);
       has_payload = true;
@@ -121,12 +116,24 @@ absl::StatusOr<v1::Task> ParseTaskLine(absl::string_view line,
   }
   if (!has_payload) return LineError(line_number, "missing \"payload\"");
   if (task.id().empty()) task.set_id(absl::StrCat("line-", line_number));
-  if (task.ByteSizeLong() > limits.max_task_bytes) {
-    return LineError(line_number,
-                     absl::StrCat("the task is larger than ",
-                                  limits.max_task_bytes, " bytes"));
+  if (std::string why = WhyTaskIsInvalid(task, limits); !why.empty()) {
+    return LineError(line_number, why);
   }
   return task;
+}
+
+std::string WhyTaskIsInvalid(const v1::Task& task, const TaskLimits& limits) {
+  if (task.id().empty()) return "the task has no id";
+  if (task.id().size() > limits.max_id_bytes) {
+    return absl::StrCat("\"id\" is longer than ", limits.max_id_bytes,
+                        " bytes");
+  }
+  if (!task.has_payload()) return "the task has no payload";
+  if (task.ByteSizeLong() > limits.max_task_bytes) {
+    return absl::StrCat("the task is larger than ", limits.max_task_bytes,
+                        " bytes (", task.ByteSizeLong(), ")");
+  }
+  return "";
 }
 
 absl::StatusOr<std::vector<v1::Task>> ReadTasks(std::istream& input,

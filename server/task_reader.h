@@ -23,6 +23,10 @@ struct TaskLimits {
   size_t max_task_bytes = (size_t{1} << 20) - 1024;
 };
 
+// Returns why a task breaks `limits` (or has no id or no payload), "" if it
+// does not: the checks every way in for tasks makes.
+std::string WhyTaskIsInvalid(const v1::Task& task, const TaskLimits& limits);
+
 // Parses one JSON line {"id": "...", "payload": <JSON>, "labels": {...}} into
 // a task whose payload is a google.protobuf.Value. "id" and "labels" are
 // optional; a task without an id gets "line-<line_number>". Returns

@@ -106,6 +106,15 @@ class TaskQueueTest : public testing::Test {
   std::vector<FinishedTask> finished_;
 };
 
+TEST(FinishedPerSecondTest, CountsOnlyWhatFinishedSinceItBegan) {
+  QueueCounts counts;
+  counts.done = 140;
+  counts.dead = 10;
+  EXPECT_DOUBLE_EQ(FinishedPerSecond(counts, 100, absl::Seconds(10)), 5);
+  EXPECT_DOUBLE_EQ(FinishedPerSecond(counts, 150, absl::Seconds(10)), 0);
+  EXPECT_DOUBLE_EQ(FinishedPerSecond(counts, 0, absl::ZeroDuration()), 0);
+}
+
 TEST_F(TaskQueueTest, StatusCountsWhatHappenedToEveryLease) {
   EnqueueIds(4);
   const std::string a = Open("alpha");
