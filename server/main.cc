@@ -452,6 +452,15 @@ absl::StatusOr<std::unique_ptr<StatusServer>> StartStatusServer(
   const int port = absl::GetFlag(FLAGS_http_port);
   if (port < 0) return nullptr;
   const std::string listen = absl::GetFlag(FLAGS_http_listen);
+  const MasterOptions& options = master.options();
+  if (!options.tls.enabled() && !options.insecure && !IsLoopback(listen)) {
+    // As for the gRPC port: what it shows, and any token sent to it, would
+    // cross that network in the clear.
+    return absl::FailedPreconditionError(absl::StrCat(
+        "refusing to serve the HTTP port in plaintext on ", listen,
+        ", which other hosts can reach: give --tls_cert and --tls_key, or "
+        "--insecure on a network you trust"));
+  }
   auto server = StatusServer::Start(&master, listen, port);
   if (!server.ok()) return server.status();
   absl::FPrintF(stderr, "distributo-master: status page at %s://%s:%d/\n",

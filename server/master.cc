@@ -34,6 +34,12 @@ absl::Status Master::Validate(const MasterOptions& options) {
         "(`distributo certs init DIR` makes them), or --insecure on a "
         "network you trust"));
   }
+  if (options.admin_enqueue && !options.tokens.empty() &&
+      options.operator_tokens.empty()) {
+    return absl::InvalidArgumentError(
+        "a master without --tasks is fed by the admin service, which its "
+        "--tokens close to all but operators: give --operator_tokens too");
+  }
   for (const auto& [token, name] : options.operator_tokens) {
     if (options.tokens.contains(token)) {
       return absl::InvalidArgumentError(

@@ -121,7 +121,9 @@ function render(s) {
 
 // A master with tokens wants an operator's: open the page as /#token=TOKEN
 // (a fragment never leaves the browser) and it goes with every request.
-const token = new URLSearchParams(location.hash.slice(1)).get("token");
+// (decodeURIComponent, unlike URLSearchParams, keeps a base64 "+" a "+".)
+const fragment = location.hash.match(/token=([^&]*)/);
+const token = fragment ? decodeURIComponent(fragment[1]) : null;
 const headers = token ? {Authorization: "Bearer " + token} : {};
 
 async function poll() {

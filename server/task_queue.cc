@@ -248,6 +248,7 @@ void TaskQueue::DisconnectSession(absl::string_view session_id) {
   if (Session* session = FindSessionLocked(session_id); session != nullptr) {
     session->connected = false;
     session->disconnected_at = clock_();
+    UnreserveLocked(*session);
   }
 }
 
@@ -285,12 +286,16 @@ size_t TaskQueue::Lease(absl::string_view session_id, size_t max_tasks,
   const absl::Time now = clock_();
   size_t bytes = 0;
   size_t leased = 0;
-  if (TaskRecord* suspect =
-          session->held.empty() ? PopSuspectLocked(*session) : nullptr) {
-    GrantLeaseLocked(suspect, session, now, out->add_tasks());
-    suspect->alone = true;
-    session->alone = suspect;
-    max_tasks = leased = 1;
+  if (!session->held.empty()) {
+    if (ReserveForSuspectLocked(*session)) return 0;  // drains first
+  } else {
+    UnreserveLocked(*session);
+    if (TaskRecord* suspect = PopSuspectLocked(*session)) {
+      GrantLeaseLocked(suspect, session, now, out->add_tasks());
+      suspect->alone = true;
+      session->alone = suspect;
+      max_tasks = leased = 1;
+    }
   }
   while (leased < max_tasks && bytes < options_.max_batch_bytes) {
     // The first task always goes: admission keeps each task below the limit.
@@ -341,6 +346,25 @@ TaskRecord* TaskQueue::PopSuspectLocked(const Session& session) {
     }
   }
   return nullptr;
+}
+
+bool TaskQueue::ReserveForSuspectLocked(Session& session) {
+  if (session.reserved) return true;
+  if (reserved_ >= suspects_.size()) return false;
+  const bool takes_one =
+      std::any_of(suspects_.begin(), suspects_.end(), [&](TaskRecord* task) {
+        return Accepts(session, task->task.payload().type_url());
+      });
+  if (!takes_one) return false;
+  session.reserved = true;
+  ++reserved_;
+  return true;
+}
+
+void TaskQueue::UnreserveLocked(Session& session) {
+  if (!session.reserved) return;
+  session.reserved = false;
+  --reserved_;
 }
 
 TaskQueue::PendingList& TaskQueue::WaitingListLocked(const TaskRecord& record) {

@@ -163,7 +163,8 @@ class TaskQueue {
 
   // Leases up to `max_tasks` pending tasks (and never more than the batch
   // limits) to the session, appending them to `out`. Returns how many. A
-  // task that lost a worker goes alone to a session holding nothing, and
+  // task that lost a worker goes alone to a session holding nothing (a busy
+  // one stops taking tasks until it holds nothing, one per such task), and
   // that session gets nothing more until it is done: if it kills that
   // worker too, the loss is its own (poison), not its batch-mates'.
   size_t Lease(absl::string_view session_id, size_t max_tasks,
@@ -260,6 +261,12 @@ class TaskQueue {
   // Pops the first suspect the session takes, if any.
   TaskRecord* PopSuspectLocked(const Session& session)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Returns whether a session that holds tasks is to drain them and then
+  // run a suspect: one such session per suspect waiting, so that suspects
+  // do not wait for a worker that never runs empty.
+  bool ReserveForSuspectLocked(Session& session)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void UnreserveLocked(Session& session) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Returns the list a pending task waits in.
   PendingList& WaitingListLocked(const TaskRecord& record)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -323,6 +330,8 @@ class TaskQueue {
   // Pending tasks that lost a worker (suspects of killing it), any type:
   // each runs alone, on a session that holds nothing else (see Lease()).
   PendingList suspects_ ABSL_GUARDED_BY(mu_);
+  // Sessions draining for a suspect (Session::reserved).
+  size_t reserved_ ABSL_GUARDED_BY(mu_) = 0;
   absl::flat_hash_set<TaskRecord*> leased_ ABSL_GUARDED_BY(mu_);
   // Dead tasks in the order they died.
   std::vector<DeadTask> dead_ ABSL_GUARDED_BY(mu_);

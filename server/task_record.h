@@ -50,6 +50,7 @@ struct Session {
   absl::flat_hash_set<std::string> accepted_types;  // empty = any
   absl::flat_hash_set<TaskRecord*> held;
   TaskRecord* alone = nullptr;  // a suspect it runs alone, getting no other
+  bool reserved = false;        // taking no new task, to run a suspect alone
   bool connected = true;
   absl::Time disconnected_at;
 };

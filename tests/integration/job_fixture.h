@@ -16,6 +16,16 @@
 
 namespace distributo::testing {
 
+// Whether this build runs under AddressSanitizer, which makes the processes
+// several times slower and larger: tests scale their loads and bounds by it.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool kUnderAddressSanitizer = true;
+#elif defined(__has_feature)
+inline constexpr bool kUnderAddressSanitizer = __has_feature(address_sanitizer);
+#else
+inline constexpr bool kUnderAddressSanitizer = false;
+#endif
+
 // What a results file says about a job's tasks, counted as
 // notes/reliability.md asks.
 struct ResultsLedger {

@@ -19,17 +19,7 @@ namespace {
 
 // The master's memory with every stream open: ~100 MiB here, five times that
 // under AddressSanitizer, whose shadow memory and quarantine grow it.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr int64_t kMaxRssKib = 2048 * 1024;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr int64_t kMaxRssKib = 2048 * 1024;
-#else
-constexpr int64_t kMaxRssKib = 512 * 1024;
-#endif
-#else
-constexpr int64_t kMaxRssKib = 512 * 1024;
-#endif
+constexpr int64_t kMaxRssKib = (kUnderAddressSanitizer ? 2048 : 512) * 1024;
 
 // Returns the number of a /proc/PID/status line ("Threads:", "VmRSS:"), or -1.
 int64_t ProcStatus(pid_t pid, const std::string& key) {

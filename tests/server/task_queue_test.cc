@@ -398,6 +398,23 @@ TEST_F(TaskQueueTest, ATaskThatLostAWorkerRunsAlone) {
   EXPECT_EQ(LeaseAll(second, 10).size(), 1u);
 }
 
+TEST_F(TaskQueueTest, ABusySessionDrainsToRunASuspectAlone) {
+  EnqueueIds(4);
+  const std::string busy = Open();
+  std::vector<v1::Task> held = LeaseAll(busy, 1);
+  ASSERT_EQ(held.size(), 1u);
+  const std::string lost = Open();
+  ASSERT_EQ(LeaseAll(lost, 1).size(), 1u);
+  queue_.DisconnectSession(lost);
+  Advance(absl::Seconds(6));  // its task is a suspect now
+  EXPECT_TRUE(LeaseAll(busy, 10).empty()) << "it drains for the suspect";
+  EXPECT_EQ(LeaseAll(Open("other"), 10).size(), 1u)
+      << "a fresh session runs the suspect: it holds nothing";
+  ASSERT_EQ(Submit(busy, Result(held[0], "1")), v1::VERDICT_ACCEPTED);
+  EXPECT_EQ(LeaseAll(busy, 10).size(), 2u)
+      << "no suspect left: it leases the rest";
+}
+
 TEST_F(TaskQueueTest, OnlyTheTaskThatKillsWorkersWhenAloneIsPoison) {
   EnqueueIds(3);  // one kills every worker that runs it; max 2 deaths here
   const std::string first = Open();
