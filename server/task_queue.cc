@@ -106,6 +106,12 @@ TaskRecord& TaskQueue::AddRecordLocked(v1::Task task) {
   return record;
 }
 
+TaskRecord& TaskQueue::AddJournaledLocked(JournaledTask row) {
+  TaskRecord& record = AddRecordLocked(std::move(row.task));
+  record.from_earlier_run = row.seq <= restored_to_;
+  return record;
+}
+
 std::vector<v1::Task> TaskQueue::WithoutKnown(std::vector<v1::Task> tasks) {
   absl::MutexLock lock(&mu_);
   absl::flat_hash_set<std::string> seen;
@@ -396,11 +402,10 @@ bool TaskQueue::PageInLocked() {
       --ahead_;
       continue;
     }
-    TaskRecord& record = AddRecordLocked(std::move(row.task));
-    record.from_earlier_run = row.seq <= restored_to_;
-    if (row.unreadable) {
-      record.state = TaskState::kPending;
-      ++counts_.pending;
+    const bool unreadable = row.unreadable;
+    TaskRecord& record = AddJournaledLocked(std::move(row));
+    if (unreadable) {
+      ++counts_.pending;  // pending, but in no list: it cannot be leased
       unreadable_.push_back(record.task.id());
       continue;
     }
@@ -445,8 +450,7 @@ absl::StatusOr<TaskQueue::Lookup> TaskQueue::FindLocked(
   }
   // Pending on disk, hence past paged_to_: the pager will skip it.
   ++ahead_;
-  TaskRecord& record = AddRecordLocked(std::move((*row)->task));
-  record.from_earlier_run = (*row)->seq <= restored_to_;
+  TaskRecord& record = AddJournaledLocked(**std::move(row));
   MakePendingLocked(&record, /*front=*/true);
   return Lookup{&record, false};
 }

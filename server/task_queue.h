@@ -243,6 +243,9 @@ class TaskQueue {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   QueueCounts CountsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   TaskRecord& AddRecordLocked(v1::Task task) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Adds the record of a task read from the journal (pending, by default).
+  TaskRecord& AddJournaledLocked(JournaledTask row)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RestoreFinishedLocked(StoredTask stored,
                              std::vector<FinishedTask>* unhandled)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -97,14 +97,12 @@ absl::StatusOr<v1::Task> ParseTaskLine(absl::string_view line,
     return LineError(line_number, "a task must be a JSON object");
   }
   v1::Task task;
-  bool has_payload = false;
   for (const auto& [key, value] : json->struct_value().fields()) {
     absl::Status status;
     if (key == "id") {
       status = SetId(value, line_number, &task);
     } else if (key == "payload") {
       task.mutable_payload()->PackFrom(value);
-      has_payload = true;
     } else if (key == "labels") {
       status = SetLabels(value, line_number, &task);
     } else {
@@ -114,7 +112,6 @@ absl::StatusOr<v1::Task> ParseTaskLine(absl::string_view line,
     }
     if (!status.ok()) return status;
   }
-  if (!has_payload) return LineError(line_number, "missing \"payload\"");
   if (task.id().empty()) task.set_id(absl::StrCat("line-", line_number));
   if (std::string why = WhyTaskIsInvalid(task, limits); !why.empty()) {
     return LineError(line_number, why);
@@ -128,7 +125,7 @@ std::string WhyTaskIsInvalid(const v1::Task& task, const TaskLimits& limits) {
     return absl::StrCat("\"id\" is longer than ", limits.max_id_bytes,
                         " bytes");
   }
-  if (!task.has_payload()) return "the task has no payload";
+  if (!task.has_payload()) return "missing \"payload\"";
   if (task.ByteSizeLong() > limits.max_task_bytes) {
     return absl::StrCat("the task is larger than ", limits.max_task_bytes,
                         " bytes (", task.ByteSizeLong(), ")");

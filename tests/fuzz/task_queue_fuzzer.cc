@@ -19,22 +19,12 @@
 #include "rpc/json_value.h"
 #include "server/sqlite_journal.h"
 #include "server/task_queue.h"
+#include "tests/fuzz/fuzz_input.h"
 
 namespace distributo::server {
 namespace {
 
-// Reads the fuzzer's bytes as small numbers; zeros once they run out.
-class Input {
- public:
-  Input(const uint8_t* data, size_t size) : data_(data), size_(size) {}
-  bool more() const { return at_ < size_; }
-  uint8_t Next() { return at_ < size_ ? data_[at_++] : 0; }
-
- private:
-  const uint8_t* data_;
-  size_t size_;
-  size_t at_ = 0;
-};
+using fuzz::Input;
 
 // A journal file of this process, made anew for each input.
 std::unique_ptr<SqliteJournal> FreshJournal() {
@@ -244,7 +234,7 @@ class Driver {
 }  // namespace distributo::server
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  distributo::server::Input in(data, size);
+  distributo::fuzz::Input in(data, size);
   distributo::server::Driver driver(/*paged=*/in.Next() % 2 == 1);
   for (int step = 0; step < 256 && in.more(); ++step) driver.Step(in);
   return 0;

@@ -22,29 +22,12 @@
 #include "server/journal.h"
 #include "server/master.h"
 #include "server/result_sink.h"
+#include "tests/fuzz/fuzz_input.h"
 
 namespace distributo::server {
 namespace {
 
-// Reads the fuzzer's bytes as small numbers and strings; zeros at the end.
-class Input {
- public:
-  Input(const uint8_t* data, size_t size) : data_(data), size_(size) {}
-  bool more() const { return at_ < size_; }
-  uint8_t Next() { return at_ < size_ ? data_[at_++] : 0; }
-  std::string Text() {
-    std::string text;
-    for (uint8_t length = Next() % 12; length > 0 && more(); --length) {
-      text.push_back(static_cast<char>(Next()));
-    }
-    return text;
-  }
-
- private:
-  const uint8_t* data_;
-  size_t size_;
-  size_t at_ = 0;
-};
+using fuzz::Input;
 
 // Traps if a task reaches the sink twice.
 class OnceSink final : public ResultSink {
@@ -241,7 +224,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static auto* harness = new distributo::server::Harness();
   harness->KeepFed();
-  distributo::server::Input in(data, size);
+  distributo::fuzz::Input in(data, size);
   distributo::server::Conversation(*harness, in).Run();
   harness->CheckInvariants();
   return 0;
