@@ -58,6 +58,16 @@ int TasksDone(const std::string& log) {
 
 class MasterCrashTest : public JobFixture {
  protected:
+  // Waits until the job is far enough along for kill number `kill` (0-based):
+  // the kills are spread over the first 10/11 of the job, so the job cannot
+  // end before the last one however fast or slow the machine runs.
+  void WaitForProgressOfKill(int kill) {
+    const size_t due = static_cast<size_t>(kill) * kTasks / (kKills + 1);
+    ASSERT_TRUE(
+        WaitUntil([&] { return ResultLines() >= due; }, absl::Minutes(3)))
+        << "the job stalled before " << due << " results, at " << ResultLines();
+  }
+
   // Waits for the moment, then kills the master; returns false if the job
   // ended first.
   bool KillAt(Moment moment, std::mt19937& random) {
@@ -96,12 +106,13 @@ class MasterCrashTest : public JobFixture {
     EXPECT_EQ(IntegrityCheck(Path("results.jsonl.journal")), "ok")
         << "after kill " << kill;
     EXPECT_EQ(AckedButMissing(), 0) << "after kill " << kill;
-    // The workers wait while the master restarts (which re-reads the tasks
-    // file), so that the job lasts for every kill, however slow the machine.
+    // The workers wait while the master restarts and the results file is
+    // read, which are slow under AddressSanitizer: the job must not run
+    // meanwhile, or it could end before the next kill.
     for (auto& worker : workers_) worker->Signal(SIGSTOP);
     StartMaster();
-    for (auto& worker : workers_) worker->Signal(SIGCONT);
     const ResultsLedger ledger = ReadLedger();
+    for (auto& worker : workers_) worker->Signal(SIGCONT);
     EXPECT_EQ(ledger.torn, 0) << "after kill " << kill;
     EXPECT_EQ(ledger.twice, 0) << "after kill " << kill;
     EXPECT_EQ(ledger.unexpected, 0) << "after kill " << kill;
@@ -115,12 +126,14 @@ TEST_F(MasterCrashTest, KillNineTenTimesLosesNothingAndWritesNothingTwice) {
   std::mt19937 random(seed);
   // The workers log every accepted outcome, for AckedButMissing().
   setenv("GLOG_vmodule", "outcome_book=2", /*overwrite=*/1);
-  // Slow enough that the job outlasts the kills.
+  // Slow enough that the kills land while work is in flight.
   WriteTasks(kTasks, [](int) { return ", \"sleep\": 0.001"; });
   StartMaster();
   for (int i = 0; i < 4; ++i) StartWorker("lines", 2);
   int kills = 0;
   for (; kills < kKills; ++kills) {
+    WaitForProgressOfKill(kills);
+    if (HasFatalFailure()) return;
     const Moment moment = static_cast<Moment>(kills % 3);
     if (!KillAt(moment, random)) break;
     LOG(INFO) << "kill " << kills + 1 << " " << Name(moment) << ", at "
