@@ -25,6 +25,20 @@ constexpr size_t kTasksPerRequest = 1000;
 constexpr size_t kBytesPerRequest = size_t{2} << 20;
 constexpr absl::Duration kCallTimeout = absl::Seconds(30);
 
+// Why a task was not redriven, for the operator.
+const char* RedriveRefusal(v1::RedriveOutcome outcome) {
+  switch (outcome) {
+    case v1::REDRIVE_OUTCOME_UNKNOWN:
+      return "no such task";
+    case v1::REDRIVE_OUTCOME_NOT_DEAD:
+      return "not dead (pending, running or done)";
+    case v1::REDRIVE_OUTCOME_NOT_YET_HANDLED:
+      return "dead, but not yet handed to the sink; try again shortly";
+    default:
+      return "not redriven";
+  }
+}
+
 // Returns InvalidArgument for the first line without an "id": the master's
 // --tasks names such lines "line-<N>", but two files fed to one service
 // would then share ids, and the second would be taken as already known.
@@ -249,6 +263,42 @@ absl::Status AdminCommands::ListDead(std::FILE* out) {
     request.set_page_token(response->next_page_token());
   } while (!request.page_token().empty());
   absl::FPrintF(out, "%d dead tasks\n", count);
+  return absl::OkStatus();
+}
+
+absl::Status AdminCommands::Redrive(const std::vector<std::string>& task_ids,
+                                    std::FILE* out) {
+  // Named ids go kTasksPerRequest to a call; with none, each call takes the
+  // oldest dead tasks (up to 10,000), until one redrives none.
+  constexpr int kMaxCalls = 10'000;
+  size_t redriven = 0;
+  size_t refused = 0;
+  for (size_t next = 0, calls = 0; calls < kMaxCalls; ++calls) {
+    v1::RedriveDeadRequest request;
+    for (; next < task_ids.size() &&
+           request.task_ids_size() < static_cast<int>(kTasksPerRequest);
+         ++next) {
+      request.add_task_ids(task_ids[next]);
+    }
+    auto response = Call(&v1::Admin::Stub::RedriveDead, request);
+    if (!response.ok()) return response.status();
+    for (const v1::RedriveVerdict& verdict : response->verdicts()) {
+      if (verdict.outcome() == v1::REDRIVE_OUTCOME_REDRIVEN) continue;
+      ++refused;
+      absl::FPrintF(out, "%s: %s\n", verdict.task_id(),
+                    RedriveRefusal(verdict.outcome()));
+    }
+    redriven += response->redriven();
+    const bool more =
+        task_ids.empty() ? response->redriven() > 0 : next < task_ids.size();
+    if (!more) break;
+  }
+  absl::FPrintF(out, "redrove %d dead tasks\n", redriven);
+  if (!task_ids.empty() && refused > 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(refused, " of the ", task_ids.size(),
+                     " tasks were not redriven (see above)"));
+  }
   return absl::OkStatus();
 }
 

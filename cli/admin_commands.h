@@ -43,6 +43,11 @@ class AdminCommands {
   absl::Status ListDead(std::FILE* out);
   absl::Status Cancel(const std::string& task_id, const std::string& reason,
                       std::FILE* out);
+  // Redrives the dead tasks `task_ids`, or every dead task if none; prints
+  // the ids that were not, and why. FailedPrecondition if an id given was
+  // not redriven.
+  absl::Status Redrive(const std::vector<std::string>& task_ids,
+                       std::FILE* out);
   // Returns OK if the master serves (can store outcomes, not draining),
   // Unavailable otherwise: for health checks.
   absl::Status Ready(std::FILE* out);

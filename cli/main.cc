@@ -6,6 +6,7 @@
 //   distributo ready                    exit 0 if the master serves, else 1
 //   distributo cancel ID [--reason=..]  end a task; its worker stops it
 //   distributo dead list                dead tasks and why
+//   distributo dead redrive [ID...]     run dead tasks again (no ID: all)
 //   distributo certs init DIR           a private CA and certificates
 //
 // All but certs talk to --master (default 127.0.0.1:4000),
@@ -14,6 +15,7 @@
 
 #include <cstdio>
 #include <functional>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -92,35 +94,59 @@ AdminTarget TargetFromFlags() {
 
 // Runs an admin command; returns -1 if `args` is none of them.
 int RunAdmin(const std::vector<std::string>& args) {
-  using Command = std::function<absl::Status(AdminCommands&)>;
-  // Each command with the number of arguments it takes after its name.
-  const absl::flat_hash_map<std::string, std::pair<size_t, Command>> commands =
-      {{"status",
-        {0,
-         [](AdminCommands& c) {
-           return absl::GetFlag(FLAGS_watch)
-                      ? c.Watch(stdout)
-                      : c.Status(absl::GetFlag(FLAGS_json), stdout);
-         }}},
-       {"enqueue",
-        {1, [&](AdminCommands& c) { return c.Enqueue(args[1], stdout); }}},
-       {"cancel",
-        {1,
-         [&](AdminCommands& c) {
-           return c.Cancel(args[1], absl::GetFlag(FLAGS_reason), stdout);
-         }}},
-       {"dead", {1, [](AdminCommands& c) { return c.ListDead(stdout); }}},
-       {"drain", {0, [](AdminCommands& c) { return c.Drain(stdout); }}},
-       {"ready", {0, [](AdminCommands& c) { return c.Ready(stdout); }}}};
-  if (args.empty()) return -1;
-  const auto found = commands.find(args[0]);
-  if (found == commands.end() || found->second.first != args.size() - 1 ||
-      (args[0] == "dead" && args[1] != "list")) {
-    return -1;
+  using Arguments = std::vector<std::string>;
+  // A command's words after its name, between `min` and `max` of them.
+  struct Command {
+    size_t min = 0;
+    size_t max = 0;
+    std::function<absl::Status(AdminCommands&, const Arguments&)> run;
+  };
+  const absl::flat_hash_map<std::string, Command> commands = {
+      {"status",
+       {0, 0,
+        [](AdminCommands& c, const Arguments&) {
+          return absl::GetFlag(FLAGS_watch)
+                     ? c.Watch(stdout)
+                     : c.Status(absl::GetFlag(FLAGS_json), stdout);
+        }}},
+      {"enqueue",
+       {1, 1,
+        [](AdminCommands& c, const Arguments& rest) {
+          return c.Enqueue(rest[0], stdout);
+        }}},
+      {"cancel",
+       {1, 1,
+        [](AdminCommands& c, const Arguments& rest) {
+          return c.Cancel(rest[0], absl::GetFlag(FLAGS_reason), stdout);
+        }}},
+      {"dead list",
+       {0, 0,
+        [](AdminCommands& c, const Arguments&) { return c.ListDead(stdout); }}},
+      {"dead redrive",
+       {0, std::numeric_limits<size_t>::max(),
+        [](AdminCommands& c, const Arguments& rest) {
+          return c.Redrive(rest, stdout);
+        }}},
+      {"drain",
+       {0, 0,
+        [](AdminCommands& c, const Arguments&) { return c.Drain(stdout); }}},
+      {"ready", {0, 0, [](AdminCommands& c, const Arguments&) {
+                   return c.Ready(stdout);
+                 }}}};
+  // A command is named by its first word, or its first two ("dead list").
+  for (size_t words : {2, 1}) {
+    if (args.size() < words) continue;
+    const auto found = commands.find(absl::StrJoin(
+        std::vector<std::string>(args.begin(), args.begin() + words), " "));
+    if (found == commands.end()) continue;
+    const Arguments rest(args.begin() + words, args.end());
+    const Command& command = found->second;
+    if (rest.size() < command.min || rest.size() > command.max) return -1;
+    auto admin = AdminCommands::Create(TargetFromFlags());
+    if (!admin.ok()) return Report(admin.status());
+    return Report(command.run(**admin, rest));
   }
-  auto admin = AdminCommands::Create(TargetFromFlags());
-  if (!admin.ok()) return Report(admin.status());
-  return Report(found->second.second(**admin));
+  return -1;
 }
 
 int Run(const std::vector<char*>& argv) {
@@ -132,8 +158,8 @@ int Run(const std::vector<char*>& argv) {
   std::fprintf(
       stderr,
       "distributo: unknown command \"%s\"; try status, enqueue "
-      "FILE, cancel ID, dead list, drain, ready or certs init DIR (see "
-      "--help)\n",
+      "FILE, cancel ID, dead list, dead redrive [ID...], drain, ready or "
+      "certs init DIR (see --help)\n",
       absl::StrJoin(args, " ").c_str());
   return kUsageError;
 }
@@ -150,6 +176,7 @@ int main(int argc, char** argv) {
       "  distributo ready                exit 0 if the master serves, else 1\n"
       "  distributo cancel ID            end a task; its worker stops it\n"
       "  distributo dead list            dead tasks and why\n"
+      "  distributo dead redrive [ID...] run dead tasks again (no ID: all)\n"
       "  distributo certs init DIR       a private CA and certificates\n"
       "All but certs talk to --master (127.0.0.1:4000).");
   return distributo::cli::Run(absl::ParseCommandLine(argc, argv));

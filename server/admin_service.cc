@@ -17,9 +17,33 @@
 namespace distributo::server {
 namespace {
 
-// Returns why `task` cannot be enqueued, or "" if it can.
 grpc::Status Refuse(grpc::StatusCode code, const std::string& message) {
   return grpc::Status(code, message);
+}
+
+// Refuses a request of more than kMaxTasksPerRequest `items`.
+grpc::Status CheckRequestSize(int count, absl::string_view items) {
+  if (count <= static_cast<int>(AdminService::kMaxTasksPerRequest)) {
+    return grpc::Status::OK;
+  }
+  return Refuse(
+      grpc::StatusCode::INVALID_ARGUMENT,
+      absl::StrCat(count, " ", items, " in one request; send at most ",
+                   AdminService::kMaxTasksPerRequest));
+}
+
+v1::RedriveOutcome RedriveOutcomeOf(TaskQueue::RedriveVerdict verdict) {
+  switch (verdict) {
+    case TaskQueue::RedriveVerdict::kRedriven:
+      return v1::REDRIVE_OUTCOME_REDRIVEN;
+    case TaskQueue::RedriveVerdict::kUnknown:
+      return v1::REDRIVE_OUTCOME_UNKNOWN;
+    case TaskQueue::RedriveVerdict::kNotDead:
+      return v1::REDRIVE_OUTCOME_NOT_DEAD;
+    case TaskQueue::RedriveVerdict::kNotYetHandled:
+      return v1::REDRIVE_OUTCOME_NOT_YET_HANDLED;
+  }
+  return v1::REDRIVE_OUTCOME_UNSPECIFIED;
 }
 
 }  // namespace
@@ -67,12 +91,9 @@ grpc::Status AdminService::Enqueue(grpc::ServerContext* context,
                                    const v1::EnqueueRequest* request,
                                    v1::EnqueueResponse* response) {
   if (grpc::Status denied = Authorize(*context); !denied.ok()) return denied;
-  if (request->tasks_size() > static_cast<int>(kMaxTasksPerRequest)) {
-    return Refuse(grpc::StatusCode::INVALID_ARGUMENT,
-                  absl::StrCat(request->tasks_size(),
-                               " tasks in one request; "
-                               "send at most ",
-                               kMaxTasksPerRequest));
+  if (grpc::Status size = CheckRequestSize(request->tasks_size(), "tasks");
+      !size.ok()) {
+    return size;
   }
   if (!master_->options().admin_enqueue || master_->queue().source_closed() ||
       master_->draining()) {
@@ -209,6 +230,28 @@ grpc::Status AdminService::ListDead(grpc::ServerContext* context,
     out->set_message(dead.message.substr(0, 1024));
     out->set_attempts(dead.attempts);
   }
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::RedriveDead(grpc::ServerContext* context,
+                                       const v1::RedriveDeadRequest* request,
+                                       v1::RedriveDeadResponse* response) {
+  if (grpc::Status denied = Authorize(*context); !denied.ok()) return denied;
+  if (grpc::Status size = CheckRequestSize(request->task_ids_size(), "ids");
+      !size.ok()) {
+    return size;
+  }
+  absl::StatusOr<TaskQueue::RedrivePlan> plan =
+      master_->Redrive({request->task_ids().begin(), request->task_ids().end()},
+                       kMaxTasksPerRequest);
+  if (!plan.ok()) return ToGrpcStatus(plan.status());
+  for (const auto& [id, verdict] : plan->verdicts) {
+    v1::RedriveVerdict* out = response->add_verdicts();
+    out->set_task_id(id);
+    out->set_outcome(RedriveOutcomeOf(verdict));
+  }
+  response->set_redriven(plan->task_ids.size());
+  LOG(INFO) << "admin: redrove " << plan->task_ids.size() << " dead tasks";
   return grpc::Status::OK;
 }
 

@@ -49,6 +49,9 @@ class AdminService final : public v1::Admin::Service {
   grpc::Status ListDead(grpc::ServerContext* context,
                         const v1::ListDeadRequest* request,
                         v1::ListDeadResponse* response) override;
+  grpc::Status RedriveDead(grpc::ServerContext* context,
+                           const v1::RedriveDeadRequest* request,
+                           v1::RedriveDeadResponse* response) override;
   grpc::Status Drain(grpc::ServerContext* context,
                      const v1::DrainRequest* request,
                      v1::DrainResponse* response) override;

@@ -96,6 +96,14 @@ class Journal {
   virtual absl::Status MarkHandled(const std::vector<std::string>& task_ids,
                                    uint64_t sink_position) = 0;
 
+  // Makes these dead tasks unfinished again, as new: no attempts, no
+  // outcome, not handled. Done tasks are left as they are; unfinished ones
+  // stay so, which makes a repeated call (after one that failed) safe. A
+  // journal that pages() returns the tasks with their payloads; any other
+  // returns none (the queue kept them).
+  virtual absl::StatusOr<std::vector<JournaledTask>> Redrive(
+      const std::vector<std::string>& task_ids) = 0;
+
   // Returns true if the journal survives the master (false: memory only).
   virtual bool durable() const = 0;
 
@@ -122,6 +130,10 @@ class InMemoryJournal final : public Journal {
   }
   absl::Status MarkHandled(const std::vector<std::string>&, uint64_t) override {
     return absl::OkStatus();
+  }
+  absl::StatusOr<std::vector<JournaledTask>> Redrive(
+      const std::vector<std::string>&) override {
+    return std::vector<JournaledTask>();
   }
   bool durable() const override { return false; }
 };

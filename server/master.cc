@@ -198,6 +198,24 @@ absl::StatusOr<Master::CancelOutcome> Master::Cancel(absl::string_view task_id,
   return outcome;
 }
 
+absl::StatusOr<TaskQueue::RedrivePlan> Master::Redrive(
+    std::vector<std::string> task_ids, size_t max_dead) {
+  absl::MutexLock lock(&enqueue_mu_);
+  if (draining() || queue_.IsComplete()) {
+    return absl::FailedPreconditionError(
+        draining() ? "the master drains: it leases no task any more"
+                   : "the job is complete: the master is exiting");
+  }
+  absl::StatusOr<TaskQueue::RedrivePlan> plan =
+      queue_.PlanRedrive(std::move(task_ids), max_dead);
+  if (!plan.ok() || plan->task_ids.empty()) return plan;
+  absl::StatusOr<std::vector<JournaledTask>> rows =
+      journal_->Redrive(plan->task_ids);
+  if (!rows.ok()) return rows.status();
+  queue_.Redrive(plan->task_ids, *std::move(rows));
+  return plan;
+}
+
 MasterStatus Master::Status() {
   MasterStatus status;
   status.queue = queue_.Status();

@@ -141,6 +141,12 @@ class Master {
   absl::StatusOr<CancelOutcome> Cancel(absl::string_view task_id,
                                        absl::string_view reason);
 
+  // Gives dead tasks another run (TaskQueue::PlanRedrive() and Redrive()),
+  // journaled before the queue changes. Returns FailedPrecondition once
+  // draining or complete, or the journal's error (nothing redriven then).
+  absl::StatusOr<TaskQueue::RedrivePlan> Redrive(
+      std::vector<std::string> task_ids, size_t max_dead);
+
   // Returns true once Drain() was called (by a signal or the admin API).
   bool draining() const { return service_.draining(); }
 
@@ -170,6 +176,7 @@ class Master {
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   Recovery recovery_;
+  // Enqueues and redrives, one at a time.
   absl::Mutex enqueue_mu_;
   absl::Mutex health_mu_;
   std::optional<bool> serving_ ABSL_GUARDED_BY(health_mu_);  // as reported

@@ -493,6 +493,34 @@ absl::Status SqliteJournal::MarkHandled(
       });
 }
 
+absl::StatusOr<std::vector<JournaledTask>> SqliteJournal::Redrive(
+    const std::vector<std::string>& task_ids) {
+  absl::MutexLock lock(&mu_);
+  std::vector<JournaledTask> tasks;
+  const absl::Status status =
+      InTransaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
+        Statement update(
+            db_,
+            "UPDATE tasks SET state = 0, attempts = 0, outcome = NULL, "
+            "handled = 0 WHERE id = ?1 AND state != 1 "
+            "RETURNING seq, id, state, task");
+        if (update.code() != SQLITE_OK) {
+          return Error("prepare redrive", update.code());
+        }
+        for (const std::string& id : task_ids) {
+          update.Bind(1, id);
+          int code;
+          while ((code = update.Step()) == SQLITE_ROW) {
+            ReadRow(update, &tasks.emplace_back());
+          }
+          if (code != SQLITE_DONE) return Error("redrive", code);
+        }
+        return absl::OkStatus();
+      });
+  if (!status.ok()) return status;
+  return tasks;
+}
+
 absl::StatusOr<std::vector<JournaledTask>> SqliteJournal::ReadTasks(
     uint64_t after_seq, uint64_t up_to_seq, size_t max_tasks) {
   absl::MutexLock lock(&mu_);

@@ -50,6 +50,8 @@ class SqliteJournal final : public Journal, public TaskPages {
       const std::vector<FinishedTask>& finished) override;
   absl::Status MarkHandled(const std::vector<std::string>& task_ids,
                            uint64_t sink_position) override;
+  absl::StatusOr<std::vector<JournaledTask>> Redrive(
+      const std::vector<std::string>& task_ids) override;
   bool durable() const override { return true; }
   TaskPages* pages() override { return this; }
 

@@ -112,6 +112,18 @@ TaskRecord& TaskQueue::AddJournaledLocked(JournaledTask row) {
   return record;
 }
 
+TaskRecord& TaskQueue::AdmitJournaledLocked(JournaledTask row) {
+  const bool unreadable = row.unreadable;
+  TaskRecord& record = AddJournaledLocked(std::move(row));
+  if (unreadable) {
+    ++counts_.pending;  // pending, but in no list: it cannot be leased
+    unreadable_.push_back(record.task.id());
+  } else {
+    MakePendingLocked(&record, /*front=*/false);
+  }
+  return record;
+}
+
 std::vector<v1::Task> TaskQueue::WithoutKnown(std::vector<v1::Task> tasks) {
   absl::MutexLock lock(&mu_);
   absl::flat_hash_set<std::string> seen;
@@ -149,6 +161,7 @@ void TaskQueue::RestoreFinishedLocked(StoredTask stored,
     // The journal keeps the failure only until it is handled.
     dead_.push_back({stored.task.id(), stored.failure.code(),
                      stored.failure.message(), stored.attempts});
+    if (!stored.handled) unhandled_dead_.insert(stored.task.id());
   }
   if (stored.handled) return;
   // Held until handled, to recognise late copies of its outcome; only the
@@ -212,6 +225,95 @@ std::vector<DeadTask> TaskQueue::ListDead(size_t offset, size_t limit) {
     page.push_back(dead_[i]);
   }
   return page;
+}
+
+absl::StatusOr<TaskQueue::RedrivePlan> TaskQueue::PlanRedrive(
+    std::vector<std::string> task_ids, size_t max_dead) {
+  absl::MutexLock lock(&mu_);
+  if (task_ids.empty()) {
+    for (size_t i = 0; i < dead_.size() && i < max_dead; ++i) {
+      task_ids.push_back(dead_[i].task_id);
+    }
+  }
+  const absl::flat_hash_set<absl::string_view> wanted(task_ids.begin(),
+                                                      task_ids.end());
+  absl::flat_hash_set<absl::string_view> dead;
+  for (const DeadTask& task : dead_) {
+    if (wanted.contains(task.task_id)) dead.insert(task.task_id);
+  }
+  RedrivePlan plan;
+  absl::flat_hash_set<absl::string_view> planned;
+  for (const std::string& id : task_ids) {
+    RedriveVerdict verdict = RedriveVerdict::kRedriven;
+    if (!dead.contains(id)) {
+      absl::StatusOr<RedriveVerdict> not_dead = NotDeadVerdictLocked(id);
+      if (!not_dead.ok()) return not_dead.status();
+      verdict = *not_dead;
+    } else if (unhandled_dead_.contains(id)) {
+      verdict = RedriveVerdict::kNotYetHandled;
+    } else if (planned.insert(id).second) {
+      plan.task_ids.push_back(id);
+    }
+    plan.verdicts.emplace_back(id, verdict);
+  }
+  return plan;
+}
+
+absl::StatusOr<TaskQueue::RedriveVerdict> TaskQueue::NotDeadVerdictLocked(
+    absl::string_view task_id) {
+  absl::StatusOr<Lookup> found = FindLocked(task_id);
+  if (!found.ok()) return found.status();
+  return found->record == nullptr && !found->finished
+             ? RedriveVerdict::kUnknown
+             : RedriveVerdict::kNotDead;
+}
+
+void TaskQueue::Redrive(const std::vector<std::string>& task_ids,
+                        std::vector<JournaledTask> rows) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (paged()) {
+      // What the journal changed is what is redriven.
+      std::vector<std::string> changed;
+      for (const JournaledTask& row : rows) changed.push_back(row.task.id());
+      const absl::flat_hash_map<std::string, uint32_t> attempts =
+          TakeDeadLocked(changed);
+      for (JournaledTask& row : rows) {
+        const auto leased = attempts.find(row.task.id());
+        if (leased == attempts.end()) continue;
+        // This run's leases of it had epochs up to base + attempts; new ones
+        // go on from there, so that no late outcome matches a new lease.
+        AdmitJournaledLocked(std::move(row)).epoch =
+            epoch_base_ + leased->second;
+      }
+    } else {
+      for (const auto& [id, leased] : TakeDeadLocked(task_ids)) {
+        TaskRecord& record = tasks_.at(id);
+        record.attempts = 0;
+        record.failures = 0;
+        record.worker_deaths = 0;
+        record.last_failure = v1::Failure();
+        MakePendingLocked(&record, /*front=*/false);
+      }
+    }
+  }
+  NotifyChange();
+}
+
+absl::flat_hash_map<std::string, uint32_t> TaskQueue::TakeDeadLocked(
+    const std::vector<std::string>& task_ids) {
+  const absl::flat_hash_set<absl::string_view> wanted(task_ids.begin(),
+                                                      task_ids.end());
+  absl::flat_hash_map<std::string, uint32_t> attempts;
+  dead_.erase(std::remove_if(dead_.begin(), dead_.end(),
+                             [&](const DeadTask& task) {
+                               if (!wanted.contains(task.task_id)) return false;
+                               attempts[task.task_id] = task.attempts;
+                               return true;
+                             }),
+              dead_.end());
+  counts_.dead -= attempts.size();
+  return attempts;
 }
 
 bool TaskQueue::source_closed() {
@@ -402,14 +504,7 @@ bool TaskQueue::PageInLocked() {
       --ahead_;
       continue;
     }
-    const bool unreadable = row.unreadable;
-    TaskRecord& record = AddJournaledLocked(std::move(row));
-    if (unreadable) {
-      ++counts_.pending;  // pending, but in no list: it cannot be leased
-      unreadable_.push_back(record.task.id());
-      continue;
-    }
-    MakePendingLocked(&record, /*front=*/false);
+    AdmitJournaledLocked(std::move(row));
   }
   return !page->empty();
 }
@@ -551,15 +646,21 @@ void TaskQueue::FinishLocked(TaskRecord* record, TaskState state,
                    record->last_failure.message()});
   }
   FinishedTask& out = finished->emplace_back();
-  out.task = std::move(record->task);
   out.dead = state == TaskState::kDead;
   out.result = std::move(result);
   if (out.dead) out.failure = record->last_failure;
   out.attempts = record->attempts;
   if (out.dead) {
-    dead_.push_back({out.task.id(), out.failure.code(), out.failure.message(),
-                     out.attempts});
+    dead_.push_back({record->task.id(), out.failure.code(),
+                     out.failure.message(), out.attempts});
+    unhandled_dead_.insert(record->task.id());
   }
+  if (out.dead && !paged()) {
+    // Kept for a redrive; a paged queue's journal keeps it instead.
+    out.task = record->task;
+    return;
+  }
+  out.task = std::move(record->task);
   // Only the id is needed from now on, to recognise duplicates.
   record->task = v1::Task();
   record->task.set_id(out.task.id());
@@ -679,6 +780,9 @@ void TaskQueue::MarkHandled(const std::vector<std::string>& task_ids) {
   {
     absl::MutexLock lock(&mu_);
     counts_.unhandled -= std::min<uint64_t>(task_ids.size(), counts_.unhandled);
+    if (!unhandled_dead_.empty()) {
+      for (const std::string& id : task_ids) unhandled_dead_.erase(id);
+    }
     // The journal now answers for them, as for the tasks still on disk.
     if (paged()) {
       for (const std::string& id : task_ids) tasks_.erase(id);

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -147,6 +148,24 @@ class TaskQueue {
   // died (restored ones first).
   std::vector<DeadTask> ListDead(size_t offset, size_t limit);
 
+  // What Redrive() is to do with `task_ids` (if empty, the first
+  // `max_dead` dead tasks): the dead tasks whose outcome the sink has, to
+  // redrive, and a verdict for every id, in order. Returns the journal's
+  // error if it cannot tell.
+  enum class RedriveVerdict { kRedriven, kUnknown, kNotDead, kNotYetHandled };
+  struct RedrivePlan {
+    std::vector<std::string> task_ids;
+    std::vector<std::pair<std::string, RedriveVerdict>> verdicts;
+  };
+  absl::StatusOr<RedrivePlan> PlanRedrive(std::vector<std::string> task_ids,
+                                          size_t max_dead);
+
+  // Makes these dead tasks (as PlanRedrive() chose them) pending again, as
+  // new: no attempts, failures or worker deaths counted. A paged() queue
+  // takes them from `rows`, the journal's copies; another kept them.
+  void Redrive(const std::vector<std::string>& task_ids,
+               std::vector<JournaledTask> rows);
+
   // Opens a session for a worker. Returns the new session id.
   std::string OpenSession(const v1::WorkerHello& hello,
                           absl::string_view peer = "");
@@ -246,6 +265,17 @@ class TaskQueue {
   // Adds the record of a task read from the journal (pending, by default).
   TaskRecord& AddJournaledLocked(JournaledTask row)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Adds a task read from the journal as pending: last in its list, or, if
+  // its row does not parse, in none, to be ended dead at the next Tick().
+  TaskRecord& AdmitJournaledLocked(JournaledTask row)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Takes these tasks out of the dead ones; returns the leases each had.
+  absl::flat_hash_map<std::string, uint32_t> TakeDeadLocked(
+      const std::vector<std::string>& task_ids)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Returns the verdict of a redrive of `task_id`, which is not dead.
+  absl::StatusOr<RedriveVerdict> NotDeadVerdictLocked(absl::string_view task_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RestoreFinishedLocked(StoredTask stored,
                              std::vector<FinishedTask>* unhandled)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -338,6 +368,8 @@ class TaskQueue {
   absl::flat_hash_set<TaskRecord*> leased_ ABSL_GUARDED_BY(mu_);
   // Dead tasks in the order they died.
   std::vector<DeadTask> dead_ ABSL_GUARDED_BY(mu_);
+  // Those not yet marked handled, which cannot be redriven yet.
+  absl::flat_hash_set<std::string> unhandled_dead_ ABSL_GUARDED_BY(mu_);
   // Failed tasks waiting for their retry time, earliest first.
   using RetryEntry = std::pair<absl::Time, TaskRecord*>;
   absl::btree_set<RetryEntry> retries_ ABSL_GUARDED_BY(mu_);

@@ -97,6 +97,57 @@ TEST_F(AdminCliTest, CancelEndsARunningTaskAndItsWorkerStopsIt) {
   EXPECT_EQ(error.fields().at("message").string_value(), "not needed");
 }
 
+TEST_F(AdminCliTest, RedriveRunsDeadTasksAgainAfterTheCauseIsFixed) {
+  // t3 and t7 fail until the file exists: dead after their one attempt.
+  const std::string fixed = Path("fixed");
+  WriteTasks(10, [&](int i) {
+    return i % 4 == 3 ? absl::StrCat(", \"fail_until\": \"", fixed, "\"")
+                      : std::string();
+  });
+  const std::vector<std::string> flags = {"--tasks=", "--max_attempts=1"};
+  StartMaster(flags);
+  std::string out;
+  ASSERT_EQ(Cli({"enqueue", Path("tasks.jsonl")}, &out), 0) << out;
+  StartWorker("lines", 2);
+  ASSERT_TRUE(WaitUntil([&] { return ResultLines() == 10; }, kJobTimeout));
+  ASSERT_EQ(Cli({"dead", "list"}, &out), 0) << out;
+  EXPECT_TRUE(absl::StrContains(out, "2 dead tasks")) << out;
+
+  std::ofstream(fixed).put('\n');
+  EXPECT_EQ(Cli({"dead", "redrive", "t3", "nope", "t1"}, &out), 1) << out;
+  EXPECT_TRUE(absl::StrContains(out, "nope: no such task")) << out;
+  EXPECT_TRUE(absl::StrContains(out, "t1: not dead")) << out;
+  EXPECT_TRUE(absl::StrContains(out, "redrove 1 dead tasks")) << out;
+  EXPECT_TRUE(absl::StrContains(out, "2 of the 3 tasks were not redriven"))
+      << out;
+  ASSERT_TRUE(WaitUntil([&] { return ResultLines() == 11; }, kJobTimeout));
+  // A restart keeps what was redriven, and the dead task left.
+  master_->Signal(SIGKILL);
+  ASSERT_EQ(master_->WaitForExit(absl::Seconds(10)), 128 + SIGKILL);
+  StartMaster(flags);
+  ASSERT_EQ(Cli({"dead", "list"}, &out), 0) << out;
+  EXPECT_TRUE(absl::StrContains(out, "t7\t")) << out;
+  EXPECT_TRUE(absl::StrContains(out, "1 dead tasks")) << out;
+  ASSERT_EQ(Cli({"dead", "redrive"}, &out), 0) << out;
+  EXPECT_TRUE(absl::StrContains(out, "redrove 1 dead tasks")) << out;
+  ASSERT_TRUE(WaitUntil([&] { return ResultLines() == 12; }, kJobTimeout));
+  ASSERT_EQ(Cli({"dead", "list"}, &out), 0) << out;
+  EXPECT_TRUE(absl::StrContains(out, "0 dead tasks")) << out;
+  ASSERT_EQ(Cli({"drain"}, &out), 0) << out;
+  EXPECT_EQ(WaitForMaster(), 0) << ReadFile(master_->log_path());
+
+  // Each redriven task has its dead line, then its result: the last wins.
+  const ResultsLedger ledger = ReadLedger();
+  EXPECT_EQ(ledger.lost, 0);
+  EXPECT_EQ(ledger.torn, 0);
+  EXPECT_EQ(ledger.twice, 2);
+  EXPECT_EQ(ledger.times_written.at("t3"), 2);
+  EXPECT_EQ(ledger.times_written.at("t7"), 2);
+  for (const auto& [id, line] : ledger.lines) {
+    EXPECT_TRUE(line.struct_value().fields().contains("result")) << id;
+  }
+}
+
 TEST_F(AdminCliTest, OnlyAnOperatorsTokenOpensTheAdminService) {
   WriteTasks(10);
   std::ofstream(Path("workers")) << "s3cret-token-of-alice alice\n";

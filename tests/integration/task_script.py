@@ -1,10 +1,11 @@
 """A worker command for the integration tests, for --exec_mode lines or per_task.
 
 Reads one JSON payload per line: {"n": N, "fail": "never"|"first"|"always",
-"sleep": SECONDS, "poison": true}, and answers {"n": N, "square": N*N} on one
-line. A failing task writes a message to stderr and exits with status 1;
-"first" fails only on the first attempt (DISTRIBUTO_ATTEMPT, set by
-distributo-worker). A poison task kills the distributo-worker running the
+"fail_until": PATH, "sleep": SECONDS, "poison": true}, and answers {"n": N,
+"square": N*N} on one line. A failing task writes a message to stderr and
+exits with status 1; "first" fails only on the first attempt
+(DISTRIBUTO_ATTEMPT, set by distributo-worker), "fail_until" while no file
+is at PATH. A poison task kills the distributo-worker running the
 script (its nearest such ancestor) with SIGKILL, every time.
 """
 import json
@@ -35,7 +36,8 @@ for line in sys.stdin:
         time.sleep(task["sleep"])
     fail = task.get("fail", "never")
     attempt = int(os.environ.get("DISTRIBUTO_ATTEMPT", "1"))
-    if fail == "always" or (fail == "first" and attempt == 1):
+    missing = "fail_until" in task and not os.path.exists(task["fail_until"])
+    if fail == "always" or (fail == "first" and attempt == 1) or missing:
         sys.stderr.write(f"task {task['n']} failed on attempt {attempt}\n")
         sys.exit(1)
     print(json.dumps({"n": task["n"], "square": task["n"] ** 2}), flush=True)

@@ -29,6 +29,10 @@ class FakeJournal final : public Journal {
       const std::vector<FinishedTask>& finished) override;
   absl::Status MarkHandled(const std::vector<std::string>& task_ids,
                            uint64_t sink_position) override;
+  absl::StatusOr<std::vector<JournaledTask>> Redrive(
+      const std::vector<std::string>&) override {
+    return std::vector<JournaledTask>();
+  }
   bool durable() const override { return true; }
 
   void set_fail_commits(bool fail) {

@@ -252,6 +252,57 @@ TEST_F(PagedQueueTest, CancelOfATaskStillOnDiskEndsItDeadAndNeverLeasesIt) {
   EXPECT_EQ(queue_->ListDead(0, 10)[0].code, "cancelled");
 }
 
+TEST_F(PagedQueueTest, RedriveTakesADeadTaskBackFromTheJournalForGood) {
+  Append(MakeTasks(3));
+  ASSERT_TRUE(queue_->Cancel("t1", "by mistake", &finished_).ok());
+  CommitAndHandle();
+  EXPECT_EQ(queue_->Counts().in_memory, 0u) << "the journal answers for it";
+  absl::StatusOr<TaskQueue::RedrivePlan> plan = queue_->PlanRedrive({}, 10);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_EQ(plan->task_ids, std::vector<std::string>{"t1"});
+  absl::StatusOr<std::vector<JournaledTask>> rows =
+      journal_->Redrive(plan->task_ids);
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  ASSERT_EQ(rows->size(), 1u);
+  queue_->Redrive(plan->task_ids, *std::move(rows));
+  EXPECT_EQ(queue_->Counts().pending, 3u);
+  EXPECT_EQ(queue_->Counts().dead, 0u);
+
+  // The journal says so too: after a restart it is pending, not dead.
+  Start();
+  EXPECT_EQ(queue_->Counts().pending, 3u);
+  EXPECT_EQ(queue_->Counts().dead, 0u);
+  EXPECT_TRUE(queue_->ListDead(0, 10).empty());
+  const std::string session = Open();
+  std::vector<v1::Task> leased = Lease(session, 10);
+  ASSERT_EQ(leased.size(), 3u);
+  EXPECT_EQ(leased[1].id(), "t1");
+  EXPECT_EQ(leased[1].payload().SerializeAsString(),
+            MakeTasks(3)[1].payload().SerializeAsString());
+  for (const v1::Task& task : leased) {
+    EXPECT_EQ(Submit(session, Result(task.id(), task.epoch())),
+              v1::VERDICT_ACCEPTED);
+  }
+  CommitAndHandle();
+  queue_->CloseSource();
+  EXPECT_TRUE(queue_->IsComplete());
+}
+
+TEST_F(PagedQueueTest, ARedriveRepeatedAfterAFailedOneStillTakesTheTask) {
+  Append(MakeTasks(2));
+  ASSERT_TRUE(queue_->Cancel("t0", "", &finished_).ok());
+  CommitAndHandle();
+  // As if the first call's commit happened but reported an error.
+  ASSERT_TRUE(journal_->Redrive({"t0"}).ok());
+  absl::StatusOr<std::vector<JournaledTask>> rows = journal_->Redrive({"t0"});
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_FALSE((*rows)[0].finished);
+  queue_->Redrive({"t0"}, *std::move(rows));
+  EXPECT_EQ(queue_->Counts().pending, 2u);
+  EXPECT_EQ(queue_->Counts().dead, 0u);
+}
+
 TEST_F(PagedQueueTest, ASessionTakingOneTypeFindsItPastTheWindow) {
   Append(MakeTasks(6'000));
   v1::Task other = MakeTask("other");

@@ -361,6 +361,51 @@ TEST_F(TaskQueueTest, NonRetryableFailureGoesStraightToTheDeadSet) {
   EXPECT_EQ(queue_.Counts().dead, 1u);
 }
 
+TEST_F(TaskQueueTest, RedriveRunsAHandledDeadTaskAgainAsNew) {
+  EnqueueIds(2);
+  const std::string session = Open();
+  std::vector<v1::Task> tasks = LeaseAll(session, 2);
+  ASSERT_EQ(Submit(session, Failure(tasks[0], /*retryable=*/false)),
+            v1::VERDICT_ACCEPTED);
+  using Verdict = TaskQueue::RedriveVerdict;
+  const std::vector<std::pair<std::string, Verdict>> not_yet = {
+      {"0", Verdict::kNotYetHandled}};
+  absl::StatusOr<TaskQueue::RedrivePlan> plan = queue_.PlanRedrive({}, 10);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->verdicts, not_yet) << "its dead outcome is on its way";
+  EXPECT_TRUE(plan->task_ids.empty());
+  queue_.MarkHandled({"0"});
+
+  plan = queue_.PlanRedrive({"0", "1", "nope", "0"}, 10);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  const std::vector<std::pair<std::string, Verdict>> verdicts = {
+      {"0", Verdict::kRedriven},
+      {"1", Verdict::kNotDead},
+      {"nope", Verdict::kUnknown},
+      {"0", Verdict::kRedriven}};
+  EXPECT_EQ(plan->verdicts, verdicts);
+  EXPECT_EQ(plan->task_ids, std::vector<std::string>{"0"});
+  queue_.Redrive(plan->task_ids, {});
+  EXPECT_EQ(queue_.Counts().dead, 0u);
+  EXPECT_EQ(queue_.Counts().pending, 1u);
+  EXPECT_TRUE(queue_.ListDead(0, 10).empty());
+
+  finished_.clear();
+  const std::vector<v1::Task> again = LeaseAll(session, 2);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].id(), "0");
+  EXPECT_EQ(again[0].attempt(), 1u) << "as new";
+  EXPECT_GT(again[0].epoch(), tasks[0].epoch());
+  EXPECT_EQ(again[0].payload().SerializeAsString(),
+            tasks[0].payload().SerializeAsString());
+  EXPECT_EQ(Submit(session, Failure(tasks[0])), v1::VERDICT_STALE)
+      << "the dead lease's outcome does not count";
+  EXPECT_EQ(Submit(session, Result(again[0], "1")), v1::VERDICT_ACCEPTED);
+  ASSERT_EQ(finished_.size(), 1u);
+  EXPECT_FALSE(finished_[0].dead);
+  EXPECT_EQ(queue_.Counts().done, 1u);
+}
+
 TEST_F(TaskQueueTest, DisconnectedSessionKeepsLeasesDuringGraceAndResumes) {
   EnqueueIds(2);
   const std::string session = Open();
