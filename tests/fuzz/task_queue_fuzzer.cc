@@ -1,7 +1,7 @@
 // libFuzzer target: the queue's state machine driven by random event
 // sequences (enqueue, sessions, lease, result, failure, extension,
-// disconnect, resume, cancel, clock ticks, handled marks), checking its
-// invariants after every event: the states add up to the total, a task
+// disconnect, resume, cancel, redrive, clock ticks, handled marks), checking
+// its invariants after every event: the states add up to the total, a task
 // finishes at most once, the workers hold exactly the leased tasks. The
 // first byte picks a queue in memory or one paged from a real SqliteJournal
 // (a file per input), which must hold only a window of its tasks.
@@ -48,7 +48,7 @@ class Driver {
             paged ? journal_->pages() : nullptr) {}
 
   void Step(Input& in) {
-    switch (in.Next() % 12) {
+    switch (in.Next() % 13) {
       case 0:
         Enqueue(in.Next() % 16);
         break;
@@ -86,6 +86,9 @@ class Driver {
       case 11:
         queue_.Cancel(absl::StrCat("t", in.Next() % 16), "fuzz", &finished_)
             .IgnoreError();
+        break;
+      case 12:
+        Redrive(in);
         break;
     }
     CheckInvariants();
@@ -178,6 +181,25 @@ class Driver {
     batch.add_extensions()->set_task_id(held.id);
     batch.mutable_extensions(0)->set_epoch(held.epoch);
     queue_.Submit(held.session, batch, &finished_);
+  }
+
+  // Redrives one dead task, or every one, as Master::Redrive() does: each
+  // may then finish once more.
+  void Redrive(Input& in) {
+    std::vector<std::string> ids;
+    if (in.Next() % 2 == 0) ids.push_back(absl::StrCat("t", in.Next() % 16));
+    auto plan = queue_.PlanRedrive(ids, 16);
+    if (!plan.ok()) __builtin_trap();
+    std::vector<JournaledTask> rows;
+    if (journal_ != nullptr) {
+      auto changed = journal_->Redrive(plan->task_ids);
+      if (!changed.ok() || changed->size() != plan->task_ids.size()) {
+        __builtin_trap();
+      }
+      rows = *std::move(changed);
+    }
+    queue_.Redrive(plan->task_ids, std::move(rows));
+    for (const std::string& id : plan->task_ids) finished_ids_.erase(id);
   }
 
   // Journals the outcomes, then marks them handled: the router's order.
