@@ -120,9 +120,12 @@ class Worker {
       let results = null;
       let started = false;
       let done = false;
-      const finish = (end) => {
+      const finish = (ending) => {
         if (done) return;
         done = true;
+        // Once told the job is complete, any end is the end: every task is
+        // finished, so outcomes still unacked would only be duplicates.
+        const end = this.complete ? {...ending, complete: true} : ending;
         this.call = null;
         if (!end.complete) this.results = null;
         if (this.timer) clearInterval(this.timer);
