@@ -35,14 +35,10 @@ RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release \
       build/worker/distributo-worker build/cli/distributo
 
 FROM debian:12-slim
-RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libgrpc++1.51 libgrpc29 libprotobuf32 libabsl20220623 libgoogle-glog0v6 \
-      libgflags2.2 libc-ares2 libsqlite3-0 libcpp-httplib0.11 libssl3 \
-      ca-certificates \
- && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --home-dir /var/lib/distributo --create-home \
-      distributo
+# The runtime libraries and the distributo user, from the script CI proves
+# in a minimal Debian root filesystem of its own (tests/deploy/image_test.sh).
+COPY deploy/install-runtime.sh /tmp/
+RUN sh /tmp/install-runtime.sh && rm /tmp/install-runtime.sh
 COPY --from=build /out/bin/ /usr/local/bin/
 USER distributo
 WORKDIR /var/lib/distributo

@@ -15,6 +15,7 @@ packages=(
   dnsmasq-base avahi-daemon avahi-utils dbus-daemon iproute2 util-linux
   libcpp-httplib-dev python3-prometheus-client chromium
   python3-grpcio python3-protobuf libssl-dev openssl
+  mmdebstrap
 )
 # buf (the proto linter) comes from npm; some machines ship their own Node.js with npm inside.
 if ! command -v npm >/dev/null 2>&1; then packages+=(nodejs npm); fi
@@ -31,11 +32,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# The Node.js worker's packages, as its lock file pins them (from the npm registry).
-node_worker=$(dirname "${BASH_SOURCE[0]}")/../examples/node-worker
-# A copy of the lock file inside node_modules says they were installed from it.
-stamp=$node_worker/node_modules/.installed-from-lock.json
-if ! cmp -s "$node_worker/package-lock.json" "$stamp"; then
-  npm ci --no-audit --no-fund --loglevel=error --prefix "$node_worker"
-  cp "$node_worker/package-lock.json" "$stamp"
-fi
+# Node.js packages, as their lock files pin them (from the npm registry): the
+# Node.js worker's, and the Kubernetes schemas the deploy checks use.
+root=$(dirname "${BASH_SOURCE[0]}")/..
+for dir in "$root/examples/node-worker" "$root/tests/deploy"; do
+  # A copy of the lock file inside node_modules says they were installed from it.
+  stamp=$dir/node_modules/.installed-from-lock.json
+  if ! cmp -s "$dir/package-lock.json" "$stamp"; then
+    npm ci --no-audit --no-fund --loglevel=error --prefix "$dir"
+    cp "$dir/package-lock.json" "$stamp"
+  fi
+done
