@@ -69,10 +69,16 @@ std::vector<v1::Task> AdminService::Sort(const v1::EnqueueRequest& request,
                                          v1::EnqueueResponse& response) {
   std::vector<v1::Task> valid;
   absl::flat_hash_set<std::string> seen;
-  for (const v1::Task& task : request.tasks()) {
+  const PayloadSchema* schema = master_->options().schema.get();
+  for (v1::Task task : request.tasks()) {
     v1::EnqueueVerdict* verdict = response.add_verdicts();
     verdict->set_task_id(task.id());
     std::string why = WhyTaskIsInvalid(task, TaskLimits());
+    if (why.empty() && schema != nullptr) {
+      if (why = FitPayload(*schema, task); !why.empty()) {
+        why = absl::StrCat("the payload ", why);
+      }
+    }
     if (why.empty() && !seen.insert(task.id()).second) {
       why = "the id is given twice in this request";
     }
@@ -82,7 +88,7 @@ std::vector<v1::Task> AdminService::Sort(const v1::EnqueueRequest& request,
       continue;
     }
     verdict->set_outcome(v1::ENQUEUE_OUTCOME_ALREADY_KNOWN);
-    valid.push_back(task);
+    valid.push_back(std::move(task));
   }
   return valid;
 }

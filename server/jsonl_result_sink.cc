@@ -95,14 +95,18 @@ absl::Status JsonlResultSink::Truncate(uint64_t position) {
   return absl::OkStatus();
 }
 
-std::string JsonlResultSink::FormatLine(const FinishedTask& task) {
+std::string JsonlResultSink::FormatLine(const FinishedTask& task,
+                                        const PayloadSchema* schema) {
   std::string line = absl::StrCat("{\"id\":", JsonQuote(task.task.id()));
   if (task.dead) {
     absl::StrAppend(&line,
                     ",\"error\":{\"code\":", JsonQuote(task.failure.code()),
                     ",\"message\":", JsonQuote(task.failure.message()), "}");
   } else {
-    absl::StrAppend(&line, ",\"result\":", AnyToJson(task.result));
+    absl::StatusOr<std::string> typed = absl::NotFoundError("no schema");
+    if (schema != nullptr) typed = schema->ToJson(task.result);
+    absl::StrAppend(
+        &line, ",\"result\":", typed.ok() ? *typed : AnyToJson(task.result));
   }
   absl::StrAppend(&line, ",\"attempts\":", task.attempts, "}");
   return line;
@@ -116,7 +120,7 @@ absl::Status JsonlResultSink::Write(const std::vector<FinishedTask>& finished) {
   }
   std::string chunk;
   for (const FinishedTask& task : finished) {
-    absl::StrAppend(&chunk, FormatLine(task), "\n");
+    absl::StrAppend(&chunk, FormatLine(task, schema_), "\n");
   }
   // One write and one flush per batch keeps lines whole and the cost per
   // batch rather than per task.

@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "rpc/payload_schema.h"
 #include "server/result_sink.h"
 
 namespace distributo::server {
@@ -35,8 +36,13 @@ class JsonlResultSink final : public ResultSink {
   // tasks that were not marked handled.
   absl::Status RewindTo(uint64_t position) override;
 
+  // Prints results of the schema's result type by it (as JSON objects, not
+  // as {"@type", "base64"}); borrowed, it must outlive the sink.
+  void set_schema(const PayloadSchema* schema) { schema_ = schema; }
+
   // Formats one finished task as a JSON line, without the newline.
-  static std::string FormatLine(const FinishedTask& task);
+  static std::string FormatLine(const FinishedTask& task,
+                                const PayloadSchema* schema = nullptr);
 
  private:
   JsonlResultSink(std::string path, std::FILE* file, bool owned,
@@ -51,6 +57,7 @@ class JsonlResultSink final : public ResultSink {
   bool sync_ = false;      // fdatasync() after each batch
   uint64_t position_;      // bytes in the file
   bool torn_ = false;      // a failed write's bytes may follow position_
+  const PayloadSchema* schema_ = nullptr;
 };
 
 }  // namespace distributo::server

@@ -71,6 +71,16 @@ ABSL_FLAG(std::string, tls_ca, "",
 ABSL_FLAG(bool, require_client_cert, false,
           "Mutual TLS: refuse workers without a certificate signed by "
           "--tls_ca");
+ABSL_FLAG(std::string, schema, "",
+          "Descriptor set (protoc --descriptor_set_out=FILE --include_imports) "
+          "holding --task_type and --result_type: each task's JSON payload "
+          "becomes a --task_type message, results must be --result_type "
+          "messages and are written back as JSON. Empty: payloads and "
+          "results are JSON values");
+ABSL_FLAG(std::string, task_type, "",
+          "With --schema: the full name of the tasks' message type");
+ABSL_FLAG(std::string, result_type, "",
+          "With --schema: the full name of the results' message type");
 ABSL_FLAG(bool, insecure, false,
           "Allow plaintext on a --listen address other hosts can reach");
 ABSL_FLAG(std::string, tokens, "",
@@ -165,8 +175,15 @@ std::string JobName(const std::vector<v1::Task>& stdin_tasks) {
       : path == "-" ? absl::StrCat("stdin ", stdin_tasks.size(), " tasks ",
                                    Fingerprint(stdin_tasks))
                     : JobPart(path, "stdin");
-  return absl::StrCat("tasks ", source, ", results ",
-                      JobPart(absl::GetFlag(FLAGS_results), "stdout"));
+  std::string name =
+      absl::StrCat("tasks ", source, ", results ",
+                   JobPart(absl::GetFlag(FLAGS_results), "stdout"));
+  // Payloads journaled as one type are not to be read as another.
+  if (!absl::GetFlag(FLAGS_schema).empty()) {
+    absl::StrAppend(&name, ", types ", absl::GetFlag(FLAGS_task_type), " -> ",
+                    absl::GetFlag(FLAGS_result_type));
+  }
+  return name;
 }
 
 // Returns the security flags' part of the options: TLS files, --insecure
@@ -195,9 +212,16 @@ absl::Status SecurityFromFlags(MasterOptions& options) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<MasterOptions> OptionsFromFlags(const std::string& job) {
+absl::StatusOr<MasterOptions> OptionsFromFlags(
+    const std::string& job, std::shared_ptr<const PayloadSchema> schema) {
   MasterOptions options;
   options.job = job;
+  if (schema != nullptr) {
+    options.queue.check_result = [schema](const google::protobuf::Any& result) {
+      return schema->CheckResult(result);
+    };
+  }
+  options.schema = std::move(schema);
   // A service master (no --tasks) is fed by the admin API.
   options.admin_enqueue = absl::GetFlag(FLAGS_tasks).empty();
   options.listen_address = absl::GetFlag(FLAGS_listen);
@@ -225,12 +249,13 @@ absl::StatusOr<MasterOptions> OptionsFromFlags(const std::string& job) {
 // enqueued; stdin and pipes, which cannot be read twice, are held in memory.
 class TaskSource {
  public:
-  static absl::StatusOr<TaskSource> Open(const std::string& path) {
+  static absl::StatusOr<TaskSource> Open(const std::string& path,
+                                         const TaskLimits& limits) {
     TaskSource source;
     if (path.empty()) return source;
     std::error_code error;
     if (path != "-" && std::filesystem::is_regular_file(path, error)) {
-      auto file = TaskFile::Open(path, TaskLimits());
+      auto file = TaskFile::Open(path, limits);
       if (!file.ok()) return file.status();
       source.file_ = *std::move(file);
       return source;
@@ -244,7 +269,7 @@ class TaskSource {
       }
     }
     auto tasks = ReadTasks(path == "-" ? std::cin : pipe,
-                           path == "-" ? "stdin" : path, TaskLimits());
+                           path == "-" ? "stdin" : path, limits);
     if (!tasks.ok()) return tasks.status();
     source.held_ = *std::move(tasks);
     return source;
@@ -517,10 +542,16 @@ int RunMaster(Master& master, TaskSource& tasks, bool job_mode,
 int Run() {
   const std::string tasks_path = absl::GetFlag(FLAGS_tasks);
   const std::string results_path = absl::GetFlag(FLAGS_results);
-  auto tasks = TaskSource::Open(tasks_path);
+  auto schema = PayloadSchema::FromFlags(absl::GetFlag(FLAGS_schema),
+                                         absl::GetFlag(FLAGS_task_type),
+                                         absl::GetFlag(FLAGS_result_type));
+  if (!schema.ok()) return CannotStart(schema.status());
+  TaskLimits limits;
+  limits.schema = schema->get();
+  auto tasks = TaskSource::Open(tasks_path, limits);
   if (!tasks.ok()) return CannotStart(tasks.status());
   // Before the journal: a refusal must leave no file behind.
-  auto options = OptionsFromFlags(JobName(tasks->held()));
+  auto options = OptionsFromFlags(JobName(tasks->held()), *schema);
   if (!options.ok()) return CannotStart(options.status());
   auto opened = OpenJournal(tasks_path, results_path);
   if (!opened.ok()) return CannotStart(opened.status());
@@ -528,6 +559,7 @@ int Run() {
   auto sink = JsonlResultSink::Create(results_path,
                                       /*sync=*/opened->journal->durable());
   if (!sink.ok()) return CannotStart(sink.status());
+  (*sink)->set_schema(schema->get());
   auto master = Master::Create(*std::move(options), std::move(opened->journal),
                                *std::move(sink));
   if (!master.ok()) return CannotStart(master.status());

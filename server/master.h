@@ -14,6 +14,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "grpcpp/server.h"
+#include "rpc/payload_schema.h"
 #include "rpc/tls_credentials.h"
 #include "server/admin_service.h"
 #include "server/commit_queue.h"
@@ -55,6 +56,8 @@ struct MasterOptions {
   // A connection that has not finished its (TLS) handshake by then is closed.
   absl::Duration handshake_timeout = absl::Seconds(10);
   QueueOptions queue;
+  // The types tasks and results must have (--schema); none: JSON values.
+  std::shared_ptr<const PayloadSchema> schema;
   // Names the job to the journal (its task source and result sink), which
   // refuses to resume a journal kept for another job.
   std::string job;

@@ -113,10 +113,33 @@ absl::StatusOr<v1::Task> ParseTaskLine(absl::string_view line,
     if (!status.ok()) return status;
   }
   if (task.id().empty()) task.set_id(absl::StrCat("line-", line_number));
+  if (limits.schema != nullptr && task.has_payload()) {
+    if (std::string why = FitPayload(*limits.schema, task); !why.empty()) {
+      return LineError(line_number, absl::StrCat("\"payload\" ", why));
+    }
+  }
   if (std::string why = WhyTaskIsInvalid(task, limits); !why.empty()) {
     return LineError(line_number, why);
   }
   return task;
+}
+
+std::string FitPayload(const PayloadSchema& schema, v1::Task& task) {
+  Value json;
+  if (task.payload().type_url() == kJsonValueTypeUrl &&
+      task.payload().UnpackTo(&json)) {
+    absl::StatusOr<google::protobuf::Any> typed =
+        schema.TaskFromJson(PrintJsonValue(json));
+    if (!typed.ok()) return std::string(typed.status().message());
+    *task.mutable_payload() = *std::move(typed);
+    return "";
+  }
+  if (task.payload().type_url() != schema.task_type_url()) {
+    return absl::StrCat("is of type \"", task.payload().type_url(), "\", not ",
+                        schema.task_type_url());
+  }
+  absl::StatusOr<std::string> parsed = schema.ToJson(task.payload());
+  return parsed.ok() ? "" : std::string(parsed.status().message());
 }
 
 std::string WhyTaskIsInvalid(const v1::Task& task, const TaskLimits& limits) {

@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "distributo/v1/task.pb.h"
+#include "rpc/payload_schema.h"
 
 namespace distributo::server {
 
@@ -21,16 +22,25 @@ struct TaskLimits {
   size_t max_id_bytes = 256;
   // Keeps every task small enough to travel alone in a batch.
   size_t max_task_bytes = (size_t{1} << 20) - 1024;
+  // The type payloads must fit, if any (see FitPayload()); none: any JSON,
+  // as a google.protobuf.Value. Borrowed.
+  const PayloadSchema* schema = nullptr;
 };
 
 // Returns why a task breaks `limits` (or has no id or no payload), "" if it
 // does not: the checks every way in for tasks makes.
 std::string WhyTaskIsInvalid(const v1::Task& task, const TaskLimits& limits);
 
+// Turns a task's JSON payload (a google.protobuf.Value) into the schema's
+// task type; a payload of that type already must parse as it. Returns why
+// it cannot, or "".
+std::string FitPayload(const PayloadSchema& schema, v1::Task& task);
+
 // Parses one JSON line {"id": "...", "payload": <JSON>, "labels": {...}} into
-// a task whose payload is a google.protobuf.Value. "id" and "labels" are
-// optional; a task without an id gets "line-<line_number>". Returns
-// InvalidArgument naming the line and what is wrong with it.
+// a task whose payload is a google.protobuf.Value, or of the task type of
+// the limits' schema. "id" and "labels" are optional; a task without an id
+// gets "line-<line_number>". Returns InvalidArgument naming the line and
+// what is wrong with it (with a schema, the field at fault).
 absl::StatusOr<v1::Task> ParseTaskLine(absl::string_view line,
                                        size_t line_number,
                                        const TaskLimits& limits);

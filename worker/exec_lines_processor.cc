@@ -8,16 +8,17 @@
 
 namespace distributo::worker {
 
-ExecLinesProcessor::ExecLinesProcessor(absl::string_view command)
-    : command_(command) {}
+ExecLinesProcessor::ExecLinesProcessor(
+    absl::string_view command, std::shared_ptr<const PayloadSchema> schema)
+    : command_(command), schema_(std::move(schema)) {}
 
 std::vector<std::string> ExecLinesProcessor::AcceptedTypes() const {
-  return {std::string(kJsonValueTypeUrl)};
+  return {AcceptedPayloadType(schema_.get())};
 }
 
 v1::Outcome ExecLinesProcessor::Process(const v1::Task& task,
                                         TaskContext& context) {
-  auto json = PayloadToJson(task.payload());
+  auto json = PayloadToJson(task.payload(), schema_.get());
   if (!json.ok()) {
     return FailureOutcome("bad_payload", json.status().message(),
                           /*retryable=*/false);
@@ -50,7 +51,7 @@ ExecLinesProcessor::Exchanged ExecLinesProcessor::Exchange(
             /*reusable=*/false};
   }
   std::optional<std::string> answer = child.TakeLine();
-  auto result = JsonToResult(answer.value_or(""));
+  auto result = JsonToResult(answer.value_or(""), schema_.get());
   if (!result.ok()) {
     return {FailureOutcome("bad_output", result.status().message(),
                            /*retryable=*/true),

@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "rpc/payload_schema.h"
 #include "worker/subprocess.h"
 #include "worker/task_processor.h"
 
@@ -26,7 +27,11 @@ namespace distributo::worker {
 // as many processes as concurrent calls (one per slot).
 class ExecLinesProcessor : public TaskProcessor {
  public:
-  explicit ExecLinesProcessor(absl::string_view command);
+  // Without a schema, payloads and results are JSON values; with one, its
+  // task and result messages, which the command sees as JSON all the same.
+  explicit ExecLinesProcessor(
+      absl::string_view command,
+      std::shared_ptr<const PayloadSchema> schema = nullptr);
 
   std::vector<std::string> AcceptedTypes() const override;
   v1::Outcome Process(const v1::Task& task, TaskContext& context) override;
@@ -45,6 +50,7 @@ class ExecLinesProcessor : public TaskProcessor {
                      TaskContext& context);
 
   const std::string command_;
+  const std::shared_ptr<const PayloadSchema> schema_;
   absl::Mutex mu_;
   std::vector<std::unique_ptr<Subprocess>> idle_ ABSL_GUARDED_BY(mu_);
 };

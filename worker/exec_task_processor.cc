@@ -14,12 +14,13 @@ namespace distributo::worker {
 namespace {
 
 // Turns a finished child's wait status and output into an outcome.
-v1::Outcome OutcomeOf(int wait_status, Subprocess& process) {
+v1::Outcome OutcomeOf(int wait_status, Subprocess& process,
+                      const PayloadSchema* schema) {
   if (!WIFEXITED(wait_status) || WEXITSTATUS(wait_status) != 0) {
     return FailureOutcome(WaitStatusCode(wait_status), process.StderrTail(),
                           /*retryable=*/true);
   }
-  auto result = JsonToResult(process.TakeStdout());
+  auto result = JsonToResult(process.TakeStdout(), schema);
   if (!result.ok()) {
     return FailureOutcome(
         "bad_output",
@@ -31,16 +32,17 @@ v1::Outcome OutcomeOf(int wait_status, Subprocess& process) {
 
 }  // namespace
 
-ExecTaskProcessor::ExecTaskProcessor(absl::string_view command)
-    : command_(command) {}
+ExecTaskProcessor::ExecTaskProcessor(
+    absl::string_view command, std::shared_ptr<const PayloadSchema> schema)
+    : command_(command), schema_(std::move(schema)) {}
 
 std::vector<std::string> ExecTaskProcessor::AcceptedTypes() const {
-  return {std::string(kJsonValueTypeUrl)};
+  return {AcceptedPayloadType(schema_.get())};
 }
 
 v1::Outcome ExecTaskProcessor::Process(const v1::Task& task,
                                        TaskContext& context) {
-  auto json = PayloadToJson(task.payload());
+  auto json = PayloadToJson(task.payload(), schema_.get());
   if (!json.ok()) {
     return FailureOutcome("bad_payload", json.status().message(),
                           /*retryable=*/false);
@@ -65,7 +67,7 @@ v1::Outcome ExecTaskProcessor::Process(const v1::Task& task,
                           /*retryable=*/true);
   }
   VLOG(1) << "task " << task.id() << ": " << WaitStatusCode(*wait_status);
-  return OutcomeOf(*wait_status, child);
+  return OutcomeOf(*wait_status, child, schema_.get());
 }
 
 }  // namespace distributo::worker

@@ -1,10 +1,12 @@
 #ifndef DISTRIBUTO_WORKER_EXEC_TASK_PROCESSOR_H_
 #define DISTRIBUTO_WORKER_EXEC_TASK_PROCESSOR_H_
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "rpc/payload_schema.h"
 #include "worker/task_processor.h"
 
 namespace distributo::worker {
@@ -21,13 +23,18 @@ namespace distributo::worker {
 // Thread-safe: every call owns its own child.
 class ExecTaskProcessor : public TaskProcessor {
  public:
-  explicit ExecTaskProcessor(absl::string_view command);
+  // Without a schema, payloads and results are JSON values; with one, its
+  // task and result messages, which the command sees as JSON all the same.
+  explicit ExecTaskProcessor(
+      absl::string_view command,
+      std::shared_ptr<const PayloadSchema> schema = nullptr);
 
   std::vector<std::string> AcceptedTypes() const override;
   v1::Outcome Process(const v1::Task& task, TaskContext& context) override;
 
  private:
   const std::string command_;
+  const std::shared_ptr<const PayloadSchema> schema_;
 };
 
 }  // namespace distributo::worker

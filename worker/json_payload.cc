@@ -8,8 +8,21 @@
 
 namespace distributo::worker {
 
-absl::StatusOr<std::string> PayloadToJson(
-    const google::protobuf::Any& payload) {
+std::string AcceptedPayloadType(const PayloadSchema* schema) {
+  return schema != nullptr ? schema->task_type_url()
+                           : std::string(kJsonValueTypeUrl);
+}
+
+absl::StatusOr<std::string> PayloadToJson(const google::protobuf::Any& payload,
+                                          const PayloadSchema* schema) {
+  if (schema != nullptr) {
+    if (payload.type_url() != schema->task_type_url()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("payload type \"", payload.type_url(), "\" is not ",
+                       schema->task_type_url()));
+    }
+    return schema->ToJson(payload);
+  }
   google::protobuf::Value value;
   if (payload.type_url() != kJsonValueTypeUrl || !payload.UnpackTo(&value)) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -19,11 +32,15 @@ absl::StatusOr<std::string> PayloadToJson(
   return PrintJsonValue(value);
 }
 
-absl::StatusOr<google::protobuf::Any> JsonToResult(absl::string_view json) {
+absl::StatusOr<google::protobuf::Any> JsonToResult(
+    absl::string_view json, const PayloadSchema* schema) {
   auto result = JsonToAny(json);
+  if (result.ok() && schema != nullptr) {
+    result = schema->ResultFromJson(json);
+  }
   if (!result.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("output is ", result.status().message()));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "output ", schema != nullptr ? "" : "is ", result.status().message()));
   }
   return result;
 }

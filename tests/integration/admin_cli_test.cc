@@ -15,23 +15,7 @@
 namespace distributo::testing {
 namespace {
 
-class AdminCliTest : public JobFixture {
- protected:
-  // Runs `distributo ARGS --master=...` to its end; returns its exit code
-  // and leaves its output in `*output`.
-  int Cli(const std::vector<std::string>& args, std::string* output) {
-    std::vector<std::string> argv = {DISTRIBUTO_CLI_BIN};
-    argv.insert(argv.end(), args.begin(), args.end());
-    argv.push_back(absl::StrCat("--master=127.0.0.1:", port_));
-    const std::string log = Path(absl::StrCat("cli-", runs_++, ".log"));
-    ChildProcess cli(argv, log);
-    const int code = cli.WaitForExit(absl::Seconds(30)).value_or(-1);
-    *output = ReadFile(log);
-    return code;
-  }
-
-  int runs_ = 0;
-};
+using AdminCliTest = JobFixture;
 
 TEST_F(AdminCliTest, EnqueueStatusAndDrainRunAServiceMaster) {
   WriteTasks(50);

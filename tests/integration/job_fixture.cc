@@ -207,6 +207,17 @@ size_t TestJob::ResultLines() {
   return std::count(text.begin(), text.end(), '\n');
 }
 
+int TestJob::Cli(const std::vector<std::string>& args, std::string* output) {
+  std::vector<std::string> argv = {DISTRIBUTO_CLI_BIN};
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.push_back(absl::StrCat("--master=127.0.0.1:", port_));
+  const std::string log = Path(absl::StrCat("cli-", cli_runs_++, ".log"));
+  ChildProcess cli(argv, log);
+  const int code = cli.WaitForExit(absl::Seconds(30)).value_or(-1);
+  *output = ReadFile(log);
+  return code;
+}
+
 void ExpectEachResultOnce(const ResultsLedger& ledger) {
   EXPECT_EQ(ledger.lost, 0);
   EXPECT_EQ(ledger.twice, 0);

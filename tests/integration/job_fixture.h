@@ -81,6 +81,10 @@ class TestJob {
 
   size_t ResultLines();
 
+  // Runs `distributo ARGS --master=127.0.0.1:<port>` to its end; returns its
+  // exit code and leaves its output in `*output`.
+  int Cli(const std::vector<std::string>& args, std::string* output);
+
   ResultsLedger ReadLedger() {
     return ReadResultsLedger(Path("results.jsonl"), expected_ids_);
   }
@@ -101,6 +105,7 @@ class TestJob {
 
  private:
   int master_starts_ = 0;
+  int cli_runs_ = 0;
 };
 
 // A test with one TestJob in a fresh directory of its own.
