@@ -266,14 +266,31 @@ absl::Status AdminCommands::ListDead(std::FILE* out) {
   return absl::OkStatus();
 }
 
-absl::Status AdminCommands::Redrive(const std::vector<std::string>& task_ids,
+absl::StatusOr<std::vector<std::string>> AdminCommands::DeadIds() {
+  std::vector<std::string> ids;
+  v1::ListDeadRequest request;
+  do {
+    auto response = Call(&v1::Admin::Stub::ListDead, request);
+    if (!response.ok()) return response.status();
+    for (const v1::DeadTask& task : response->tasks()) {
+      ids.push_back(task.task_id());
+    }
+    request.set_page_token(response->next_page_token());
+  } while (!request.page_token().empty());
+  return ids;
+}
+
+absl::Status AdminCommands::Redrive(std::vector<std::string> task_ids,
                                     std::FILE* out) {
-  // Named ids go kTasksPerRequest to a call; with none, each call takes the
-  // oldest dead tasks (up to 10,000), until one redrives none.
-  constexpr int kMaxCalls = 10'000;
+  // No ids: the tasks dead now, each once, even if one dies again meanwhile.
+  if (task_ids.empty()) {
+    absl::StatusOr<std::vector<std::string>> dead = DeadIds();
+    if (!dead.ok()) return dead.status();
+    task_ids = *std::move(dead);
+  }
   size_t redriven = 0;
   size_t refused = 0;
-  for (size_t next = 0, calls = 0; calls < kMaxCalls; ++calls) {
+  for (size_t next = 0; next < task_ids.size();) {
     v1::RedriveDeadRequest request;
     for (; next < task_ids.size() &&
            request.task_ids_size() < static_cast<int>(kTasksPerRequest);
@@ -289,12 +306,9 @@ absl::Status AdminCommands::Redrive(const std::vector<std::string>& task_ids,
                     RedriveRefusal(verdict.outcome()));
     }
     redriven += response->redriven();
-    const bool more =
-        task_ids.empty() ? response->redriven() > 0 : next < task_ids.size();
-    if (!more) break;
   }
   absl::FPrintF(out, "redrove %d dead tasks\n", redriven);
-  if (!task_ids.empty() && refused > 0) {
+  if (refused > 0) {
     return absl::FailedPreconditionError(
         absl::StrCat(refused, " of the ", task_ids.size(),
                      " tasks were not redriven (see above)"));

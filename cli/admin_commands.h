@@ -43,11 +43,10 @@ class AdminCommands {
   absl::Status ListDead(std::FILE* out);
   absl::Status Cancel(const std::string& task_id, const std::string& reason,
                       std::FILE* out);
-  // Redrives the dead tasks `task_ids`, or every dead task if none; prints
-  // the ids that were not, and why. FailedPrecondition if an id given was
+  // Redrives the dead tasks `task_ids`, or every task dead now if none;
+  // prints the ids that were not, and why. FailedPrecondition if any was
   // not redriven.
-  absl::Status Redrive(const std::vector<std::string>& task_ids,
-                       std::FILE* out);
+  absl::Status Redrive(std::vector<std::string> task_ids, std::FILE* out);
   // Returns OK if the master serves (can store outcomes, not draining),
   // Unavailable otherwise: for health checks.
   absl::Status Ready(std::FILE* out);
@@ -59,6 +58,8 @@ class AdminCommands {
         token_(std::move(token)),
         stub_(std::move(stub)) {}
 
+  // Returns the ids of every dead task, from ListDead's pages.
+  absl::StatusOr<std::vector<std::string>> DeadIds();
   // Prepares a call's context: deadline and token.
   void Prepare(grpc::ClientContext& context) const;
   absl::Status CallError(const grpc::Status& status) const;

@@ -98,7 +98,8 @@ class Journal {
 
   // Makes these dead tasks unfinished again, as new: no attempts, no
   // outcome, not handled. Done tasks are left as they are; unfinished ones
-  // stay so, which makes a repeated call (after one that failed) safe. A
+  // (a repeated call, after one whose commit was reported as failed) are
+  // reset the same way and returned too, which makes repeating safe. A
   // journal that pages() returns the tasks with their payloads; any other
   // returns none (the queue kept them).
   virtual absl::StatusOr<std::vector<JournaledTask>> Redrive(

@@ -201,18 +201,18 @@ absl::StatusOr<Master::CancelOutcome> Master::Cancel(absl::string_view task_id,
 absl::StatusOr<TaskQueue::RedrivePlan> Master::Redrive(
     std::vector<std::string> task_ids, size_t max_dead) {
   absl::MutexLock lock(&enqueue_mu_);
-  if (draining() || queue_.IsComplete()) {
+  if (draining()) {
     return absl::FailedPreconditionError(
-        draining() ? "the master drains: it leases no task any more"
-                   : "the job is complete: the master is exiting");
+        "the master drains: it leases no task any more");
   }
   absl::StatusOr<TaskQueue::RedrivePlan> plan =
       queue_.PlanRedrive(std::move(task_ids), max_dead);
   if (!plan.ok() || plan->task_ids.empty()) return plan;
   absl::StatusOr<std::vector<JournaledTask>> rows =
       journal_->Redrive(plan->task_ids);
-  if (!rows.ok()) return rows.status();
-  queue_.Redrive(plan->task_ids, *std::move(rows));
+  const absl::Status journaled = rows.status();
+  queue_.Redrive(plan->task_ids, std::move(rows));
+  if (!journaled.ok()) return journaled;
   return plan;
 }
 

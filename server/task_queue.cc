@@ -230,6 +230,10 @@ std::vector<DeadTask> TaskQueue::ListDead(size_t offset, size_t limit) {
 absl::StatusOr<TaskQueue::RedrivePlan> TaskQueue::PlanRedrive(
     std::vector<std::string> task_ids, size_t max_dead) {
   absl::MutexLock lock(&mu_);
+  if (CompleteLocked()) {
+    return absl::FailedPreconditionError(
+        "the job is complete: the master is exiting");
+  }
   if (task_ids.empty()) {
     for (size_t i = 0; i < dead_.size() && i < max_dead; ++i) {
       task_ids.push_back(dead_[i].task_id);
@@ -256,6 +260,8 @@ absl::StatusOr<TaskQueue::RedrivePlan> TaskQueue::PlanRedrive(
     }
     plan.verdicts.emplace_back(id, verdict);
   }
+  // The job cannot complete until Redrive() says how it went.
+  if (!plan.task_ids.empty()) ++redrives_in_flight_;
   return plan;
 }
 
@@ -269,30 +275,31 @@ absl::StatusOr<TaskQueue::RedriveVerdict> TaskQueue::NotDeadVerdictLocked(
 }
 
 void TaskQueue::Redrive(const std::vector<std::string>& task_ids,
-                        std::vector<JournaledTask> rows) {
+                        absl::StatusOr<std::vector<JournaledTask>> rows) {
   {
     absl::MutexLock lock(&mu_);
-    if (paged()) {
+    --redrives_in_flight_;
+    if (!rows.ok()) {
+      // The journal may have taken them all the same (a commit reported as
+      // failed): its rows are then pending, and the pager or a lookup
+      // meeting one ends the redrive (TakeUnsureRedriveLocked()).
+      if (paged()) unsure_redrives_.insert(task_ids.begin(), task_ids.end());
+    } else if (paged()) {
       // What the journal changed is what is redriven.
       std::vector<std::string> changed;
-      for (const JournaledTask& row : rows) changed.push_back(row.task.id());
-      const absl::flat_hash_map<std::string, uint32_t> attempts =
+      for (const JournaledTask& row : *rows) changed.push_back(row.task.id());
+      const absl::flat_hash_map<std::string, uint64_t> floors =
           TakeDeadLocked(changed);
-      for (JournaledTask& row : rows) {
-        const auto leased = attempts.find(row.task.id());
-        if (leased == attempts.end()) continue;
-        // This run's leases of it had epochs up to base + attempts; new ones
-        // go on from there, so that no late outcome matches a new lease.
-        AdmitJournaledLocked(std::move(row)).epoch =
-            epoch_base_ + leased->second;
+      for (JournaledTask& row : *rows) {
+        const auto floor = floors.find(row.task.id());
+        if (floor == floors.end()) continue;
+        unsure_redrives_.erase(row.task.id());
+        StartAgainLocked(AdmitJournaledLocked(std::move(row)), floor->second);
       }
     } else {
-      for (const auto& [id, leased] : TakeDeadLocked(task_ids)) {
+      for (const auto& [id, floor] : TakeDeadLocked(task_ids)) {
         TaskRecord& record = tasks_.at(id);
-        record.attempts = 0;
-        record.failures = 0;
-        record.worker_deaths = 0;
-        record.last_failure = v1::Failure();
+        StartAgainLocked(record, floor);
         MakePendingLocked(&record, /*front=*/false);
       }
     }
@@ -300,20 +307,41 @@ void TaskQueue::Redrive(const std::vector<std::string>& task_ids,
   NotifyChange();
 }
 
-absl::flat_hash_map<std::string, uint32_t> TaskQueue::TakeDeadLocked(
+absl::flat_hash_map<std::string, uint64_t> TaskQueue::TakeDeadLocked(
     const std::vector<std::string>& task_ids) {
   const absl::flat_hash_set<absl::string_view> wanted(task_ids.begin(),
                                                       task_ids.end());
-  absl::flat_hash_map<std::string, uint32_t> attempts;
+  absl::flat_hash_map<std::string, uint64_t> floors;
   dead_.erase(std::remove_if(dead_.begin(), dead_.end(),
                              [&](const DeadTask& task) {
                                if (!wanted.contains(task.task_id)) return false;
-                               attempts[task.task_id] = task.attempts;
+                               floors[task.task_id] = task.last_epoch;
                                return true;
                              }),
               dead_.end());
-  counts_.dead -= attempts.size();
-  return attempts;
+  counts_.dead -= floors.size();
+  return floors;
+}
+
+void TaskQueue::StartAgainLocked(TaskRecord& record, uint64_t last_epoch) {
+  // New leases go on above every lease it had, whose outcomes are stale
+  // now: they are of the run that failed, not of the one asked for.
+  record.epoch = std::max({record.epoch, last_epoch, epoch_base_});
+  record.stale_up_to = record.epoch;
+  record.from_earlier_run = false;
+  record.attempts = 0;
+  record.failures = 0;
+  record.worker_deaths = 0;
+  record.last_failure = v1::Failure();
+}
+
+std::optional<uint64_t> TaskQueue::TakeUnsureRedriveLocked(
+    const std::string& task_id) {
+  if (unsure_redrives_.erase(task_id) == 0) return std::nullopt;
+  const absl::flat_hash_map<std::string, uint64_t> floors =
+      TakeDeadLocked({task_id});
+  if (floors.empty()) return std::nullopt;
+  return floors.begin()->second;
 }
 
 bool TaskQueue::source_closed() {
@@ -504,6 +532,12 @@ bool TaskQueue::PageInLocked() {
       --ahead_;
       continue;
     }
+    if (std::optional<uint64_t> floor =
+            TakeUnsureRedriveLocked(row.task.id())) {
+      --ahead_;  // counted there while dead
+      StartAgainLocked(AdmitJournaledLocked(std::move(row)), *floor);
+      continue;
+    }
     AdmitJournaledLocked(std::move(row));
   }
   return !page->empty();
@@ -542,6 +576,14 @@ absl::StatusOr<TaskQueue::Lookup> TaskQueue::FindLocked(
   if ((*row)->unreadable) {
     return absl::DataLossError(
         absl::StrCat("the journal's row of task ", task_id, " does not parse"));
+  }
+  if (std::optional<uint64_t> floor =
+          TakeUnsureRedriveLocked((*row)->task.id())) {
+    // Counted in ahead_ while dead (or paged in long ago): in memory now,
+    // the pager skips it as it would a dead one.
+    TaskRecord& record = AdmitJournaledLocked(**std::move(row));
+    StartAgainLocked(record, *floor);
+    return Lookup{&record, false};
   }
   // Pending on disk, hence past paged_to_: the pager will skip it.
   ++ahead_;
@@ -652,7 +694,7 @@ void TaskQueue::FinishLocked(TaskRecord* record, TaskState state,
   out.attempts = record->attempts;
   if (out.dead) {
     dead_.push_back({record->task.id(), out.failure.code(),
-                     out.failure.message(), out.attempts});
+                     out.failure.message(), out.attempts, record->epoch});
     unhandled_dead_.insert(record->task.id());
   }
   if (out.dead && !paged()) {
@@ -793,7 +835,7 @@ void TaskQueue::MarkHandled(const std::vector<std::string>& task_ids) {
 
 bool TaskQueue::CompleteLocked() const {
   return source_closed_ && counts_.done + counts_.dead == counts_.total &&
-         counts_.unhandled == 0;
+         counts_.unhandled == 0 && redrives_in_flight_ == 0;
 }
 
 uint64_t TaskQueue::PendingLocked() const {

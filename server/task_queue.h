@@ -63,6 +63,7 @@ struct DeadTask {
   std::string code;
   std::string message;  // empty for one restored after it was handled
   uint32_t attempts = 0;
+  uint64_t last_epoch = 0;  // of its last lease in this run; 0: none
 };
 
 // A snapshot of the queue for observability.
@@ -160,11 +161,13 @@ class TaskQueue {
   absl::StatusOr<RedrivePlan> PlanRedrive(std::vector<std::string> task_ids,
                                           size_t max_dead);
 
-  // Makes these dead tasks (as PlanRedrive() chose them) pending again, as
-  // new: no attempts, failures or worker deaths counted. A paged() queue
-  // takes them from `rows`, the journal's copies; another kept them.
+  // Ends the redrive PlanRedrive() planned (until then the job cannot
+  // complete): makes the tasks pending again, as new (no attempts, failures
+  // or worker deaths counted; outcomes of their earlier leases are stale),
+  // once the journal took them. A paged() queue takes them from `rows`, the
+  // journal's copies; another kept them. A journal error leaves them dead.
   void Redrive(const std::vector<std::string>& task_ids,
-               std::vector<JournaledTask> rows);
+               absl::StatusOr<std::vector<JournaledTask>> rows);
 
   // Opens a session for a worker. Returns the new session id.
   std::string OpenSession(const v1::WorkerHello& hello,
@@ -269,9 +272,16 @@ class TaskQueue {
   // its row does not parse, in none, to be ended dead at the next Tick().
   TaskRecord& AdmitJournaledLocked(JournaledTask row)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Takes these tasks out of the dead ones; returns the leases each had.
-  absl::flat_hash_map<std::string, uint32_t> TakeDeadLocked(
+  // Takes these tasks out of the dead ones; returns each one's last epoch.
+  absl::flat_hash_map<std::string, uint64_t> TakeDeadLocked(
       const std::vector<std::string>& task_ids)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Resets a redriven task to start again above `last_epoch`.
+  void StartAgainLocked(TaskRecord& record, uint64_t last_epoch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Ends the redrive of a task the journal has as pending although its
+  // redrive failed: returns its last epoch, or nullopt if it is no such task.
+  std::optional<uint64_t> TakeUnsureRedriveLocked(const std::string& task_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Returns the verdict of a redrive of `task_id`, which is not dead.
   absl::StatusOr<RedriveVerdict> NotDeadVerdictLocked(absl::string_view task_id)
@@ -370,6 +380,11 @@ class TaskQueue {
   std::vector<DeadTask> dead_ ABSL_GUARDED_BY(mu_);
   // Those not yet marked handled, which cannot be redriven yet.
   absl::flat_hash_set<std::string> unhandled_dead_ ABSL_GUARDED_BY(mu_);
+  // Redrives planned and not yet ended by Redrive().
+  size_t redrives_in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  // Dead tasks whose journal redrive failed, which the journal may have
+  // taken all the same (paged only).
+  absl::flat_hash_set<std::string> unsure_redrives_ ABSL_GUARDED_BY(mu_);
   // Failed tasks waiting for their retry time, earliest first.
   using RetryEntry = std::pair<absl::Time, TaskRecord*>;
   absl::btree_set<RetryEntry> retries_ ABSL_GUARDED_BY(mu_);

@@ -137,6 +137,9 @@ std::optional<v1::ItemVerdict> TaskQueue::RejectOutcomeLocked(
   if (*record == nullptr) {
     return Verdict(id, v1::VERDICT_NOT_YOURS, "unknown task");
   }
+  if (epoch <= (*record)->stale_up_to) {
+    return Verdict(id, v1::VERDICT_STALE, "the task was redriven since");
+  }
   if (!MayHaveLeased(**record, epoch)) {
     return Verdict(id, v1::VERDICT_NOT_YOURS, "never leased under this epoch");
   }

@@ -21,6 +21,9 @@ struct TaskRecord {
   v1::Task task;  // id, payload and labels; released once finished
   TaskState state = TaskState::kPending;
   uint64_t epoch = 0;  // of the latest lease; 0 = never leased
+  // Redriven: outcomes of leases up to this epoch are of the run that
+  // failed, and stale.
+  uint64_t stale_up_to = 0;
   // Restored from a journal: it may hold leases of earlier runs, whose
   // epochs are below this run's base.
   bool from_earlier_run = false;

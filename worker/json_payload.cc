@@ -35,12 +35,15 @@ absl::StatusOr<std::string> PayloadToJson(const google::protobuf::Any& payload,
 absl::StatusOr<google::protobuf::Any> JsonToResult(
     absl::string_view json, const PayloadSchema* schema) {
   auto result = JsonToAny(json);
-  if (result.ok() && schema != nullptr) {
-    result = schema->ResultFromJson(json);
-  }
   if (!result.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "output ", schema != nullptr ? "" : "is ", result.status().message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("output is ", result.status().message()));
+  }
+  if (schema == nullptr) return result;
+  result = schema->ResultFromJson(json);
+  if (!result.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("output ", result.status().message()));
   }
   return result;
 }

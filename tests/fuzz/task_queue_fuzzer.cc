@@ -189,14 +189,15 @@ class Driver {
     std::vector<std::string> ids;
     if (in.Next() % 2 == 0) ids.push_back(absl::StrCat("t", in.Next() % 16));
     auto plan = queue_.PlanRedrive(ids, 16);
-    if (!plan.ok()) __builtin_trap();
-    std::vector<JournaledTask> rows;
+    // Refused once the job is complete; nothing to end if nothing planned.
+    if (!plan.ok() || plan->task_ids.empty()) return;
+    absl::StatusOr<std::vector<JournaledTask>> rows =
+        std::vector<JournaledTask>();
     if (journal_ != nullptr) {
-      auto changed = journal_->Redrive(plan->task_ids);
-      if (!changed.ok() || changed->size() != plan->task_ids.size()) {
+      rows = journal_->Redrive(plan->task_ids);
+      if (!rows.ok() || rows->size() != plan->task_ids.size()) {
         __builtin_trap();
       }
-      rows = *std::move(changed);
     }
     queue_.Redrive(plan->task_ids, std::move(rows));
     for (const std::string& id : plan->task_ids) finished_ids_.erase(id);

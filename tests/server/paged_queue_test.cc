@@ -288,19 +288,33 @@ TEST_F(PagedQueueTest, RedriveTakesADeadTaskBackFromTheJournalForGood) {
   EXPECT_TRUE(queue_->IsComplete());
 }
 
-TEST_F(PagedQueueTest, ARedriveRepeatedAfterAFailedOneStillTakesTheTask) {
+TEST_F(PagedQueueTest, ARedriveReportedFailedButCommittedEndsWhenPagedIn) {
   Append(MakeTasks(2));
-  ASSERT_TRUE(queue_->Cancel("t0", "", &finished_).ok());
+  // Cancelled while on disk: loaded out of turn, past the paged tasks.
+  ASSERT_TRUE(queue_->Cancel("t1", "", &finished_).ok());
   CommitAndHandle();
-  // As if the first call's commit happened but reported an error.
-  ASSERT_TRUE(journal_->Redrive({"t0"}).ok());
-  absl::StatusOr<std::vector<JournaledTask>> rows = journal_->Redrive({"t0"});
-  ASSERT_TRUE(rows.ok()) << rows.status();
-  ASSERT_EQ(rows->size(), 1u);
-  EXPECT_FALSE((*rows)[0].finished);
-  queue_->Redrive({"t0"}, *std::move(rows));
-  EXPECT_EQ(queue_->Counts().pending, 2u);
+  absl::StatusOr<TaskQueue::RedrivePlan> plan = queue_->PlanRedrive({}, 10);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_TRUE(journal_->Redrive(plan->task_ids).ok());
+  // The commit happened, but the journal said it failed.
+  queue_->Redrive(plan->task_ids, absl::UnavailableError("disk I/O error"));
+  EXPECT_EQ(queue_->Counts().dead, 1u) << "dead, as far as the queue knows";
+  queue_->CloseSource();
+  EXPECT_FALSE(queue_->IsComplete());
+  // The pager finds it pending on disk: the redrive happened after all.
+  const std::string session = Open();
+  const std::vector<v1::Task> leased = Lease(session, 10);
+  ASSERT_EQ(leased.size(), 2u);
+  EXPECT_EQ(leased[1].id(), "t1");
   EXPECT_EQ(queue_->Counts().dead, 0u);
+  for (const v1::Task& task : leased) {
+    EXPECT_EQ(Submit(session, Result(task.id(), task.epoch())),
+              v1::VERDICT_ACCEPTED);
+  }
+  CommitAndHandle();
+  EXPECT_EQ(queue_->Counts().done, 2u);
+  EXPECT_EQ(queue_->Counts().pending, 0u);
+  EXPECT_TRUE(queue_->IsComplete());
 }
 
 TEST_F(PagedQueueTest, ASessionTakingOneTypeFindsItPastTheWindow) {

@@ -385,7 +385,7 @@ TEST_F(TaskQueueTest, RedriveRunsAHandledDeadTaskAgainAsNew) {
       {"0", Verdict::kRedriven}};
   EXPECT_EQ(plan->verdicts, verdicts);
   EXPECT_EQ(plan->task_ids, std::vector<std::string>{"0"});
-  queue_.Redrive(plan->task_ids, {});
+  queue_.Redrive(plan->task_ids, std::vector<JournaledTask>());
   EXPECT_EQ(queue_.Counts().dead, 0u);
   EXPECT_EQ(queue_.Counts().pending, 1u);
   EXPECT_TRUE(queue_.ListDead(0, 10).empty());
@@ -400,6 +400,8 @@ TEST_F(TaskQueueTest, RedriveRunsAHandledDeadTaskAgainAsNew) {
             tasks[0].payload().SerializeAsString());
   EXPECT_EQ(Submit(session, Failure(tasks[0])), v1::VERDICT_STALE)
       << "the dead lease's outcome does not count";
+  EXPECT_EQ(Submit(session, Result(tasks[0], "0")), v1::VERDICT_STALE)
+      << "nor a late result of the run that failed";
   EXPECT_EQ(Submit(session, Result(again[0], "1")), v1::VERDICT_ACCEPTED);
   ASSERT_EQ(finished_.size(), 1u);
   EXPECT_FALSE(finished_[0].dead);
