@@ -3,7 +3,8 @@
 //
 //   node worker.js --master=127.0.0.1:4000 [--concurrency=4] [--name=NAME]
 //
-// Tasks are {"word": "banana"}; results {"word": "banana", "syllables": 3},
+// Tasks are {"word": "banana"} (with "sleep_ms": N, they take at least N ms,
+// for the conformance suite); results {"word": "banana", "syllables": 3},
 // counted as examples/syllables/count_syllables.py counts them.
 "use strict";
 
@@ -33,10 +34,13 @@ function countSyllables(text) {
       .reduce((sum, w) => sum + countWord(w), 0);
 }
 
-function count(payload) {
+async function count(payload) {
   if (payload === null || typeof payload !== "object" ||
       typeof payload.word !== "string") {
     throw new TypeError(`expected {"word": STRING}, got ${JSON.stringify(payload)}`);
+  }
+  if (payload.sleep_ms > 0) {
+    await new Promise((resolve) => setTimeout(resolve, payload.sleep_ms));
   }
   return {word: payload.word, syllables: countSyllables(payload.word)};
 }

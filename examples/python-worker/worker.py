@@ -3,8 +3,9 @@
 
     python3 worker.py --master=127.0.0.1:4000 [--concurrency=4]
 
-Tasks are {"word": "banana"}; results {"word": "banana", "syllables": 3}, counted
-by examples/syllables/count_syllables.py. Needs the stubs protoc makes from proto/
+Tasks are {"word": "banana"} (with "sleep_ms": N, they take at least N ms, for
+the conformance suite); results {"word": "banana", "syllables": 3}, counted by
+examples/syllables/count_syllables.py. Needs the stubs protoc makes from proto/
 on PYTHONPATH (CMake writes them to build/examples/python-worker/gen).
 """
 
@@ -12,6 +13,7 @@ import argparse
 import logging
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "syllables"))
@@ -23,6 +25,7 @@ from distributo_worker import Worker  # noqa: E402
 def count(payload):
     if not isinstance(payload, dict) or not isinstance(payload.get("word"), str):
         raise ValueError(f"expected {{\"word\": STRING}}, got {payload!r}")
+    time.sleep(payload.get("sleep_ms", 0) / 1000)
     return {"word": payload["word"], "syllables": count_syllables(payload["word"])}
 
 

@@ -5,7 +5,9 @@ Reads JSON payloads, one per line, from stdin until EOF, e.g. {"word": "banana"}
 and writes one JSON line per payload to stdout, e.g. {"word": "banana", "syllables": 3},
 flushing after each, so it serves both --exec_mode=lines and --exec_mode=per_task.
 A payload that is not an object with a string "word" is reported on stderr and ends
-the process with status 2, which the worker records as a failed attempt.
+the process with status 2, which the worker records as a failed attempt. An optional
+"sleep_ms": N makes the count take at least N ms, as a slow task would: the protocol's
+conformance suite (tests/conformance/) needs tasks that outlast a lease.
 
 The count is a heuristic (vowel groups plus a few English corrections), not a
 dictionary lookup, so expect it to be off by one on some words. Every word with a
@@ -15,6 +17,7 @@ letter counts at least 1; a string without letters counts 0.
 import json
 import re
 import sys
+import time
 import unicodedata
 
 VOWEL_GROUP = re.compile(r"[aeiouy]+")
@@ -65,6 +68,7 @@ def main() -> int:
             got = line[:200].decode(errors="replace").strip()
             print(f'count_syllables: payload needs a string "word", got: {got}', file=sys.stderr)
             return 2
+        time.sleep(payload.get("sleep_ms", 0) / 1000)
         print(json.dumps({"word": word, "syllables": count_syllables(word)}), flush=True)
     return 0
 

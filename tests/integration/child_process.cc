@@ -17,8 +17,8 @@ extern char** environ;
 namespace distributo::testing {
 
 ChildProcess::ChildProcess(const std::vector<std::string>& argv,
-                           const std::string& log_path)
-    : log_path_(log_path) {
+                           const std::string& log_path, bool own_group)
+    : own_group_(own_group), log_path_(log_path) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null",
@@ -30,13 +30,22 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv,
   for (const std::string& arg : argv)
     args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  if (own_group) {
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&attributes, 0);
+  }
   const int error =
-      posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ);
+      posix_spawn(&pid_, args[0], &actions, &attributes, args.data(), environ);
+  posix_spawnattr_destroy(&attributes);
   posix_spawn_file_actions_destroy(&actions);
   CHECK_EQ(error, 0) << "cannot start " << argv[0];
 }
 
 ChildProcess::~ChildProcess() {
+  // Its group holds only it and what it started, even once it has exited.
+  if (own_group_) kill(-pid_, SIGKILL);
   if (exit_code_.has_value()) return;
   kill(pid_, SIGKILL);
   waitpid(pid_, nullptr, 0);

@@ -17,9 +17,11 @@ namespace distributo::testing {
 // failed test leaves nothing behind. Thread-compatible.
 class ChildProcess {
  public:
-  // Starts `argv[0]` with `argv`; aborts the test binary if it cannot.
+  // Starts `argv[0]` with `argv`; aborts the test binary if it cannot. In
+  // a process group of its own if `own_group`: then the destructor kills
+  // that group, so that the commands it started end with it.
   ChildProcess(const std::vector<std::string>& argv,
-               const std::string& log_path);
+               const std::string& log_path, bool own_group = false);
   ~ChildProcess();
 
   ChildProcess(const ChildProcess&) = delete;
@@ -36,6 +38,7 @@ class ChildProcess {
 
  private:
   pid_t pid_ = -1;
+  bool own_group_ = false;
   std::optional<int> exit_code_;
   std::string log_path_;
 };
