@@ -6,8 +6,9 @@
 //
 // {master} becomes the scripted master's HOST:PORT. The worker is started
 // afresh for every case, in a process group of its own, which is killed
-// when the case ends. --expect_failing=CASE,... names cases that must fail
-// (for a deliberately broken worker): the run passes if exactly those fail.
+// when the case ends. --expect_failing=CASE:WHY,... names cases that must
+// fail, with WHY in their message (for a deliberately broken worker): the
+// run passes if exactly those fail, for those reasons.
 // Exits 0 if the run passes, 1 if not, 2 on a usage error.
 
 #include <unistd.h>
@@ -15,15 +16,17 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "tests/conformance/protocol_cases.h"
 #include "tests/integration/child_process.h"
@@ -33,7 +36,8 @@ ABSL_FLAG(std::string, worker, "",
 ABSL_FLAG(std::vector<std::string>, cases, {},
           "Only these cases (default: all)");
 ABSL_FLAG(std::vector<std::string>, expect_failing, {},
-          "Cases that must fail; the others must pass");
+          "CASE:WHY, ...: cases that must fail with WHY in their message; the "
+          "others must pass");
 
 namespace distributo::conformance {
 namespace {
@@ -87,8 +91,13 @@ int Run() {
     return 2;
   }
   const std::vector<std::string> only = absl::GetFlag(FLAGS_cases);
-  const std::vector<std::string> expected = absl::GetFlag(FLAGS_expect_failing);
-  const std::set<std::string> must_fail(expected.begin(), expected.end());
+  // Case name -> what its failure must say.
+  std::map<std::string, std::string> must_fail;
+  for (const std::string& expected : absl::GetFlag(FLAGS_expect_failing)) {
+    const std::pair<std::string, std::string> split =
+        absl::StrSplit(expected, absl::MaxSplits(':', 1));
+    must_fail[split.first] = split.second;
+  }
   int mismatches = 0;
   int run = 0;
   for (const ProtocolCase& protocol_case : AllCases()) {
@@ -100,14 +109,20 @@ int Run() {
     const absl::Time start = absl::Now();
     std::string output;
     const absl::Status status = RunCase(protocol_case, command, &output);
-    const bool expected_to_fail = must_fail.count(protocol_case.name) > 0;
+    const auto expectation = must_fail.find(protocol_case.name);
+    const bool expected_to_fail = expectation != must_fail.end();
     std::printf("%s %-20s %5.1f s  %s%s\n", status.ok() ? "PASS" : "FAIL",
                 protocol_case.name.c_str(),
                 absl::ToDoubleSeconds(absl::Now() - start),
                 status.ok() ? protocol_case.what.c_str()
                             : std::string(status.message()).c_str(),
                 expected_to_fail ? "  (expected to fail)" : "");
-    if (status.ok() == expected_to_fail) {
+    const bool as_expected =
+        expected_to_fail
+            ? !status.ok() &&
+                  absl::StrContains(status.message(), expectation->second)
+            : status.ok();
+    if (!as_expected) {
       ++mismatches;
       if (!status.ok()) std::printf("  worker's output:\n%s\n", output.c_str());
     }

@@ -73,7 +73,7 @@ class Conversation {
     }
     session_id_ = absl::StrCat("conformance-", ++sessions_);
     if (resumed) session_id_ = hello->hello().resume_session_id();
-    credit_ = hello->hello().initial_credit();
+    credit_ = granted_ = hello->hello().initial_credit();
     v1::TaskBatch start;
     v1::SessionStart* session = start.mutable_session();
     session->set_session_id(session_id_);
@@ -112,6 +112,9 @@ class Conversation {
     if (tasks.size() > credit_) return Fail("sending beyond the credit");
     for (size_t i = 0; i < tasks.size(); i += max_batch_tasks_) {
       v1::TaskBatch batch;
+      // As the master does: the lease of every task in the batch.
+      *batch.mutable_tasks()->mutable_lease_duration() =
+          TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(lease_));
       for (size_t j = i; j < std::min(tasks.size(), i + max_batch_tasks_);
            ++j) {
         *batch.mutable_tasks()->add_tasks() = tasks[j];
@@ -180,6 +183,7 @@ class Conversation {
   ResultStream* results() const { return results_; }
   absl::Duration lease() const { return lease_; }
   uint64_t granted() const { return granted_; }
+  uint64_t credit() const { return credit_; }
   // Times at which each lease was extended, by task id.
   const std::map<std::string, std::vector<absl::Time>>& extensions() const {
     return extensions_;
@@ -255,7 +259,8 @@ absl::Status CreditsAndTheWindow(ScriptedMaster& master, WorkerUnderTest&) {
   Conversation talk(master);
   if (absl::Status s = talk.Open(absl::Seconds(30), 4); !s.ok()) return s;
   if (absl::Status s = talk.AwaitCredit(1); !s.ok()) return s;
-  const uint64_t window = std::min<uint64_t>(talk.granted(), 40);
+  talk.DrainCredit(absl::Milliseconds(300));  // the rest of the window
+  const uint64_t window = std::min<uint64_t>(talk.credit(), 40);
   std::vector<v1::Task> tasks;
   for (uint64_t i = 0; i < window; ++i) {
     tasks.push_back(Task(absl::StrCat("c", i), kWords[i % std::size(kWords)],
@@ -295,6 +300,11 @@ absl::Status LeaseExtension(ScriptedMaster& master, WorkerUnderTest&) {
   if (!outcomes.ok()) return outcomes.status();
   const absl::Time done = absl::Now();
   if (absl::Status s = CheckAll(talk, *outcomes); !s.ok()) return s;
+  if (done - leased < absl::Milliseconds(2500)) {
+    return Fail(absl::StrCat("the 3 s task came back after ",
+                             absl::FormatDuration(done - leased),
+                             ": \"sleep_ms\" was not honoured"));
+  }
   std::vector<absl::Time> times = {leased};
   if (auto it = talk.extensions().find("slow"); it != talk.extensions().end()) {
     times.insert(times.end(), it->second.begin(), it->second.end());
@@ -389,6 +399,7 @@ absl::Status Cancellation(ScriptedMaster& master, WorkerUnderTest&) {
   const absl::Duration lease = absl::Seconds(30);
   if (absl::Status s = talk.Open(lease, 4); !s.ok()) return s;
   if (absl::Status s = talk.AwaitCredit(1); !s.ok()) return s;
+  talk.DrainCredit(absl::Milliseconds(300));  // the rest of the window
   if (absl::Status s = talk.Send({Task("doomed", "fire", lease, 2000)});
       !s.ok()) {
     return s;

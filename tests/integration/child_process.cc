@@ -44,9 +44,9 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv,
 }
 
 ChildProcess::~ChildProcess() {
-  // Its group holds only it and what it started, even once it has exited.
+  if (exit_code_.has_value()) return;  // its group was ended when it was
+  // Its group holds only it and what it started in the group.
   if (own_group_) kill(-pid_, SIGKILL);
-  if (exit_code_.has_value()) return;
   kill(pid_, SIGKILL);
   waitpid(pid_, nullptr, 0);
 }
@@ -60,6 +60,14 @@ std::optional<int> ChildProcess::WaitForExit(absl::Duration timeout) {
   if (exit_code_.has_value()) return exit_code_;
   WaitUntil(
       [this] {
+        // Its group is ended before it is reaped, while its PID (the
+        // group's id) cannot have been reused.
+        siginfo_t exited = {};
+        if (own_group_ &&
+            waitid(P_PID, pid_, &exited, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+            exited.si_pid == pid_) {
+          kill(-pid_, SIGKILL);
+        }
         int status = 0;
         if (waitpid(pid_, &status, WNOHANG) != pid_) return false;
         exit_code_ =

@@ -18,8 +18,9 @@ namespace distributo::testing {
 class ChildProcess {
  public:
   // Starts `argv[0]` with `argv`; aborts the test binary if it cannot. In
-  // a process group of its own if `own_group`: then the destructor kills
-  // that group, so that the commands it started end with it.
+  // a process group of its own if `own_group`: then that group is killed
+  // when it exits or is killed, so that what it started in the group ends
+  // with it (commands it puts in groups of their own are its business).
   ChildProcess(const std::vector<std::string>& argv,
                const std::string& log_path, bool own_group = false);
   ~ChildProcess();
