@@ -249,44 +249,37 @@ absl::Status AdminCommands::Cancel(const std::string& task_id,
   return absl::OkStatus();
 }
 
-absl::Status AdminCommands::ListDead(std::FILE* out) {
+absl::Status AdminCommands::ForEachDead(
+    const std::function<void(const v1::DeadTask&)>& visit) {
   v1::ListDeadRequest request;
-  size_t count = 0;
   do {
     auto response = Call(&v1::Admin::Stub::ListDead, request);
     if (!response.ok()) return response.status();
-    for (const v1::DeadTask& task : response->tasks()) {
-      absl::FPrintF(out, "%s\t%s\t%d attempts\t%s\n", task.task_id(),
-                    task.code(), task.attempts(), task.message());
-    }
-    count += response->tasks_size();
+    for (const v1::DeadTask& task : response->tasks()) visit(task);
     request.set_page_token(response->next_page_token());
   } while (!request.page_token().empty());
-  absl::FPrintF(out, "%d dead tasks\n", count);
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<std::string>> AdminCommands::DeadIds() {
-  std::vector<std::string> ids;
-  v1::ListDeadRequest request;
-  do {
-    auto response = Call(&v1::Admin::Stub::ListDead, request);
-    if (!response.ok()) return response.status();
-    for (const v1::DeadTask& task : response->tasks()) {
-      ids.push_back(task.task_id());
-    }
-    request.set_page_token(response->next_page_token());
-  } while (!request.page_token().empty());
-  return ids;
+absl::Status AdminCommands::ListDead(std::FILE* out) {
+  size_t count = 0;
+  absl::Status listed = ForEachDead([&](const v1::DeadTask& task) {
+    absl::FPrintF(out, "%s\t%s\t%d attempts\t%s\n", task.task_id(), task.code(),
+                  task.attempts(), task.message());
+    ++count;
+  });
+  if (!listed.ok()) return listed;
+  absl::FPrintF(out, "%d dead tasks\n", count);
+  return absl::OkStatus();
 }
 
 absl::Status AdminCommands::Redrive(std::vector<std::string> task_ids,
                                     std::FILE* out) {
   // No ids: the tasks dead now, each once, even if one dies again meanwhile.
   if (task_ids.empty()) {
-    absl::StatusOr<std::vector<std::string>> dead = DeadIds();
-    if (!dead.ok()) return dead.status();
-    task_ids = *std::move(dead);
+    absl::Status listed = ForEachDead(
+        [&](const v1::DeadTask& task) { task_ids.push_back(task.task_id()); });
+    if (!listed.ok()) return listed;
   }
   size_t redriven = 0;
   size_t refused = 0;

@@ -2,6 +2,7 @@
 #define DISTRIBUTO_CLI_ADMIN_COMMANDS_H_
 
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -58,8 +59,9 @@ class AdminCommands {
         token_(std::move(token)),
         stub_(std::move(stub)) {}
 
-  // Returns the ids of every dead task, from ListDead's pages.
-  absl::StatusOr<std::vector<std::string>> DeadIds();
+  // Calls `visit` with every dead task, through ListDead's pages.
+  absl::Status ForEachDead(
+      const std::function<void(const v1::DeadTask&)>& visit);
   // Prepares a call's context: deadline and token.
   void Prepare(grpc::ClientContext& context) const;
   absl::Status CallError(const grpc::Status& status) const;

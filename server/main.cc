@@ -30,6 +30,7 @@
 #include "discovery/master_advertisement.h"
 #include "glog/logging.h"
 #include "rpc/logging.h"
+#include "rpc/schema_flags.h"
 #include "rpc/stop_signals.h"
 #include "rpc/tls_credentials.h"
 #include "server/jsonl_result_sink.h"
@@ -71,16 +72,6 @@ ABSL_FLAG(std::string, tls_ca, "",
 ABSL_FLAG(bool, require_client_cert, false,
           "Mutual TLS: refuse workers without a certificate signed by "
           "--tls_ca");
-ABSL_FLAG(std::string, schema, "",
-          "Descriptor set (protoc --descriptor_set_out=FILE --include_imports) "
-          "holding --task_type and --result_type: each task's JSON payload "
-          "becomes a --task_type message, results must be --result_type "
-          "messages and are written back as JSON. Empty: payloads and "
-          "results are JSON values");
-ABSL_FLAG(std::string, task_type, "",
-          "With --schema: the full name of the tasks' message type");
-ABSL_FLAG(std::string, result_type, "",
-          "With --schema: the full name of the results' message type");
 ABSL_FLAG(bool, insecure, false,
           "Allow plaintext on a --listen address other hosts can reach");
 ABSL_FLAG(std::string, tokens, "",
@@ -168,7 +159,8 @@ std::string Fingerprint(const std::vector<v1::Task>& tasks) {
 
 // Names the job for its journal: where its tasks come from and its results
 // go, so that another job never resumes from this one's journal.
-std::string JobName(const std::vector<v1::Task>& stdin_tasks) {
+std::string JobName(const std::vector<v1::Task>& stdin_tasks,
+                    const PayloadSchema* schema) {
   const std::string path = absl::GetFlag(FLAGS_tasks);
   const std::string source =
       path.empty()  ? "(service)"
@@ -179,9 +171,9 @@ std::string JobName(const std::vector<v1::Task>& stdin_tasks) {
       absl::StrCat("tasks ", source, ", results ",
                    JobPart(absl::GetFlag(FLAGS_results), "stdout"));
   // Payloads journaled as one type are not to be read as another.
-  if (!absl::GetFlag(FLAGS_schema).empty()) {
-    absl::StrAppend(&name, ", types ", absl::GetFlag(FLAGS_task_type), " -> ",
-                    absl::GetFlag(FLAGS_result_type));
+  if (schema != nullptr) {
+    absl::StrAppend(&name, ", types ", schema->task_type_url(), " -> ",
+                    schema->result_type_url());
   }
   return name;
 }
@@ -542,16 +534,15 @@ int RunMaster(Master& master, TaskSource& tasks, bool job_mode,
 int Run() {
   const std::string tasks_path = absl::GetFlag(FLAGS_tasks);
   const std::string results_path = absl::GetFlag(FLAGS_results);
-  auto schema = PayloadSchema::FromFlags(absl::GetFlag(FLAGS_schema),
-                                         absl::GetFlag(FLAGS_task_type),
-                                         absl::GetFlag(FLAGS_result_type));
+  auto schema = SchemaFromFlags();
   if (!schema.ok()) return CannotStart(schema.status());
   TaskLimits limits;
   limits.schema = schema->get();
   auto tasks = TaskSource::Open(tasks_path, limits);
   if (!tasks.ok()) return CannotStart(tasks.status());
   // Before the journal: a refusal must leave no file behind.
-  auto options = OptionsFromFlags(JobName(tasks->held()), *schema);
+  auto options =
+      OptionsFromFlags(JobName(tasks->held(), schema->get()), *schema);
   if (!options.ok()) return CannotStart(options.status());
   auto opened = OpenJournal(tasks_path, results_path);
   if (!opened.ok()) return CannotStart(opened.status());

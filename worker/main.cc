@@ -27,8 +27,8 @@
 #include "absl/time/time.h"
 #include "glog/logging.h"
 #include "rpc/logging.h"
-#include "rpc/payload_schema.h"
 #include "rpc/progress_printer.h"
+#include "rpc/schema_flags.h"
 #include "rpc/stop_signals.h"
 #include "worker/exec_lines_processor.h"
 #include "worker/exec_task_processor.h"
@@ -60,14 +60,6 @@ ABSL_FLAG(std::string, token, "",
 ABSL_FLAG(std::string, exec, "",
           "Shell command run for each task (/bin/sh -c): the task's JSON "
           "payload on stdin, the result JSON on stdout.");
-ABSL_FLAG(std::string, schema, "",
-          "For a master with --schema: the same descriptor set, so that the "
-          "command gets each --task_type payload as JSON and its JSON output "
-          "becomes a --result_type result");
-ABSL_FLAG(std::string, task_type, "",
-          "With --schema: the full name of the tasks' message type");
-ABSL_FLAG(std::string, result_type, "",
-          "With --schema: the full name of the results' message type");
 ABSL_FLAG(std::string, exec_mode, "per_task",
           "per_task: one process per task. lines: one long-lived process "
           "per slot, one JSON line in and one JSON line out per task.");
@@ -140,9 +132,7 @@ absl::StatusOr<Options> OptionsFromFlags() {
   }
   options.worker.concurrency = static_cast<uint32_t>(concurrency);
   options.worker.prefetch = static_cast<uint32_t>(prefetch);
-  auto schema = PayloadSchema::FromFlags(absl::GetFlag(FLAGS_schema),
-                                         absl::GetFlag(FLAGS_task_type),
-                                         absl::GetFlag(FLAGS_result_type));
+  auto schema = SchemaFromFlags();
   if (!schema.ok()) return schema.status();
   options.schema = *std::move(schema);
   return options;
