@@ -29,6 +29,7 @@
 #include "absl/time/time.h"
 #include "discovery/master_advertisement.h"
 #include "glog/logging.h"
+#include "rpc/atomic_file.h"
 #include "rpc/logging.h"
 #include "rpc/schema_flags.h"
 #include "rpc/stop_signals.h"
@@ -286,20 +287,6 @@ class TaskSource {
   size_t next_ = 0;
 };
 
-absl::Status WritePortFile(const std::string& path, int port) {
-  // Written aside and renamed, so a reader never sees a partial number.
-  const std::string temporary = path + ".tmp";
-  {
-    std::ofstream file(temporary, std::ios::trunc);
-    file << port << "\n";
-    if (!file) return absl::UnavailableError("cannot write " + temporary);
-  }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    return absl::UnavailableError("cannot rename " + temporary);
-  }
-  return absl::OkStatus();
-}
-
 void PrintSummary(const QueueCounts& counts, uint64_t finished_before,
                   absl::Duration elapsed, const std::string& results) {
   const double seconds = absl::ToDoubleSeconds(elapsed);
@@ -395,7 +382,8 @@ std::optional<int> EnqueueAndAnnounce(Master& master, TaskSource& tasks,
                 job_mode ? "job mode" : "service mode",
                 master.queue().Counts().total);
   if (const std::string path = absl::GetFlag(FLAGS_port_file); !path.empty()) {
-    if (absl::Status status = WritePortFile(path, master.port());
+    if (absl::Status status =
+            WriteFileAtomically(path, absl::StrCat(master.port(), "\n"));
         !status.ok()) {
       return CannotStart(status);
     }

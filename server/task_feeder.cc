@@ -1,5 +1,6 @@
 #include "server/task_feeder.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "glog/logging.h"
@@ -21,6 +22,10 @@ TaskFeeder::TaskFeeder(Master* master, Pull pull, size_t low_water,
       thread_([this] { Run(); }) {}
 
 TaskFeeder::~TaskFeeder() { Stop(); }
+
+size_t TaskFeeder::LowWaterFor(size_t batch_size) {
+  return std::max<size_t>(8 * batch_size, 1000);
+}
 
 void TaskFeeder::Stop() {
   if (!stop_.HasBeenNotified()) stop_.Notify();

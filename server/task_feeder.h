@@ -29,6 +29,10 @@ class TaskFeeder {
   // Keeps at least `low_water` tasks pending while the source lasts, pulling
   // `chunk` at a time. Borrows `master`, which must outlive the feeder.
   TaskFeeder(Master* master, Pull pull, size_t low_water, size_t chunk);
+  // Returns the low water a master leasing `batch_size` tasks at a time
+  // keeps: a few batches per worker stay pending, the rest waits in the
+  // source.
+  static size_t LowWaterFor(size_t batch_size);
   ~TaskFeeder();
 
   TaskFeeder(const TaskFeeder&) = delete;

@@ -1,6 +1,5 @@
 #include "distributo/distributor_core.h"
 
-#include <algorithm>
 #include <atomic>
 #include <utility>
 
@@ -142,8 +141,7 @@ std::function<std::vector<v1::Task>(size_t)> Puller(
 std::unique_ptr<server::TaskFeeder> MakeFeeder(
     server::Master* master, size_t batch,
     std::function<std::vector<v1::Task>(size_t)> pull) {
-  // A few batches per worker stay pending; the rest waits in the source.
-  const size_t low_water = std::max<size_t>(8 * batch, 1000);
+  const size_t low_water = server::TaskFeeder::LowWaterFor(batch);
   return std::make_unique<server::TaskFeeder>(master, std::move(pull),
                                               low_water, low_water);
 }

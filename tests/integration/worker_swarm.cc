@@ -17,7 +17,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,6 +29,7 @@
 #include "google/protobuf/struct.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/support/channel_arguments.h"
+#include "rpc/queued_client_stream.h"
 
 ABSL_FLAG(std::string, master, "127.0.0.1:4000", "The master's HOST:PORT");
 ABSL_FLAG(int, workers, 2000, "Workers, each with its own two streams");
@@ -86,68 +86,11 @@ class Tally {
   uint64_t tasks_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-// A bidi stream with a queue of writes: the callback API takes one at a
-// time. gRPC may run a callback inside StartWrite(), so it is called with no
-// lock held.
-template <typename Out, typename In>
-class QueuedStream : public grpc::ClientBidiReactor<Out, In> {
- public:
-  void Send(Out message) {
-    {
-      absl::MutexLock lock(&mu_);
-      queue_.push_back(std::move(message));
-    }
-    WriteNext();
-  }
-  // Half-closes the stream once every queued message is written.
-  void CloseWhenSent() {
-    {
-      absl::MutexLock lock(&mu_);
-      closing_ = true;
-    }
-    WriteNext();
-  }
-  void OnWriteDone(bool ok) override {
-    {
-      absl::MutexLock lock(&mu_);
-      writing_ = false;
-    }
-    if (ok) WriteNext();
-  }
-
- private:
-  void WriteNext() {
-    Out* next = nullptr;
-    bool close = false;
-    {
-      absl::MutexLock lock(&mu_);
-      if (writing_) return;
-      if (!queue_.empty()) {
-        writing_ = true;
-        current_ = std::move(queue_.front());
-        queue_.pop_front();
-        next = &current_;
-      } else if (closing_ && !closed_) {
-        closed_ = true;
-        close = true;
-      }
-    }
-    if (next != nullptr) this->StartWrite(next);
-    if (close) this->StartWritesDone();
-  }
-
-  absl::Mutex mu_;
-  std::deque<Out> queue_ ABSL_GUARDED_BY(mu_);
-  Out current_;  // the message being written, left alone until it is
-  bool writing_ ABSL_GUARDED_BY(mu_) = false;
-  bool closing_ ABSL_GUARDED_BY(mu_) = false;
-  bool closed_ ABSL_GUARDED_BY(mu_) = false;
-};
-
 class Worker;
 
 // Submits a worker's results; each ack grants the worker more credit.
-class ResultStream final : public QueuedStream<v1::ResultBatch, v1::ResultAck> {
+class ResultStream final
+    : public QueuedClientStream<v1::ResultBatch, v1::ResultAck> {
  public:
   ResultStream(v1::Distributor::Stub* stub, Worker* worker);
   void OnReadDone(bool ok) override;
@@ -161,7 +104,8 @@ class ResultStream final : public QueuedStream<v1::ResultBatch, v1::ResultAck> {
 };
 
 // One worker: its session's RequestBatch stream, and a results stream.
-class Worker final : public QueuedStream<v1::BatchRequest, v1::TaskBatch> {
+class Worker final
+    : public QueuedClientStream<v1::BatchRequest, v1::TaskBatch> {
  public:
   Worker(v1::Distributor::Stub* stub, Tally* tally, int index)
       : stub_(stub), tally_(tally) {

@@ -1,0 +1,234 @@
+#include "bench/bench_run.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <limits>
+#include <memory>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
+#include "bench/lean_worker.h"
+#include "tests/integration/child_process.h"
+
+namespace distributo::bench {
+namespace {
+
+using testing::ChildProcess;
+using testing::ReadFile;
+using testing::WaitUntil;
+
+constexpr absl::Duration kStartTimeout = absl::Seconds(30);
+// Beyond the job's own timeout, for a process to report and exit.
+constexpr absl::Duration kExitGrace = absl::Seconds(30);
+
+std::string SelfPath() {
+  return std::filesystem::read_symlink("/proc/self/exe").string();
+}
+
+std::vector<std::string> CommonFlags(const RunOptions& options) {
+  return {absl::StrCat("--batch=", options.batch_size),
+          absl::StrCat("--in_flight=", options.in_flight),
+          absl::StrCat("--tasks=", options.tasks),
+          absl::StrCat("--journal=", options.journal),
+          absl::StrCat("--rate=", options.rate),
+          absl::StrCat("--timeout=", absl::FormatDuration(options.timeout))};
+}
+
+// Starts this binary as `role`, its report going to `dir`/`name`.
+std::unique_ptr<ChildProcess> StartRole(const RunOptions& options,
+                                        const std::string& dir,
+                                        const std::string& role,
+                                        const std::string& name,
+                                        std::vector<std::string> extra) {
+  std::vector<std::string> argv = {SelfPath(), "--role=" + role,
+                                   absl::StrCat("--report=", dir, "/", name)};
+  for (std::string& flag : CommonFlags(options)) argv.push_back(flag);
+  for (std::string& flag : extra) argv.push_back(std::move(flag));
+  return std::make_unique<ChildProcess>(argv,
+                                        absl::StrCat(dir, "/", name, ".log"));
+}
+
+// Waits for `process` to exit 0.
+absl::Status AwaitSuccess(ChildProcess& process, absl::Duration timeout) {
+  std::optional<int> code = process.WaitForExit(timeout);
+  if (!code.has_value()) {
+    return absl::DeadlineExceededError(
+        absl::StrCat("a process did not end; see ", process.log_path()));
+  }
+  if (*code != 0) {
+    return absl::InternalError(absl::StrCat(
+        "a process exited with ", *code, ":\n", ReadFile(process.log_path())));
+  }
+  return absl::OkStatus();
+}
+
+// Merges the workers' reports into `result`; returns the tasks they acked.
+absl::StatusOr<uint64_t> MergeWorkers(const std::string& dir, int workers,
+                                      JobResult* result) {
+  int64_t first = std::numeric_limits<int64_t>::max(), last = 0;
+  uint64_t tasks = 0;
+  for (int i = 0; i < workers; ++i) {
+    auto report =
+        WorkerReport::Parse(ReadFile(absl::StrCat(dir, "/worker-", i)));
+    if (!report.ok()) return report.status();
+    if (report->tasks == 0) continue;
+    first = std::min(first, report->first_lease_ns);
+    last = std::max(last, report->last_ack_ns);
+    tasks += report->tasks;
+    result->enqueue_to_lease.Merge(report->enqueue_to_lease);
+    result->lease_to_ack.Merge(report->lease_to_ack);
+  }
+  if (tasks == 0 || last <= first) {
+    return absl::InternalError("the workers acked no task");
+  }
+  result->tasks_per_s = tasks * 1e9 / (last - first);
+  return tasks;
+}
+
+// Runs the job through `role`'s server (raw or master) in `dir`.
+absl::StatusOr<JobResult> RunJob(const RunOptions& options,
+                                 const std::string& dir,
+                                 const std::string& role) {
+  const std::string port_file = dir + "/port";
+  std::unique_ptr<ChildProcess> server =
+      StartRole(options, dir, role, "server", {"--port_file=" + port_file});
+  if (!WaitUntil([&] { return !ReadFile(port_file).empty(); }, kStartTimeout)) {
+    return absl::UnavailableError(absl::StrCat("the ", role,
+                                               " server did not start:\n",
+                                               ReadFile(server->log_path())));
+  }
+  const std::string master = absl::StrCat(
+      "--master=127.0.0.1:", absl::StripAsciiWhitespace(ReadFile(port_file)));
+  std::vector<std::unique_ptr<ChildProcess>> workers;
+  for (int i = 0; i < options.workers; ++i) {
+    workers.push_back(StartRole(options, dir, "worker",
+                                absl::StrCat("worker-", i), {master}));
+  }
+  for (auto& worker : workers) {
+    if (absl::Status s = AwaitSuccess(*worker, options.timeout + kExitGrace);
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (absl::Status s = AwaitSuccess(*server, kExitGrace); !s.ok()) return s;
+  JobResult result;
+  auto acked = MergeWorkers(dir, options.workers, &result);
+  if (!acked.ok()) return acked.status();
+  auto report = ServerReport::Parse(ReadFile(dir + "/server"));
+  if (!report.ok()) return report.status();
+  result.server = *report;
+  if (report->handled != options.tasks || report->duplicates != 0 ||
+      *acked < options.tasks) {
+    return absl::InternalError(absl::StrFormat(
+        "%s: %d tasks, %d handled, %d handled twice, %d acked", role,
+        options.tasks, report->handled, report->duplicates, *acked));
+  }
+  return result;
+}
+
+}  // namespace
+
+absl::StatusOr<RunResult> RunBoth(const RunOptions& options) {
+  const bool journaled = options.journal != "none";
+  if (journaled && std::filesystem::exists(options.journal)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        options.journal, " exists; the benchmark journals to a new file"));
+  }
+  char pattern[] = "/tmp/distributo-bench-XXXXXX";
+  if (mkdtemp(pattern) == nullptr) {
+    return absl::UnavailableError("cannot make a directory in /tmp");
+  }
+  const std::string dir = pattern;
+  RunResult result;
+  absl::Status status;
+  for (const char* role : {"raw", "master"}) {
+    const std::string job_dir = absl::StrCat(dir, "/", role);
+    std::filesystem::create_directory(job_dir);
+    absl::StatusOr<JobResult> job = RunJob(options, job_dir, role);
+    if (!job.ok()) {
+      status = job.status();
+      break;
+    }
+    (std::string(role) == "raw" ? result.raw : result.master) = *job;
+  }
+  if (journaled) {
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      std::filesystem::remove(options.journal + suffix);
+    }
+  }
+  if (!status.ok()) {
+    std::fprintf(stderr, "distributo-bench: logs kept in %s\n", dir.c_str());
+    return status;
+  }
+  std::filesystem::remove_all(dir);
+  return result;
+}
+
+namespace {
+
+// The figures of one job, as JSON members named with `prefix`.
+std::string JobJson(const std::string& prefix, const JobResult& job,
+                    uint64_t tasks) {
+  return absl::StrFormat(
+      "\"%1$senqueue_to_lease_p50_us\": %2$.1f, "
+      "\"%1$senqueue_to_lease_p99_us\": %3$.1f, "
+      "\"%1$slease_to_result_p50_us\": %4$.1f, "
+      "\"%1$slease_to_result_p99_us\": %5$.1f, "
+      "\"%1$scpu_s_per_million\": %6$.2f, \"%1$srss_mb\": %7$d",
+      prefix, job.enqueue_to_lease.PercentileMicros(0.5),
+      job.enqueue_to_lease.PercentileMicros(0.99),
+      job.lease_to_ack.PercentileMicros(0.5),
+      job.lease_to_ack.PercentileMicros(0.99),
+      job.server.cpu_seconds * 1e6 / tasks, job.server.peak_rss_mb);
+}
+
+}  // namespace
+
+std::string ToJson(const RunOptions& options, const RunResult& result) {
+  return absl::StrFormat(
+      "{\"workers\": %d, \"batch\": %d, \"in_flight\": %d, \"tasks\": %d, "
+      "\"journal\": \"%s\", \"rate\": %g, \"tasks_per_s\": %.0f, "
+      "\"raw_limit_per_s\": %.0f, \"ratio\": %.3f, "
+      "\"p99_enqueue_to_lease_us\": %.1f, \"master_rss_mb\": %d, "
+      "\"lost\": 0, \"duplicates\": 0, %s, %s}",
+      options.workers, options.batch_size, options.in_flight, options.tasks,
+      options.journal == "none" ? "none" : "sqlite", options.rate,
+      result.master.tasks_per_s, result.raw.tasks_per_s,
+      result.master.tasks_per_s / result.raw.tasks_per_s,
+      result.master.enqueue_to_lease.PercentileMicros(0.99),
+      result.master.server.peak_rss_mb,
+      JobJson("master_", result.master, options.tasks),
+      JobJson("raw_", result.raw, options.tasks));
+}
+
+std::string ToTable(const RunOptions& options, const RunResult& result) {
+  std::string table = absl::StrFormat(
+      "%d tasks, %d workers, batch %d, %d batches in flight, journal %s\n\n"
+      "| server | tasks/s | ratio | enqueue to lease p50 / p99 us | lease to "
+      "result p50 / p99 us | CPU s per 1M tasks | peak RSS MiB |\n"
+      "|---|---:|---:|---:|---:|---:|---:|\n",
+      options.tasks, options.workers, options.batch_size, options.in_flight,
+      options.journal);
+  for (const auto& [name, job] :
+       {std::pair<const char*, const JobResult*>{"raw gRPC", &result.raw},
+        {"master", &result.master}}) {
+    absl::StrAppendFormat(
+        &table,
+        "| %s | %.0f | %.2f | %.0f / %.0f | %.0f / %.0f | %.2f | %d |\n", name,
+        job->tasks_per_s, job->tasks_per_s / result.raw.tasks_per_s,
+        job->enqueue_to_lease.PercentileMicros(0.5),
+        job->enqueue_to_lease.PercentileMicros(0.99),
+        job->lease_to_ack.PercentileMicros(0.5),
+        job->lease_to_ack.PercentileMicros(0.99),
+        job->server.cpu_seconds * 1e6 / options.tasks, job->server.peak_rss_mb);
+  }
+  return table;
+}
+
+}  // namespace distributo::bench

@@ -1,0 +1,38 @@
+#ifndef DISTRIBUTO_BENCH_BENCH_TASK_H_
+#define DISTRIBUTO_BENCH_BENCH_TASK_H_
+
+#include <cstdint>
+#include <string>
+
+#include "distributo/v1/task.pb.h"
+#include "google/protobuf/any.pb.h"
+
+namespace distributo::bench {
+
+// The benchmark's trivial task: a google.protobuf.BytesValue of 32 bytes,
+// the first 8 of which hold the CLOCK_MONOTONIC time it was enqueued (one
+// clock for every process of the machine), so that a worker can tell how
+// long it waited. Its result is a google.protobuf.UInt64Value: the payload's
+// length. The raw baseline and the master carry exactly these messages.
+inline constexpr size_t kPayloadBytes = 32;
+
+// Returns CLOCK_MONOTONIC in nanoseconds.
+int64_t MonotonicNanos();
+
+// Returns the payload of a task enqueued at `enqueued_ns`.
+google::protobuf::Any MakePayload(int64_t enqueued_ns);
+
+// Returns when `payload` was enqueued and its length, or false if it is not
+// a benchmark payload.
+bool ReadPayload(const google::protobuf::Any& payload, int64_t* enqueued_ns,
+                 uint64_t* length);
+
+// Returns the result a worker sends for a payload of `length` bytes.
+google::protobuf::Any MakeResult(uint64_t length);
+
+// Returns the task with id `index` (as a decimal), enqueued now.
+v1::Task MakeTask(uint64_t index);
+
+}  // namespace distributo::bench
+
+#endif  // DISTRIBUTO_BENCH_BENCH_TASK_H_
