@@ -108,8 +108,8 @@ grpc::Status AdminService::Enqueue(grpc::ServerContext* context,
                   "--tasks file, or drains; start one without --tasks");
   }
   std::vector<std::string> added_list;
-  absl::StatusOr<size_t> added =
-      master_->Enqueue(Sort(*request, *response), &added_list);
+  std::vector<v1::Task> tasks = Sort(*request, *response);
+  absl::StatusOr<size_t> added = master_->Enqueue(&tasks, &added_list);
   if (!added.ok()) {
     response->Clear();
     return ToGrpcStatus(added.status());

@@ -34,6 +34,14 @@ BatchStream::BatchStream(DistributorService* service, TaskQueue* queue,
   StartRead(&request_bytes_);
 }
 
+v1::TaskBatch& BatchStream::NewOutLocked() {
+  // The last message is on the wire already (serialized by WriteOutLocked),
+  // so everything it held goes at once.
+  arena_.Reset();
+  out_ = google::protobuf::Arena::CreateMessage<v1::TaskBatch>(&arena_);
+  return *out_;
+}
+
 void BatchStream::OnReadDone(bool ok) {
   if (!ok) {
     // The worker closed its side or the call broke: either way it is gone.
@@ -88,7 +96,7 @@ void BatchStream::HandleHello(const v1::WorkerHello& received) {
   started_ = true;
   credit_ = hello.initial_credit();
   const QueueOptions& options = queue_->options();
-  v1::SessionStart* start = out_.mutable_session();
+  v1::SessionStart* start = NewOutLocked().mutable_session();
   start->set_session_id(session_id);
   *start->mutable_lease_duration() = ToProto(options.lease_duration);
   *start->mutable_requeue_grace() = ToProto(options.requeue_grace);
@@ -115,7 +123,7 @@ void BatchStream::Pump() {
 }
 
 void BatchStream::WriteOutLocked() {
-  ToWire(out_, &out_bytes_);
+  ToWire(*out_, &out_bytes_);
   writing_ = true;
   StartWrite(&out_bytes_);
 }
@@ -136,29 +144,29 @@ bool BatchStream::Cancel(absl::string_view session_id,
 }
 
 BatchStream::Next BatchStream::PrepareNextLocked() {
-  out_.Clear();
+  v1::TaskBatch& out = NewOutLocked();
   if (cancels_.leases_size() > 0) {
-    out_.mutable_cancel()->Swap(&cancels_);
+    out.mutable_cancel()->Swap(&cancels_);
     return Next::kWrite;
   }
   if (credit_ > 0 && service_->Accepting()) {
-    size_t leased = queue_->Lease(session_id_, credit_, out_.mutable_tasks());
+    size_t leased = queue_->Lease(session_id_, credit_, out.mutable_tasks());
     if (leased > 0) {
       credit_ -= leased;
       drained_sent_ = false;
       return Next::kWrite;
     }
-    out_.Clear();
+    out.Clear();
   }
   if (queue_->IsComplete()) {
     QueueCounts counts = queue_->Counts();
-    out_.mutable_complete()->set_done(counts.done);
-    out_.mutable_complete()->set_dead(counts.dead);
+    out.mutable_complete()->set_done(counts.done);
+    out.mutable_complete()->set_dead(counts.dead);
     complete_sent_ = true;
     return Next::kWrite;
   }
   if (credit_ > 0 && !drained_sent_) {
-    out_.mutable_drained();
+    out.mutable_drained();
     drained_sent_ = true;
     return Next::kWrite;
   }

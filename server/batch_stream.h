@@ -8,6 +8,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "distributo/v1/distributor.grpc.pb.h"
+#include "google/protobuf/arena.h"
 #include "server/task_queue.h"
 
 namespace distributo::server {
@@ -47,6 +48,8 @@ class BatchStream final
   void HandleHello(const v1::WorkerHello& received);
   void HandleCredit(const v1::CreditGrant& credit);
   Next PrepareNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Returns a new, empty out_, dropping the last one.
+  v1::TaskBatch& NewOutLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Ends the stream once no write is in flight.
   void FinishWhenIdle(const grpc::Status& status);
   void FinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -60,7 +63,10 @@ class BatchStream final
   v1::BatchRequest request_;        // likewise
 
   absl::Mutex mu_;
-  v1::TaskBatch out_ ABSL_GUARDED_BY(mu_);  // the next message to write
+  // The next message to write, on an arena: a batch's hundreds of task
+  // copies cost no malloc and free each.
+  google::protobuf::Arena arena_ ABSL_GUARDED_BY(mu_);
+  v1::TaskBatch* out_ ABSL_GUARDED_BY(mu_) = nullptr;
   // Cancellations waiting for the next write, sent before any task.
   v1::CancelTasks cancels_ ABSL_GUARDED_BY(mu_);
   grpc::ByteBuffer out_bytes_ ABSL_GUARDED_BY(mu_);  // the one being written

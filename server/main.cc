@@ -366,7 +366,7 @@ std::optional<int> EnqueueAndAnnounce(Master& master, TaskSource& tasks,
     if (!chunk.ok()) return CannotStart(chunk.status());
     if (chunk->empty()) break;
     read += chunk->size();
-    absl::StatusOr<size_t> new_ones = master.Enqueue(*std::move(chunk));
+    absl::StatusOr<size_t> new_ones = master.Enqueue(&*chunk);
     if (!new_ones.ok()) return CannotStart(new_ones.status());
     added += *new_ones;
   }

@@ -141,32 +141,39 @@ absl::Status Master::Start() {
 
 Master::~Master() { Shutdown(absl::ZeroDuration()); }
 
-absl::StatusOr<size_t> Master::Enqueue(std::vector<v1::Task> tasks,
+absl::StatusOr<size_t> Master::Enqueue(std::vector<v1::Task>* to_enqueue,
                                        std::vector<std::string>* added_ids) {
+  std::vector<v1::Task>& tasks = *to_enqueue;
   // One at a time: two calls with the same id must not both find it new.
   absl::MutexLock lock(&enqueue_mu_);
   std::vector<std::string> added;
+  size_t count = 0;
   if (queue_.paged()) {
     if (absl::Status status = CheckIds(tasks); !status.ok()) return status;
     // The journal knows every id, and numbers the tasks it adds.
-    absl::StatusOr<uint64_t> count = journal_->AppendTasks(tasks, &added);
-    if (!count.ok()) return count.status();
-    queue_.AddJournaled(*count);
+    absl::StatusOr<uint64_t> total = journal_->AppendTasks(tasks, &added);
+    if (!total.ok()) return total.status();
+    queue_.AddJournaled(*total);
+    count = added.size();
   } else {
-    tasks = queue_.WithoutKnown(std::move(tasks));
-    for (const v1::Task& task : tasks) added.push_back(task.id());
-    if (absl::StatusOr<uint64_t> count = journal_->AppendTasks(tasks, nullptr);
-        !count.ok()) {
-      return count.status();
+    queue_.DropKnown(&tasks);
+    if (absl::StatusOr<uint64_t> total = journal_->AppendTasks(tasks, nullptr);
+        !total.ok()) {
+      return total.status();
     }
+    if (added_ids != nullptr) {
+      for (const v1::Task& task : tasks) added.push_back(task.id());
+    }
+    count = tasks.size();
     if (absl::Status status = queue_.Enqueue(std::move(tasks)); !status.ok()) {
       return status;
     }
   }
+  tasks.clear();
   if (added_ids != nullptr) {
     added_ids->insert(added_ids->end(), added.begin(), added.end());
   }
-  return added.size();
+  return count;
 }
 
 void Master::Drain() {

@@ -49,7 +49,7 @@ void ResultStream::OnReadDone(bool ok) {
   bad_results_ = queue_->CheckResults(batch_);
   commits_->Add(
       [this](std::vector<FinishedTask>* out) {
-        ack_ = queue_->Submit(session_id_, batch_, bad_results_, out);
+        ack_ = queue_->Submit(session_id_, &batch_, bad_results_, out);
       },
       [this](absl::Status status) { AckOrEnd(status); });
 }

@@ -52,8 +52,7 @@ void TaskFeeder::Run() {
 
 bool TaskFeeder::EnqueueRetrying(std::vector<v1::Task> tasks) {
   while (!stop_.HasBeenNotified()) {
-    // A copy per attempt: a failed Enqueue() consumes its tasks.
-    absl::StatusOr<size_t> added = master_->Enqueue(tasks);
+    absl::StatusOr<size_t> added = master_->Enqueue(&tasks);
     if (added.ok()) return true;
     const absl::StatusCode code = added.status().code();
     if (code != absl::StatusCode::kUnavailable &&

@@ -124,17 +124,25 @@ TaskRecord& TaskQueue::AdmitJournaledLocked(JournaledTask row) {
   return record;
 }
 
-std::vector<v1::Task> TaskQueue::WithoutKnown(std::vector<v1::Task> tasks) {
-  absl::MutexLock lock(&mu_);
-  absl::flat_hash_set<std::string> seen;
-  tasks.erase(std::remove_if(tasks.begin(), tasks.end(),
-                             [&](const v1::Task& task)
-                                 ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-                                   return tasks_.contains(task.id()) ||
-                                          !seen.insert(task.id()).second;
-                                 }),
-              tasks.end());
-  return tasks;
+void TaskQueue::DropKnown(std::vector<v1::Task>* tasks) {
+  std::vector<bool> keep(tasks->size());
+  {
+    absl::MutexLock lock(&mu_);
+    // Views into ids that stay where they are until every one is tested.
+    absl::flat_hash_set<absl::string_view> seen;
+    seen.reserve(tasks->size());
+    for (size_t i = 0; i < tasks->size(); ++i) {
+      const std::string& id = (*tasks)[i].id();
+      keep[i] = !tasks_.contains(id) && seen.insert(id).second;
+    }
+  }
+  size_t kept = 0;
+  for (size_t i = 0; i < tasks->size(); ++i) {
+    if (!keep[i]) continue;
+    if (kept != i) (*tasks)[kept] = std::move((*tasks)[i]);
+    ++kept;
+  }
+  tasks->resize(kept);
 }
 
 void TaskQueue::Restore(JournalState state,

@@ -111,9 +111,9 @@ class TaskQueue {
   // AlreadyExists for an id already known or repeated in `tasks`.
   absl::Status Enqueue(std::vector<v1::Task> tasks);
 
-  // Returns the tasks among `tasks` whose ids the queue does not know yet,
-  // each id once.
-  std::vector<v1::Task> WithoutKnown(std::vector<v1::Task> tasks);
+  // Drops from `tasks` those whose ids the queue knows already, and repeats
+  // of an id, keeping the first.
+  void DropKnown(std::vector<v1::Task>* tasks);
 
   // Tells a paged() queue that the journal holds `task_count` tasks: those
   // past the ones it knew are new, and pending.
@@ -198,9 +198,9 @@ class TaskQueue {
                        const v1::ResultBatch& batch,
                        std::vector<FinishedTask>* finished);
   // The same with `bad_results` from CheckResults(batch), computed earlier
-  // on another thread: parsing costs per task.
-  v1::ResultAck Submit(absl::string_view session_id,
-                       const v1::ResultBatch& batch,
+  // on another thread (parsing costs per task); the accepted results are
+  // moved out of `batch`.
+  v1::ResultAck Submit(absl::string_view session_id, v1::ResultBatch* batch,
                        const std::vector<std::string>& bad_results,
                        std::vector<FinishedTask>* finished);
 
@@ -319,8 +319,9 @@ class TaskQueue {
                         v1::Task* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ReleaseLeaseLocked(TaskRecord* record)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  v1::ItemVerdict ApplyOutcomeLocked(Session* session,
-                                     const v1::Outcome& outcome, absl::Time now,
+  // Takes the result out of `outcome` if it is accepted.
+  v1::ItemVerdict ApplyOutcomeLocked(Session* session, v1::Outcome* outcome,
+                                     absl::Time now,
                                      std::vector<FinishedTask>* finished)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Returns the verdict of an outcome that must be dropped, or nullopt if it

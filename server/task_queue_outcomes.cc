@@ -3,6 +3,7 @@
 // task_queue.cc, which keeps the state machine, to keep both readable.
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -37,29 +38,31 @@ v1::ItemVerdict Unreadable(absl::string_view task_id,
 v1::ResultAck TaskQueue::Submit(absl::string_view session_id,
                                 const v1::ResultBatch& batch,
                                 std::vector<FinishedTask>* finished) {
+  v1::ResultBatch copy = batch;
   // Results are checked before taking the lock: parsing costs per task.
-  return Submit(session_id, batch, CheckResults(batch), finished);
+  return Submit(session_id, &copy, CheckResults(batch), finished);
 }
 
 v1::ResultAck TaskQueue::Submit(absl::string_view session_id,
-                                const v1::ResultBatch& batch,
+                                v1::ResultBatch* batch,
                                 const std::vector<std::string>& bad_results,
                                 std::vector<FinishedTask>* finished) {
   v1::ResultAck ack;
-  ack.set_batch_id(batch.batch_id());
+  ack.set_batch_id(batch->batch_id());
+  ack.mutable_outcomes()->Reserve(batch->outcomes_size());
   {
     absl::MutexLock lock(&mu_);
     Session* session = FindSessionLocked(session_id);
     const absl::Time now = clock_();
-    for (int i = 0; i < batch.outcomes_size(); ++i) {
-      const v1::Outcome& outcome = batch.outcomes(i);
+    for (int i = 0; i < batch->outcomes_size(); ++i) {
+      v1::Outcome* outcome = batch->mutable_outcomes(i);
       *ack.add_outcomes() =
           bad_results[i].empty()
               ? ApplyOutcomeLocked(session, outcome, now, finished)
-              : Verdict(outcome.lease().task_id(), v1::VERDICT_INVALID,
+              : Verdict(outcome->lease().task_id(), v1::VERDICT_INVALID,
                         bad_results[i]);
     }
-    for (const v1::LeaseRef& lease : batch.extensions()) {
+    for (const v1::LeaseRef& lease : batch->extensions()) {
       *ack.add_extensions() = ApplyExtensionLocked(session, lease, now);
     }
   }
@@ -84,8 +87,9 @@ std::vector<std::string> TaskQueue::CheckResults(
 }
 
 v1::ItemVerdict TaskQueue::ApplyOutcomeLocked(
-    Session* session, const v1::Outcome& outcome, absl::Time now,
+    Session* session, v1::Outcome* mutable_outcome, absl::Time now,
     std::vector<FinishedTask>* finished) {
+  const v1::Outcome& outcome = *mutable_outcome;
   const std::string& id = outcome.lease().task_id();
   TaskRecord* record = nullptr;
   if (auto rejected = RejectOutcomeLocked(session, outcome, &record)) {
@@ -113,7 +117,8 @@ v1::ItemVerdict TaskQueue::ApplyOutcomeLocked(
     FailLocked(record, outcome.failure(), now, finished);
   } else {
     // The work was done, even under an old lease: the first result wins.
-    SucceedLocked(record, outcome.result(), finished);
+    SucceedLocked(record, std::move(*mutable_outcome->mutable_result()),
+                  finished);
   }
   return Verdict(id, v1::VERDICT_ACCEPTED);
 }

@@ -130,7 +130,8 @@ class Driver {
       queue_.AddJournaled(*count);
       return;
     }
-    std::vector<v1::Task> fresh = queue_.WithoutKnown({task});
+    std::vector<v1::Task> fresh = {task};
+    queue_.DropKnown(&fresh);
     if (!fresh.empty()) queue_.Enqueue(std::move(fresh)).IgnoreError();
   }
 

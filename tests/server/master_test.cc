@@ -88,7 +88,7 @@ class MasterTest : public testing::Test {
       task.set_id(absl::StrCat("t", i));
       *task.mutable_payload() = *JsonToAny(absl::StrCat(i));
     }
-    ASSERT_TRUE(master_->Enqueue(std::move(tasks)).ok());
+    ASSERT_TRUE(master_->Enqueue(&tasks).ok());
   }
 
   // Opens a RequestBatch stream with a hello granting `credit`, and reads the
