@@ -23,12 +23,15 @@ void ResultStream::OnReadDone(bool ok) {
     Finish(grpc::Status::OK);
     return;
   }
-  if (!ParseWire(&batch_bytes_, &batch_)) {
+  arena_.Reset();
+  batch_ = google::protobuf::Arena::CreateMessage<v1::ResultBatch>(&arena_);
+  ack_ = google::protobuf::Arena::CreateMessage<v1::ResultAck>(&arena_);
+  if (!ParseWire(&batch_bytes_, batch_)) {
     Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "cannot parse a ResultBatch"));
     return;
   }
-  if (grpc::Status status = CheckSession(batch_.session_id()); !status.ok()) {
+  if (grpc::Status status = CheckSession(batch_->session_id()); !status.ok()) {
     Finish(status);
     return;
   }
@@ -46,10 +49,10 @@ void ResultStream::OnReadDone(bool ok) {
   // it until Finish().
   // Checked here, on gRPC's threads: the commit thread applies batches one
   // at a time.
-  bad_results_ = queue_->CheckResults(batch_);
+  bad_results_ = queue_->CheckResults(*batch_);
   commits_->Add(
       [this](std::vector<FinishedTask>* out) {
-        ack_ = queue_->Submit(session_id_, &batch_, bad_results_, out);
+        queue_->Submit(session_id_, batch_, bad_results_, ack_, out);
       },
       [this](absl::Status status) { AckOrEnd(status); });
 }
@@ -61,7 +64,7 @@ void ResultStream::AckOrEnd(const absl::Status& committed) {
         absl::StrCat("cannot commit outcomes: ", committed.message())));
     return;
   }
-  ToWire(ack_, &ack_bytes_);
+  ToWire(*ack_, &ack_bytes_);
   StartWrite(&ack_bytes_);
 }
 

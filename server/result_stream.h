@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "distributo/v1/distributor.grpc.pb.h"
+#include "google/protobuf/arena.h"
 #include "server/commit_queue.h"
 #include "server/result_router.h"
 #include "server/task_queue.h"
@@ -49,9 +50,12 @@ class ResultStream final
   std::atomic<uint64_t>* const open_;
   std::string session_id_;
   grpc::ByteBuffer batch_bytes_;
-  v1::ResultBatch batch_;
+  // The batch and its ack, on an arena reset for each batch: their hundreds
+  // of outcomes and verdicts cost no malloc and free each.
+  google::protobuf::Arena arena_;
+  v1::ResultBatch* batch_ = nullptr;
   std::vector<std::string> bad_results_;  // of batch_, see CheckResults()
-  v1::ResultAck ack_;
+  v1::ResultAck* ack_ = nullptr;
   grpc::ByteBuffer ack_bytes_;
 };
 

@@ -198,11 +198,11 @@ class TaskQueue {
                        const v1::ResultBatch& batch,
                        std::vector<FinishedTask>* finished);
   // The same with `bad_results` from CheckResults(batch), computed earlier
-  // on another thread (parsing costs per task); the accepted results are
-  // moved out of `batch`.
-  v1::ResultAck Submit(absl::string_view session_id, v1::ResultBatch* batch,
-                       const std::vector<std::string>& bad_results,
-                       std::vector<FinishedTask>* finished);
+  // on another thread (parsing costs per task), filling `ack`; the accepted
+  // results are moved out of `batch`.
+  void Submit(absl::string_view session_id, v1::ResultBatch* batch,
+              const std::vector<std::string>& bad_results, v1::ResultAck* ack,
+              std::vector<FinishedTask>* finished);
 
   // Returns, per outcome, why its result fails options_.check_result ("" if
   // it passes or is not a result). Thread-safe; takes no lock.
@@ -319,10 +319,10 @@ class TaskQueue {
                         v1::Task* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ReleaseLeaseLocked(TaskRecord* record)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Takes the result out of `outcome` if it is accepted.
-  v1::ItemVerdict ApplyOutcomeLocked(Session* session, v1::Outcome* outcome,
-                                     absl::Time now,
-                                     std::vector<FinishedTask>* finished)
+  // Takes the result out of `outcome` if it is accepted; sets `verdict`.
+  void ApplyOutcomeLocked(Session* session, v1::Outcome* outcome,
+                          absl::Time now, v1::ItemVerdict* verdict,
+                          std::vector<FinishedTask>* finished)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Returns the verdict of an outcome that must be dropped, or nullopt if it
   // applies to `*record`.

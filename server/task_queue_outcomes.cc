@@ -39,36 +39,38 @@ v1::ResultAck TaskQueue::Submit(absl::string_view session_id,
                                 const v1::ResultBatch& batch,
                                 std::vector<FinishedTask>* finished) {
   v1::ResultBatch copy = batch;
+  v1::ResultAck ack;
   // Results are checked before taking the lock: parsing costs per task.
-  return Submit(session_id, &copy, CheckResults(batch), finished);
+  Submit(session_id, &copy, CheckResults(batch), &ack, finished);
+  return ack;
 }
 
-v1::ResultAck TaskQueue::Submit(absl::string_view session_id,
-                                v1::ResultBatch* batch,
-                                const std::vector<std::string>& bad_results,
-                                std::vector<FinishedTask>* finished) {
-  v1::ResultAck ack;
-  ack.set_batch_id(batch->batch_id());
-  ack.mutable_outcomes()->Reserve(batch->outcomes_size());
+void TaskQueue::Submit(absl::string_view session_id, v1::ResultBatch* batch,
+                       const std::vector<std::string>& bad_results,
+                       v1::ResultAck* ack,
+                       std::vector<FinishedTask>* finished) {
+  ack->set_batch_id(batch->batch_id());
+  ack->mutable_outcomes()->Reserve(batch->outcomes_size());
   {
     absl::MutexLock lock(&mu_);
     Session* session = FindSessionLocked(session_id);
     const absl::Time now = clock_();
     for (int i = 0; i < batch->outcomes_size(); ++i) {
       v1::Outcome* outcome = batch->mutable_outcomes(i);
-      *ack.add_outcomes() =
-          bad_results[i].empty()
-              ? ApplyOutcomeLocked(session, outcome, now, finished)
-              : Verdict(outcome->lease().task_id(), v1::VERDICT_INVALID,
-                        bad_results[i]);
+      v1::ItemVerdict* verdict = ack->add_outcomes();
+      if (bad_results[i].empty()) {
+        ApplyOutcomeLocked(session, outcome, now, verdict, finished);
+      } else {
+        *verdict = Verdict(outcome->lease().task_id(), v1::VERDICT_INVALID,
+                           bad_results[i]);
+      }
     }
     for (const v1::LeaseRef& lease : batch->extensions()) {
-      *ack.add_extensions() = ApplyExtensionLocked(session, lease, now);
+      *ack->add_extensions() = ApplyExtensionLocked(session, lease, now);
     }
   }
   // A failure may have made a task dead, completing the job.
   NotifyChange();
-  return ack;
 }
 
 std::vector<std::string> TaskQueue::CheckResults(
@@ -86,14 +88,16 @@ std::vector<std::string> TaskQueue::CheckResults(
   return reasons;
 }
 
-v1::ItemVerdict TaskQueue::ApplyOutcomeLocked(
-    Session* session, v1::Outcome* mutable_outcome, absl::Time now,
-    std::vector<FinishedTask>* finished) {
+void TaskQueue::ApplyOutcomeLocked(Session* session,
+                                   v1::Outcome* mutable_outcome, absl::Time now,
+                                   v1::ItemVerdict* verdict,
+                                   std::vector<FinishedTask>* finished) {
   const v1::Outcome& outcome = *mutable_outcome;
   const std::string& id = outcome.lease().task_id();
   TaskRecord* record = nullptr;
   if (auto rejected = RejectOutcomeLocked(session, outcome, &record)) {
-    return *std::move(rejected);
+    *verdict = *std::move(rejected);
+    return;
   }
   const bool current = IsCurrentLease(*record, outcome.lease().epoch());
   if (current) stats_.OnOutcome(now - record->since);
@@ -103,7 +107,10 @@ v1::ItemVerdict TaskQueue::ApplyOutcomeLocked(
   }
   if (outcome.has_result() &&
       outcome.result().ByteSizeLong() > options_.max_result_bytes) {
-    if (!current) return Verdict(id, v1::VERDICT_TOO_LARGE, "result too large");
+    if (!current) {
+      *verdict = Verdict(id, v1::VERDICT_TOO_LARGE, "result too large");
+      return;
+    }
     v1::Failure failure;
     failure.set_code("result_too_large");
     failure.set_message(absl::StrCat(
@@ -111,7 +118,8 @@ v1::ItemVerdict TaskQueue::ApplyOutcomeLocked(
         " bytes exceeds the limit of ", options_.max_result_bytes));
     failure.set_retryable(true);
     FailLocked(record, failure, now, finished);
-    return Verdict(id, v1::VERDICT_TOO_LARGE, failure.message());
+    *verdict = Verdict(id, v1::VERDICT_TOO_LARGE, failure.message());
+    return;
   }
   if (outcome.has_failure()) {
     FailLocked(record, outcome.failure(), now, finished);
@@ -120,7 +128,9 @@ v1::ItemVerdict TaskQueue::ApplyOutcomeLocked(
     SucceedLocked(record, std::move(*mutable_outcome->mutable_result()),
                   finished);
   }
-  return Verdict(id, v1::VERDICT_ACCEPTED);
+  // Set in place: the ack may live on an arena.
+  verdict->set_task_id(id);
+  verdict->set_verdict(v1::VERDICT_ACCEPTED);
 }
 
 std::optional<v1::ItemVerdict> TaskQueue::RejectOutcomeLocked(
