@@ -16,6 +16,7 @@ RUN apt-get update \
       protobuf-compiler libprotobuf-dev protobuf-compiler-grpc \
       libgrpc++-dev libgrpc-dev libabsl-dev libgoogle-glog-dev libgflags-dev \
       libc-ares-dev libsqlite3-dev libcpp-httplib-dev libssl-dev \
+      libjemalloc-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./

@@ -10,6 +10,7 @@ apt-get update
 DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
   libgrpc++1.51 libgrpc29 libprotobuf32 libabsl20220623 libgoogle-glog0v6 \
   libgflags2.2 libc-ares2 libsqlite3-0 libcpp-httplib0.11 libssl3 \
+  libjemalloc2 \
   ca-certificates
 rm -rf /var/lib/apt/lists/*
 useradd --uid 10001 --user-group --home-dir /var/lib/distributo \

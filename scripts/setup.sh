@@ -9,7 +9,7 @@ packages=(
   protobuf-compiler libprotobuf-dev
   protobuf-compiler-grpc libgrpc++-dev libgrpc-dev
   libabsl-dev libgoogle-glog-dev libgflags-dev
-  libc-ares-dev libsqlite3-dev
+  libc-ares-dev libsqlite3-dev libjemalloc-dev
   libgtest-dev libgmock-dev
   wamerican python3
   dnsmasq-base avahi-daemon avahi-utils dbus-daemon iproute2 util-linux
