@@ -70,16 +70,21 @@ absl::Status TaskQueue::Enqueue(std::vector<v1::Task> tasks) {
           "a paged queue takes its tasks from its journal (AddJournaled)");
     }
     if (absl::Status status = CheckIds(tasks); !status.ok()) return status;
-    absl::flat_hash_set<absl::string_view> seen;
-    for (const v1::Task& task : tasks) {
-      if (tasks_.contains(task.id()) || !seen.insert(task.id()).second) {
-        return absl::AlreadyExistsError(
-            absl::StrCat("task id \"", task.id(), "\" is already enqueued"));
+    // One lookup per task: all are inserted, or none if an id is known.
+    std::vector<TaskRecord*> records(tasks.size());
+    for (size_t i = 0; i < tasks.size(); ++i) {
+      auto [it, fresh] = tasks_.try_emplace(tasks[i].id());
+      if (!fresh) {
+        for (size_t j = 0; j < i; ++j) tasks_.erase(tasks[j].id());
+        return absl::AlreadyExistsError(absl::StrCat(
+            "task id \"", tasks[i].id(), "\" is already enqueued"));
       }
+      records[i] = &it->second;
     }
     counts_.total += tasks.size();
-    for (v1::Task& task : tasks) {
-      MakePendingLocked(&AddRecordLocked(std::move(task)), /*front=*/false);
+    for (size_t i = 0; i < tasks.size(); ++i) {
+      InitRecordLocked(records[i], std::move(tasks[i]));
+      MakePendingLocked(records[i], /*front=*/false);
     }
   }
   NotifyChange();
@@ -96,14 +101,17 @@ void TaskQueue::AddJournaled(uint64_t task_count) {
 }
 
 TaskRecord& TaskQueue::AddRecordLocked(v1::Task task) {
-  std::string id = task.id();
-  TaskRecord& record = tasks_[id];
-  record.task = std::move(task);
-  record.task.clear_attempt();
-  record.task.clear_epoch();
-  record.task.clear_lease_deadline();
-  record.epoch = epoch_base_;
+  TaskRecord& record = tasks_.try_emplace(task.id()).first->second;
+  InitRecordLocked(&record, std::move(task));
   return record;
+}
+
+void TaskQueue::InitRecordLocked(TaskRecord* record, v1::Task task) {
+  record->task = std::move(task);
+  record->task.clear_attempt();
+  record->task.clear_epoch();
+  record->task.clear_lease_deadline();
+  record->epoch = epoch_base_;
 }
 
 TaskRecord& TaskQueue::AddJournaledLocked(JournaledTask row) {
@@ -710,11 +718,11 @@ void TaskQueue::FinishLocked(TaskRecord* record, TaskState state,
     out.task = record->task;
     return;
   }
+  // Swapped with the new FinishedTask's empty one. Only the id is needed
+  // from now on, to recognise duplicates.
   out.task = std::move(record->task);
-  // Only the id is needed from now on, to recognise duplicates.
-  record->task = v1::Task();
   record->task.set_id(out.task.id());
-  record->last_failure = v1::Failure();
+  record->last_failure.Clear();
 }
 
 void TaskQueue::StopWaitingLocked(TaskRecord* record) {

@@ -265,6 +265,9 @@ class TaskQueue {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   QueueCounts CountsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   TaskRecord& AddRecordLocked(v1::Task task) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Fills a new record with its task, as yet unleased.
+  void InitRecordLocked(TaskRecord* record, v1::Task task)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Adds the record of a task read from the journal (pending, by default).
   TaskRecord& AddJournaledLocked(JournaledTask row)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
