@@ -1,5 +1,6 @@
 #include "bench/bench_run.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "bench/lean_worker.h"
+#include "bench/report.h"
 #include "tests/integration/child_process.h"
 
 namespace distributo::bench {
@@ -132,42 +134,156 @@ absl::StatusOr<JobResult> RunJob(const RunOptions& options,
   return result;
 }
 
-}  // namespace
-
-absl::StatusOr<RunResult> RunBoth(const RunOptions& options) {
-  const bool journaled = options.journal != "none";
-  if (journaled && std::filesystem::exists(options.journal)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        options.journal, " exists; the benchmark journals to a new file"));
-  }
+// Makes a directory of its own for a run's files.
+absl::StatusOr<std::string> MakeRunDirectory() {
   char pattern[] = "/tmp/distributo-bench-XXXXXX";
   if (mkdtemp(pattern) == nullptr) {
     return absl::UnavailableError("cannot make a directory in /tmp");
   }
-  const std::string dir = pattern;
-  RunResult result;
-  absl::Status status;
+  return std::string(pattern);
+}
+
+// Removes the journal a run made, with SQLite's side files.
+void RemoveJournal(const RunOptions& options) {
+  if (options.journal == "none") return;
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::filesystem::remove(options.journal + suffix);
+  }
+}
+
+absl::Status CheckJournalIsNew(const RunOptions& options) {
+  if (options.journal != "none" && std::filesystem::exists(options.journal)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        options.journal, " exists; the benchmark journals to a new file"));
+  }
+  return absl::OkStatus();
+}
+
+// Ends a run: keeps its directory for a look if it failed.
+template <typename T>
+absl::StatusOr<T> Conclude(const RunOptions& options, const std::string& dir,
+                           absl::StatusOr<T> result) {
+  RemoveJournal(options);
+  if (!result.ok()) {
+    std::fprintf(stderr, "distributo-bench: logs kept in %s\n", dir.c_str());
+  } else {
+    std::filesystem::remove_all(dir);
+  }
+  return result;
+}
+
+absl::StatusOr<std::string> PendingJson(const RunOptions& options,
+                                        const std::string& dir,
+                                        uint64_t pending) {
+  std::unique_ptr<ChildProcess> holder = StartRole(
+      options, dir, "pending", "pending", {absl::StrCat("--tasks=", pending)});
+  if (absl::Status s = AwaitSuccess(*holder, options.timeout + kExitGrace);
+      !s.ok()) {
+    return s;
+  }
+  auto report = Report::Parse(ReadFile(dir + "/pending"));
+  if (!report.ok()) return report.status();
+  auto before = report->Number("rss_before_kb");
+  auto after = report->Number("rss_after_kb");
+  if (!before.ok()) return before.status();
+  if (!after.ok()) return after.status();
+  return absl::StrFormat(
+      "{\"pending\": %d, \"journal\": \"%s\", \"rss_before_mb\": %.1f, "
+      "\"rss_after_mb\": %.1f, \"bytes_per_pending_task\": %.0f}",
+      pending, options.journal == "none" ? "none" : "sqlite", *before / 1024,
+      *after / 1024, (*after - *before) * 1024 / pending);
+}
+
+// The idle-streams measurement in `dir`: a master serving `streams` tasks,
+// then a swarm of that many sessions, each taking one.
+absl::StatusOr<std::string> IdleStreamsJson(const RunOptions& options,
+                                            const std::string& dir,
+                                            int streams) {
+  const std::string port_file = dir + "/port";
+  std::unique_ptr<ChildProcess> master = StartRole(
+      options, dir, "master", "server",
+      {"--port_file=" + port_file, absl::StrCat("--tasks=", streams)});
+  if (!WaitUntil([&] { return !ReadFile(port_file).empty(); }, kStartTimeout)) {
+    return absl::UnavailableError("the master did not start:\n" +
+                                  ReadFile(master->log_path()));
+  }
+  const std::string pid = absl::StrCat(master->pid());
+  const int64_t idle_kb = ResidentKilobytes(pid);
+  const std::string ready_file = dir + "/ready";
+  std::unique_ptr<ChildProcess> swarm = StartRole(
+      options, dir, "swarm", "swarm",
+      {absl::StrCat("--master=127.0.0.1:",
+                    absl::StripAsciiWhitespace(ReadFile(port_file))),
+       absl::StrCat("--idle_streams=", streams), "--ready_file=" + ready_file});
+  if (!WaitUntil([&] { return !ReadFile(ready_file).empty(); },
+                 options.timeout)) {
+    return absl::DeadlineExceededError("the swarm's sessions did not open:\n" +
+                                       ReadFile(swarm->log_path()));
+  }
+  const int64_t streams_kb = ResidentKilobytes(pid);
+  swarm->Signal(SIGUSR1);
+  for (ChildProcess* process : {swarm.get(), master.get()}) {
+    if (absl::Status s = AwaitSuccess(*process, options.timeout + kExitGrace);
+        !s.ok()) {
+      return s;
+    }
+  }
+  auto report = Report::Parse(ReadFile(dir + "/swarm"));
+  if (!report.ok()) return report.status();
+  std::string json = absl::StrFormat(
+      "{\"idle_streams\": %d, \"master_rss_mb\": %.1f, "
+      "\"master_rss_with_streams_mb\": %.1f, \"kb_per_stream\": %.1f",
+      streams, idle_kb / 1024.0, streams_kb / 1024.0,
+      (streams_kb - idle_kb) / double(streams));
+  for (const char* key : {"open_ms", "first_batch_p50_ms", "first_batch_p99_ms",
+                          "first_batch_max_ms"}) {
+    auto value = report->Number(key);
+    if (!value.ok()) return value.status();
+    absl::StrAppendFormat(&json, ", \"%s\": %.1f", key, *value);
+  }
+  return json + "}";
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> MeasureIdleStreams(const RunOptions& options,
+                                               int streams) {
+  if (absl::Status status = CheckJournalIsNew(options); !status.ok()) {
+    return status;
+  }
+  absl::StatusOr<std::string> dir = MakeRunDirectory();
+  if (!dir.ok()) return dir.status();
+  return Conclude(options, *dir, IdleStreamsJson(options, *dir, streams));
+}
+
+absl::StatusOr<std::string> MeasurePending(const RunOptions& options,
+                                           uint64_t pending) {
+  if (absl::Status status = CheckJournalIsNew(options); !status.ok()) {
+    return status;
+  }
+  absl::StatusOr<std::string> dir = MakeRunDirectory();
+  if (!dir.ok()) return dir.status();
+  return Conclude(options, *dir, PendingJson(options, *dir, pending));
+}
+
+absl::StatusOr<RunResult> RunBoth(const RunOptions& options) {
+  if (absl::Status status = CheckJournalIsNew(options); !status.ok()) {
+    return status;
+  }
+  absl::StatusOr<std::string> dir = MakeRunDirectory();
+  if (!dir.ok()) return dir.status();
+  absl::StatusOr<RunResult> result = RunResult();
   for (const char* role : {"raw", "master"}) {
-    const std::string job_dir = absl::StrCat(dir, "/", role);
+    const std::string job_dir = absl::StrCat(*dir, "/", role);
     std::filesystem::create_directory(job_dir);
     absl::StatusOr<JobResult> job = RunJob(options, job_dir, role);
     if (!job.ok()) {
-      status = job.status();
+      result = job.status();
       break;
     }
-    (std::string(role) == "raw" ? result.raw : result.master) = *job;
+    (std::string(role) == "raw" ? result->raw : result->master) = *job;
   }
-  if (journaled) {
-    for (const char* suffix : {"", "-wal", "-shm"}) {
-      std::filesystem::remove(options.journal + suffix);
-    }
-  }
-  if (!status.ok()) {
-    std::fprintf(stderr, "distributo-bench: logs kept in %s\n", dir.c_str());
-    return status;
-  }
-  std::filesystem::remove_all(dir);
-  return result;
+  return Conclude(options, *dir, std::move(result));
 }
 
 namespace {
@@ -180,7 +296,7 @@ std::string JobJson(const std::string& prefix, const JobResult& job,
       "\"%1$senqueue_to_lease_p99_us\": %3$.1f, "
       "\"%1$slease_to_result_p50_us\": %4$.1f, "
       "\"%1$slease_to_result_p99_us\": %5$.1f, "
-      "\"%1$scpu_s_per_million\": %6$.2f, \"%1$srss_mb\": %7$d",
+      "\"%1$scpu_s_per_million\": %6$.2f, \"%1$speak_rss_mb\": %7$d",
       prefix, job.enqueue_to_lease.PercentileMicros(0.5),
       job.enqueue_to_lease.PercentileMicros(0.99),
       job.lease_to_ack.PercentileMicros(0.5),

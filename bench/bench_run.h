@@ -41,6 +41,18 @@ struct RunResult {
 // failed or a task was lost or handled twice, DeadlineExceeded on timeout.
 absl::StatusOr<RunResult> RunBoth(const RunOptions& options);
 
+// Holds `pending` tasks in a master with no worker (in a process of its
+// own, with options.journal); returns a JSON object with its RSS before and
+// after and the bytes per pending task.
+absl::StatusOr<std::string> MeasurePending(const RunOptions& options,
+                                           uint64_t pending);
+
+// Connects `streams` idle worker sessions to a master; returns a JSON object
+// with the master's RSS with and without them, how long they took to open,
+// and, once each asks for one task, how long they waited for it.
+absl::StatusOr<std::string> MeasureIdleStreams(const RunOptions& options,
+                                               int streams);
+
 std::string ToJson(const RunOptions& options, const RunResult& result);
 std::string ToTable(const RunOptions& options, const RunResult& result);
 

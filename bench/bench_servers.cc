@@ -8,10 +8,10 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "bench/bench_task.h"
 #include "bench/raw_distributor.h"
+#include "bench/report.h"
 #include "grpcpp/server_builder.h"
 #include "rpc/atomic_file.h"
 #include "server/master.h"
@@ -89,41 +89,46 @@ absl::StatusOr<std::unique_ptr<server::Journal>> OpenJournal(
   return std::unique_ptr<server::Journal>(*std::move(journal));
 }
 
+absl::StatusOr<std::unique_ptr<server::Master>> StartMaster(
+    const ServerOptions& options, std::unique_ptr<server::ResultSink> sink) {
+  server::MasterOptions master_options;
+  master_options.max_workers = 0;
+  master_options.job = "distributo-bench";
+  master_options.queue.max_batch_tasks = options.batch_size;
+  auto journal = OpenJournal(options.journal_path);
+  if (!journal.ok()) return journal.status();
+  return server::Master::Create(std::move(master_options), *std::move(journal),
+                                std::move(sink));
+}
+
 }  // namespace
 
 std::string ServerReport::Serialize() const {
-  return absl::StrCat("cpu_seconds ", cpu_seconds, "\npeak_rss_mb ",
-                      peak_rss_mb, "\nhandled ", handled, "\nduplicates ",
-                      duplicates, "\n");
+  Report report;
+  report.SetNumber("cpu_seconds", cpu_seconds);
+  report.SetNumber("peak_rss_mb", peak_rss_mb);
+  report.SetNumber("handled", handled);
+  report.SetNumber("duplicates", duplicates);
+  return report.Serialize();
 }
 
 absl::StatusOr<ServerReport> ServerReport::Parse(absl::string_view text) {
-  ServerReport report;
-  int fields = 0;
-  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
-    std::pair<absl::string_view, absl::string_view> kv =
-        absl::StrSplit(line, absl::MaxSplits(' ', 1));
-    bool ok = false;
-    if (kv.first == "cpu_seconds") {
-      ok = absl::SimpleAtod(kv.second, &report.cpu_seconds);
-    }
-    if (kv.first == "peak_rss_mb") {
-      ok = absl::SimpleAtoi(kv.second, &report.peak_rss_mb);
-    }
-    if (kv.first == "handled")
-      ok = absl::SimpleAtoi(kv.second, &report.handled);
-    if (kv.first == "duplicates") {
-      ok = absl::SimpleAtoi(kv.second, &report.duplicates);
-    }
-    if (!ok) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("bad report line: ", line));
-    }
-    ++fields;
+  absl::StatusOr<Report> report = Report::Parse(text);
+  if (!report.ok()) return report.status();
+  absl::StatusOr<double> cpu = report->Number("cpu_seconds");
+  absl::StatusOr<double> rss = report->Number("peak_rss_mb");
+  absl::StatusOr<double> handled = report->Number("handled");
+  absl::StatusOr<double> duplicates = report->Number("duplicates");
+  for (const absl::Status& status :
+       {cpu.status(), rss.status(), handled.status(), duplicates.status()}) {
+    if (!status.ok()) return status;
   }
-  if (fields != 4)
-    return absl::InvalidArgumentError("incomplete server report");
-  return report;
+  ServerReport parsed;
+  parsed.cpu_seconds = *cpu;
+  parsed.peak_rss_mb = *rss;
+  parsed.handled = *handled;
+  parsed.duplicates = *duplicates;
+  return parsed;
 }
 
 absl::StatusOr<ServerReport> ServeRaw(const ServerOptions& options) {
@@ -152,16 +157,9 @@ absl::StatusOr<ServerReport> ServeRaw(const ServerOptions& options) {
 }
 
 absl::StatusOr<ServerReport> ServeMaster(const ServerOptions& options) {
-  server::MasterOptions master_options;
-  master_options.max_workers = 0;
-  master_options.job = "distributo-bench";
-  master_options.queue.max_batch_tasks = options.batch_size;
-  auto journal = OpenJournal(options.journal_path);
-  if (!journal.ok()) return journal.status();
   auto sink = std::make_unique<CountingSink>(options.tasks);
   CountingSink* counts = sink.get();
-  auto master = server::Master::Create(std::move(master_options),
-                                       *std::move(journal), std::move(sink));
+  auto master = StartMaster(options, std::move(sink));
   if (!master.ok()) return master.status();
   const size_t low_water = server::TaskFeeder::LowWaterFor(options.batch_size);
   server::TaskFeeder feeder(master->get(), MintingSource(options), low_water,
@@ -177,6 +175,32 @@ absl::StatusOr<ServerReport> ServeMaster(const ServerOptions& options) {
   ServerReport report;
   FillUsage(&report);
   counts->Fill(&report);
+  return report;
+}
+
+absl::StatusOr<Report> HoldPending(const ServerOptions& options) {
+  auto master = StartMaster(options, std::make_unique<CountingSink>(0));
+  if (!master.ok()) return master.status();
+  const int64_t before_kb = ResidentKilobytes();
+  // In chunks, as distributo-master reads a --tasks file: one journal
+  // transaction each.
+  constexpr uint64_t kChunk = 10'000;
+  for (uint64_t next = 0; next < options.tasks;) {
+    std::vector<v1::Task> chunk;
+    for (; chunk.size() < kChunk && next < options.tasks; ++next) {
+      chunk.push_back(MakeTask(next));
+    }
+    if (absl::StatusOr<size_t> added = (*master)->Enqueue(&chunk);
+        !added.ok()) {
+      return added.status();
+    }
+  }
+  const int64_t after_kb = ResidentKilobytes();
+  (*master)->Shutdown(absl::ZeroDuration());
+  Report report;
+  report.SetNumber("pending", options.tasks);
+  report.SetNumber("rss_before_kb", before_kb);
+  report.SetNumber("rss_after_kb", after_kb);
   return report;
 }
 

@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "bench/report.h"
 
 namespace distributo::bench {
 
@@ -41,6 +42,10 @@ absl::StatusOr<ServerReport> ServeRaw(const ServerOptions& options);
 // Serves the real master (server::Master, fed by a TaskFeeder as a job is,
 // results to a sink that counts them) until the job is complete.
 absl::StatusOr<ServerReport> ServeMaster(const ServerOptions& options);
+
+// Enqueues `tasks` tasks into a master with no worker; reports its RSS
+// before and after.
+absl::StatusOr<Report> HoldPending(const ServerOptions& options);
 
 }  // namespace distributo::bench
 

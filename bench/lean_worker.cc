@@ -1,17 +1,22 @@
 #include "bench/lean_worker.h"
 
+#include <signal.h>
+
+#include <algorithm>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <utility>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "bench/bench_task.h"
+#include "bench/report.h"
 #include "distributo/v1/distributor.grpc.pb.h"
 #include "grpcpp/create_channel.h"
+#include "grpcpp/support/channel_arguments.h"
+#include "rpc/atomic_file.h"
 #include "rpc/queued_client_stream.h"
 #include "rpc/status_util.h"
 
@@ -37,12 +42,17 @@ class ResultsStream final
 
 // One worker session: its RequestBatch stream (this reactor) and its
 // results stream. Each batch is answered at once, and each ack gives its
-// credit back. Both reactors hold off OnDone() (AddHold) while another
-// thread may still write to them.
+// credit back unless `refill` is false. Both reactors hold off OnDone()
+// (AddHold) while another thread may still write to them.
 class LeanSession final
     : public QueuedClientStream<v1::BatchRequest, v1::TaskBatch> {
  public:
-  LeanSession(v1::Distributor::Stub* stub, uint32_t window);
+  // `opened` is called once the master answered the hello.
+  LeanSession(v1::Distributor::Stub* stub, uint32_t initial_credit, bool refill,
+              std::function<void()> opened = nullptr);
+
+  // Grants the master `tasks` more tasks.
+  void Grant(uint32_t tasks);
 
   void OnReadDone(bool ok) override;
   void OnDone(const grpc::Status& status) override;
@@ -53,6 +63,8 @@ class LeanSession final
 
   // Waits for both streams to end; returns the report.
   absl::StatusOr<WorkerReport> Await(absl::Duration timeout);
+  // Ends both streams now.
+  void Cancel();
 
  private:
   void Answer(const v1::LeasedTasks& leased);
@@ -61,6 +73,8 @@ class LeanSession final
   void ReleaseFinished();
 
   v1::Distributor::Stub* const stub_;
+  const bool refill_;
+  const std::function<void()> opened_;
   grpc::ClientContext context_;
   v1::TaskBatch in_;        // only the reading thread's
   std::string session_id_;  // likewise
@@ -98,12 +112,13 @@ void ResultsStream::OnDone(const grpc::Status& status) {
   session_->StreamEnded(status);
 }
 
-LeanSession::LeanSession(v1::Distributor::Stub* stub, uint32_t window)
-    : stub_(stub) {
+LeanSession::LeanSession(v1::Distributor::Stub* stub, uint32_t initial_credit,
+                         bool refill, std::function<void()> opened)
+    : stub_(stub), refill_(refill), opened_(std::move(opened)) {
   v1::BatchRequest hello;
   hello.mutable_hello()->set_worker_name("bench-worker");
-  hello.mutable_hello()->set_slots(window);
-  hello.mutable_hello()->set_initial_credit(window);
+  hello.mutable_hello()->set_slots(std::max<uint32_t>(initial_credit, 1));
+  hello.mutable_hello()->set_initial_credit(initial_credit);
   stub_->async()->RequestBatch(&context_, this);
   AddHold();
   Send(std::move(hello));
@@ -119,6 +134,7 @@ void LeanSession::OnReadDone(bool ok) {
       ++streams_open_;
     }
     results_ = std::make_unique<ResultsStream>(stub_, this);
+    if (opened_) opened_();
   } else if (ok && in_.has_tasks()) {
     Answer(in_.tasks());
   } else if (!ok || in_.has_complete()) {
@@ -159,7 +175,6 @@ void LeanSession::Answer(const v1::LeasedTasks& leased) {
 void LeanSession::Acked(const v1::ResultAck& ack) {
   const int64_t now = MonotonicNanos();
   const int outcomes = ack.outcomes_size();
-  bool grant;
   {
     absl::MutexLock lock(&mu_);
     if (!arrivals_.empty()) {
@@ -168,13 +183,21 @@ void LeanSession::Acked(const v1::ResultAck& ack) {
     }
     report_.tasks += outcomes;
     report_.last_ack_ns = now;
-    grant = !over_;
-    granting_ += grant;
   }
-  if (grant) {
-    v1::BatchRequest credit;
-    credit.mutable_credit()->set_tasks(outcomes);
-    Send(std::move(credit));
+  if (refill_) Grant(outcomes);
+  ReleaseFinished();
+}
+
+void LeanSession::Grant(uint32_t tasks) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (over_) return;  // the stream may be gone
+    ++granting_;
+  }
+  v1::BatchRequest credit;
+  credit.mutable_credit()->set_tasks(tasks);
+  Send(std::move(credit));
+  {
     absl::MutexLock lock(&mu_);
     --granting_;
   }
@@ -211,8 +234,7 @@ void LeanSession::StreamEnded(const grpc::Status& status) {
 
 absl::StatusOr<WorkerReport> LeanSession::Await(absl::Duration timeout) {
   if (!streams_done_.WaitForNotificationWithTimeout(timeout)) {
-    context_.TryCancel();
-    if (results_ != nullptr) results_->context.TryCancel();
+    Cancel();
     streams_done_.WaitForNotification();
     return absl::DeadlineExceededError(absl::StrCat(
         "the job did not end within ", absl::FormatDuration(timeout)));
@@ -226,47 +248,138 @@ absl::StatusOr<WorkerReport> LeanSession::Await(absl::Duration timeout) {
   return report_;
 }
 
+void LeanSession::Cancel() {
+  context_.TryCancel();
+  if (results_ != nullptr) results_->context.TryCancel();
+}
+
+std::unique_ptr<v1::Distributor::Stub> ConnectionOfItsOwn(
+    const std::string& master) {
+  grpc::ChannelArguments own_connection;
+  own_connection.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return v1::Distributor::NewStub(grpc::CreateCustomChannel(
+      master, grpc::InsecureChannelCredentials(), own_connection));
+}
+
+// Waits for SIGUSR1 (blocked in every thread) up to `timeout`.
+bool AwaitGo(absl::Duration timeout) {
+  sigset_t go;
+  sigemptyset(&go);
+  sigaddset(&go, SIGUSR1);
+  const timespec wait = absl::ToTimespec(timeout);
+  return sigtimedwait(&go, nullptr, &wait) == SIGUSR1;
+}
+
+// Waits for every session to end; merges when each got its first batch,
+// from `go_ns` on, into `first_batch`.
+absl::Status AwaitSessions(
+    const std::vector<std::unique_ptr<LeanSession>>& sessions, int64_t go_ns,
+    absl::Duration timeout, LatencyHistogram* first_batch) {
+  absl::Status status;
+  for (const auto& session : sessions) {
+    absl::StatusOr<WorkerReport> report = session->Await(timeout);
+    if (!report.ok()) {
+      status.Update(report.status());
+    } else if (report->first_lease_ns > 0) {
+      first_batch->Record(report->first_lease_ns - go_ns);
+    }
+  }
+  return status;
+}
+
 }  // namespace
 
+absl::StatusOr<Report> RunIdleSwarm(const SwarmOptions& options) {
+  const int per_channel = std::max(options.per_channel, 1);
+  std::vector<std::unique_ptr<v1::Distributor::Stub>> stubs;
+  for (int i = 0; i < options.streams; i += per_channel) {
+    stubs.push_back(ConnectionOfItsOwn(options.master));
+  }
+  absl::Mutex mu;
+  int opened = 0;
+  const int64_t start_ns = MonotonicNanos();
+  std::vector<std::unique_ptr<LeanSession>> sessions;
+  for (int i = 0; i < options.streams; ++i) {
+    sessions.push_back(std::make_unique<LeanSession>(
+        stubs[i / per_channel].get(), /*initial_credit=*/0, /*refill=*/false,
+        [&mu, &opened] {
+          absl::MutexLock lock(&mu);
+          ++opened;
+        }));
+  }
+  bool all_open;
+  {
+    absl::MutexLock lock(&mu);
+    auto all = [&] { return opened == options.streams; };
+    all_open = mu.AwaitWithTimeout(absl::Condition(&all), options.timeout);
+  }
+  const int64_t open_ns = MonotonicNanos();
+  absl::Status status =
+      all_open ? WriteFileAtomically(options.ready_file, "ready\n")
+               : absl::DeadlineExceededError("the sessions did not all open");
+  if (status.ok() && !AwaitGo(options.timeout)) {
+    status = absl::DeadlineExceededError("no SIGUSR1 came");
+  }
+  if (!status.ok()) {
+    for (auto& session : sessions) session->Cancel();
+  }
+  const int64_t go_ns = MonotonicNanos();
+  if (status.ok()) {
+    for (auto& session : sessions) session->Grant(1);
+  }
+  LatencyHistogram first_batch;
+  status.Update(AwaitSessions(sessions, go_ns, options.timeout, &first_batch));
+  if (!status.ok()) return status;
+  Report report;
+  report.SetNumber("streams", options.streams);
+  report.SetNumber("open_ms", (open_ns - start_ns) / 1e6);
+  report.SetNumber("first_batch_p50_ms",
+                   first_batch.PercentileMicros(0.5) / 1e3);
+  report.SetNumber("first_batch_p99_ms",
+                   first_batch.PercentileMicros(0.99) / 1e3);
+  report.SetNumber("first_batch_max_ms", first_batch.PercentileMicros(1) / 1e3);
+  report.SetNumber("served", first_batch.count());
+  return report;
+}
+
 std::string WorkerReport::Serialize() const {
-  return absl::StrCat("tasks ", tasks, "\nfirst_lease_ns ", first_lease_ns,
-                      "\nlast_ack_ns ", last_ack_ns, "\nenqueue_to_lease ",
-                      enqueue_to_lease.Serialize(), "\nlease_to_ack ",
-                      lease_to_ack.Serialize(), "\n");
+  Report report;
+  report.SetNumber("tasks", tasks);
+  report.SetNumber("first_lease_ns", first_lease_ns);
+  report.SetNumber("last_ack_ns", last_ack_ns);
+  report.Set("enqueue_to_lease", enqueue_to_lease.Serialize());
+  report.Set("lease_to_ack", lease_to_ack.Serialize());
+  return report.Serialize();
 }
 
 absl::StatusOr<WorkerReport> WorkerReport::Parse(absl::string_view text) {
-  WorkerReport report;
-  int fields = 0;
-  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
-    std::pair<absl::string_view, absl::string_view> kv =
-        absl::StrSplit(line, absl::MaxSplits(' ', 1));
-    bool ok = false;
-    if (kv.first == "tasks") ok = absl::SimpleAtoi(kv.second, &report.tasks);
-    if (kv.first == "first_lease_ns") {
-      ok = absl::SimpleAtoi(kv.second, &report.first_lease_ns);
-    }
-    if (kv.first == "last_ack_ns") {
-      ok = absl::SimpleAtoi(kv.second, &report.last_ack_ns);
-    }
-    if (kv.first == "enqueue_to_lease") {
-      ok = report.enqueue_to_lease.Parse(kv.second);
-    }
-    if (kv.first == "lease_to_ack") ok = report.lease_to_ack.Parse(kv.second);
-    if (!ok)
-      return absl::InvalidArgumentError(
-          absl::StrCat("bad report line: ", line));
-    ++fields;
+  absl::StatusOr<Report> report = Report::Parse(text);
+  if (!report.ok()) return report.status();
+  absl::StatusOr<double> tasks = report->Number("tasks");
+  absl::StatusOr<double> first = report->Number("first_lease_ns");
+  absl::StatusOr<double> last = report->Number("last_ack_ns");
+  absl::StatusOr<std::string> waits = report->Text("enqueue_to_lease");
+  absl::StatusOr<std::string> runs = report->Text("lease_to_ack");
+  for (const absl::Status& status :
+       {tasks.status(), first.status(), last.status(), waits.status(),
+        runs.status()}) {
+    if (!status.ok()) return status;
   }
-  if (fields != 5)
-    return absl::InvalidArgumentError("incomplete worker report");
-  return report;
+  WorkerReport parsed;
+  parsed.tasks = *tasks;
+  parsed.first_lease_ns = *first;
+  parsed.last_ack_ns = *last;
+  if (!parsed.enqueue_to_lease.Parse(*waits) ||
+      !parsed.lease_to_ack.Parse(*runs)) {
+    return absl::InvalidArgumentError("a worker report's histogram is bad");
+  }
+  return parsed;
 }
 
 absl::StatusOr<WorkerReport> RunLeanWorker(const LeanWorkerOptions& options) {
   auto stub = v1::Distributor::NewStub(
       grpc::CreateChannel(options.master, grpc::InsecureChannelCredentials()));
-  LeanSession session(stub.get(), options.window);
+  LeanSession session(stub.get(), options.window, /*refill=*/true);
   return session.Await(options.timeout);
 }
 

@@ -8,6 +8,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "bench/latency_histogram.h"
+#include "bench/report.h"
 
 namespace distributo::bench {
 
@@ -33,6 +34,21 @@ struct LeanWorkerOptions {
   uint32_t window = 400;
   absl::Duration timeout = absl::Minutes(10);
 };
+
+struct SwarmOptions {
+  std::string master;  // HOST:PORT
+  int streams = 1000;
+  int per_channel = 4;     // sessions (two streams each) per connection
+  std::string ready_file;  // written once every session is open
+  absl::Duration timeout = absl::Minutes(10);
+};
+
+// Opens `streams` idle worker sessions, their hellos granting no credit;
+// once all are open, writes `ready_file` and waits for SIGUSR1 (which the
+// caller blocks in every thread before any starts), then grants each one
+// task and waits until the job is complete. Reports how long the sessions
+// took to open and each its first batch, from the grant on.
+absl::StatusOr<Report> RunIdleSwarm(const SwarmOptions& options);
 
 // Runs a worker that answers each benchmark task at once, with gRPC's
 // callback API and no SDK, so that what is measured is the master and the

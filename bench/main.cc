@@ -6,10 +6,18 @@
 // runs the job twice: against a raw server that speaks distributo.v1 with no
 // queue (RawDistributor), then against the real master (server::Master with
 // a task feeder), each with `--workers` lean worker processes on loopback,
-// and prints both, their ratio, latencies, and the master's CPU and RSS;
-// one JSON object with --json. bench/run_matrix.sh runs the whole matrix.
+// and prints both, their ratio, latencies, and the servers' CPU and RSS; one
+// JSON object with --json. Instead:
+//   --pending=N       the master's RSS holding N pending tasks (no worker);
+//   --idle_streams=N  the master's RSS with N idle worker sessions, and how
+//                     long each waits for its first batch once it asks.
+// bench/run_matrix.sh runs the whole matrix and prints the tables.
 //
-// The same binary is each of those processes (--role=raw|master|worker).
+// The same binary is each of those processes
+// (--role=raw|master|worker|pending|swarm).
+
+#include <signal.h>
+#include <sys/resource.h>
 
 #include <cstdio>
 #include <string>
@@ -25,7 +33,8 @@
 #include "rpc/atomic_file.h"
 
 ABSL_FLAG(std::string, role, "run",
-          "run: the benchmark; raw, master, worker: one of its processes");
+          "run: the benchmark; raw, master, worker, pending, swarm: one of "
+          "its processes");
 ABSL_FLAG(int, workers, 4, "Worker processes");
 ABSL_FLAG(int, batch, 100, "Most tasks in one batch");
 ABSL_FLAG(int, in_flight, 4,
@@ -38,40 +47,71 @@ ABSL_FLAG(std::string, journal, "none",
 ABSL_FLAG(double, rate, 0,
           "Tasks enqueued per second, one at a time (for latency at a "
           "moderate load); 0: as fast as the workers take them");
+ABSL_FLAG(uint64_t, pending, 0,
+          "Instead of a job: the master's RSS holding this many pending tasks");
+ABSL_FLAG(int, idle_streams, 0,
+          "Instead of a job: the master with this many idle worker sessions");
 ABSL_FLAG(bool, json, false, "Print one JSON object instead of a table");
 ABSL_FLAG(absl::Duration, timeout, absl::Minutes(10), "For each job");
-ABSL_FLAG(std::string, master, "", "--role=worker: the server's HOST:PORT");
+ABSL_FLAG(std::string, master, "", "--role=worker|swarm: the server");
 ABSL_FLAG(std::string, port_file, "", "--role=raw|master: gets the port");
-ABSL_FLAG(std::string, report, "", "--role=raw|master|worker: gets the report");
+ABSL_FLAG(std::string, ready_file, "",
+          "--role=swarm: written once every session is open");
+ABSL_FLAG(std::string, report, "", "For each --role but run: gets the report");
 
 namespace distributo::bench {
 namespace {
 
-int RunRole(const std::string& role) {
-  absl::StatusOr<std::string> report;
-  if (role == "worker") {
-    LeanWorkerOptions options;
-    options.master = absl::GetFlag(FLAGS_master);
-    options.window =
-        absl::GetFlag(FLAGS_in_flight) * absl::GetFlag(FLAGS_batch);
-    options.timeout = absl::GetFlag(FLAGS_timeout);
-    absl::StatusOr<WorkerReport> worker = RunLeanWorker(options);
-    report = worker.ok() ? absl::StatusOr<std::string>(worker->Serialize())
-                         : worker.status();
-  } else {
-    ServerOptions options;
-    options.tasks = absl::GetFlag(FLAGS_tasks);
-    options.batch_size = absl::GetFlag(FLAGS_batch);
-    const std::string journal = absl::GetFlag(FLAGS_journal);
-    options.journal_path = journal == "none" ? "" : journal;
-    options.rate = absl::GetFlag(FLAGS_rate);
-    options.port_file = absl::GetFlag(FLAGS_port_file);
-    options.timeout = absl::GetFlag(FLAGS_timeout);
-    absl::StatusOr<ServerReport> server =
-        role == "raw" ? ServeRaw(options) : ServeMaster(options);
-    report = server.ok() ? absl::StatusOr<std::string>(server->Serialize())
-                         : server.status();
+ServerOptions ServerOptionsFromFlags() {
+  ServerOptions options;
+  options.tasks = absl::GetFlag(FLAGS_tasks);
+  options.batch_size = absl::GetFlag(FLAGS_batch);
+  const std::string journal = absl::GetFlag(FLAGS_journal);
+  options.journal_path = journal == "none" ? "" : journal;
+  options.rate = absl::GetFlag(FLAGS_rate);
+  options.port_file = absl::GetFlag(FLAGS_port_file);
+  options.timeout = absl::GetFlag(FLAGS_timeout);
+  return options;
+}
+
+absl::StatusOr<std::string> RunWorker() {
+  LeanWorkerOptions options;
+  options.master = absl::GetFlag(FLAGS_master);
+  options.window = absl::GetFlag(FLAGS_in_flight) * absl::GetFlag(FLAGS_batch);
+  options.timeout = absl::GetFlag(FLAGS_timeout);
+  absl::StatusOr<WorkerReport> report = RunLeanWorker(options);
+  if (!report.ok()) return report.status();
+  return report->Serialize();
+}
+
+absl::StatusOr<std::string> RunSwarm() {
+  SwarmOptions options;
+  options.master = absl::GetFlag(FLAGS_master);
+  options.streams = absl::GetFlag(FLAGS_idle_streams);
+  options.ready_file = absl::GetFlag(FLAGS_ready_file);
+  options.timeout = absl::GetFlag(FLAGS_timeout);
+  absl::StatusOr<Report> report = RunIdleSwarm(options);
+  if (!report.ok()) return report.status();
+  return report->Serialize();
+}
+
+absl::StatusOr<std::string> RunServer(const std::string& role) {
+  const ServerOptions options = ServerOptionsFromFlags();
+  if (role == "pending") {
+    absl::StatusOr<Report> report = HoldPending(options);
+    if (!report.ok()) return report.status();
+    return report->Serialize();
   }
+  absl::StatusOr<ServerReport> report =
+      role == "raw" ? ServeRaw(options) : ServeMaster(options);
+  if (!report.ok()) return report.status();
+  return report->Serialize();
+}
+
+int RunRole(const std::string& role) {
+  absl::StatusOr<std::string> report = role == "worker"  ? RunWorker()
+                                       : role == "swarm" ? RunSwarm()
+                                                         : RunServer(role);
   if (!report.ok()) {
     LOG(ERROR) << "distributo-bench --role=" << role << ": " << report.status();
     return 1;
@@ -79,7 +119,7 @@ int RunRole(const std::string& role) {
   return WriteFileAtomically(absl::GetFlag(FLAGS_report), *report).ok() ? 0 : 1;
 }
 
-int RunBenchmark() {
+RunOptions RunOptionsFromFlags() {
   RunOptions options;
   options.workers = absl::GetFlag(FLAGS_workers);
   options.batch_size = absl::GetFlag(FLAGS_batch);
@@ -88,28 +128,57 @@ int RunBenchmark() {
   options.journal = absl::GetFlag(FLAGS_journal);
   options.rate = absl::GetFlag(FLAGS_rate);
   options.timeout = absl::GetFlag(FLAGS_timeout);
-  absl::StatusOr<RunResult> result = RunBoth(options);
-  if (!result.ok()) {
+  return options;
+}
+
+int RunBenchmark() {
+  const RunOptions options = RunOptionsFromFlags();
+  absl::StatusOr<std::string> output;
+  if (absl::GetFlag(FLAGS_pending) > 0) {
+    output = MeasurePending(options, absl::GetFlag(FLAGS_pending));
+  } else if (absl::GetFlag(FLAGS_idle_streams) > 0) {
+    output = MeasureIdleStreams(options, absl::GetFlag(FLAGS_idle_streams));
+  } else if (absl::StatusOr<RunResult> result = RunBoth(options); result.ok()) {
+    output = absl::GetFlag(FLAGS_json) ? ToJson(options, *result)
+                                       : ToTable(options, *result);
+  } else {
+    output = result.status();
+  }
+  if (!output.ok()) {
     std::fprintf(stderr, "distributo-bench: %s\n",
-                 std::string(result.status().message()).c_str());
+                 std::string(output.status().message()).c_str());
     return 1;
   }
-  std::printf("%s\n", (absl::GetFlag(FLAGS_json) ? ToJson(options, *result)
-                                                 : ToTable(options, *result))
-                          .c_str());
+  std::printf("%s\n", output->c_str());
   return 0;
+}
+
+// Thousands of streams need thousands of descriptors, in every process.
+void RaiseFileLimit() {
+  rlimit limit;
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
 }
 
 }  // namespace
 }  // namespace distributo::bench
 
 int main(int argc, char** argv) {
+  // Before any thread starts: the swarm takes SIGUSR1 with sigtimedwait().
+  sigset_t go;
+  sigemptyset(&go);
+  sigaddset(&go, SIGUSR1);
+  pthread_sigmask(SIG_BLOCK, &go, nullptr);
   absl::ParseCommandLine(argc, argv);
   FLAGS_logtostderr = true;
   google::InitGoogleLogging(argv[0]);
+  distributo::bench::RaiseFileLimit();
   const std::string role = absl::GetFlag(FLAGS_role);
   if (role == "run") return distributo::bench::RunBenchmark();
-  if (role == "raw" || role == "master" || role == "worker") {
+  if (role == "raw" || role == "master" || role == "worker" ||
+      role == "pending" || role == "swarm") {
     return distributo::bench::RunRole(role);
   }
   std::fprintf(stderr, "distributo-bench: unknown --role=%s\n", role.c_str());
