@@ -34,7 +34,8 @@ std::string SelfPath() {
 }
 
 std::vector<std::string> CommonFlags(const RunOptions& options) {
-  return {absl::StrCat("--batch=", options.batch_size),
+  return {absl::StrCat("--workers=", options.workers),
+          absl::StrCat("--batch=", options.batch_size),
           absl::StrCat("--in_flight=", options.in_flight),
           absl::StrCat("--tasks=", options.tasks),
           absl::StrCat("--journal=", options.journal),
@@ -200,9 +201,10 @@ absl::StatusOr<std::string> IdleStreamsJson(const RunOptions& options,
                                             const std::string& dir,
                                             int streams) {
   const std::string port_file = dir + "/port";
-  std::unique_ptr<ChildProcess> master = StartRole(
-      options, dir, "master", "server",
-      {"--port_file=" + port_file, absl::StrCat("--tasks=", streams)});
+  std::unique_ptr<ChildProcess> master =
+      StartRole(options, dir, "master", "server",
+                {"--port_file=" + port_file, absl::StrCat("--tasks=", streams),
+                 absl::StrCat("--workers=", streams)});
   if (!WaitUntil([&] { return !ReadFile(port_file).empty(); }, kStartTimeout)) {
     return absl::UnavailableError("the master did not start:\n" +
                                   ReadFile(master->log_path()));

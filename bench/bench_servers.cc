@@ -101,6 +101,20 @@ absl::StatusOr<std::unique_ptr<server::Master>> StartMaster(
                                 std::move(sink));
 }
 
+// Waits until `workers` sessions have their results streams open, as the
+// raw server does before its first task: the master has no event for it, so
+// it looks every few milliseconds.
+bool AwaitSessions(server::Master& master, int workers,
+                   absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (master.Status().streams.submit_results_open <
+         static_cast<uint64_t>(workers)) {
+    if (absl::Now() > deadline) return false;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string ServerReport::Serialize() const {
@@ -132,7 +146,7 @@ absl::StatusOr<ServerReport> ServerReport::Parse(absl::string_view text) {
 }
 
 absl::StatusOr<ServerReport> ServeRaw(const ServerOptions& options) {
-  RawDistributor service(options.tasks, options.batch_size);
+  RawDistributor service(options.tasks, options.batch_size, options.workers);
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
@@ -161,14 +175,17 @@ absl::StatusOr<ServerReport> ServeMaster(const ServerOptions& options) {
   CountingSink* counts = sink.get();
   auto master = StartMaster(options, std::move(sink));
   if (!master.ok()) return master.status();
-  const size_t low_water = server::TaskFeeder::LowWaterFor(options.batch_size);
-  server::TaskFeeder feeder(master->get(), MintingSource(options), low_water,
-                            low_water);
   if (absl::Status status = WriteFileAtomically(
           options.port_file, absl::StrCat((*master)->port(), "\n"));
       !status.ok()) {
     return status;
   }
+  if (!AwaitSessions(**master, options.workers, options.timeout)) {
+    return absl::DeadlineExceededError("the workers did not all connect");
+  }
+  const size_t low_water = server::TaskFeeder::LowWaterFor(options.batch_size);
+  server::TaskFeeder feeder(master->get(), MintingSource(options), low_water,
+                            low_water);
   const bool complete = (*master)->queue().WaitForCompletion(options.timeout);
   (*master)->Shutdown(absl::Seconds(5));
   if (!complete) return absl::DeadlineExceededError("the job did not end");

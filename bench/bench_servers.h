@@ -26,6 +26,8 @@ struct ServerReport {
 
 struct ServerOptions {
   uint64_t tasks = 100'000;
+  // Sessions to wait for before the first task goes out.
+  int workers = 1;
   size_t batch_size = 100;
   // The master's journal: empty keeps the queue in memory.
   std::string journal_path;

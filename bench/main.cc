@@ -65,6 +65,7 @@ namespace {
 ServerOptions ServerOptionsFromFlags() {
   ServerOptions options;
   options.tasks = absl::GetFlag(FLAGS_tasks);
+  options.workers = absl::GetFlag(FLAGS_workers);
   options.batch_size = absl::GetFlag(FLAGS_batch);
   const std::string journal = absl::GetFlag(FLAGS_journal);
   options.journal_path = journal == "none" ? "" : journal;

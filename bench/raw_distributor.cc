@@ -28,6 +28,7 @@ class RawBatchStream final
 
   void OnReadDone(bool ok) override {
     if (!ok) return Stop();  // the worker left
+    bool opened = false;
     {
       absl::MutexLock lock(&mu_);
       if (request_.has_hello()) {
@@ -37,10 +38,12 @@ class RawBatchStream final
         start->mutable_lease_duration()->set_seconds(kLeaseSeconds);
         start->set_max_batch_tasks(service_->batch_size());
         WriteLocked();
+        opened = true;
       } else {
         credit_ += request_.credit().tasks();
       }
     }
+    if (opened) service_->SessionOpened();
     Pump();
     StartRead(&request_);
   }
@@ -144,8 +147,10 @@ class RawResultStream final
   v1::ResultAck ack_;
 };
 
-RawDistributor::RawDistributor(uint64_t tasks, size_t batch_size)
-    : tasks_(tasks), batch_size_(std::max<size_t>(batch_size, 1)) {}
+RawDistributor::RawDistributor(uint64_t tasks, size_t batch_size, int workers)
+    : tasks_(tasks),
+      batch_size_(std::max<size_t>(batch_size, 1)),
+      workers_(workers) {}
 
 grpc::ServerBidiReactor<v1::BatchRequest, v1::TaskBatch>*
 RawDistributor::RequestBatch(grpc::CallbackServerContext*) {
@@ -158,6 +163,7 @@ RawDistributor::SubmitResults(grpc::CallbackServerContext*) {
 }
 
 size_t RawDistributor::Mint(size_t max, v1::LeasedTasks* out) {
+  if (opened_.load() < workers_) return 0;
   const uint64_t first = minted_.fetch_add(max);
   if (first >= tasks_) return 0;
   const size_t count = std::min<uint64_t>(max, tasks_ - first);
@@ -174,6 +180,12 @@ size_t RawDistributor::Mint(size_t max, v1::LeasedTasks* out) {
   }
   out->mutable_lease_duration()->set_seconds(kLeaseSeconds);
   return count;
+}
+
+void RawDistributor::SessionOpened() {
+  if (++opened_ != workers_) return;
+  absl::MutexLock lock(&mu_);
+  for (RawBatchStream* stream : streams_) stream->Pump();
 }
 
 void RawDistributor::Acked(size_t outcomes) {

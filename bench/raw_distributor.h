@@ -21,12 +21,13 @@ class RawBatchStream;
 // in the same batches within the same credit, but with no queue and no
 // leases. Tasks are minted from a counter as credit asks for them; outcomes
 // are acked ACCEPTED without a look; after `tasks` acked outcomes every
-// stream gets JobComplete.
+// stream gets JobComplete. No task goes out before `workers` sessions are
+// open, so that every worker takes part.
 //
 // Thread-safe: gRPC calls it on its threads.
 class RawDistributor final : public v1::Distributor::CallbackService {
  public:
-  RawDistributor(uint64_t tasks, size_t batch_size);
+  RawDistributor(uint64_t tasks, size_t batch_size, int workers);
 
   grpc::ServerBidiReactor<v1::BatchRequest, v1::TaskBatch>* RequestBatch(
       grpc::CallbackServerContext* context) override;
@@ -41,6 +42,7 @@ class RawDistributor final : public v1::Distributor::CallbackService {
   // Puts up to `max` new tasks in `out`; returns how many.
   size_t Mint(size_t max, v1::LeasedTasks* out);
   void Acked(size_t outcomes);
+  void SessionOpened();
   bool all_acked() const { return acked_.load() >= tasks_; }
   void AddStream(RawBatchStream* stream);
   void RemoveStream(RawBatchStream* stream);
@@ -48,6 +50,8 @@ class RawDistributor final : public v1::Distributor::CallbackService {
  private:
   const uint64_t tasks_;
   const size_t batch_size_;
+  const int workers_;
+  std::atomic<int> opened_{0};
   std::atomic<int> sessions_{0};
   std::atomic<uint64_t> minted_{0};
   std::atomic<uint64_t> acked_{0};
