@@ -91,6 +91,8 @@ void BatchStream::HandleHello(const v1::WorkerHello& received) {
   LOG(INFO) << "Worker " << hello.worker_name() << " (" << peer_ << ") "
             << (resumed ? "resumed" : "opened") << " session " << session_id
             << " with " << hello.slots() << " slots";
+  // Before taking mu_: the service locks its streams' mutexes under its own.
+  service_->BindSession(this, session_id);
   absl::MutexLock lock(&mu_);
   session_id_ = session_id;
   started_ = true;
@@ -202,12 +204,12 @@ void BatchStream::FinishLocked() {
 }
 
 void BatchStream::OnDone() {
-  service_->RemoveStream(this);
   std::string session_id;
   {
     absl::MutexLock lock(&mu_);
     session_id = session_id_;
   }
+  service_->RemoveStream(this, session_id);
   if (!session_id.empty()) {
     LOG(INFO) << "Worker session " << session_id << " (" << peer_
               << ") disconnected";

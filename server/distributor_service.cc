@@ -90,15 +90,18 @@ bool DistributorService::CancelLease(absl::string_view session_id,
                                      const v1::LeaseRef& lease,
                                      absl::string_view reason) {
   absl::MutexLock lock(&mu_);
-  for (BatchStream* stream : streams_) {
-    if (stream->Cancel(session_id, lease, reason)) return true;
-  }
-  return false;
+  auto it = by_session_.find(session_id);
+  return it != by_session_.end() &&
+         it->second->Cancel(session_id, lease, reason);
 }
 
-void DistributorService::WakeStreams() {
+void DistributorService::WakeStreams(absl::string_view session_id) {
   absl::MutexLock lock(&mu_);
-  for (BatchStream* stream : streams_) stream->Pump();
+  if (session_id.empty()) {
+    for (BatchStream* stream : streams_) stream->Pump();
+  } else if (auto it = by_session_.find(session_id); it != by_session_.end()) {
+    it->second->Pump();
+  }
 }
 
 void DistributorService::AddStream(BatchStream* stream) {
@@ -107,9 +110,20 @@ void DistributorService::AddStream(BatchStream* stream) {
   streams_.insert(stream);
 }
 
-void DistributorService::RemoveStream(BatchStream* stream) {
+void DistributorService::BindSession(BatchStream* stream,
+                                     const std::string& session_id) {
+  absl::MutexLock lock(&mu_);
+  by_session_[session_id] = stream;
+}
+
+void DistributorService::RemoveStream(BatchStream* stream,
+                                      const std::string& session_id) {
   absl::MutexLock lock(&mu_);
   streams_.erase(stream);
+  if (auto it = by_session_.find(session_id);
+      it != by_session_.end() && it->second == stream) {
+    by_session_.erase(it);
+  }
 }
 
 }  // namespace distributo::server

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "distributo/v1/distributor.grpc.pb.h"
@@ -58,8 +59,9 @@ class DistributorService final
   bool CancelLease(absl::string_view session_id, const v1::LeaseRef& lease,
                    absl::string_view reason);
 
-  // Lets every open RequestBatch stream send what the queue now allows.
-  void WakeStreams();
+  // Lets the open RequestBatch stream of session `session_id` send what the
+  // queue now allows; every stream's for "".
+  void WakeStreams(absl::string_view session_id = "");
 
   // Returns false while the master drains or cannot store outcomes: no task
   // is leased then.
@@ -72,9 +74,11 @@ class DistributorService final
 
   StreamCounts stream_counts() const;
 
-  // Called by a BatchStream when it starts and when it is done.
+  // Called by a BatchStream when it starts, when it has its session, and
+  // when it is done.
   void AddStream(BatchStream* stream);
-  void RemoveStream(BatchStream* stream);
+  void BindSession(BatchStream* stream, const std::string& session_id);
+  void RemoveStream(BatchStream* stream, const std::string& session_id);
 
  private:
   // Returns ResourceExhausted while max_workers_ streams are open.
@@ -95,6 +99,9 @@ class DistributorService final
   mutable absl::Mutex mu_;
   // Held while waking, so a stream cannot be deleted while it is woken.
   absl::flat_hash_set<BatchStream*> streams_ ABSL_GUARDED_BY(mu_);
+  // The stream of each session, the latest if a resumed one replaced it.
+  absl::flat_hash_map<std::string, BatchStream*> by_session_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace distributo::server

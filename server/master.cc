@@ -74,7 +74,9 @@ Master::Master(MasterOptions options, std::unique_ptr<Journal> journal,
       service_(&queue_, &router_, &commits_, options_.tokens,
                options_.max_workers),
       admin_(this, &options_.operator_tokens, &options_.tokens) {
-  queue_.SetChangeListener([this] { service_.WakeStreams(); });
+  queue_.SetChangeListener([this](absl::string_view session_id) {
+    service_.WakeStreams(session_id);
+  });
 }
 
 absl::Status Master::Recover() {

@@ -54,12 +54,12 @@ absl::Status CheckIds(const std::vector<v1::Task>& tasks) {
 TaskQueue::TaskQueue(QueueOptions options, Clock clock, TaskPages* pages)
     : options_(options), clock_(std::move(clock)), pages_(pages) {}
 
-void TaskQueue::SetChangeListener(std::function<void()> listener) {
+void TaskQueue::SetChangeListener(ChangeListener listener) {
   listener_ = std::move(listener);
 }
 
-void TaskQueue::NotifyChange() {
-  if (listener_) listener_();
+void TaskQueue::NotifyChange(absl::string_view session_id) {
+  if (listener_) listener_(session_id);
 }
 
 absl::Status TaskQueue::Enqueue(std::vector<v1::Task> tasks) {
@@ -835,6 +835,7 @@ bool TaskQueue::ReleaseRetriesLocked(absl::Time now) {
 }
 
 void TaskQueue::MarkHandled(const std::vector<std::string>& task_ids) {
+  bool complete;
   {
     absl::MutexLock lock(&mu_);
     counts_.unhandled -= std::min<uint64_t>(task_ids.size(), counts_.unhandled);
@@ -845,8 +846,10 @@ void TaskQueue::MarkHandled(const std::vector<std::string>& task_ids) {
     if (paged()) {
       for (const std::string& id : task_ids) tasks_.erase(id);
     }
+    complete = CompleteLocked();
   }
-  NotifyChange();
+  // Nothing becomes leasable: only the end of the job is news.
+  if (complete) NotifyChange();
 }
 
 bool TaskQueue::CompleteLocked() const {

@@ -98,8 +98,14 @@ class TaskQueue {
   TaskQueue(const TaskQueue&) = delete;
   TaskQueue& operator=(const TaskQueue&) = delete;
 
-  // Sets the function called when tasks become leasable or the job completes.
-  void SetChangeListener(std::function<void()> listener);
+  // Sets the function called when tasks become leasable or the job
+  // completes, with a session id when only that session's stream may have
+  // more to do (it handed in outcomes: a suspect it ran alone, or the tasks
+  // it held before taking one, are done), or "" for every stream. With
+  // thousands of workers, waking them all for each batch of outcomes would
+  // cost each batch thousands of wake-ups.
+  using ChangeListener = std::function<void(absl::string_view session_id)>;
+  void SetChangeListener(ChangeListener listener);
 
   const QueueOptions& options() const { return options_; }
 
@@ -292,7 +298,8 @@ class TaskQueue {
   void RestoreFinishedLocked(StoredTask stored,
                              std::vector<FinishedTask>* unhandled)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void NotifyChange();
+  // Calls the listener (without mu_): for `session_id`, or "" for all.
+  void NotifyChange(absl::string_view session_id = "");
   Session* FindSessionLocked(absl::string_view session_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void MakePendingLocked(TaskRecord* record, bool front)
@@ -367,7 +374,7 @@ class TaskQueue {
   const QueueOptions options_;
   const Clock clock_;
   TaskPages* const pages_;
-  std::function<void()> listener_;  // set before use, then read-only
+  ChangeListener listener_;  // set before use, then read-only
 
   absl::Mutex mu_;
   absl::BitGen bitgen_ ABSL_GUARDED_BY(mu_);

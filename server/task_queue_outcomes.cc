@@ -69,8 +69,11 @@ void TaskQueue::Submit(absl::string_view session_id, v1::ResultBatch* batch,
       *ack->add_extensions() = ApplyExtensionLocked(session, lease, now);
     }
   }
-  // A failure may have made a task dead, completing the job.
-  NotifyChange();
+  // Outcomes make nothing leasable for other sessions (a failed task waits
+  // for its backoff, a finished one for its handled mark), but this one may
+  // now take what it was held back from: a suspect to run alone, or more
+  // once its suspect is done.
+  NotifyChange(session_id);
 }
 
 std::vector<std::string> TaskQueue::CheckResults(

@@ -333,7 +333,7 @@ TEST_F(PagedQueueTest, ASessionTakingOneTypeFindsItPastTheWindow) {
 TEST_F(PagedQueueTest, AFailedPageInIsRetriedAtTheNextTick) {
   Append(MakeTasks(3));
   int changes = 0;
-  queue_->SetChangeListener([&] { ++changes; });
+  queue_->SetChangeListener([&](absl::string_view) { ++changes; });
   const std::string session = Open();
   pages_.set_failing(true);
   EXPECT_TRUE(Lease(session, 10).empty());

@@ -509,12 +509,32 @@ TEST_F(TaskQueueTest, JobCompletesOnlyWhenSourceClosedAndAllHandled) {
 
 TEST_F(TaskQueueTest, ChangeListenerHearsEnqueueAndRequeue) {
   int changes = 0;
-  queue_.SetChangeListener([&] { ++changes; });
+  queue_.SetChangeListener([&](absl::string_view) { ++changes; });
   EnqueueIds(1);
   EXPECT_EQ(changes, 1);
   ASSERT_EQ(LeaseAll(Open(), 1).size(), 1u);
   Advance(absl::Seconds(31));
   EXPECT_EQ(changes, 2);
+}
+
+TEST_F(TaskQueueTest, OutcomesWakeOnlyTheirSessionAndHandledMarksOnlyTheEnd) {
+  std::vector<std::string> woken;
+  queue_.SetChangeListener(
+      [&](absl::string_view session) { woken.emplace_back(session); });
+  EnqueueIds(2);
+  queue_.CloseSource();
+  const std::string session = Open();
+  std::vector<v1::Task> tasks = LeaseAll(session, 2);
+  ASSERT_EQ(tasks.size(), 2u);
+  woken.clear();
+  ASSERT_EQ(Submit(session, Result(tasks[0], "1")), v1::VERDICT_ACCEPTED);
+  ASSERT_EQ(Submit(session, Result(tasks[1], "1")), v1::VERDICT_ACCEPTED);
+  EXPECT_EQ(woken, std::vector<std::string>({session, session}));
+  woken.clear();
+  queue_.MarkHandled({tasks[0].id()});
+  EXPECT_TRUE(woken.empty()) << "one handled mark completes nothing";
+  queue_.MarkHandled({tasks[1].id()});
+  EXPECT_EQ(woken, std::vector<std::string>({""})) << "the job's end wakes all";
 }
 
 TEST_F(TaskQueueTest, EnqueueAfterRestoreLeasesAboveTheGenerationBase) {
