@@ -225,9 +225,10 @@ absl::StatusOr<TaskQueue::Cancelled> TaskQueue::Cancel(
       cancelled.lease.set_epoch(record->epoch);
       ReleaseLeaseLocked(record);
     }
-    record->last_failure.set_code("cancelled");
-    record->last_failure.set_message(std::string(reason));
-    record->last_failure.set_retryable(false);
+    v1::Failure& failure = MutableLastFailure(*record);
+    failure.set_code("cancelled");
+    failure.set_message(std::string(reason));
+    failure.set_retryable(false);
     FinishLocked(record, TaskState::kDead, {}, finished);
   }
   NotifyChange();  // it may have been the last task
@@ -348,7 +349,7 @@ void TaskQueue::StartAgainLocked(TaskRecord& record, uint64_t last_epoch) {
   record.attempts = 0;
   record.failures = 0;
   record.worker_deaths = 0;
-  record.last_failure = v1::Failure();
+  record.last_failure.reset();
 }
 
 std::optional<uint64_t> TaskQueue::TakeUnsureRedriveLocked(
@@ -568,8 +569,9 @@ bool TaskQueue::EndUnreadableLocked(std::vector<FinishedTask>* finished) {
     LOG(ERROR) << "Task " << id
                << " is dead: its row in the journal does not parse";
     TaskRecord& record = it->second;
-    record.last_failure.set_code("unreadable");
-    record.last_failure.set_message("its row in the journal does not parse");
+    v1::Failure& failure = MutableLastFailure(record);
+    failure.set_code("unreadable");
+    failure.set_message("its row in the journal does not parse");
     FinishLocked(&record, TaskState::kDead, {}, finished);
   }
   unreadable_.clear();
@@ -656,7 +658,7 @@ void TaskQueue::FailLocked(TaskRecord* record, const v1::Failure& failure,
   ReleaseLeaseLocked(record);
   ++record->failures;
   ++counts_.failures;
-  record->last_failure = failure;
+  MutableLastFailure(*record) = failure;
   if (!failure.retryable() || record->failures >= options_.max_attempts) {
     FinishLocked(record, TaskState::kDead, {}, finished);
     return;
@@ -685,10 +687,11 @@ void TaskQueue::LoseLeaseLocked(TaskRecord* record, absl::string_view why,
     MakePendingLocked(record, /*front=*/true);
     return;
   }
-  record->last_failure.set_code("worker_lost");
-  record->last_failure.set_message(absl::StrCat(
-      "lost ", record->worker_deaths, " leases (poison task?); last: ", why));
-  record->last_failure.set_retryable(false);
+  v1::Failure& failure = MutableLastFailure(*record);
+  failure.set_code("worker_lost");
+  failure.set_message(absl::StrCat("lost ", record->worker_deaths,
+                                   " leases (poison task?); last: ", why));
+  failure.set_retryable(false);
   FinishLocked(record, TaskState::kDead, {}, finished);
 }
 
@@ -699,14 +702,14 @@ void TaskQueue::FinishLocked(TaskRecord* record, TaskState state,
   record->state = state;
   ++(state == TaskState::kDone ? counts_.done : counts_.dead);
   ++counts_.unhandled;
-  if (state == TaskState::kDead) {
-    stats_.OnDead({clock_(), record->task.id(), "", record->last_failure.code(),
-                   record->last_failure.message()});
-  }
   FinishedTask& out = finished->emplace_back();
   out.dead = state == TaskState::kDead;
   out.result = std::move(result);
-  if (out.dead) out.failure = record->last_failure;
+  if (out.dead) {
+    out.failure = MutableLastFailure(*record);
+    stats_.OnDead({clock_(), record->task.id(), "", out.failure.code(),
+                   out.failure.message()});
+  }
   out.attempts = record->attempts;
   if (out.dead) {
     dead_.push_back({record->task.id(), out.failure.code(),
@@ -722,7 +725,7 @@ void TaskQueue::FinishLocked(TaskRecord* record, TaskState state,
   // from now on, to recognise duplicates.
   out.task = std::move(record->task);
   record->task.set_id(out.task.id());
-  record->last_failure.Clear();
+  record->last_failure.reset();
 }
 
 void TaskQueue::StopWaitingLocked(TaskRecord* record) {

@@ -2,6 +2,7 @@
 #define DISTRIBUTO_SERVER_TASK_RECORD_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -38,8 +39,18 @@ struct TaskRecord {
   // Leased alone, as a suspect (worker_deaths > 0), to a session holding
   // nothing else: a loss of this lease is the task's own doing.
   bool alone = false;
-  v1::Failure last_failure;
+  // The latest failure, kept apart: most tasks never fail, and a Failure in
+  // every record would cost each pending task 40 bytes and its making.
+  std::unique_ptr<v1::Failure> last_failure;
 };
+
+// Returns `record`'s latest failure, an empty one if it had none.
+inline v1::Failure& MutableLastFailure(TaskRecord& record) {
+  if (record.last_failure == nullptr) {
+    record.last_failure = std::make_unique<v1::Failure>();
+  }
+  return *record.last_failure;
+}
 
 // One worker session: the leases it holds and whether its stream is up.
 struct Session {
