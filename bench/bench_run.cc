@@ -94,24 +94,43 @@ absl::StatusOr<uint64_t> MergeWorkers(const std::string& dir, int workers,
   return tasks;
 }
 
+// A server process of the benchmark's, serving.
+struct Server {
+  std::unique_ptr<ChildProcess> process;
+  std::string master_flag;  // --master=ADDRESS, for its clients
+};
+
+// Starts this binary as the server `role` (its report in `dir`/server), and
+// waits until it serves.
+absl::StatusOr<Server> StartServer(const RunOptions& options,
+                                   const std::string& dir,
+                                   const std::string& role,
+                                   std::vector<std::string> extra) {
+  const std::string port_file = dir + "/port";
+  extra.push_back("--port_file=" + port_file);
+  Server server;
+  server.process = StartRole(options, dir, role, "server", std::move(extra));
+  if (!WaitUntil([&] { return !ReadFile(port_file).empty(); }, kStartTimeout)) {
+    return absl::UnavailableError(
+        absl::StrCat("the ", role, " server did not start:\n",
+                     ReadFile(server.process->log_path())));
+  }
+  server.master_flag = absl::StrCat(
+      "--master=127.0.0.1:", absl::StripAsciiWhitespace(ReadFile(port_file)));
+  return server;
+}
+
 // Runs the job through `role`'s server (raw or master) in `dir`.
 absl::StatusOr<JobResult> RunJob(const RunOptions& options,
                                  const std::string& dir,
                                  const std::string& role) {
-  const std::string port_file = dir + "/port";
-  std::unique_ptr<ChildProcess> server =
-      StartRole(options, dir, role, "server", {"--port_file=" + port_file});
-  if (!WaitUntil([&] { return !ReadFile(port_file).empty(); }, kStartTimeout)) {
-    return absl::UnavailableError(absl::StrCat("the ", role,
-                                               " server did not start:\n",
-                                               ReadFile(server->log_path())));
-  }
-  const std::string master = absl::StrCat(
-      "--master=127.0.0.1:", absl::StripAsciiWhitespace(ReadFile(port_file)));
+  absl::StatusOr<Server> server = StartServer(options, dir, role, {});
+  if (!server.ok()) return server.status();
   std::vector<std::unique_ptr<ChildProcess>> workers;
   for (int i = 0; i < options.workers; ++i) {
     workers.push_back(StartRole(options, dir, "worker",
-                                absl::StrCat("worker-", i), {master}));
+                                absl::StrCat("worker-", i),
+                                {server->master_flag}));
   }
   for (auto& worker : workers) {
     if (absl::Status s = AwaitSuccess(*worker, options.timeout + kExitGrace);
@@ -119,7 +138,9 @@ absl::StatusOr<JobResult> RunJob(const RunOptions& options,
       return s;
     }
   }
-  if (absl::Status s = AwaitSuccess(*server, kExitGrace); !s.ok()) return s;
+  if (absl::Status s = AwaitSuccess(*server->process, kExitGrace); !s.ok()) {
+    return s;
+  }
   JobResult result;
   auto acked = MergeWorkers(dir, options.workers, &result);
   if (!acked.ok()) return acked.status();
@@ -197,41 +218,11 @@ absl::StatusOr<std::string> PendingJson(const RunOptions& options,
 
 // The idle-streams measurement in `dir`: a master serving `streams` tasks,
 // then a swarm of that many sessions, each taking one.
-absl::StatusOr<std::string> IdleStreamsJson(const RunOptions& options,
-                                            const std::string& dir,
-                                            int streams) {
-  const std::string port_file = dir + "/port";
-  std::unique_ptr<ChildProcess> master =
-      StartRole(options, dir, "master", "server",
-                {"--port_file=" + port_file, absl::StrCat("--tasks=", streams),
-                 absl::StrCat("--workers=", streams)});
-  if (!WaitUntil([&] { return !ReadFile(port_file).empty(); }, kStartTimeout)) {
-    return absl::UnavailableError("the master did not start:\n" +
-                                  ReadFile(master->log_path()));
-  }
-  const std::string pid = absl::StrCat(master->pid());
-  const int64_t idle_kb = ResidentKilobytes(pid);
-  const std::string ready_file = dir + "/ready";
-  std::unique_ptr<ChildProcess> swarm = StartRole(
-      options, dir, "swarm", "swarm",
-      {absl::StrCat("--master=127.0.0.1:",
-                    absl::StripAsciiWhitespace(ReadFile(port_file))),
-       absl::StrCat("--idle_streams=", streams), "--ready_file=" + ready_file});
-  if (!WaitUntil([&] { return !ReadFile(ready_file).empty(); },
-                 options.timeout)) {
-    return absl::DeadlineExceededError("the swarm's sessions did not open:\n" +
-                                       ReadFile(swarm->log_path()));
-  }
-  const int64_t streams_kb = ResidentKilobytes(pid);
-  swarm->Signal(SIGUSR1);
-  for (ChildProcess* process : {swarm.get(), master.get()}) {
-    if (absl::Status s = AwaitSuccess(*process, options.timeout + kExitGrace);
-        !s.ok()) {
-      return s;
-    }
-  }
-  auto report = Report::Parse(ReadFile(dir + "/swarm"));
-  if (!report.ok()) return report.status();
+// Returns the idle-streams JSON object from the swarm's report and the
+// master's RSS without and with the sessions.
+absl::StatusOr<std::string> IdleStreamsObject(const Report& swarm, int streams,
+                                              int64_t idle_kb,
+                                              int64_t streams_kb) {
   std::string json = absl::StrFormat(
       "{\"idle_streams\": %d, \"master_rss_mb\": %.1f, "
       "\"master_rss_with_streams_mb\": %.1f, \"kb_per_stream\": %.1f",
@@ -239,11 +230,45 @@ absl::StatusOr<std::string> IdleStreamsJson(const RunOptions& options,
       (streams_kb - idle_kb) / double(streams));
   for (const char* key : {"open_ms", "first_batch_p50_ms", "first_batch_p99_ms",
                           "first_batch_max_ms"}) {
-    auto value = report->Number(key);
+    absl::StatusOr<double> value = swarm.Number(key);
     if (!value.ok()) return value.status();
     absl::StrAppendFormat(&json, ", \"%s\": %.1f", key, *value);
   }
   return json + "}";
+}
+
+// The idle-streams measurement in `dir`: a master serving `streams` tasks,
+// then a swarm of that many sessions, each taking one.
+absl::StatusOr<std::string> IdleStreamsJson(const RunOptions& options,
+                                            const std::string& dir,
+                                            int streams) {
+  absl::StatusOr<Server> master = StartServer(
+      options, dir, "master",
+      {absl::StrCat("--tasks=", streams), absl::StrCat("--workers=", streams)});
+  if (!master.ok()) return master.status();
+  const std::string pid = absl::StrCat(master->process->pid());
+  const int64_t idle_kb = ResidentKilobytes(pid);
+  const std::string ready_file = dir + "/ready";
+  std::unique_ptr<ChildProcess> swarm =
+      StartRole(options, dir, "swarm", "swarm",
+                {master->master_flag, absl::StrCat("--idle_streams=", streams),
+                 "--ready_file=" + ready_file});
+  if (!WaitUntil([&] { return !ReadFile(ready_file).empty(); },
+                 options.timeout)) {
+    return absl::DeadlineExceededError("the swarm's sessions did not open:\n" +
+                                       ReadFile(swarm->log_path()));
+  }
+  const int64_t streams_kb = ResidentKilobytes(pid);
+  swarm->Signal(SIGUSR1);
+  for (ChildProcess* process : {swarm.get(), master->process.get()}) {
+    if (absl::Status s = AwaitSuccess(*process, options.timeout + kExitGrace);
+        !s.ok()) {
+      return s;
+    }
+  }
+  absl::StatusOr<Report> report = Report::Parse(ReadFile(dir + "/swarm"));
+  if (!report.ok()) return report.status();
+  return IdleStreamsObject(*report, streams, idle_kb, streams_kb);
 }
 
 }  // namespace
@@ -314,13 +339,15 @@ std::string ToJson(const RunOptions& options, const RunResult& result) {
       "\"journal\": \"%s\", \"rate\": %g, \"tasks_per_s\": %.0f, "
       "\"raw_limit_per_s\": %.0f, \"ratio\": %.3f, "
       "\"p99_enqueue_to_lease_us\": %.1f, \"master_rss_mb\": %d, "
-      "\"lost\": 0, \"duplicates\": 0, %s, %s}",
+      "\"lost\": %d, \"duplicates\": %d, %s, %s}",
       options.workers, options.batch_size, options.in_flight, options.tasks,
       options.journal == "none" ? "none" : "sqlite", options.rate,
       result.master.tasks_per_s, result.raw.tasks_per_s,
       result.master.tasks_per_s / result.raw.tasks_per_s,
       result.master.enqueue_to_lease.PercentileMicros(0.99),
       result.master.server.peak_rss_mb,
+      options.tasks - std::min(options.tasks, result.master.server.handled),
+      result.master.server.duplicates,
       JobJson("master_", result.master, options.tasks),
       JobJson("raw_", result.raw, options.tasks));
 }

@@ -166,7 +166,7 @@ absl::StatusOr<ServerReport> ServeRaw(const ServerOptions& options) {
   if (!acked) return absl::DeadlineExceededError("the raw job did not end");
   ServerReport report;
   FillUsage(&report);
-  report.handled = options.tasks;
+  report.handled = service.acked();  // the raw server handles nothing
   return report;
 }
 

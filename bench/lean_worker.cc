@@ -58,8 +58,10 @@ class LeanSession final
   void OnDone(const grpc::Status& status) override;
   // Called by the results stream.
   void Acked(const v1::ResultAck& ack);
-  // Called as each of the two streams ends.
+  // Called as each of the two streams ends, and when the results stream
+  // can read no more acks.
   void StreamEnded(const grpc::Status& status);
+  void ResultsBroke();
 
   // Waits for both streams to end; returns the report.
   absl::StatusOr<WorkerReport> Await(absl::Duration timeout);
@@ -79,13 +81,14 @@ class LeanSession final
   v1::TaskBatch in_;        // only the reading thread's
   std::string session_id_;  // likewise
   uint64_t batch_ids_ = 0;  // likewise
-  std::unique_ptr<ResultsStream> results_;
   absl::Notification streams_done_;
 
   absl::Mutex mu_;
   WorkerReport report_ ABSL_GUARDED_BY(mu_);
   std::deque<int64_t> arrivals_ ABSL_GUARDED_BY(mu_);  // of unacked batches
+  std::unique_ptr<ResultsStream> results_ ABSL_GUARDED_BY(mu_);
   bool over_ ABSL_GUARDED_BY(mu_) = false;  // complete, or the stream broke
+  bool results_broken_ ABSL_GUARDED_BY(mu_) = false;
   bool complete_ ABSL_GUARDED_BY(mu_) = false;
   int granting_ ABSL_GUARDED_BY(mu_) = 0;
   bool credit_released_ ABSL_GUARDED_BY(mu_) = false;
@@ -103,7 +106,7 @@ ResultsStream::ResultsStream(v1::Distributor::Stub* stub, LeanSession* session)
 }
 
 void ResultsStream::OnReadDone(bool ok) {
-  if (!ok) return;  // OnDone follows
+  if (!ok) return session_->ResultsBroke();  // OnDone follows
   session_->Acked(ack_);
   StartRead(&ack_);
 }
@@ -129,11 +132,12 @@ LeanSession::LeanSession(v1::Distributor::Stub* stub, uint32_t initial_credit,
 void LeanSession::OnReadDone(bool ok) {
   if (ok && in_.has_session()) {
     session_id_ = in_.session().session_id();
+    auto results = std::make_unique<ResultsStream>(stub_, this);
     {
       absl::MutexLock lock(&mu_);
       ++streams_open_;
+      results_ = std::move(results);
     }
-    results_ = std::make_unique<ResultsStream>(stub_, this);
     if (opened_) opened_();
   } else if (ok && in_.has_tasks()) {
     Answer(in_.tasks());
@@ -154,6 +158,7 @@ void LeanSession::Answer(const v1::LeasedTasks& leased) {
   v1::ResultBatch batch;
   batch.set_session_id(session_id_);
   batch.set_batch_id(++batch_ids_);
+  ResultsStream* results;
   {
     absl::MutexLock lock(&mu_);
     if (report_.first_lease_ns == 0) report_.first_lease_ns = now;
@@ -168,8 +173,9 @@ void LeanSession::Answer(const v1::LeasedTasks& leased) {
       *outcome->mutable_result() = MakeResult(length);
     }
     arrivals_.push_back(now);
+    results = results_.get();
   }
-  results_->Send(std::move(batch));
+  results->Send(std::move(batch));
 }
 
 void LeanSession::Acked(const v1::ResultAck& ack) {
@@ -205,23 +211,35 @@ void LeanSession::Grant(uint32_t tasks) {
 }
 
 void LeanSession::ReleaseFinished() {
-  bool release_credit = false, release_results = false;
+  bool release_credit = false;
+  ResultsStream* release_results = nullptr;
   {
     absl::MutexLock lock(&mu_);
     if (over_ && granting_ == 0 && !credit_released_) {
       credit_released_ = release_credit = true;
     }
     // A broken session gets no more acks worth waiting for.
-    if (over_ && (arrivals_.empty() || !complete_) && results_ != nullptr &&
-        !results_released_) {
-      results_released_ = release_results = true;
+    if (over_ && (arrivals_.empty() || !complete_ || results_broken_) &&
+        results_ != nullptr && !results_released_) {
+      results_released_ = true;
+      release_results = results_.get();
     }
   }
   if (release_credit) RemoveHold();
-  if (release_results) {
-    results_->CloseWhenSent();
-    results_->RemoveHold();
+  if (release_results != nullptr) {
+    release_results->CloseWhenSent();
+    release_results->RemoveHold();
   }
+}
+
+void LeanSession::ResultsBroke() {
+  {
+    absl::MutexLock lock(&mu_);
+    results_broken_ = true;
+  }
+  // No ack can come back: the session is over too.
+  context_.TryCancel();
+  ReleaseFinished();
 }
 
 void LeanSession::OnDone(const grpc::Status& status) { StreamEnded(status); }
@@ -233,13 +251,17 @@ void LeanSession::StreamEnded(const grpc::Status& status) {
 }
 
 absl::StatusOr<WorkerReport> LeanSession::Await(absl::Duration timeout) {
-  if (!streams_done_.WaitForNotificationWithTimeout(timeout)) {
+  const bool ended = streams_done_.WaitForNotificationWithTimeout(timeout);
+  if (!ended) {
     Cancel();
     streams_done_.WaitForNotification();
+  }
+  // Also waits for StreamEnded(), which notified under mu_, to let go of it.
+  absl::MutexLock lock(&mu_);
+  if (!ended) {
     return absl::DeadlineExceededError(absl::StrCat(
         "the job did not end within ", absl::FormatDuration(timeout)));
   }
-  absl::MutexLock lock(&mu_);
   if (!status_.ok()) return FromGrpcStatus(status_);
   if (!complete_) {
     return absl::UnavailableError(
@@ -249,8 +271,13 @@ absl::StatusOr<WorkerReport> LeanSession::Await(absl::Duration timeout) {
 }
 
 void LeanSession::Cancel() {
+  ResultsStream* results;
+  {
+    absl::MutexLock lock(&mu_);
+    results = results_.get();
+  }
   context_.TryCancel();
-  if (results_ != nullptr) results_->context.TryCancel();
+  if (results != nullptr) results->context.TryCancel();
 }
 
 std::unique_ptr<v1::Distributor::Stub> ConnectionOfItsOwn(
@@ -270,69 +297,68 @@ bool AwaitGo(absl::Duration timeout) {
   return sigtimedwait(&go, nullptr, &wait) == SIGUSR1;
 }
 
-// Waits for every session to end; merges when each got its first batch,
-// from `go_ns` on, into `first_batch`.
-absl::Status AwaitSessions(
-    const std::vector<std::unique_ptr<LeanSession>>& sessions, int64_t go_ns,
-    absl::Duration timeout, LatencyHistogram* first_batch) {
-  absl::Status status;
-  for (const auto& session : sessions) {
-    absl::StatusOr<WorkerReport> report = session->Await(timeout);
-    if (!report.ok()) {
-      status.Update(report.status());
-    } else if (report->first_lease_ns > 0) {
-      first_batch->Record(report->first_lease_ns - go_ns);
+// The swarm's idle sessions, `per_channel` to a connection of their own.
+class Swarm {
+ public:
+  explicit Swarm(const SwarmOptions& options) {
+    const int per_channel = std::max(options.per_channel, 1);
+    for (int i = 0; i < options.streams; i += per_channel) {
+      stubs_.push_back(ConnectionOfItsOwn(options.master));
+    }
+    for (int i = 0; i < options.streams; ++i) {
+      sessions_.push_back(std::make_unique<LeanSession>(
+          stubs_[i / per_channel].get(), /*initial_credit=*/0,
+          /*refill=*/false, [this] {
+            absl::MutexLock lock(&mu_);
+            ++opened_;
+          }));
     }
   }
-  return status;
-}
 
-}  // namespace
+  // Waits until every session is open; returns whether they all are.
+  bool AwaitOpen(absl::Duration timeout) {
+    absl::MutexLock lock(&mu_);
+    auto all = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return opened_ == static_cast<int>(sessions_.size());
+    };
+    return mu_.AwaitWithTimeout(absl::Condition(&all), timeout);
+  }
 
-absl::StatusOr<Report> RunIdleSwarm(const SwarmOptions& options) {
-  const int per_channel = std::max(options.per_channel, 1);
-  std::vector<std::unique_ptr<v1::Distributor::Stub>> stubs;
-  for (int i = 0; i < options.streams; i += per_channel) {
-    stubs.push_back(ConnectionOfItsOwn(options.master));
+  void GrantEachOne() {
+    for (auto& session : sessions_) session->Grant(1);
   }
-  absl::Mutex mu;
-  int opened = 0;
-  const int64_t start_ns = MonotonicNanos();
-  std::vector<std::unique_ptr<LeanSession>> sessions;
-  for (int i = 0; i < options.streams; ++i) {
-    sessions.push_back(std::make_unique<LeanSession>(
-        stubs[i / per_channel].get(), /*initial_credit=*/0, /*refill=*/false,
-        [&mu, &opened] {
-          absl::MutexLock lock(&mu);
-          ++opened;
-        }));
+  void CancelAll() {
+    for (auto& session : sessions_) session->Cancel();
   }
-  bool all_open;
-  {
-    absl::MutexLock lock(&mu);
-    auto all = [&] { return opened == options.streams; };
-    all_open = mu.AwaitWithTimeout(absl::Condition(&all), options.timeout);
+
+  // Waits for every session to end; merges when each got its first batch,
+  // from `go_ns` on, into `first_batch`.
+  absl::Status AwaitEnd(int64_t go_ns, absl::Duration timeout,
+                        LatencyHistogram* first_batch) {
+    absl::Status status;
+    for (const auto& session : sessions_) {
+      absl::StatusOr<WorkerReport> report = session->Await(timeout);
+      if (!report.ok()) {
+        status.Update(report.status());
+      } else if (report->first_lease_ns > 0) {
+        first_batch->Record(report->first_lease_ns - go_ns);
+      }
+    }
+    return status;
   }
-  const int64_t open_ns = MonotonicNanos();
-  absl::Status status =
-      all_open ? WriteFileAtomically(options.ready_file, "ready\n")
-               : absl::DeadlineExceededError("the sessions did not all open");
-  if (status.ok() && !AwaitGo(options.timeout)) {
-    status = absl::DeadlineExceededError("no SIGUSR1 came");
-  }
-  if (!status.ok()) {
-    for (auto& session : sessions) session->Cancel();
-  }
-  const int64_t go_ns = MonotonicNanos();
-  if (status.ok()) {
-    for (auto& session : sessions) session->Grant(1);
-  }
-  LatencyHistogram first_batch;
-  status.Update(AwaitSessions(sessions, go_ns, options.timeout, &first_batch));
-  if (!status.ok()) return status;
+
+ private:
+  std::vector<std::unique_ptr<v1::Distributor::Stub>> stubs_;
+  std::vector<std::unique_ptr<LeanSession>> sessions_;
+  absl::Mutex mu_;
+  int opened_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+Report SwarmReport(int streams, int64_t open_ns,
+                   const LatencyHistogram& first_batch) {
   Report report;
-  report.SetNumber("streams", options.streams);
-  report.SetNumber("open_ms", (open_ns - start_ns) / 1e6);
+  report.SetNumber("streams", streams);
+  report.SetNumber("open_ms", open_ns / 1e6);
   report.SetNumber("first_batch_p50_ms",
                    first_batch.PercentileMicros(0.5) / 1e3);
   report.SetNumber("first_batch_p99_ms",
@@ -340,6 +366,31 @@ absl::StatusOr<Report> RunIdleSwarm(const SwarmOptions& options) {
   report.SetNumber("first_batch_max_ms", first_batch.PercentileMicros(1) / 1e3);
   report.SetNumber("served", first_batch.count());
   return report;
+}
+
+}  // namespace
+
+absl::StatusOr<Report> RunIdleSwarm(const SwarmOptions& options) {
+  const int64_t start_ns = MonotonicNanos();
+  Swarm swarm(options);
+  const bool all_open = swarm.AwaitOpen(options.timeout);
+  const int64_t open_ns = MonotonicNanos() - start_ns;
+  absl::Status status =
+      all_open ? WriteFileAtomically(options.ready_file, "ready\n")
+               : absl::DeadlineExceededError("the sessions did not all open");
+  if (status.ok() && !AwaitGo(options.timeout)) {
+    status = absl::DeadlineExceededError("no SIGUSR1 came");
+  }
+  const int64_t go_ns = MonotonicNanos();
+  if (status.ok()) {
+    swarm.GrantEachOne();
+  } else {
+    swarm.CancelAll();
+  }
+  LatencyHistogram first_batch;
+  status.Update(swarm.AwaitEnd(go_ns, options.timeout, &first_batch));
+  if (!status.ok()) return status;
+  return SwarmReport(options.streams, open_ns, first_batch);
 }
 
 std::string WorkerReport::Serialize() const {

@@ -44,6 +44,7 @@ class RawDistributor final : public v1::Distributor::CallbackService {
   void Acked(size_t outcomes);
   void SessionOpened();
   bool all_acked() const { return acked_.load() >= tasks_; }
+  uint64_t acked() const { return acked_.load(); }
   void AddStream(RawBatchStream* stream);
   void RemoveStream(RawBatchStream* stream);
 

@@ -111,13 +111,13 @@ void DistributorService::AddStream(BatchStream* stream) {
 }
 
 void DistributorService::BindSession(BatchStream* stream,
-                                     const std::string& session_id) {
+                                     absl::string_view session_id) {
   absl::MutexLock lock(&mu_);
-  by_session_[session_id] = stream;
+  by_session_[std::string(session_id)] = stream;
 }
 
 void DistributorService::RemoveStream(BatchStream* stream,
-                                      const std::string& session_id) {
+                                      absl::string_view session_id) {
   absl::MutexLock lock(&mu_);
   streams_.erase(stream);
   if (auto it = by_session_.find(session_id);

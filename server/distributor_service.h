@@ -20,8 +20,9 @@ namespace distributo::server {
 class BatchStream;
 
 // distributo.v1.Distributor on the callback API: one reactor per stream, no
-// thread per worker. Keeps the open RequestBatch streams so that a change in
-// the queue wakes each of them to send what it can.
+// thread per worker. Keeps the open RequestBatch streams, by session too, so
+// that a change in the queue wakes the streams it concerns (one session's,
+// or all) to send what they can.
 //
 // Thread-safe. Borrows the queue, router and commit queue, which must
 // outlive it.
@@ -77,8 +78,8 @@ class DistributorService final
   // Called by a BatchStream when it starts, when it has its session, and
   // when it is done.
   void AddStream(BatchStream* stream);
-  void BindSession(BatchStream* stream, const std::string& session_id);
-  void RemoveStream(BatchStream* stream, const std::string& session_id);
+  void BindSession(BatchStream* stream, absl::string_view session_id);
+  void RemoveStream(BatchStream* stream, absl::string_view session_id);
 
  private:
   // Returns ResourceExhausted while max_workers_ streams are open.

@@ -125,9 +125,9 @@ class Master {
   // already knows (a job resumed from its journal reads its tasks again).
   // Returns how many were new.
   // The ids of the new ones go to `added_ids` when given. The tasks are
-  // moved out of `tasks`; when the journal cannot take them (Unavailable)
-  // they stay, less those already known, so that the caller may try again
-  // without a copy.
+  // moved out of `tasks`; when the journal cannot take them (its error, e.g.
+  // Unavailable or ResourceExhausted) they stay, so that the caller may try
+  // again without a copy.
   absl::StatusOr<size_t> Enqueue(std::vector<v1::Task>* tasks,
                                  std::vector<std::string>* added_ids = nullptr);
 

@@ -557,6 +557,8 @@ bool TaskQueue::PageInLocked() {
     }
     AdmitJournaledLocked(std::move(row));
   }
+  // Paged in by one session's lease, maybe of types only others take.
+  if (!page->empty()) wake_all_ = true;
   return !page->empty();
 }
 
@@ -601,12 +603,14 @@ absl::StatusOr<TaskQueue::Lookup> TaskQueue::FindLocked(
     // the pager skips it as it would a dead one.
     TaskRecord& record = AdmitJournaledLocked(**std::move(row));
     StartAgainLocked(record, *floor);
+    wake_all_ = true;
     return Lookup{&record, false};
   }
   // Pending on disk, hence past paged_to_: the pager will skip it.
   ++ahead_;
   TaskRecord& record = AddJournaledLocked(**std::move(row));
   MakePendingLocked(&record, /*front=*/true);
+  wake_all_ = true;
   return Lookup{&record, false};
 }
 
@@ -765,6 +769,7 @@ void TaskQueue::Tick(std::vector<FinishedTask>* finished) {
     changed |= ReleaseRetriesLocked(now);
     changed |= EndUnreadableLocked(finished);
     changed |= std::exchange(page_failed_, false);
+    changed |= std::exchange(wake_all_, false);
   }
   if (changed) NotifyChange();
 }

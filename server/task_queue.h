@@ -417,6 +417,11 @@ class TaskQueue {
   // Set when the journal could not be read: the next Tick() wakes the
   // streams to try again, since nothing else would.
   bool page_failed_ ABSL_GUARDED_BY(mu_) = false;
+  // Something changed, with no notice to every stream yet, that streams
+  // other than the one acting may care about (tasks paged in, or found on
+  // disk; another session's lease ended): the next Submit() or Tick() wakes
+  // them all.
+  bool wake_all_ ABSL_GUARDED_BY(mu_) = false;
   // Paged in, but their rows do not parse: pending (never leased) until
   // the next Tick() ends them dead, since only it can hand them over.
   std::vector<std::string> unreadable_ ABSL_GUARDED_BY(mu_);

@@ -51,6 +51,7 @@ void TaskQueue::Submit(absl::string_view session_id, v1::ResultBatch* batch,
                        std::vector<FinishedTask>* finished) {
   ack->set_batch_id(batch->batch_id());
   ack->mutable_outcomes()->Reserve(batch->outcomes_size());
+  bool wake_all;
   {
     absl::MutexLock lock(&mu_);
     Session* session = FindSessionLocked(session_id);
@@ -68,12 +69,14 @@ void TaskQueue::Submit(absl::string_view session_id, v1::ResultBatch* batch,
     for (const v1::LeaseRef& lease : batch->extensions()) {
       *ack->add_extensions() = ApplyExtensionLocked(session, lease, now);
     }
+    wake_all = std::exchange(wake_all_, false);
   }
-  // Outcomes make nothing leasable for other sessions (a failed task waits
-  // for its backoff, a finished one for its handled mark), but this one may
-  // now take what it was held back from: a suspect to run alone, or more
-  // once its suspect is done.
-  NotifyChange(session_id);
+  // Outcomes of its own leases make nothing leasable for other sessions (a
+  // failed task waits for its backoff, a finished one for its handled mark),
+  // but this one may now take what it was held back from: a suspect to run
+  // alone, or more once its suspect is done. Anything else (a task paged in
+  // or found on disk, another session's lease ended) wakes every stream.
+  NotifyChange(wake_all ? "" : session_id);
 }
 
 std::vector<std::string> TaskQueue::CheckResults(
@@ -104,6 +107,10 @@ void TaskQueue::ApplyOutcomeLocked(Session* session,
   }
   const bool current = IsCurrentLease(*record, outcome.lease().epoch());
   if (current) stats_.OnOutcome(now - record->since);
+  // A result under an old lease ends the lease of the session that holds it.
+  if (record->holder != nullptr && record->holder != session) {
+    wake_all_ = true;
+  }
   if (session != nullptr) {
     session->last_seen = now;
     ++(outcome.has_result() ? session->done : session->failed);

@@ -66,7 +66,9 @@ class QueuedClientStream : public grpc::ClientBidiReactor<Out, In> {
 
   absl::Mutex mu_;
   std::deque<Out> queue_ ABSL_GUARDED_BY(mu_);
-  Out current_;  // the message being written, left alone until it is
+  // The message being written: only WriteNext() touches it, and only while
+  // no write is in flight (writing_), so it needs no lock.
+  Out current_;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool closing_ ABSL_GUARDED_BY(mu_) = false;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;

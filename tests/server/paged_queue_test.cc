@@ -330,6 +330,27 @@ TEST_F(PagedQueueTest, ASessionTakingOneTypeFindsItPastTheWindow) {
   EXPECT_EQ(queue_->Counts().pending, 6'000u);
 }
 
+TEST_F(PagedQueueTest, TasksOneSessionPagesInWakeEveryStreamAtTheNextSubmit) {
+  Append(MakeTasks(3));
+  std::vector<std::string> woken;
+  queue_->SetChangeListener(
+      [&](absl::string_view session) { woken.emplace_back(session); });
+  const std::string session = Open();
+  const std::vector<v1::Task> leased = Lease(session, 1);
+  ASSERT_EQ(leased.size(), 1u);
+  // The page-in brought the other two into memory: a stream that took only
+  // their type, and has nothing to send, hears of them only now.
+  ASSERT_EQ(Submit(session, Result(leased[0].id(), leased[0].epoch())),
+            v1::VERDICT_ACCEPTED);
+  EXPECT_EQ(woken, std::vector<std::string>({""}));
+  woken.clear();
+  const std::vector<v1::Task> next = Lease(session, 1);
+  ASSERT_EQ(next.size(), 1u);
+  ASSERT_EQ(Submit(session, Result(next[0].id(), next[0].epoch())),
+            v1::VERDICT_ACCEPTED);
+  EXPECT_EQ(woken, std::vector<std::string>({session}));
+}
+
 TEST_F(PagedQueueTest, AFailedPageInIsRetriedAtTheNextTick) {
   Append(MakeTasks(3));
   int changes = 0;

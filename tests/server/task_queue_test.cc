@@ -537,6 +537,21 @@ TEST_F(TaskQueueTest, OutcomesWakeOnlyTheirSessionAndHandledMarksOnlyTheEnd) {
   EXPECT_EQ(woken, std::vector<std::string>({""})) << "the job's end wakes all";
 }
 
+TEST_F(TaskQueueTest, AResultUnderAnOldLeaseWakesTheStreamThatLostIt) {
+  EnqueueIds(1);
+  const std::string first = Open("first");
+  const v1::Task old_lease = LeaseAll(first, 1)[0];
+  Advance(absl::Seconds(31));  // expired: leased again, to another session
+  const std::string second = Open("second");
+  ASSERT_EQ(LeaseAll(second, 1).size(), 1u);
+  std::vector<std::string> woken;
+  queue_.SetChangeListener(
+      [&](absl::string_view session) { woken.emplace_back(session); });
+  ASSERT_EQ(Submit(first, Result(old_lease, "1")), v1::VERDICT_ACCEPTED);
+  EXPECT_EQ(woken, std::vector<std::string>({""}))
+      << "the second session's lease ended: it may lease again";
+}
+
 TEST_F(TaskQueueTest, EnqueueAfterRestoreLeasesAboveTheGenerationBase) {
   StartGeneration(2);
   EnqueueIds(1);
