@@ -25,6 +25,9 @@ constexpr size_t kPageTasks = 1024;
 // How far the window may grow for a session that takes only some payload
 // types, looking for tasks of its types further on.
 constexpr uint64_t kMaxPageWindow = 65536;
+// What leasing adds to a task in a batch, at most: attempt, epoch, deadline,
+// and the field's framing.
+constexpr size_t kLeaseFieldBytes = 32;
 
 bool Accepts(const Session& session, const std::string& type_url) {
   return session.accepted_types.empty() ||
@@ -111,6 +114,7 @@ void TaskQueue::InitRecordLocked(TaskRecord* record, v1::Task task) {
   record->task.clear_attempt();
   record->task.clear_epoch();
   record->task.clear_lease_deadline();
+  record->leased_bytes = record->task.ByteSizeLong() + kLeaseFieldBytes;
   record->epoch = epoch_base_;
 }
 
@@ -457,7 +461,7 @@ size_t TaskQueue::Lease(absl::string_view session_id, size_t max_tasks,
     if (record == nullptr) break;
     v1::Task* task = out->add_tasks();
     GrantLeaseLocked(record, session, now, task);
-    bytes += task->ByteSizeLong();
+    bytes += record->leased_bytes;
     ++leased;
   }
   if (leased > 0) {
@@ -482,7 +486,7 @@ TaskRecord* TaskQueue::PopPendingLocked(const Session& session,
                                         size_t byte_budget) {
   for (auto& [type_url, list] : pending_) {
     if (list.empty() || !Accepts(session, type_url)) continue;
-    if (list.front()->task.ByteSizeLong() + 16 > byte_budget) return nullptr;
+    if (list.front()->leased_bytes > byte_budget) return nullptr;
     TaskRecord* record = list.front();
     list.pop_front();
     return record;

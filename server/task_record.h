@@ -21,6 +21,9 @@ struct Session;
 struct TaskRecord {
   v1::Task task;  // id, payload and labels; released once finished
   TaskState state = TaskState::kPending;
+  // The task's size in a leased batch, lease fields included: measured once
+  // rather than at every lease.
+  uint32_t leased_bytes = 0;
   uint64_t epoch = 0;  // of the latest lease; 0 = never leased
   // Redriven: outcomes of leases up to this epoch are of the run that
   // failed, and stale.
