@@ -233,12 +233,15 @@ void LeanSession::ReleaseFinished() {
 }
 
 void LeanSession::ResultsBroke() {
+  bool cancel;
   {
     absl::MutexLock lock(&mu_);
     results_broken_ = true;
+    // At the end of a job this is how the stream ends; before, no ack can
+    // come back, so the session is over too.
+    cancel = !over_;
   }
-  // No ack can come back: the session is over too.
-  context_.TryCancel();
+  if (cancel) context_.TryCancel();
   ReleaseFinished();
 }
 
