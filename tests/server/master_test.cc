@@ -292,6 +292,50 @@ TEST_F(MasterTest, ResumingAnUnknownSessionIsNotFound) {
   EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
+// Waits up to 5 s until the master has seen session `id`'s stream break.
+bool AwaitDisconnected(Master& master, const std::string& id) {
+  for (int i = 0; i < 500; ++i) {
+    for (const WorkerStatus& worker : master.queue().Status().workers) {
+      if (worker.session_id == id && !worker.connected) return true;
+    }
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return false;
+}
+
+TEST_F(MasterTest, ACancelReachesTheStreamThatResumedTheSession) {
+  EnqueueIds(1);
+  std::string session_id;
+  grpc::ClientContext first_context;
+  auto first = Connect(&first_context, 1, &session_id);
+  v1::TaskBatch leased;
+  ASSERT_TRUE(first->Read(&leased));
+  ASSERT_EQ(leased.tasks().tasks_size(), 1);
+  first_context.TryCancel();
+  first->Finish().IgnoreError();  // CANCELLED, as asked
+  ASSERT_TRUE(AwaitDisconnected(*master_, session_id));
+
+  grpc::ClientContext context;
+  auto resumed = stub_->RequestBatch(&context);
+  v1::BatchRequest hello;
+  hello.mutable_hello()->set_worker_name("test");
+  hello.mutable_hello()->set_resume_session_id(session_id);
+  ASSERT_TRUE(resumed->Write(hello));
+  v1::TaskBatch start;
+  ASSERT_TRUE(resumed->Read(&start));
+  ASSERT_TRUE(start.session().resumed());
+
+  auto cancelled = master_->Cancel("t0", "not needed");
+  ASSERT_TRUE(cancelled.ok()) << cancelled.status();
+  EXPECT_TRUE(cancelled->worker_told);
+  v1::TaskBatch cancel;
+  ASSERT_TRUE(resumed->Read(&cancel));
+  ASSERT_EQ(cancel.cancel().leases_size(), 1);
+  EXPECT_EQ(cancel.cancel().leases(0).task_id(), "t0");
+  context.TryCancel();
+  resumed->Finish().IgnoreError();
+}
+
 TEST_F(MasterTest, ResultsWithoutOrWithUnknownSessionEndTheStream) {
   for (const auto& [session, code] :
        std::vector<std::pair<std::string, grpc::StatusCode>>{

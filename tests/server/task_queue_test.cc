@@ -232,7 +232,15 @@ TEST_F(TaskQueueTest, EnqueueRejectsRepeatedAndEmptyIdsAddingNothing) {
             absl::StatusCode::kAlreadyExists);
   EXPECT_EQ(queue_.Enqueue({MakeTask("y"), MakeTask("")}).code(),
             absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      queue_.Enqueue({MakeTask("a"), MakeTask("0"), MakeTask("b")}).code(),
+      absl::StatusCode::kAlreadyExists);
   EXPECT_EQ(queue_.Counts().total, 1u);
+  // Nothing of a refused batch stays behind, not even the ids before the
+  // one that was known.
+  EXPECT_TRUE(
+      queue_.Enqueue({MakeTask("a"), MakeTask("b"), MakeTask("x")}).ok());
+  EXPECT_EQ(LeaseAll(Open(), 10).size(), 4u);
 }
 
 TEST_F(TaskQueueTest, ResultIsAcceptedOnceAndLaterCopiesAreDuplicates) {
