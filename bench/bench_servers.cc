@@ -81,21 +81,13 @@ void FillUsage(ServerReport* report) {
   report->peak_rss_mb = usage.ru_maxrss / 1024;
 }
 
-absl::StatusOr<std::unique_ptr<server::Journal>> OpenJournal(
-    const std::string& path) {
-  if (path.empty()) return std::make_unique<server::InMemoryJournal>();
-  auto journal = server::SqliteJournal::Open(path);
-  if (!journal.ok()) return journal.status();
-  return std::unique_ptr<server::Journal>(*std::move(journal));
-}
-
 absl::StatusOr<std::unique_ptr<server::Master>> StartMaster(
     const ServerOptions& options, std::unique_ptr<server::ResultSink> sink) {
   server::MasterOptions master_options;
   master_options.max_workers = 0;
   master_options.job = "distributo-bench";
   master_options.queue.max_batch_tasks = options.batch_size;
-  auto journal = OpenJournal(options.journal_path);
+  auto journal = server::OpenJournalAt(options.journal_path);
   if (!journal.ok()) return journal.status();
   return server::Master::Create(std::move(master_options), *std::move(journal),
                                 std::move(sink));

@@ -564,4 +564,12 @@ absl::Status SqliteJournal::Unparsable(absl::string_view task_id) const {
       absl::StrCat("journal ", path_, ": task ", task_id, " does not parse"));
 }
 
+absl::StatusOr<std::unique_ptr<Journal>> OpenJournalAt(
+    const std::string& path) {
+  if (path.empty()) return std::make_unique<InMemoryJournal>();
+  auto journal = SqliteJournal::Open(path);
+  if (!journal.ok()) return journal.status();
+  return std::unique_ptr<Journal>(*std::move(journal));
+}
+
 }  // namespace distributo::server

@@ -106,6 +106,10 @@ class SqliteJournal final : public Journal, public TaskPages {
   sqlite3* const db_ ABSL_PT_GUARDED_BY(mu_);
 };
 
+// Returns the SQLite journal at `path`, or an in-memory one (InMemoryJournal)
+// for an empty path; SqliteJournal::Open()'s errors.
+absl::StatusOr<std::unique_ptr<Journal>> OpenJournalAt(const std::string& path);
+
 }  // namespace distributo::server
 
 #endif  // DISTRIBUTO_SERVER_SQLITE_JOURNAL_H_

@@ -68,15 +68,6 @@ absl::StatusOr<server::QueueOptions::ResultCheck> ResultTypeCheck(
   };
 }
 
-// Returns the SQLite journal at `path`, or the in-memory one if it is empty.
-absl::StatusOr<std::unique_ptr<server::Journal>> OpenJournal(
-    const std::string& path) {
-  if (path.empty()) return std::make_unique<server::InMemoryJournal>();
-  auto journal = server::SqliteJournal::Open(path);
-  if (!journal.ok()) return journal.status();
-  return std::unique_ptr<server::Journal>(*std::move(journal));
-}
-
 absl::Status Validate(const DistributorCoreOptions& options) {
   if (!options.next_tasks) {
     return absl::InvalidArgumentError(
@@ -200,7 +191,7 @@ absl::Status DistributorCore::Start() {
     return absl::FailedPreconditionError("already started");
   }
   state_->log_sink = std::make_unique<ScopedLogSink>(state_->options.log_sink);
-  auto journal = OpenJournal(state_->options.journal_path);
+  auto journal = server::OpenJournalAt(state_->options.journal_path);
   if (!journal.ok()) return journal.status();
   auto master = server::Master::Create(
       state_->master_options, *std::move(journal),
