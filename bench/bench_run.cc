@@ -22,6 +22,7 @@ namespace distributo::bench {
 namespace {
 
 using testing::ChildProcess;
+using testing::ProcStatus;
 using testing::ReadFile;
 using testing::WaitUntil;
 
@@ -246,8 +247,8 @@ absl::StatusOr<std::string> IdleStreamsJson(const RunOptions& options,
       options, dir, "master",
       {absl::StrCat("--tasks=", streams), absl::StrCat("--workers=", streams)});
   if (!master.ok()) return master.status();
-  const std::string pid = absl::StrCat(master->process->pid());
-  const int64_t idle_kb = ResidentKilobytes(pid);
+  const pid_t pid = master->process->pid();
+  const int64_t idle_kb = ProcStatus(pid, "VmRSS:");
   const std::string ready_file = dir + "/ready";
   std::unique_ptr<ChildProcess> swarm =
       StartRole(options, dir, "swarm", "swarm",
@@ -258,7 +259,7 @@ absl::StatusOr<std::string> IdleStreamsJson(const RunOptions& options,
     return absl::DeadlineExceededError("the swarm's sessions did not open:\n" +
                                        ReadFile(swarm->log_path()));
   }
-  const int64_t streams_kb = ResidentKilobytes(pid);
+  const int64_t streams_kb = ProcStatus(pid, "VmRSS:");
   swarm->Signal(SIGUSR1);
   for (ChildProcess* process : {swarm.get(), master->process.get()}) {
     if (absl::Status s = AwaitSuccess(*process, options.timeout + kExitGrace);

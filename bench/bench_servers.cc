@@ -1,6 +1,7 @@
 #include "bench/bench_servers.h"
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <memory>
 #include <utility>
@@ -17,6 +18,7 @@
 #include "server/master.h"
 #include "server/sqlite_journal.h"
 #include "server/task_feeder.h"
+#include "tests/integration/child_process.h"
 
 namespace distributo::bench {
 namespace {
@@ -190,7 +192,7 @@ absl::StatusOr<ServerReport> ServeMaster(const ServerOptions& options) {
 absl::StatusOr<Report> HoldPending(const ServerOptions& options) {
   auto master = StartMaster(options, std::make_unique<CountingSink>(0));
   if (!master.ok()) return master.status();
-  const int64_t before_kb = ResidentKilobytes();
+  const int64_t before_kb = testing::ProcStatus(getpid(), "VmRSS:");
   // In chunks, as distributo-master reads a --tasks file: one journal
   // transaction each.
   constexpr uint64_t kChunk = 10'000;
@@ -204,7 +206,7 @@ absl::StatusOr<Report> HoldPending(const ServerOptions& options) {
       return added.status();
     }
   }
-  const int64_t after_kb = ResidentKilobytes();
+  const int64_t after_kb = testing::ProcStatus(getpid(), "VmRSS:");
   (*master)->Shutdown(absl::ZeroDuration());
   Report report;
   report.SetNumber("pending", options.tasks);

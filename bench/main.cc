@@ -17,7 +17,6 @@
 // (--role=raw|master|worker|pending|swarm).
 
 #include <signal.h>
-#include <sys/resource.h>
 
 #include <cstdio>
 #include <string>
@@ -31,6 +30,7 @@
 #include "bench/lean_worker.h"
 #include "glog/logging.h"
 #include "rpc/atomic_file.h"
+#include "tests/integration/child_process.h"
 
 ABSL_FLAG(std::string, role, "run",
           "run: the benchmark; raw, master, worker, pending, swarm: one of "
@@ -154,15 +154,6 @@ int RunBenchmark() {
   return 0;
 }
 
-// Thousands of streams need thousands of descriptors, in every process.
-void RaiseFileLimit() {
-  rlimit limit;
-  if (getrlimit(RLIMIT_NOFILE, &limit) == 0) {
-    limit.rlim_cur = limit.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &limit);
-  }
-}
-
 }  // namespace
 }  // namespace distributo::bench
 
@@ -175,7 +166,8 @@ int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   FLAGS_logtostderr = true;
   google::InitGoogleLogging(argv[0]);
-  distributo::bench::RaiseFileLimit();
+  // Thousands of streams need thousands of descriptors, in every process.
+  distributo::testing::RaiseFileLimit();
   const std::string role = absl::GetFlag(FLAGS_role);
   if (role == "run") return distributo::bench::RunBenchmark();
   if (role == "raw" || role == "master" || role == "worker" ||

@@ -1,11 +1,9 @@
 #include "bench/report.h"
 
-#include <fstream>
 #include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 
 namespace distributo::bench {
 
@@ -48,21 +46,6 @@ absl::StatusOr<double> Report::Number(absl::string_view key) const {
         absl::StrCat("the report's ", key, " is not a number: ", *text));
   }
   return value;
-}
-
-int64_t ResidentKilobytes(const std::string& pid) {
-  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
-  for (std::string line; std::getline(status, line);) {
-    absl::string_view field = line;
-    int64_t kilobytes;
-    if (absl::ConsumePrefix(&field, "VmRSS:") &&
-        absl::SimpleAtoi(
-            absl::StripSuffix(absl::StripAsciiWhitespace(field), " kB"),
-            &kilobytes)) {
-      return kilobytes;
-    }
-  }
-  return 0;
 }
 
 }  // namespace distributo::bench

@@ -1,7 +1,6 @@
 #ifndef DISTRIBUTO_BENCH_REPORT_H_
 #define DISTRIBUTO_BENCH_REPORT_H_
 
-#include <cstdint>
 #include <map>
 #include <string>
 
@@ -35,10 +34,6 @@ class Report {
  private:
   std::map<std::string, std::string, std::less<>> fields_;
 };
-
-// Returns the resident set of process `pid` ("self": this one) in KiB, from
-// /proc; 0 if it cannot be read.
-int64_t ResidentKilobytes(const std::string& pid = "self");
 
 }  // namespace distributo::bench
 

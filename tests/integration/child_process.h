@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -50,6 +51,14 @@ bool WaitUntil(const std::function<bool()>& condition, absl::Duration timeout);
 
 // Returns the contents of a file, or "" if it cannot be read.
 std::string ReadFile(const std::string& path);
+
+// Returns the number of a /proc/PID/status line of process `pid` ("Threads:",
+// "VmRSS:" in KiB), or -1.
+int64_t ProcStatus(pid_t pid, const std::string& key);
+
+// Raises this process's limit of open files to its hard limit: thousands of
+// streams need thousands of descriptors.
+void RaiseFileLimit();
 
 }  // namespace distributo::testing
 

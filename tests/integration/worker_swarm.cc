@@ -13,7 +13,6 @@
 // prints "swarm done: T tasks". A refused worker (RESOURCE_EXHAUSTED) leaves.
 
 #include <signal.h>
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -30,6 +29,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/support/channel_arguments.h"
 #include "rpc/queued_client_stream.h"
+#include "tests/integration/child_process.h"
 
 ABSL_FLAG(std::string, master, "127.0.0.1:4000", "The master's HOST:PORT");
 ABSL_FLAG(int, workers, 2000, "Workers, each with its own two streams");
@@ -215,14 +215,6 @@ void ResultStream::OnReadDone(bool ok) {
 }
 
 void ResultStream::OnDone(const grpc::Status&) { worker_->ResultsDone(); }
-
-void RaiseFileLimit() {
-  rlimit limit;
-  if (getrlimit(RLIMIT_NOFILE, &limit) == 0) {
-    limit.rlim_cur = limit.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &limit);
-  }
-}
 
 int Run() {
   RaiseFileLimit();

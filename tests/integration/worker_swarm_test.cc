@@ -6,10 +6,7 @@
 
 #include <string>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "glog/logging.h"
 #include "gtest/gtest.h"
 #include "tests/integration/job_fixture.h"
@@ -20,21 +17,6 @@ namespace {
 // The master's memory with every stream open: ~100 MiB here, five times that
 // under AddressSanitizer, whose shadow memory and quarantine grow it.
 constexpr int64_t kMaxRssKib = (kUnderAddressSanitizer ? 2048 : 512) * 1024;
-
-// Returns the number of a /proc/PID/status line ("Threads:", "VmRSS:"), or -1.
-int64_t ProcStatus(pid_t pid, const std::string& key) {
-  for (absl::string_view line :
-       absl::StrSplit(ReadFile(absl::StrCat("/proc/", pid, "/status")), '\n')) {
-    if (!absl::ConsumePrefix(&line, key)) continue;
-    int64_t value = -1;
-    return absl::SimpleAtoi(
-               absl::StripSuffix(absl::StripAsciiWhitespace(line), " kB"),
-               &value)
-               ? value
-               : -1;
-  }
-  return -1;
-}
 
 using WorkerSwarmTest = JobFixture;
 
