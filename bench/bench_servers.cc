@@ -95,20 +95,6 @@ absl::StatusOr<std::unique_ptr<server::Master>> StartMaster(
                                 std::move(sink));
 }
 
-// Waits until `workers` sessions have their results streams open, as the
-// raw server does before its first task: the master has no event for it, so
-// it looks every few milliseconds.
-bool AwaitSessions(server::Master& master, int workers,
-                   absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (master.Status().streams.submit_results_open <
-         static_cast<uint64_t>(workers)) {
-    if (absl::Now() > deadline) return false;
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  return true;
-}
-
 }  // namespace
 
 std::string ServerReport::Serialize() const {
@@ -174,7 +160,14 @@ absl::StatusOr<ServerReport> ServeMaster(const ServerOptions& options) {
       !status.ok()) {
     return status;
   }
-  if (!AwaitSessions(**master, options.workers, options.timeout)) {
+  // As the raw server, no task before every worker has its session (the
+  // master has no event for that, so this looks every few milliseconds).
+  if (!testing::WaitUntil(
+          [&] {
+            return (*master)->Status().streams.submit_results_open >=
+                   static_cast<uint64_t>(options.workers);
+          },
+          options.timeout)) {
     return absl::DeadlineExceededError("the workers did not all connect");
   }
   const size_t low_water = server::TaskFeeder::LowWaterFor(options.batch_size);

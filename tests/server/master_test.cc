@@ -23,6 +23,7 @@
 #include "reflection_messages.pb.h"
 #include "rpc/json_value.h"
 #include "server/sqlite_journal.h"
+#include "tests/integration/child_process.h"
 #include "tests/server/fake_journal.h"
 
 namespace distributo::server {
@@ -61,7 +62,7 @@ class CollectingSink final : public ResultSink {
   std::vector<std::string> ids_ ABSL_GUARDED_BY(mu_);
 };
 
-class MasterTest : public testing::Test {
+class MasterTest : public ::testing::Test {
  protected:
   void SetUp() override { StartMaster(std::make_unique<InMemoryJournal>()); }
 
@@ -292,17 +293,6 @@ TEST_F(MasterTest, ResumingAnUnknownSessionIsNotFound) {
   EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
-// Waits up to 5 s until the master has seen session `id`'s stream break.
-bool AwaitDisconnected(Master& master, const std::string& id) {
-  for (int i = 0; i < 500; ++i) {
-    for (const WorkerStatus& worker : master.queue().Status().workers) {
-      if (worker.session_id == id && !worker.connected) return true;
-    }
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  return false;
-}
-
 TEST_F(MasterTest, ACancelReachesTheStreamThatResumedTheSession) {
   EnqueueIds(1);
   std::string session_id;
@@ -313,7 +303,15 @@ TEST_F(MasterTest, ACancelReachesTheStreamThatResumedTheSession) {
   ASSERT_EQ(leased.tasks().tasks_size(), 1);
   first_context.TryCancel();
   first->Finish().IgnoreError();  // CANCELLED, as asked
-  ASSERT_TRUE(AwaitDisconnected(*master_, session_id));
+  // The master must see the break before the session can be resumed.
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] {
+        for (const WorkerStatus& worker : master_->queue().Status().workers) {
+          if (worker.session_id == session_id) return !worker.connected;
+        }
+        return false;
+      },
+      absl::Seconds(5)));
 
   grpc::ClientContext context;
   auto resumed = stub_->RequestBatch(&context);
