@@ -182,15 +182,23 @@ absl::Status CheckJournalIsNew(const RunOptions& options) {
   return absl::OkStatus();
 }
 
-// Ends a run: keeps its directory for a look if it failed.
-template <typename T>
-absl::StatusOr<T> Conclude(const RunOptions& options, const std::string& dir,
-                           absl::StatusOr<T> result) {
+// Calls `run` with a new directory for the run's files, and a journal path
+// that does not exist yet; afterwards removes the journal, and the directory
+// unless the run failed (its logs are kept for a look).
+template <typename Run>
+auto InRunDirectory(const RunOptions& options, Run run)
+    -> decltype(run(std::string())) {
+  if (absl::Status status = CheckJournalIsNew(options); !status.ok()) {
+    return status;
+  }
+  absl::StatusOr<std::string> dir = MakeRunDirectory();
+  if (!dir.ok()) return dir.status();
+  auto result = run(*dir);
   RemoveJournal(options);
   if (!result.ok()) {
-    std::fprintf(stderr, "distributo-bench: logs kept in %s\n", dir.c_str());
+    std::fprintf(stderr, "distributo-bench: logs kept in %s\n", dir->c_str());
   } else {
-    std::filesystem::remove_all(dir);
+    std::filesystem::remove_all(*dir);
   }
   return result;
 }
@@ -276,42 +284,31 @@ absl::StatusOr<std::string> IdleStreamsJson(const RunOptions& options,
 
 absl::StatusOr<std::string> MeasureIdleStreams(const RunOptions& options,
                                                int streams) {
-  if (absl::Status status = CheckJournalIsNew(options); !status.ok()) {
-    return status;
-  }
-  absl::StatusOr<std::string> dir = MakeRunDirectory();
-  if (!dir.ok()) return dir.status();
-  return Conclude(options, *dir, IdleStreamsJson(options, *dir, streams));
+  return InRunDirectory(options, [&](const std::string& dir) {
+    return IdleStreamsJson(options, dir, streams);
+  });
 }
 
 absl::StatusOr<std::string> MeasurePending(const RunOptions& options,
                                            uint64_t pending) {
-  if (absl::Status status = CheckJournalIsNew(options); !status.ok()) {
-    return status;
-  }
-  absl::StatusOr<std::string> dir = MakeRunDirectory();
-  if (!dir.ok()) return dir.status();
-  return Conclude(options, *dir, PendingJson(options, *dir, pending));
+  return InRunDirectory(options, [&](const std::string& dir) {
+    return PendingJson(options, dir, pending);
+  });
 }
 
 absl::StatusOr<RunResult> RunBoth(const RunOptions& options) {
-  if (absl::Status status = CheckJournalIsNew(options); !status.ok()) {
-    return status;
-  }
-  absl::StatusOr<std::string> dir = MakeRunDirectory();
-  if (!dir.ok()) return dir.status();
-  absl::StatusOr<RunResult> result = RunResult();
-  for (const char* role : {"raw", "master"}) {
-    const std::string job_dir = absl::StrCat(*dir, "/", role);
-    std::filesystem::create_directory(job_dir);
-    absl::StatusOr<JobResult> job = RunJob(options, job_dir, role);
-    if (!job.ok()) {
-      result = job.status();
-      break;
-    }
-    (std::string(role) == "raw" ? result->raw : result->master) = *job;
-  }
-  return Conclude(options, *dir, std::move(result));
+  return InRunDirectory(
+      options, [&](const std::string& dir) -> absl::StatusOr<RunResult> {
+        RunResult result;
+        for (const char* role : {"raw", "master"}) {
+          const std::string job_dir = absl::StrCat(dir, "/", role);
+          std::filesystem::create_directory(job_dir);
+          absl::StatusOr<JobResult> job = RunJob(options, job_dir, role);
+          if (!job.ok()) return job.status();
+          (std::string(role) == "raw" ? result.raw : result.master) = *job;
+        }
+        return result;
+      });
 }
 
 namespace {
