@@ -156,7 +156,7 @@ bool ResultRouter::WriteLocked() {
         << "Task " << task.task.id() << " is dead after " << task.attempts
         << " attempts: " << task.failure.code() << ": "
         << task.failure.message();
-    unmarked_.push_back(std::move(*task.task.mutable_id()));
+    unmarked_.emplace_back(task.task.id());
   }
   unwritten_.clear();
   return true;

@@ -29,7 +29,7 @@ constexpr uint64_t kMaxPageWindow = 65536;
 // and the field's framing.
 constexpr size_t kLeaseFieldBytes = 32;
 
-bool Accepts(const Session& session, const std::string& type_url) {
+bool Accepts(const Session& session, absl::string_view type_url) {
   return session.accepted_types.empty() ||
          session.accepted_types.contains(type_url);
 }
@@ -76,18 +76,18 @@ absl::Status TaskQueue::Enqueue(std::vector<v1::Task> tasks) {
     // One lookup per task: all are inserted, or none if an id is known.
     std::vector<TaskRecord*> records(tasks.size());
     for (size_t i = 0; i < tasks.size(); ++i) {
-      auto [it, fresh] = tasks_.try_emplace(tasks[i].id());
-      if (!fresh) {
-        for (size_t j = 0; j < i; ++j) tasks_.erase(tasks[j].id());
+      auto record = std::make_unique<TaskRecord>();
+      InitRecordLocked(record.get(), std::move(tasks[i]));
+      records[i] = record.get();
+      if (!tasks_.insert(std::move(record)).second) {
+        for (size_t j = 0; j < i; ++j) tasks_.erase(records[j]->task.id());
         return absl::AlreadyExistsError(absl::StrCat(
             "task id \"", tasks[i].id(), "\" is already enqueued"));
       }
-      records[i] = &it->second;
     }
     counts_.total += tasks.size();
-    for (size_t i = 0; i < tasks.size(); ++i) {
-      InitRecordLocked(records[i], std::move(tasks[i]));
-      MakePendingLocked(records[i], /*front=*/false);
+    for (TaskRecord* record : records) {
+      MakePendingLocked(record, /*front=*/false);
     }
   }
   NotifyChange();
@@ -104,17 +104,21 @@ void TaskQueue::AddJournaled(uint64_t task_count) {
 }
 
 TaskRecord& TaskQueue::AddRecordLocked(v1::Task task) {
-  TaskRecord& record = tasks_.try_emplace(task.id()).first->second;
-  InitRecordLocked(&record, std::move(task));
-  return record;
+  if (auto it = tasks_.find(task.id()); it != tasks_.end()) {
+    InitRecordLocked(it->get(), std::move(task));  // the same id
+    return **it;
+  }
+  auto record = std::make_unique<TaskRecord>();
+  InitRecordLocked(record.get(), std::move(task));
+  return **tasks_.insert(std::move(record)).first;
 }
 
 void TaskQueue::InitRecordLocked(TaskRecord* record, v1::Task task) {
-  record->task = std::move(task);
-  record->task.clear_attempt();
-  record->task.clear_epoch();
-  record->task.clear_lease_deadline();
-  record->leased_bytes = record->task.ByteSizeLong() + kLeaseFieldBytes;
+  task.clear_attempt();
+  task.clear_epoch();
+  task.clear_lease_deadline();
+  record->leased_bytes = task.ByteSizeLong() + kLeaseFieldBytes;
+  record->task = PackedTask(std::move(task));
   record->epoch = epoch_base_;
 }
 
@@ -129,7 +133,7 @@ TaskRecord& TaskQueue::AdmitJournaledLocked(JournaledTask row) {
   TaskRecord& record = AddJournaledLocked(std::move(row));
   if (unreadable) {
     ++counts_.pending;  // pending, but in no list: it cannot be leased
-    unreadable_.push_back(record.task.id());
+    unreadable_.emplace_back(record.task.id());
   } else {
     MakePendingLocked(&record, /*front=*/false);
   }
@@ -191,7 +195,7 @@ void TaskQueue::RestoreFinishedLocked(StoredTask stored,
   AddRecordLocked(std::move(id_only)).state = stored.state;
   ++counts_.unhandled;
   FinishedTask& out = unhandled->emplace_back();
-  out.task = std::move(stored.task);
+  out.task = PackedTask(std::move(stored.task));
   out.dead = dead;
   out.result = std::move(stored.result);
   out.failure = std::move(stored.failure);
@@ -225,7 +229,7 @@ absl::StatusOr<TaskQueue::Cancelled> TaskQueue::Cancel(
     if (record->state == TaskState::kLeased) {
       cancelled.session_id = record->holder->id;
       cancelled.worker_name = record->holder->worker_name;
-      cancelled.lease.set_task_id(record->task.id());
+      cancelled.lease.set_task_id(std::string(task_id));
       cancelled.lease.set_epoch(record->epoch);
       ReleaseLeaseLocked(record);
     }
@@ -319,7 +323,7 @@ void TaskQueue::Redrive(const std::vector<std::string>& task_ids,
       }
     } else {
       for (const auto& [id, floor] : TakeDeadLocked(task_ids)) {
-        TaskRecord& record = tasks_.at(id);
+        TaskRecord& record = **tasks_.find(id);
         StartAgainLocked(record, floor);
         MakePendingLocked(&record, /*front=*/false);
       }
@@ -348,12 +352,12 @@ void TaskQueue::StartAgainLocked(TaskRecord& record, uint64_t last_epoch) {
   // New leases go on above every lease it had, whose outcomes are stale
   // now: they are of the run that failed, not of the one asked for.
   record.epoch = std::max({record.epoch, last_epoch, epoch_base_});
-  record.stale_up_to = record.epoch;
+  record.rare.reset();  // its failures, of the run that failed
+  MutableRare(record).stale_up_to = record.epoch;
   record.from_earlier_run = false;
   record.attempts = 0;
   record.failures = 0;
   record.worker_deaths = 0;
-  record.last_failure.reset();
 }
 
 std::optional<uint64_t> TaskQueue::TakeUnsureRedriveLocked(
@@ -496,7 +500,7 @@ TaskRecord* TaskQueue::PopPendingLocked(const Session& session,
 
 TaskRecord* TaskQueue::PopSuspectLocked(const Session& session) {
   for (auto it = suspects_.begin(); it != suspects_.end(); ++it) {
-    if (Accepts(session, (*it)->task.payload().type_url())) {
+    if (Accepts(session, (*it)->task.type_url())) {
       TaskRecord* record = *it;
       suspects_.erase(it);
       return record;
@@ -510,7 +514,7 @@ bool TaskQueue::ReserveForSuspectLocked(Session& session) {
   if (reserved_ >= suspects_.size()) return false;
   const bool takes_one =
       std::any_of(suspects_.begin(), suspects_.end(), [&](TaskRecord* task) {
-        return Accepts(session, task->task.payload().type_url());
+        return Accepts(session, task->task.type_url());
       });
   if (!takes_one) return false;
   session.reserved = true;
@@ -526,7 +530,7 @@ void TaskQueue::UnreserveLocked(Session& session) {
 
 TaskQueue::PendingList& TaskQueue::WaitingListLocked(const TaskRecord& record) {
   return record.worker_deaths > 0 ? suspects_
-                                  : pending_[record.task.payload().type_url()];
+                                  : pending_[record.task.type_url()];
 }
 
 bool TaskQueue::HasPendingForLocked(const Session& session) const {
@@ -571,10 +575,10 @@ bool TaskQueue::EndUnreadableLocked(std::vector<FinishedTask>* finished) {
   for (const std::string& id : unreadable_) {
     auto it = tasks_.find(id);
     // A late result may have finished it meanwhile.
-    if (it == tasks_.end() || it->second.state != TaskState::kPending) continue;
+    if (it == tasks_.end() || (*it)->state != TaskState::kPending) continue;
     LOG(ERROR) << "Task " << id
                << " is dead: its row in the journal does not parse";
-    TaskRecord& record = it->second;
+    TaskRecord& record = **it;
     v1::Failure& failure = MutableLastFailure(record);
     failure.set_code("unreadable");
     failure.set_message("its row in the journal does not parse");
@@ -587,7 +591,7 @@ bool TaskQueue::EndUnreadableLocked(std::vector<FinishedTask>* finished) {
 absl::StatusOr<TaskQueue::Lookup> TaskQueue::FindLocked(
     absl::string_view task_id) {
   if (auto it = tasks_.find(task_id); it != tasks_.end()) {
-    TaskRecord* record = &it->second;
+    TaskRecord* record = it->get();
     return Lookup{record, record->state == TaskState::kDone ||
                               record->state == TaskState::kDead};
   }
@@ -629,16 +633,16 @@ void TaskQueue::GrantLeaseLocked(TaskRecord* record, Session* session,
   record->state = TaskState::kLeased;
   record->alone = false;
   record->holder = session;
-  record->lease_deadline = now + options_.lease_duration;
+  record->deadline = now + options_.lease_duration;
   ++record->epoch;
   ++record->attempts;
   session->held.insert(record);
   leased_.insert(record);
-  *out = record->task;
+  record->task.CopyTo(out);
   out->set_attempt(record->attempts);
   out->set_epoch(record->epoch);
-  *out->mutable_lease_deadline() = TimeUtil::NanosecondsToTimestamp(
-      absl::ToUnixNanos(record->lease_deadline));
+  *out->mutable_lease_deadline() =
+      TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(record->deadline));
 }
 
 void TaskQueue::ReleaseLeaseLocked(TaskRecord* record) {
@@ -660,7 +664,7 @@ void TaskQueue::FailLocked(TaskRecord* record, const v1::Failure& failure,
                            absl::Time now,
                            std::vector<FinishedTask>* finished) {
   stats_.OnFailure(
-      {now, record->task.id(),
+      {now, std::string(record->task.id()),
        record->holder != nullptr ? record->holder->worker_name : "",
        failure.code(), failure.message()});
   ReleaseLeaseLocked(record);
@@ -673,14 +677,14 @@ void TaskQueue::FailLocked(TaskRecord* record, const v1::Failure& failure,
   }
   record->state = TaskState::kBackoff;
   const absl::Duration backoff = BackoffLocked(record->failures);
-  record->retry_at = now + backoff;
+  record->deadline = now + backoff;
   // Rate-limited: a job whose every task fails would flood the log.
   LOG_EVERY_N(INFO, 20) << "task " << record->task.id() << " failed attempt "
                         << record->failures << " (" << failure.code() << ": "
                         << failure.message() << "); retrying in "
                         << absl::Trunc(backoff, absl::Milliseconds(1))
                         << " [every 20th failure is logged]";
-  retries_.emplace(record->retry_at, record);
+  retries_.emplace(record->deadline, record);
   ++counts_.backoff;
 }
 
@@ -715,25 +719,23 @@ void TaskQueue::FinishLocked(TaskRecord* record, TaskState state,
   out.result = std::move(result);
   if (out.dead) {
     out.failure = MutableLastFailure(*record);
-    stats_.OnDead({clock_(), record->task.id(), "", out.failure.code(),
-                   out.failure.message()});
+    stats_.OnDead({clock_(), std::string(record->task.id()), "",
+                   out.failure.code(), out.failure.message()});
   }
   out.attempts = record->attempts;
   if (out.dead) {
-    dead_.push_back({record->task.id(), out.failure.code(),
+    dead_.push_back({std::string(record->task.id()), out.failure.code(),
                      out.failure.message(), out.attempts, record->epoch});
-    unhandled_dead_.insert(record->task.id());
+    unhandled_dead_.emplace(record->task.id());
   }
   if (out.dead && !paged()) {
     // Kept for a redrive; a paged queue's journal keeps it instead.
     out.task = record->task;
     return;
   }
-  // Swapped with the new FinishedTask's empty one. Only the id is needed
-  // from now on, to recognise duplicates.
-  out.task = std::move(record->task);
-  record->task.set_id(out.task.id());
-  record->last_failure.reset();
+  // Only the id is needed from now on, to recognise duplicates.
+  out.task = std::exchange(record->task, record->task.IdOnly());
+  record->rare.reset();
 }
 
 void TaskQueue::StopWaitingLocked(TaskRecord* record) {
@@ -747,7 +749,7 @@ void TaskQueue::StopWaitingLocked(TaskRecord* record) {
     }
     --counts_.pending;
   } else if (record->state == TaskState::kBackoff) {
-    retries_.erase({record->retry_at, record});
+    retries_.erase({record->deadline, record});
     --counts_.backoff;
   }
 }
@@ -782,8 +784,8 @@ void TaskQueue::RenewLeases() {
   absl::MutexLock lock(&mu_);
   const absl::Time now = clock_();
   for (TaskRecord* record : leased_) {
-    record->lease_deadline =
-        std::max(record->lease_deadline, now + options_.lease_duration);
+    record->deadline =
+        std::max(record->deadline, now + options_.lease_duration);
   }
   for (auto& [id, session] : sessions_) {
     if (!session.connected) session.disconnected_at = now;
@@ -794,7 +796,7 @@ bool TaskQueue::ExpireLeasesLocked(absl::Time now,
                                    std::vector<FinishedTask>* finished) {
   std::vector<TaskRecord*> expired;
   for (TaskRecord* record : leased_) {
-    if (record->lease_deadline <= now) expired.push_back(record);
+    if (record->deadline <= now) expired.push_back(record);
   }
   if (expired.empty()) return false;
   counts_.lease_expiries += expired.size();

@@ -378,7 +378,25 @@ class TaskQueue {
 
   absl::Mutex mu_;
   absl::BitGen bitgen_ ABSL_GUARDED_BY(mu_);
-  absl::node_hash_map<std::string, TaskRecord> tasks_ ABSL_GUARDED_BY(mu_);
+  // Hashes and compares records by id, so that a set of records is a map by
+  // id without a second copy of each id as its key.
+  struct ById {
+    using is_transparent = void;
+    static absl::string_view Id(absl::string_view id) { return id; }
+    static absl::string_view Id(const std::unique_ptr<TaskRecord>& record) {
+      return record->task.id();
+    }
+    template <typename Key>
+    size_t operator()(const Key& key) const {
+      return absl::Hash<absl::string_view>()(Id(key));
+    }
+    template <typename Left, typename Right>
+    bool operator()(const Left& left, const Right& right) const {
+      return Id(left) == Id(right);
+    }
+  };
+  absl::flat_hash_set<std::unique_ptr<TaskRecord>, ById, ById> tasks_
+      ABSL_GUARDED_BY(mu_);
   // Pending tasks by payload type URL, oldest first.
   absl::flat_hash_map<std::string, PendingList> pending_ ABSL_GUARDED_BY(mu_);
   // Pending tasks that lost a worker (suspects of killing it), any type:

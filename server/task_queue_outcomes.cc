@@ -162,7 +162,7 @@ std::optional<v1::ItemVerdict> TaskQueue::RejectOutcomeLocked(
   if (*record == nullptr) {
     return Verdict(id, v1::VERDICT_NOT_YOURS, "unknown task");
   }
-  if (epoch <= (*record)->stale_up_to) {
+  if (epoch <= StaleUpTo(**record)) {
     return Verdict(id, v1::VERDICT_STALE, "the task was redriven since");
   }
   if (!MayHaveLeased(**record, epoch)) {
@@ -211,7 +211,7 @@ v1::ItemVerdict TaskQueue::ApplyExtensionLocked(Session* session,
   if (record->holder != session) {
     return Verdict(id, v1::VERDICT_NOT_YOURS, "leased to another worker");
   }
-  record->lease_deadline = now + options_.lease_duration;
+  record->deadline = now + options_.lease_duration;
   session->last_seen = now;
   v1::ItemVerdict verdict = Verdict(id, v1::VERDICT_ACCEPTED);
   *verdict.mutable_lease_duration() = TimeUtil::NanosecondsToDuration(

@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "distributo/v1/distributor.pb.h"
 #include "distributo/v1/task.pb.h"
+#include "server/packed_task.h"
 
 namespace distributo::server {
 
@@ -17,42 +18,58 @@ enum class TaskState { kPending, kLeased, kBackoff, kDone, kDead };
 
 struct Session;
 
-// The master's bookkeeping of one task. Owned by TaskQueue; not thread-safe.
-struct TaskRecord {
-  v1::Task task;  // id, payload and labels; released once finished
-  TaskState state = TaskState::kPending;
-  // The task's size in a leased batch, lease fields included: measured once
-  // rather than at every lease.
-  uint32_t leased_bytes = 0;
-  uint64_t epoch = 0;  // of the latest lease; 0 = never leased
+// What few tasks have, kept apart from TaskRecord: a Failure in every
+// record would cost each pending task 40 bytes and its making.
+struct RareTaskFields {
+  v1::Failure last_failure;  // the latest, if it failed
   // Redriven: outcomes of leases up to this epoch are of the run that
   // failed, and stale.
   uint64_t stale_up_to = 0;
-  // Restored from a journal: it may hold leases of earlier runs, whose
-  // epochs are below this run's base.
-  bool from_earlier_run = false;
+};
+
+// The master's bookkeeping of one task. Owned by TaskQueue; not thread-safe.
+// There is one per pending task, so every byte counts (bench/ measures them
+// at 10M pending tasks): the fields are ordered to leave no padding.
+struct TaskRecord {
+  // Id, payload and labels; only the id once finished. Its id never
+  // changes: TaskQueue finds the record by it.
+  PackedTask task;
+  uint64_t epoch = 0;         // of the latest lease; 0 = never leased
   Session* holder = nullptr;  // set while kLeased
-  absl::Time lease_deadline;  // while kLeased
-  absl::Time retry_at;        // while kBackoff
+  std::unique_ptr<RareTaskFields> rare;  // null for most tasks
+  // While kLeased, when the lease ends; while kBackoff, when it is retried.
+  absl::Time deadline;
   // When it became pending or was leased: for the wait and run histograms.
   absl::Time since;
+  // The task's size in a leased batch, lease fields included: measured once
+  // rather than at every lease.
+  uint32_t leased_bytes = 0;
   uint32_t attempts = 0;  // leases granted (since the last restart)
   int failures = 0;       // failed attempts reported by workers
   int worker_deaths = 0;  // leases lost to broken streams or expiry
+  TaskState state = TaskState::kPending;
+  // Restored from a journal: it may hold leases of earlier runs, whose
+  // epochs are below this run's base.
+  bool from_earlier_run = false;
   // Leased alone, as a suspect (worker_deaths > 0), to a session holding
   // nothing else: a loss of this lease is the task's own doing.
   bool alone = false;
-  // The latest failure, kept apart: most tasks never fail, and a Failure in
-  // every record would cost each pending task 40 bytes and its making.
-  std::unique_ptr<v1::Failure> last_failure;
 };
+
+// Returns `record`'s rare fields, made (empty) if it had none.
+inline RareTaskFields& MutableRare(TaskRecord& record) {
+  if (record.rare == nullptr) record.rare = std::make_unique<RareTaskFields>();
+  return *record.rare;
+}
 
 // Returns `record`'s latest failure, an empty one if it had none.
 inline v1::Failure& MutableLastFailure(TaskRecord& record) {
-  if (record.last_failure == nullptr) {
-    record.last_failure = std::make_unique<v1::Failure>();
-  }
-  return *record.last_failure;
+  return MutableRare(record).last_failure;
+}
+
+// Returns the epoch up to which `record`'s outcomes are stale.
+inline uint64_t StaleUpTo(const TaskRecord& record) {
+  return record.rare != nullptr ? record.rare->stale_up_to : 0;
 }
 
 // One worker session: the leases it holds and whether its stream is up.
@@ -74,7 +91,7 @@ struct Session {
 
 // A task that reached a terminal state, on its way to the result sink.
 struct FinishedTask {
-  v1::Task task;  // id, payload, labels
+  PackedTask task;  // id, payload, labels
   bool dead = false;
   google::protobuf::Any result;  // when !dead
   v1::Failure failure;           // when dead

@@ -7,8 +7,8 @@ absl::Status CallbackResultSink::Write(
   std::vector<RawFinishedTask> raw(finished.size());
   for (size_t i = 0; i < finished.size(); ++i) {
     const server::FinishedTask& task = finished[i];
-    raw[i].id = task.task.id();
-    raw[i].task = task.task.payload().value();
+    raw[i].id = std::string(task.task.id());
+    raw[i].task = std::string(task.task.payload_value());
     raw[i].dead = task.dead;
     raw[i].result = task.result.value();
     raw[i].code = task.failure.code();

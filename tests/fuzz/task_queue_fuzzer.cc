@@ -209,7 +209,7 @@ class Driver {
     const std::vector<FinishedTask> unhandled(finished_.begin() + handled_,
                                               finished_.end());
     std::vector<std::string> ids;
-    for (const FinishedTask& task : unhandled) ids.push_back(task.task.id());
+    for (const FinishedTask& task : unhandled) ids.emplace_back(task.task.id());
     if (journal_ != nullptr && (!journal_->CommitOutcomes(unhandled).ok() ||
                                 !journal_->MarkHandled(ids, 0).ok())) {
       __builtin_trap();
@@ -221,7 +221,7 @@ class Driver {
   void CheckInvariants() {
     for (size_t i = checked_; i < finished_.size(); ++i) {
       // The first terminal outcome wins: never a second one for a task.
-      if (!finished_ids_.insert(finished_[i].task.id()).second)
+      if (!finished_ids_.emplace(finished_[i].task.id()).second)
         __builtin_trap();
     }
     checked_ = finished_.size();

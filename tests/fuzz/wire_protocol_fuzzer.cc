@@ -35,7 +35,7 @@ class OnceSink final : public ResultSink {
   absl::Status Write(const std::vector<FinishedTask>& finished) override {
     absl::MutexLock lock(&mu_);
     for (const FinishedTask& task : finished) {
-      if (!ids_.insert(task.task.id()).second) __builtin_trap();
+      if (!ids_.emplace(task.task.id()).second) __builtin_trap();
     }
     return absl::OkStatus();
   }

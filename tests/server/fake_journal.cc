@@ -19,8 +19,8 @@ absl::Status FakeJournal::CommitOutcomes(
   if (fail_commits_) return absl::ResourceExhaustedError("disk full");
   std::vector<std::string>& round = rounds_.emplace_back();
   for (const FinishedTask& task : finished) {
-    committed_.push_back(task.task.id());
-    round.push_back(task.task.id());
+    committed_.emplace_back(task.task.id());
+    round.emplace_back(task.task.id());
   }
   return absl::OkStatus();
 }

@@ -15,9 +15,15 @@
 namespace distributo::server {
 namespace {
 
+PackedTask IdOnly(const std::string& id) {
+  v1::Task task;
+  task.set_id(id);
+  return PackedTask(task);
+}
+
 FinishedTask Done(const std::string& id, const std::string& json) {
   FinishedTask task;
-  task.task.set_id(id);
+  task.task = IdOnly(id);
   task.result = *JsonToAny(json);
   task.attempts = 1;
   return task;
@@ -71,7 +77,7 @@ TEST(JsonlResultSinkTest, FormatsResultsAndErrorsAsJsonLines) {
   EXPECT_EQ(JsonlResultSink::FormatLine(Done("a\"b", "{\"n\": 3}")),
             "{\"id\":\"a\\\"b\",\"result\":{\"n\":3},\"attempts\":1}");
   FinishedTask dead;
-  dead.task.set_id("x");
+  dead.task = IdOnly("x");
   dead.dead = true;
   dead.failure.set_code("exit_status_1");
   dead.failure.set_message("bad\nword");

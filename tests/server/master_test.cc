@@ -39,7 +39,7 @@ class CollectingSink final : public ResultSink {
  public:
   absl::Status Write(const std::vector<FinishedTask>& finished) override {
     absl::MutexLock lock(&mu_);
-    for (const FinishedTask& task : finished) ids_.push_back(task.task.id());
+    for (const FinishedTask& task : finished) ids_.emplace_back(task.task.id());
     return absl::OkStatus();
   }
   std::vector<std::string> ids() {

@@ -139,7 +139,7 @@ class PagedQueueTest : public testing::Test {
   void CommitAndHandle() {
     ASSERT_TRUE(journal_->CommitOutcomes(finished_).ok());
     std::vector<std::string> ids;
-    for (const FinishedTask& task : finished_) ids.push_back(task.task.id());
+    for (const FinishedTask& task : finished_) ids.emplace_back(task.task.id());
     ASSERT_TRUE(journal_->MarkHandled(ids, 0).ok());
     queue_->MarkHandled(ids);
     finished_.clear();

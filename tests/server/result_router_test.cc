@@ -27,7 +27,7 @@ class CollectingSink final : public ResultSink {
   absl::Status Write(const std::vector<FinishedTask>& finished) override {
     if (fail_writes_) return absl::UnavailableError("cannot write");
     for (const FinishedTask& task : finished) {
-      written_.push_back(task.task.id());
+      written_.emplace_back(task.task.id());
     }
     return absl::OkStatus();
   }
@@ -75,7 +75,7 @@ class ResultRouterTest : public testing::Test {
 
   static Ids IdsOf(const std::vector<FinishedTask>& tasks) {
     Ids ids;
-    for (const FinishedTask& task : tasks) ids.push_back(task.task.id());
+    for (const FinishedTask& task : tasks) ids.emplace_back(task.task.id());
     return ids;
   }
 

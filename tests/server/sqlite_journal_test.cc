@@ -35,7 +35,7 @@ v1::Task MakeTask(const std::string& id, const std::string& payload) {
 FinishedTask Done(const std::string& id, const std::string& result,
                   uint32_t attempts) {
   FinishedTask finished;
-  finished.task = MakeTask(id, "payload");
+  finished.task = PackedTask(MakeTask(id, "payload"));
   google::protobuf::StringValue value;
   value.set_value(result);
   finished.result.PackFrom(value);
@@ -46,7 +46,7 @@ FinishedTask Done(const std::string& id, const std::string& result,
 FinishedTask Dead(const std::string& id, const std::string& code,
                   uint32_t attempts) {
   FinishedTask finished;
-  finished.task = MakeTask(id, "payload");
+  finished.task = PackedTask(MakeTask(id, "payload"));
   finished.dead = true;
   finished.failure.set_code(code);
   finished.failure.set_message("stderr of " + id);
@@ -238,10 +238,11 @@ TEST_F(SqliteJournalTest, RecoverAfterCommitReturnsUnhandledOutcomes) {
   {
     std::unique_ptr<SqliteJournal> journal = OpenJournal();
     ASSERT_NE(journal, nullptr);
-    ASSERT_TRUE(
-        journal
-            ->AppendTasks({done.task, MakeTask("p", "p"), dead.task}, nullptr)
-            .ok());
+    ASSERT_TRUE(journal
+                    ->AppendTasks({done.task.ToTask(), MakeTask("p", "p"),
+                                   dead.task.ToTask()},
+                                  nullptr)
+                    .ok());
     ASSERT_TRUE(journal->CommitOutcomes({done, dead}).ok());
   }
   const JournalState state = Restart();
@@ -251,7 +252,7 @@ TEST_F(SqliteJournalTest, RecoverAfterCommitReturnsUnhandledOutcomes) {
   EXPECT_EQ(stored_done.state, TaskState::kDone);
   EXPECT_FALSE(stored_done.handled);
   EXPECT_EQ(stored_done.attempts, 2u);
-  EXPECT_TRUE(MessageDifferencer::Equals(stored_done.task, done.task));
+  EXPECT_TRUE(MessageDifferencer::Equals(stored_done.task, done.task.ToTask()));
   EXPECT_TRUE(MessageDifferencer::Equals(stored_done.result, done.result));
   const StoredTask& stored_dead = state.finished[1];
   EXPECT_EQ(stored_dead.state, TaskState::kDead);

@@ -1,0 +1,109 @@
+#include "server/packed_task.h"
+
+#include <cstring>
+#include <utility>
+
+#include "absl/base/attributes.h"
+#include "absl/base/thread_annotations.h"
+#include "absl/container/node_hash_set.h"
+#include "absl/synchronization/mutex.h"
+
+namespace distributo::server {
+namespace {
+
+// Beyond this many distinct type URLs, a task keeps its own copy: a client
+// sending a new type with every task must not grow a table never freed.
+constexpr size_t kMaxTypeUrls = 4096;
+
+ABSL_CONST_INIT absl::Mutex type_urls_mu(absl::kConstInit);
+// Node-based, so that the strings never move; never freed, so that every
+// PackedTask may point into it for the life of the process.
+absl::node_hash_set<std::string>* type_urls ABSL_GUARDED_BY(type_urls_mu) =
+    nullptr;
+
+// Returns the process's one copy of `url`, or nullptr if the table is full.
+const std::string* InternTypeUrl(absl::string_view url) {
+  // Tasks come in runs of one type: most calls end here, with no lock.
+  thread_local const std::string* last = nullptr;
+  if (last != nullptr && *last == url) return last;
+  absl::MutexLock lock(&type_urls_mu);
+  if (type_urls == nullptr) type_urls = new absl::node_hash_set<std::string>();
+  auto it = type_urls->find(url);
+  if (it == type_urls->end()) {
+    if (type_urls->size() >= kMaxTypeUrls) return nullptr;
+    it = type_urls->emplace(url).first;
+  }
+  last = &*it;
+  return last;
+}
+
+}  // namespace
+
+PackedTask::PackedTask(v1::Task task) {
+  type_url_ =
+      task.has_payload() ? InternTypeUrl(task.payload().type_url()) : nullptr;
+  SetBytes(task.id(),
+           type_url_ != nullptr ? task.payload().value() : absl::string_view());
+  task.clear_id();
+  if (type_url_ != nullptr) task.clear_payload();
+  if (task.ByteSizeLong() > 0) {
+    rest_ = std::make_unique<v1::Task>(std::move(task));
+  }
+}
+
+PackedTask::PackedTask(const PackedTask& other) { *this = other; }
+
+PackedTask& PackedTask::operator=(const PackedTask& other) {
+  if (this == &other) return *this;
+  SetBytes(other.id(), other.type_url_ != nullptr ? other.payload_value()
+                                                  : absl::string_view());
+  type_url_ = other.type_url_;
+  rest_ = other.rest_ != nullptr ? std::make_unique<v1::Task>(*other.rest_)
+                                 : nullptr;
+  return *this;
+}
+
+void PackedTask::SetBytes(absl::string_view id, absl::string_view value) {
+  id_size_ = id.size();
+  value_size_ = value.size();
+  // Uninitialised: every byte is written below.
+  bytes_.reset(new char[id.size() + value.size()]);
+  if (!id.empty()) std::memcpy(bytes_.get(), id.data(), id.size());
+  if (!value.empty()) {
+    std::memcpy(bytes_.get() + id.size(), value.data(), value.size());
+  }
+}
+
+absl::string_view PackedTask::type_url() const {
+  if (type_url_ != nullptr) return *type_url_;
+  return rest_ != nullptr ? rest_->payload().type_url() : absl::string_view();
+}
+
+absl::string_view PackedTask::payload_value() const {
+  if (type_url_ != nullptr) return {bytes_.get() + id_size_, value_size_};
+  return rest_ != nullptr ? rest_->payload().value() : absl::string_view();
+}
+
+void PackedTask::CopyTo(v1::Task* out) const {
+  if (rest_ != nullptr) *out = *rest_;
+  out->set_id(bytes_.get(), id_size_);
+  if (type_url_ != nullptr) {
+    google::protobuf::Any* payload = out->mutable_payload();
+    payload->set_type_url(*type_url_);
+    payload->set_value(bytes_.get() + id_size_, value_size_);
+  }
+}
+
+v1::Task PackedTask::ToTask() const {
+  v1::Task task;
+  CopyTo(&task);
+  return task;
+}
+
+PackedTask PackedTask::IdOnly() const {
+  PackedTask id_only;
+  id_only.SetBytes(id(), "");
+  return id_only;
+}
+
+}  // namespace distributo::server

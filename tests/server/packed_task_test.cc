@@ -1,0 +1,78 @@
+#include "server/packed_task.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "gtest/gtest.h"
+
+namespace distributo::server {
+namespace {
+
+using ::google::protobuf::util::MessageDifferencer;
+
+v1::Task MakeTask(const std::string& id, const std::string& type_url,
+                  const std::string& value) {
+  v1::Task task;
+  task.set_id(id);
+  task.mutable_payload()->set_type_url(type_url);
+  task.mutable_payload()->set_value(value);
+  return task;
+}
+
+void ExpectSameTask(const PackedTask& packed, const v1::Task& task) {
+  EXPECT_EQ(packed.id(), task.id());
+  EXPECT_EQ(packed.type_url(), task.payload().type_url());
+  EXPECT_EQ(packed.payload_value(), task.payload().value());
+  EXPECT_TRUE(MessageDifferencer::Equals(packed.ToTask(), task))
+      << packed.ToTask().DebugString() << " vs " << task.DebugString();
+}
+
+TEST(PackedTaskTest, KeepsIdPayloadAndLabels) {
+  v1::Task task = MakeTask("t-1", "type.example/Job", std::string("a\0b", 3));
+  (*task.mutable_labels())["origin"] = "file";
+  ExpectSameTask(PackedTask(task), task);
+}
+
+TEST(PackedTaskTest, TellsAnEmptyPayloadFromNone) {
+  v1::Task bare;
+  bare.set_id("bare");
+  const PackedTask packed_bare(bare);
+  ExpectSameTask(packed_bare, bare);
+  EXPECT_FALSE(packed_bare.ToTask().has_payload());
+
+  const v1::Task empty = MakeTask("empty", "", "");
+  const PackedTask packed_empty(empty);
+  ExpectSameTask(packed_empty, empty);
+  EXPECT_TRUE(packed_empty.ToTask().has_payload());
+}
+
+TEST(PackedTaskTest, CopiesAreDeepAndIdOnlyDropsTheRest) {
+  v1::Task task = MakeTask("t-2", "type.example/Job", "payload");
+  (*task.mutable_labels())["k"] = "v";
+  auto original = std::make_unique<PackedTask>(task);
+  PackedTask copy = *original;
+  const PackedTask id_only = original->IdOnly();
+  original.reset();
+  ExpectSameTask(copy, task);
+  v1::Task just_id;
+  just_id.set_id("t-2");
+  ExpectSameTask(id_only, just_id);
+}
+
+TEST(PackedTaskTest, ManyDistinctTypesPastTheInternedOnesKeepTheirOwn) {
+  // More types than the interning table takes: the rest stay in the task.
+  std::vector<v1::Task> tasks;
+  std::vector<PackedTask> packed;
+  for (int i = 0; i < 5000; ++i) {
+    tasks.push_back(
+        MakeTask(absl::StrCat("t", i), absl::StrCat("type.example/T", i), "v"));
+    packed.emplace_back(tasks.back());
+  }
+  for (int i = 0; i < 5000; ++i) ExpectSameTask(packed[i], tasks[i]);
+}
+
+}  // namespace
+}  // namespace distributo::server
