@@ -198,9 +198,7 @@ absl::Status SqliteJournal::SetUp() {
   // WAL: a commit appends to one file, readers never block the writer.
   // FULL: the WAL is synced at every commit, so a commit survives power loss.
   if (absl::Status status = EnterWal(); !status.ok()) return status;
-  if (absl::Status status = Exec("PRAGMA synchronous=FULL"); !status.ok()) {
-    return status;
-  }
+  if (absl::Status status = SetSync(Sync::kFull); !status.ok()) return status;
   if (!*is_new) return absl::OkStatus();
   return InTransaction(
       [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
@@ -255,11 +253,22 @@ absl::StatusOr<bool> SqliteJournal::CheckLayout() {
   return false;
 }
 
+absl::Status SqliteJournal::SetSync(Sync sync) {
+  if (sync_ == sync) return absl::OkStatus();
+  absl::Status status = Exec(sync == Sync::kFull ? "PRAGMA synchronous=FULL"
+                                                 : "PRAGMA synchronous=NORMAL");
+  // Unknown after a failure: the next call tries again.
+  sync_ = status.ok() ? std::optional<Sync>(sync) : std::nullopt;
+  return status;
+}
+
 template <typename Body>
-absl::Status SqliteJournal::InTransaction(Body body) {
+absl::Status SqliteJournal::InTransaction(Body body, Sync sync) {
   // A ROLLBACK that failed earlier leaves its transaction open: end it now,
   // or no BEGIN would ever succeed again.
   if (!sqlite3_get_autocommit(db_)) Exec("ROLLBACK").IgnoreError();
+  // Outside any transaction: SQLite refuses to change it inside one.
+  if (absl::Status status = SetSync(sync); !status.ok()) return status;
   if (absl::Status status = Exec("BEGIN IMMEDIATE"); !status.ok()) {
     return status;
   }
@@ -490,7 +499,8 @@ absl::Status SqliteJournal::MarkHandled(
           }
         }
         return SetMeta("sink_position", static_cast<int64_t>(sink_position));
-      });
+      },
+      Sync::kNormal);
 }
 
 absl::StatusOr<std::vector<JournaledTask>> SqliteJournal::Redrive(
