@@ -365,13 +365,14 @@ absl::Status SqliteJournal::LoadTasks(JournalState* state) {
   if (!handled_done.ok()) return handled_done.status();
   state->handled_done = static_cast<uint64_t>(*handled_done);
   Statement select(db_,
-                   "SELECT id, task, state, attempts, outcome, handled "
+                   "SELECT id, task, state, attempts, outcome, handled, seq "
                    "FROM tasks WHERE state != 0 AND (handled = 0 OR state = 2) "
                    "ORDER BY seq");
   if (select.code() != SQLITE_OK) return Error("prepare load", select.code());
   int code;
   while ((code = select.Step()) == SQLITE_ROW) {
     StoredTask& stored = state->finished.emplace_back();
+    stored.seq = static_cast<uint64_t>(select.Int(6));
     stored.state = StateOf(select.Int(2));
     stored.attempts = static_cast<uint32_t>(select.Int(3));
     stored.handled = select.Int(5) != 0;
@@ -459,11 +460,18 @@ absl::Status SqliteJournal::CommitOutcomes(
   absl::MutexLock lock(&mu_);
   return InTransaction(
       [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
-        Statement update(db_,
+        // By seq, the row's key, when the queue knows it: a third cheaper
+        // than through the index of ids.
+        Statement by_seq(db_,
                          "UPDATE tasks SET state = ?2, attempts = ?3, "
-                         "outcome = ?4 WHERE id = ?1");
-        if (update.code() != SQLITE_OK) {
-          return Error("prepare outcomes", update.code());
+                         "outcome = ?4 WHERE seq = ?1");
+        Statement by_id(db_,
+                        "UPDATE tasks SET state = ?2, attempts = ?3, "
+                        "outcome = ?4 WHERE id = ?1");
+        for (const Statement* statement : {&by_seq, &by_id}) {
+          if (statement->code() != SQLITE_OK) {
+            return Error("prepare outcomes", statement->code());
+          }
         }
         std::string bytes;
         for (const FinishedTask& task : finished) {
@@ -472,7 +480,12 @@ absl::Status SqliteJournal::CommitOutcomes(
           } else {
             task.result.SerializeToString(&bytes);
           }
-          update.Bind(1, task.task.id());
+          Statement& update = task.seq != 0 ? by_seq : by_id;
+          if (task.seq != 0) {
+            update.Bind(1, static_cast<int64_t>(task.seq));
+          } else {
+            update.Bind(1, task.task.id());
+          }
           update.Bind(2, task.dead ? kDead : kDone);
           update.Bind(3, task.attempts);
           update.BindBlob(4, bytes);

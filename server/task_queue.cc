@@ -124,6 +124,7 @@ void TaskQueue::InitRecordLocked(TaskRecord* record, v1::Task task) {
 
 TaskRecord& TaskQueue::AddJournaledLocked(JournaledTask row) {
   TaskRecord& record = AddRecordLocked(std::move(row.task));
+  record.seq = row.seq;
   record.from_earlier_run = row.seq <= restored_to_;
   return record;
 }
@@ -196,6 +197,7 @@ void TaskQueue::RestoreFinishedLocked(StoredTask stored,
   ++counts_.unhandled;
   FinishedTask& out = unhandled->emplace_back();
   out.task = PackedTask(std::move(stored.task));
+  out.seq = stored.seq;
   out.dead = dead;
   out.result = std::move(stored.result);
   out.failure = std::move(stored.failure);
@@ -425,7 +427,7 @@ Session* TaskQueue::FindSessionLocked(absl::string_view session_id) {
 
 void TaskQueue::MakePendingLocked(TaskRecord* record, bool front) {
   record->state = TaskState::kPending;
-  record->since = clock_();
+  record->since = CompactTime(clock_());
   PendingList& list = WaitingListLocked(*record);
   if (front) {
     list.push_front(record);
@@ -627,8 +629,8 @@ void TaskQueue::GrantLeaseLocked(TaskRecord* record, Session* session,
   --counts_.pending;
   ++counts_.leased;
   ++counts_.leases;
-  stats_.OnLease(now - record->since);
-  record->since = now;
+  stats_.OnLease(now - record->since.time());
+  record->since = CompactTime(now);
   session->last_seen = now;
   record->state = TaskState::kLeased;
   record->alone = false;
@@ -715,6 +717,7 @@ void TaskQueue::FinishLocked(TaskRecord* record, TaskState state,
   ++(state == TaskState::kDone ? counts_.done : counts_.dead);
   ++counts_.unhandled;
   FinishedTask& out = finished->emplace_back();
+  out.seq = record->seq;
   out.dead = state == TaskState::kDead;
   out.result = std::move(result);
   if (out.dead) {

@@ -106,7 +106,7 @@ void TaskQueue::ApplyOutcomeLocked(Session* session,
     return;
   }
   const bool current = IsCurrentLease(*record, outcome.lease().epoch());
-  if (current) stats_.OnOutcome(now - record->since);
+  if (current) stats_.OnOutcome(now - record->since.time());
   // A result under an old lease ends the lease of the session that holds it.
   if (record->holder != nullptr && record->holder != session) {
     wake_all_ = true;

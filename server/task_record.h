@@ -27,6 +27,19 @@ struct RareTaskFields {
   uint64_t stale_up_to = 0;
 };
 
+// A point in time in 8 bytes, where absl::Time takes 16: nanoseconds since
+// the Unix epoch, exact until the year 2262.
+class CompactTime {
+ public:
+  CompactTime() = default;
+  explicit CompactTime(absl::Time time)
+      : unix_nanos_(absl::ToUnixNanos(time)) {}
+  absl::Time time() const { return absl::FromUnixNanos(unix_nanos_); }
+
+ private:
+  int64_t unix_nanos_ = 0;
+};
+
 // The master's bookkeeping of one task. Owned by TaskQueue; not thread-safe.
 // There is one per pending task, so every byte counts (bench/ measures them
 // at 10M pending tasks): the fields are ordered to leave no padding.
@@ -34,13 +47,16 @@ struct TaskRecord {
   // Id, payload and labels; only the id once finished. Its id never
   // changes: TaskQueue finds the record by it.
   PackedTask task;
-  uint64_t epoch = 0;         // of the latest lease; 0 = never leased
-  Session* holder = nullptr;  // set while kLeased
+  uint64_t epoch = 0;  // of the latest lease; 0 = never leased
+  // Its row in the journal of a paged queue (JournaledTask::seq); 0 in
+  // memory.
+  uint64_t seq = 0;
+  Session* holder = nullptr;             // set while kLeased
   std::unique_ptr<RareTaskFields> rare;  // null for most tasks
   // While kLeased, when the lease ends; while kBackoff, when it is retried.
   absl::Time deadline;
   // When it became pending or was leased: for the wait and run histograms.
-  absl::Time since;
+  CompactTime since;
   // The task's size in a leased batch, lease fields included: measured once
   // rather than at every lease.
   uint32_t leased_bytes = 0;
@@ -91,7 +107,8 @@ struct Session {
 
 // A task that reached a terminal state, on its way to the result sink.
 struct FinishedTask {
-  PackedTask task;  // id, payload, labels
+  PackedTask task;   // id, payload, labels
+  uint64_t seq = 0;  // its row in the journal, if known; 0: find it by id
   bool dead = false;
   google::protobuf::Any result;  // when !dead
   v1::Failure failure;           // when dead
@@ -101,7 +118,8 @@ struct FinishedTask {
 // One task as a journal kept it: unfinished (kPending), or finished (kDone,
 // kDead) with its outcome and whether the result sink has had it.
 struct StoredTask {
-  v1::Task task;  // id, payload, labels
+  v1::Task task;     // id, payload, labels
+  uint64_t seq = 0;  // its row
   TaskState state = TaskState::kPending;
   uint32_t attempts = 0;         // leases granted before it finished
   google::protobuf::Any result;  // kDone and not handled
