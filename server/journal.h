@@ -93,7 +93,7 @@ class Journal {
   // Records that the sink has these finished tasks and has written up to
   // `sink_position`, in one step, so that a restart can drop what the sink
   // wrote past it and hand over exactly the unhandled tasks again.
-  virtual absl::Status MarkHandled(const std::vector<std::string>& task_ids,
+  virtual absl::Status MarkHandled(const std::vector<TaskRef>& tasks,
                                    uint64_t sink_position) = 0;
 
   // Makes these dead tasks unfinished again, as new: no attempts, no
@@ -129,7 +129,7 @@ class InMemoryJournal final : public Journal {
   absl::Status CommitOutcomes(const std::vector<FinishedTask>&) override {
     return absl::OkStatus();
   }
-  absl::Status MarkHandled(const std::vector<std::string>&, uint64_t) override {
+  absl::Status MarkHandled(const std::vector<TaskRef>&, uint64_t) override {
     return absl::OkStatus();
   }
   absl::StatusOr<std::vector<JournaledTask>> Redrive(

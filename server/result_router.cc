@@ -125,7 +125,7 @@ void ResultRouter::Deliver(std::vector<FinishedTask> finished) {
 }
 
 bool ResultRouter::Flush() {
-  std::vector<std::string> marked;
+  std::vector<TaskRef> marked;
   bool flushed;
   {
     absl::MutexLock lock(&deliver_mu_);
@@ -140,7 +140,7 @@ bool ResultRouter::Flush() {
   return flushed;
 }
 
-bool ResultRouter::FlushLocked(std::vector<std::string>* marked) {
+bool ResultRouter::FlushLocked(std::vector<TaskRef>* marked) {
   const bool flushed = WriteLocked() && MarkLocked(marked);
   undelivered_count_ = unwritten_.size() + unmarked_.size();
   return flushed;
@@ -156,13 +156,13 @@ bool ResultRouter::WriteLocked() {
         << "Task " << task.task.id() << " is dead after " << task.attempts
         << " attempts: " << task.failure.code() << ": "
         << task.failure.message();
-    unmarked_.emplace_back(task.task.id());
+    unmarked_.push_back(RefOf(task));
   }
   unwritten_.clear();
   return true;
 }
 
-bool ResultRouter::MarkLocked(std::vector<std::string>* marked) {
+bool ResultRouter::MarkLocked(std::vector<TaskRef>* marked) {
   if (unmarked_.empty()) return true;
   absl::Status status = journal_->MarkHandled(unmarked_, sink_->Position());
   Report(mark_failing_, "Marking results handled in the journal", status);

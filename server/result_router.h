@@ -82,10 +82,10 @@ class ResultRouter {
   // Writes the waiting tasks and journals the waiting handled marks; returns
   // whether both are done, and in `*marked` the ids marked, for the
   // caller to tell the queue once the lock is released.
-  bool FlushLocked(std::vector<std::string>* marked)
+  bool FlushLocked(std::vector<TaskRef>* marked)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(deliver_mu_);
   bool WriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(deliver_mu_);
-  bool MarkLocked(std::vector<std::string>* marked)
+  bool MarkLocked(std::vector<TaskRef>* marked)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(deliver_mu_);
   // Waits until what was applied up to call number `mine` is committed,
   // leading a commit round when none runs; see ApplyAndCommit().
@@ -123,7 +123,7 @@ class ResultRouter {
   absl::Mutex deliver_mu_;
   ResultSink* const sink_ ABSL_PT_GUARDED_BY(deliver_mu_);
   std::vector<FinishedTask> unwritten_ ABSL_GUARDED_BY(deliver_mu_);
-  std::vector<std::string> unmarked_ ABSL_GUARDED_BY(deliver_mu_);
+  std::vector<TaskRef> unmarked_ ABSL_GUARDED_BY(deliver_mu_);
   bool write_failing_ ABSL_GUARDED_BY(deliver_mu_) = false;
   bool mark_failing_ ABSL_GUARDED_BY(deliver_mu_) = false;
 };

@@ -88,6 +88,36 @@ class Statement {
   int code_;
 };
 
+// One statement run against a task's row: through its seq, the row's key,
+// when known, a third cheaper than through the index of ids. `sql` ends in
+// "WHERE" and binds the other values from ?2 on.
+class TaskRowStatement {
+ public:
+  TaskRowStatement(sqlite3* db, absl::string_view sql)
+      : by_seq_(db, absl::StrCat(sql, " seq = ?1").c_str()),
+        by_id_(db, absl::StrCat(sql, " id = ?1").c_str()) {}
+
+  // SQLITE_OK once both are prepared; else the error.
+  int code() const {
+    return by_seq_.code() != SQLITE_OK ? by_seq_.code() : by_id_.code();
+  }
+
+  // Returns the statement for the row of the task with `seq` (0: unknown)
+  // and `id`, its ?1 bound.
+  Statement& For(uint64_t seq, absl::string_view id) {
+    if (seq == 0) {
+      by_id_.Bind(1, id);
+      return by_id_;
+    }
+    by_seq_.Bind(1, static_cast<int64_t>(seq));
+    return by_seq_;
+  }
+
+ private:
+  Statement by_seq_;
+  Statement by_id_;
+};
+
 absl::StatusCode CodeFor(int sqlite_code) {
   switch (sqlite_code & 0xff) {
     case SQLITE_FULL:
@@ -460,18 +490,11 @@ absl::Status SqliteJournal::CommitOutcomes(
   absl::MutexLock lock(&mu_);
   return InTransaction(
       [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
-        // By seq, the row's key, when the queue knows it: a third cheaper
-        // than through the index of ids.
-        Statement by_seq(db_,
-                         "UPDATE tasks SET state = ?2, attempts = ?3, "
-                         "outcome = ?4 WHERE seq = ?1");
-        Statement by_id(db_,
-                        "UPDATE tasks SET state = ?2, attempts = ?3, "
-                        "outcome = ?4 WHERE id = ?1");
-        for (const Statement* statement : {&by_seq, &by_id}) {
-          if (statement->code() != SQLITE_OK) {
-            return Error("prepare outcomes", statement->code());
-          }
+        TaskRowStatement updates(db_,
+                                 "UPDATE tasks SET state = ?2, attempts = ?3, "
+                                 "outcome = ?4 WHERE");
+        if (updates.code() != SQLITE_OK) {
+          return Error("prepare outcomes", updates.code());
         }
         std::string bytes;
         for (const FinishedTask& task : finished) {
@@ -480,12 +503,7 @@ absl::Status SqliteJournal::CommitOutcomes(
           } else {
             task.result.SerializeToString(&bytes);
           }
-          Statement& update = task.seq != 0 ? by_seq : by_id;
-          if (task.seq != 0) {
-            update.Bind(1, static_cast<int64_t>(task.seq));
-          } else {
-            update.Bind(1, task.task.id());
-          }
+          Statement& update = updates.For(task.seq, task.task.id());
           update.Bind(2, task.dead ? kDead : kDone);
           update.Bind(3, task.attempts);
           update.BindBlob(4, bytes);
@@ -497,17 +515,18 @@ absl::Status SqliteJournal::CommitOutcomes(
       });
 }
 
-absl::Status SqliteJournal::MarkHandled(
-    const std::vector<std::string>& task_ids, uint64_t sink_position) {
+absl::Status SqliteJournal::MarkHandled(const std::vector<TaskRef>& tasks,
+                                        uint64_t sink_position) {
   absl::MutexLock lock(&mu_);
   return InTransaction(
       [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
-        Statement mark(db_, "UPDATE tasks SET handled = 1 WHERE id = ?1");
-        if (mark.code() != SQLITE_OK)
-          return Error("prepare handled", mark.code());
-        for (const std::string& id : task_ids) {
-          mark.Bind(1, id);
-          if (const int code = mark.Step(); code != SQLITE_DONE) {
+        TaskRowStatement marks(db_, "UPDATE tasks SET handled = 1 WHERE");
+        if (marks.code() != SQLITE_OK) {
+          return Error("prepare handled", marks.code());
+        }
+        for (const TaskRef& task : tasks) {
+          if (const int code = marks.For(task.seq, task.id).Step();
+              code != SQLITE_DONE) {
             return Error("mark handled", code);
           }
         }

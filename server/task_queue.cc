@@ -851,17 +851,17 @@ bool TaskQueue::ReleaseRetriesLocked(absl::Time now) {
   return released;
 }
 
-void TaskQueue::MarkHandled(const std::vector<std::string>& task_ids) {
+void TaskQueue::MarkHandled(const std::vector<TaskRef>& tasks) {
   bool complete;
   {
     absl::MutexLock lock(&mu_);
-    counts_.unhandled -= std::min<uint64_t>(task_ids.size(), counts_.unhandled);
+    counts_.unhandled -= std::min<uint64_t>(tasks.size(), counts_.unhandled);
     if (!unhandled_dead_.empty()) {
-      for (const std::string& id : task_ids) unhandled_dead_.erase(id);
+      for (const TaskRef& task : tasks) unhandled_dead_.erase(task.id);
     }
     // The journal now answers for them, as for the tasks still on disk.
     if (paged()) {
-      for (const std::string& id : task_ids) tasks_.erase(id);
+      for (const TaskRef& task : tasks) tasks_.erase(task.id);
     }
     complete = CompleteLocked();
   }

@@ -225,7 +225,7 @@ class TaskQueue {
   void RenewLeases();
 
   // Records that these finished tasks reached the result handler.
-  void MarkHandled(const std::vector<std::string>& task_ids);
+  void MarkHandled(const std::vector<TaskRef>& tasks);
 
   QueueCounts Counts();
 

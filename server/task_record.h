@@ -115,6 +115,17 @@ struct FinishedTask {
   uint32_t attempts = 0;         // leases granted
 };
 
+// A finished task as the journal finds its row: by seq, when the queue
+// knows it (a paged queue), which is cheaper than by id.
+struct TaskRef {
+  std::string id;
+  uint64_t seq = 0;  // 0: unknown
+};
+
+inline TaskRef RefOf(const FinishedTask& finished) {
+  return {std::string(finished.task.id()), finished.seq};
+}
+
 // One task as a journal kept it: unfinished (kPending), or finished (kDone,
 // kDead) with its outcome and whether the result sink has had it.
 struct StoredTask {

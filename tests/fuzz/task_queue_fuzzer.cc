@@ -208,13 +208,13 @@ class Driver {
   void MarkHandled() {
     const std::vector<FinishedTask> unhandled(finished_.begin() + handled_,
                                               finished_.end());
-    std::vector<std::string> ids;
-    for (const FinishedTask& task : unhandled) ids.emplace_back(task.task.id());
+    std::vector<TaskRef> handled;
+    for (const FinishedTask& task : unhandled) handled.push_back(RefOf(task));
     if (journal_ != nullptr && (!journal_->CommitOutcomes(unhandled).ok() ||
-                                !journal_->MarkHandled(ids, 0).ok())) {
+                                !journal_->MarkHandled(handled, 0).ok())) {
       __builtin_trap();
     }
-    queue_.MarkHandled(ids);
+    queue_.MarkHandled(handled);
     handled_ = finished_.size();
   }
 

@@ -25,11 +25,11 @@ absl::Status FakeJournal::CommitOutcomes(
   return absl::OkStatus();
 }
 
-absl::Status FakeJournal::MarkHandled(const std::vector<std::string>& task_ids,
+absl::Status FakeJournal::MarkHandled(const std::vector<TaskRef>& tasks,
                                       uint64_t sink_position) {
   absl::MutexLock lock(&mu_);
   if (fail_marks_) return absl::ResourceExhaustedError("disk full");
-  marked_.insert(marked_.end(), task_ids.begin(), task_ids.end());
+  for (const TaskRef& task : tasks) marked_.push_back(task.id);
   positions_.push_back(sink_position);
   return absl::OkStatus();
 }

@@ -27,7 +27,7 @@ class FakeJournal final : public Journal {
   }
   absl::Status CommitOutcomes(
       const std::vector<FinishedTask>& finished) override;
-  absl::Status MarkHandled(const std::vector<std::string>& task_ids,
+  absl::Status MarkHandled(const std::vector<TaskRef>& tasks,
                            uint64_t sink_position) override;
   absl::StatusOr<std::vector<JournaledTask>> Redrive(
       const std::vector<std::string>&) override {

@@ -138,10 +138,10 @@ class PagedQueueTest : public testing::Test {
   // result router keeps.
   void CommitAndHandle() {
     ASSERT_TRUE(journal_->CommitOutcomes(finished_).ok());
-    std::vector<std::string> ids;
-    for (const FinishedTask& task : finished_) ids.emplace_back(task.task.id());
-    ASSERT_TRUE(journal_->MarkHandled(ids, 0).ok());
-    queue_->MarkHandled(ids);
+    std::vector<TaskRef> handled;
+    for (const FinishedTask& task : finished_) handled.push_back(RefOf(task));
+    ASSERT_TRUE(journal_->MarkHandled(handled, 0).ok());
+    queue_->MarkHandled(handled);
     finished_.clear();
   }
 
@@ -457,7 +457,7 @@ TEST_F(PagedQueueTest, RestartHandsBackUnhandledFinishedTasksUntilMarked) {
   EXPECT_EQ(counts.pending, 1u);
   EXPECT_EQ(counts.unhandled, 2u);
   ASSERT_EQ(queue_->ListDead(0, 10).size(), 1u);
-  queue_->MarkHandled({"d", "x"});
+  queue_->MarkHandled({{"d"}, {"x"}});
   EXPECT_EQ(queue_->Counts().unhandled, 0u);
   leased = Lease(Open(), 10);
   ASSERT_EQ(leased.size(), 1u);

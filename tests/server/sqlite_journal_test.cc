@@ -232,6 +232,30 @@ TEST_F(SqliteJournalTest, FindTaskTellsFinishedFromUnknown) {
   EXPECT_FALSE(unknown->has_value());
 }
 
+TEST_F(SqliteJournalTest, OutcomesAndMarksFindTheirRowsBySeqWhenGiven) {
+  FinishedTask second = Done("b", "r", 1);
+  second.seq = 2;
+  FinishedTask third = Done("c", "r", 1);
+  third.seq = 3;
+  {
+    std::unique_ptr<SqliteJournal> journal = OpenJournal();
+    ASSERT_NE(journal, nullptr);
+    ASSERT_TRUE(journal
+                    ->AppendTasks({MakeTask("a", "p"), MakeTask("b", "p"),
+                                   MakeTask("c", "p")},
+                                  nullptr)
+                    .ok());
+    ASSERT_TRUE(journal->CommitOutcomes({second, third}).ok());
+    ASSERT_TRUE(journal->MarkHandled({RefOf(second)}, 5).ok());
+  }
+  const JournalState state = Restart();
+  EXPECT_EQ(state.handled_done, 1u) << "b";
+  ASSERT_EQ(state.finished.size(), 1u);
+  EXPECT_EQ(state.finished[0].task.id(), "c");
+  EXPECT_EQ(state.finished[0].seq, 3u);
+  EXPECT_FALSE(state.finished[0].handled);
+}
+
 TEST_F(SqliteJournalTest, RecoverAfterCommitReturnsUnhandledOutcomes) {
   const FinishedTask done = Done("d", "42", 2);
   const FinishedTask dead = Dead("f", "exit_status_1", 3);
@@ -274,7 +298,7 @@ TEST_F(SqliteJournalTest, RecoverAfterMarkHandledCountsDoneKeepsDeadIds) {
                     ->CommitOutcomes({Done("h", "r", 1), Done("u", "r", 1),
                                       Dead("g", "no", 1)})
                     .ok());
-    ASSERT_TRUE(journal->MarkHandled({"h", "g"}, 1234).ok());
+    ASSERT_TRUE(journal->MarkHandled({{"h"}, {"g"}}, 1234).ok());
   }
   const JournalState state = Restart();
   EXPECT_EQ(state.sink_position, 1234u);
@@ -340,7 +364,7 @@ TEST_F(SqliteJournalTest, IntegrityCheckAfterMixedCallsIsOk) {
     ASSERT_TRUE(journal->CommitOutcomes({Done("a", "r", 1)}).ok());
     ASSERT_TRUE(journal->AppendTasks({MakeTask("a", "again")}, nullptr).ok());
     ASSERT_TRUE(journal->CommitOutcomes({Dead("b", "no_result", 4)}).ok());
-    ASSERT_TRUE(journal->MarkHandled({"a", "b"}, 10).ok());
+    ASSERT_TRUE(journal->MarkHandled({{"a"}, {"b"}}, 10).ok());
     ASSERT_TRUE(journal->Recover("test job").ok());
   }
   EXPECT_EQ(RunSql(path(), "PRAGMA integrity_check"), "ok");

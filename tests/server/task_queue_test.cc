@@ -382,7 +382,7 @@ TEST_F(TaskQueueTest, RedriveRunsAHandledDeadTaskAgainAsNew) {
   ASSERT_TRUE(plan.ok()) << plan.status();
   EXPECT_EQ(plan->verdicts, not_yet) << "its dead outcome is on its way";
   EXPECT_TRUE(plan->task_ids.empty());
-  queue_.MarkHandled({"0"});
+  queue_.MarkHandled({{"0"}});
 
   plan = queue_.PlanRedrive({"0", "1", "nope", "0"}, 10);
   ASSERT_TRUE(plan.ok()) << plan.status();
@@ -510,7 +510,7 @@ TEST_F(TaskQueueTest, JobCompletesOnlyWhenSourceClosedAndAllHandled) {
   EXPECT_FALSE(queue_.IsComplete());
   queue_.CloseSource();
   EXPECT_FALSE(queue_.IsComplete());
-  queue_.MarkHandled({task.id()});
+  queue_.MarkHandled({{task.id()}});
   EXPECT_TRUE(queue_.IsComplete());
   EXPECT_TRUE(queue_.WaitForCompletion(absl::ZeroDuration()));
 }
@@ -539,9 +539,9 @@ TEST_F(TaskQueueTest, OutcomesWakeOnlyTheirSessionAndHandledMarksOnlyTheEnd) {
   ASSERT_EQ(Submit(session, Result(tasks[1], "1")), v1::VERDICT_ACCEPTED);
   EXPECT_EQ(woken, std::vector<std::string>({session, session}));
   woken.clear();
-  queue_.MarkHandled({tasks[0].id()});
+  queue_.MarkHandled({{tasks[0].id()}});
   EXPECT_TRUE(woken.empty()) << "one handled mark completes nothing";
-  queue_.MarkHandled({tasks[1].id()});
+  queue_.MarkHandled({{tasks[1].id()}});
   EXPECT_EQ(woken, std::vector<std::string>({""})) << "the job's end wakes all";
 }
 
