@@ -148,6 +148,8 @@ void TaskQueue::DropKnown(std::vector<v1::Task>* tasks) {
     // Views into ids that stay where they are until every one is tested.
     absl::flat_hash_set<absl::string_view> seen;
     seen.reserve(tasks->size());
+    // As in Submit(): the lookups' waits for memory overlap.
+    for (const v1::Task& task : *tasks) tasks_.prefetch(task.id());
     for (size_t i = 0; i < tasks->size(); ++i) {
       const std::string& id = (*tasks)[i].id();
       keep[i] = !tasks_.contains(id) && seen.insert(id).second;
