@@ -53,6 +53,19 @@ PackedTask::PackedTask(v1::Task task) {
 
 PackedTask::PackedTask(const PackedTask& other) { *this = other; }
 
+PackedTask::PackedTask(PackedTask&& other) noexcept {
+  *this = std::move(other);
+}
+
+PackedTask& PackedTask::operator=(PackedTask&& other) noexcept {
+  bytes_ = std::move(other.bytes_);
+  id_size_ = std::exchange(other.id_size_, 0);
+  value_size_ = std::exchange(other.value_size_, 0);
+  type_url_ = std::exchange(other.type_url_, nullptr);
+  rest_ = std::move(other.rest_);
+  return *this;
+}
+
 PackedTask& PackedTask::operator=(const PackedTask& other) {
   if (this == &other) return *this;
   SetBytes(other.id(), other.type_url_ != nullptr ? other.payload_value()

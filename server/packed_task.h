@@ -17,7 +17,8 @@ namespace distributo::server {
 // before the heap blocks of its id, Any, type URL and value; at tens of
 // millions of pending tasks that was most of the master's memory.
 //
-// Copyable (a deep copy) and movable; not thread-safe.
+// Copyable (a deep copy) and movable; not thread-safe. Sizes are 32-bit:
+// a task travels in one gRPC message, far smaller than 4 GiB.
 class PackedTask {
  public:
   PackedTask() = default;
@@ -25,8 +26,9 @@ class PackedTask {
 
   PackedTask(const PackedTask& other);
   PackedTask& operator=(const PackedTask& other);
-  PackedTask(PackedTask&&) = default;
-  PackedTask& operator=(PackedTask&&) = default;
+  // Leaves `other` empty (no id, no payload).
+  PackedTask(PackedTask&& other) noexcept;
+  PackedTask& operator=(PackedTask&& other) noexcept;
 
   absl::string_view id() const { return {bytes_.get(), id_size_}; }
   // The payload's type URL and bytes, both "" without a payload.

@@ -112,6 +112,8 @@ class SqliteJournal final : public Journal, public TaskPages {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // DataLoss: the task's row does not parse.
   absl::Status Unparsable(absl::string_view task_id) const;
+  // Internal: the row of `seq` is not the task's, and was left as it is.
+  absl::Status WrongRow(uint64_t seq, absl::string_view task_id) const;
   // Returns the status for the connection's last error, saying `what` failed.
   absl::Status Error(absl::string_view what, int code)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

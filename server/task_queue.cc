@@ -79,10 +79,13 @@ absl::Status TaskQueue::Enqueue(std::vector<v1::Task> tasks) {
       auto record = std::make_unique<TaskRecord>();
       InitRecordLocked(record.get(), std::move(tasks[i]));
       records[i] = record.get();
-      if (!tasks_.insert(std::move(record)).second) {
+      auto [known, fresh] = tasks_.insert(std::move(record));
+      if (!fresh) {
+        // Named from the record already there: tasks[i] is packed away.
+        const std::string id((*known)->task.id());
         for (size_t j = 0; j < i; ++j) tasks_.erase(records[j]->task.id());
-        return absl::AlreadyExistsError(absl::StrCat(
-            "task id \"", tasks[i].id(), "\" is already enqueued"));
+        return absl::AlreadyExistsError(
+            absl::StrCat("task id \"", id, "\" is already enqueued"));
       }
     }
     counts_.total += tasks.size();
@@ -327,7 +330,10 @@ void TaskQueue::Redrive(const std::vector<std::string>& task_ids,
       }
     } else {
       for (const auto& [id, floor] : TakeDeadLocked(task_ids)) {
-        TaskRecord& record = **tasks_.find(id);
+        // A dead task of a queue in memory keeps its record (FinishLocked).
+        auto it = tasks_.find(id);
+        CHECK(it != tasks_.end()) << "dead task " << id << " has no record";
+        TaskRecord& record = **it;
         StartAgainLocked(record, floor);
         MakePendingLocked(&record, /*front=*/false);
       }

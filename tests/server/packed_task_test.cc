@@ -2,9 +2,7 @@
 
 #include <memory>
 #include <string>
-#include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 
@@ -62,16 +60,19 @@ TEST(PackedTaskTest, CopiesAreDeepAndIdOnlyDropsTheRest) {
   ExpectSameTask(id_only, just_id);
 }
 
-TEST(PackedTaskTest, ManyDistinctTypesPastTheInternedOnesKeepTheirOwn) {
-  // More types than the interning table takes: the rest stay in the task.
-  std::vector<v1::Task> tasks;
-  std::vector<PackedTask> packed;
-  for (int i = 0; i < 5000; ++i) {
-    tasks.push_back(
-        MakeTask(absl::StrCat("t", i), absl::StrCat("type.example/T", i), "v"));
-    packed.emplace_back(tasks.back());
-  }
-  for (int i = 0; i < 5000; ++i) ExpectSameTask(packed[i], tasks[i]);
+TEST(PackedTaskTest, TasksOfOneTypeShareOneTypeUrl) {
+  const PackedTask first(MakeTask("1", "type.example/Shared", "a"));
+  const PackedTask second(MakeTask("2", "type.example/Shared", "b"));
+  EXPECT_EQ(first.type_url().data(), second.type_url().data());
+}
+
+TEST(PackedTaskTest, AMovedFromTaskIsEmpty) {
+  PackedTask from(MakeTask("t-3", "type.example/Job", "payload"));
+  const PackedTask to = std::move(from);
+  EXPECT_EQ(to.id(), "t-3");
+  EXPECT_EQ(from.id(), "");
+  EXPECT_EQ(from.type_url(), "");
+  EXPECT_EQ(from.payload_value(), "");
 }
 
 }  // namespace

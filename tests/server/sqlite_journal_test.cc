@@ -247,8 +247,16 @@ TEST_F(SqliteJournalTest, OutcomesAndMarksFindTheirRowsBySeqWhenGiven) {
                     .ok());
     ASSERT_TRUE(journal->CommitOutcomes({second, third}).ok());
     ASSERT_TRUE(journal->MarkHandled({RefOf(second)}, 5).ok());
+    // A seq that is not the task's changes no row: the call fails whole.
+    FinishedTask misplaced = Done("a", "r", 1);
+    misplaced.seq = 3;
+    EXPECT_EQ(journal->CommitOutcomes({misplaced}).code(),
+              absl::StatusCode::kInternal);
+    EXPECT_EQ(journal->MarkHandled({{"a", 3}}, 6).code(),
+              absl::StatusCode::kInternal);
   }
   const JournalState state = Restart();
+  EXPECT_EQ(state.sink_position, 5u);
   EXPECT_EQ(state.handled_done, 1u) << "b";
   ASSERT_EQ(state.finished.size(), 1u);
   EXPECT_EQ(state.finished[0].task.id(), "c");

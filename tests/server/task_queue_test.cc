@@ -232,9 +232,10 @@ TEST_F(TaskQueueTest, EnqueueRejectsRepeatedAndEmptyIdsAddingNothing) {
             absl::StatusCode::kAlreadyExists);
   EXPECT_EQ(queue_.Enqueue({MakeTask("y"), MakeTask("")}).code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(
-      queue_.Enqueue({MakeTask("a"), MakeTask("0"), MakeTask("b")}).code(),
-      absl::StatusCode::kAlreadyExists);
+  const absl::Status known =
+      queue_.Enqueue({MakeTask("a"), MakeTask("0"), MakeTask("b")});
+  EXPECT_EQ(known.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(known.message(), "task id \"0\" is already enqueued");
   EXPECT_EQ(queue_.Counts().total, 1u);
   // Nothing of a refused batch stays behind, not even the ids before the
   // one that was known.
