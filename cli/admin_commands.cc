@@ -120,15 +120,15 @@ void PrintStatusTable(const v1::GetStatusResponse& s, std::FILE* out) {
 
 absl::StatusOr<std::unique_ptr<AdminCommands>> AdminCommands::Create(
     const AdminTarget& target) {
-  auto credentials = WorkerCredentials(target.tls);
+  auto credentials = WorkerCredentials(target.security.tls);
   if (!credentials.ok()) return credentials.status();
   grpc::ChannelArguments args;
-  if (!target.tls_server_name.empty()) {
-    args.SetSslTargetNameOverride(target.tls_server_name);
+  if (!target.security.tls_server_name.empty()) {
+    args.SetSslTargetNameOverride(target.security.tls_server_name);
   }
   auto channel = grpc::CreateCustomChannel(target.master, *credentials, args);
   return std::unique_ptr<AdminCommands>(new AdminCommands(
-      target.master, target.token, v1::Admin::NewStub(channel)));
+      target.master, target.security.token, v1::Admin::NewStub(channel)));
 }
 
 void AdminCommands::Prepare(grpc::ClientContext& context) const {

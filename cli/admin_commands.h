@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "distributo/v1/admin.grpc.pb.h"
+#include "rpc/client_flags.h"
 #include "rpc/tls_credentials.h"
 
 namespace distributo::cli {
@@ -16,9 +17,7 @@ namespace distributo::cli {
 // Where the master is and how to reach it. Plain data.
 struct AdminTarget {
   std::string master;  // HOST:PORT
-  TlsFiles tls;
-  std::string tls_server_name;
-  std::string token;
+  ClientSecurity security;
 };
 
 // The operator's commands over distributo.v1.Admin. Each prints what it did

@@ -27,22 +27,13 @@
 #include "absl/strings/str_join.h"
 #include "cli/admin_commands.h"
 #include "cli/certificates.h"
+#include "rpc/client_flags.h"
 
 ABSL_FLAG(std::string, master, "127.0.0.1:4000", "The master, HOST:PORT");
 ABSL_FLAG(bool, json, false, "status: print JSON instead of a table");
 ABSL_FLAG(bool, watch, false,
           "status: print a line every second until the job is complete");
 ABSL_FLAG(std::string, reason, "", "cancel: why, recorded with the task");
-ABSL_FLAG(std::string, tls_ca, "",
-          "PEM CA to check the master's certificate with (TLS is on when this "
-          "or --tls_cert is given)");
-ABSL_FLAG(std::string, tls_cert, "", "PEM certificate for mutual TLS");
-ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
-ABSL_FLAG(std::string, tls_server_name, "",
-          "The name the master's certificate must carry (default: its host)");
-ABSL_FLAG(std::string, token, "",
-          "Bearer token for a master with --tokens (default: "
-          "DISTRIBUTO_TOKEN)");
 ABSL_FLAG(std::vector<std::string>, master_hosts, {},
           "certs init: more names and addresses the master's certificate is "
           "good for (besides localhost, 127.0.0.1, ::1 and this host's name)");
@@ -82,14 +73,7 @@ int CertsInit(const std::string& dir) {
 }
 
 AdminTarget TargetFromFlags() {
-  AdminTarget target;
-  target.master = absl::GetFlag(FLAGS_master);
-  target.tls.ca = absl::GetFlag(FLAGS_tls_ca);
-  target.tls.cert = absl::GetFlag(FLAGS_tls_cert);
-  target.tls.key = absl::GetFlag(FLAGS_tls_key);
-  target.tls_server_name = absl::GetFlag(FLAGS_tls_server_name);
-  target.token = TokenOrEnvironment(absl::GetFlag(FLAGS_token));
-  return target;
+  return {absl::GetFlag(FLAGS_master), ClientSecurityFromFlags()};
 }
 
 // Runs an admin command; returns -1 if `args` is none of them.

@@ -26,6 +26,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "glog/logging.h"
+#include "rpc/client_flags.h"
 #include "rpc/logging.h"
 #include "rpc/progress_printer.h"
 #include "rpc/schema_flags.h"
@@ -45,18 +46,6 @@ ABSL_FLAG(std::string, dns_server, "",
 ABSL_FLAG(std::string, cluster, "",
           "With discovery, use only masters advertising this cluster "
           "(default: any master).");
-ABSL_FLAG(std::string, tls_ca, "",
-          "PEM CA certificate to check the master's TLS certificate with "
-          "(TLS is on when this or --tls_cert is given)");
-ABSL_FLAG(std::string, tls_cert, "",
-          "PEM certificate to present to a master that asks for one");
-ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
-ABSL_FLAG(std::string, tls_server_name, "",
-          "The name the master's certificate must carry (default: the host "
-          "dialled, or the host name a discovered master was published as)");
-ABSL_FLAG(std::string, token, "",
-          "Bearer token for a master started with --tokens (default: the "
-          "DISTRIBUTO_TOKEN environment variable)");
 ABSL_FLAG(std::string, exec, "",
           "Shell command run for each task (/bin/sh -c): the task's JSON "
           "payload on stdin, the result JSON on stdout.");
@@ -95,11 +84,10 @@ void ConnectionFromFlags(WorkerOptions& worker) {
   worker.master = absl::GetFlag(FLAGS_master);
   worker.dns_server = absl::GetFlag(FLAGS_dns_server);
   worker.cluster = absl::GetFlag(FLAGS_cluster);
-  worker.tls.ca = absl::GetFlag(FLAGS_tls_ca);
-  worker.tls.cert = absl::GetFlag(FLAGS_tls_cert);
-  worker.tls.key = absl::GetFlag(FLAGS_tls_key);
-  worker.tls_server_name = absl::GetFlag(FLAGS_tls_server_name);
-  worker.token = TokenOrEnvironment(absl::GetFlag(FLAGS_token));
+  const ClientSecurity security = ClientSecurityFromFlags();
+  worker.tls = security.tls;
+  worker.tls_server_name = security.tls_server_name;
+  worker.token = security.token;
 }
 
 // Returns the options from the parsed flags; InvalidArgument on misuse.
