@@ -11,6 +11,9 @@
 
 #include <filesystem>
 #include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
@@ -20,6 +23,7 @@ namespace distributo::cli {
 namespace {
 
 constexpr int kCaDays = 3650;
+constexpr int kMaxDays = 36500;
 
 template <typename T, void (*Free)(T*)>
 struct Deleter {
@@ -103,7 +107,32 @@ absl::Status Sign(X509* cert, EVP_PKEY* issuer_key) {
   return absl::OkStatus();
 }
 
-absl::Status WritePem(const std::string& path, X509* cert, EVP_PKEY* key) {
+// The files one InitCertificates() made, removed unless it got to the end:
+// a run that fails half-way (a full disk) must not leave files that make
+// the next run refuse to overwrite them.
+class MadeFiles {
+ public:
+  MadeFiles() = default;
+  MadeFiles(const MadeFiles&) = delete;
+  MadeFiles& operator=(const MadeFiles&) = delete;
+  ~MadeFiles() {
+    for (const std::string& path :
+         kept_ ? std::vector<std::string>() : paths_) {
+      std::error_code ignored;
+      std::filesystem::remove(path, ignored);
+    }
+  }
+
+  void Add(std::string path) { paths_.push_back(std::move(path)); }
+  void Keep() { kept_ = true; }
+
+ private:
+  std::vector<std::string> paths_;
+  bool kept_ = false;
+};
+
+absl::Status WritePem(const std::string& path, X509* cert, EVP_PKEY* key,
+                      MadeFiles* made) {
   // Keys are created owner-only from the start, not chmod-ed after.
   const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
                       key != nullptr ? 0600 : 0644);
@@ -114,6 +143,7 @@ absl::Status WritePem(const std::string& path, X509* cert, EVP_PKEY* key) {
                : absl::PermissionDeniedError(
                      absl::StrCat("cannot write ", path));
   }
+  made->Add(path);
   Bio bio(BIO_new_fd(fd, BIO_CLOSE));
   if (bio == nullptr) {
     close(fd);
@@ -130,7 +160,7 @@ absl::Status WritePem(const std::string& path, X509* cert, EVP_PKEY* key) {
 // Issues a key and certificate `name` from the CA and writes them.
 absl::Status Issue(const std::string& dir, const std::string& name,
                    const std::string& usage, const std::string& names, int days,
-                   X509* ca, EVP_PKEY* ca_key) {
+                   X509* ca, EVP_PKEY* ca_key, MadeFiles* made) {
   Key key(EVP_EC_gen("P-256"));
   if (key == nullptr) return OpenSslError("make a key");
   auto cert =
@@ -152,12 +182,35 @@ absl::Status Issue(const std::string& dir, const std::string& name,
     }
   }
   if (absl::Status s = Sign(cert->get(), ca_key); !s.ok()) return s;
-  if (absl::Status s =
-          WritePem(absl::StrCat(dir, "/", name, ".pem"), cert->get(), nullptr);
+  if (absl::Status s = WritePem(absl::StrCat(dir, "/", name, ".pem"),
+                                cert->get(), nullptr, made);
       !s.ok()) {
     return s;
   }
-  return WritePem(absl::StrCat(dir, "/", name, ".key"), nullptr, key.get());
+  return WritePem(absl::StrCat(dir, "/", name, ".key"), nullptr, key.get(),
+                  made);
+}
+
+// Returns InvalidArgument, before anything is made, for days out of range
+// or a master host that is neither an address nor a DNS name.
+absl::Status CheckRequest(const CertificateRequest& request) {
+  if (request.days < 1 || request.days > kMaxDays) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--days must be between 1 and ", kMaxDays, ", not ", request.days));
+  }
+  for (const std::string& host : request.master_hosts) {
+    const bool name_like =
+        !host.empty() && host.front() != '.' && host.front() != '-' &&
+        host.find_first_not_of(
+            "abcdefghijklmnopqrstuvwxyz"
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:*") == std::string::npos;
+    if (!name_like) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--master_hosts: \"", host,
+                       "\" is neither an IP address nor a DNS name"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 // Returns AlreadyExists if `dir` holds any file certs init would write.
@@ -176,6 +229,9 @@ absl::Status CheckNoneExists(const std::string& dir) {
 }  // namespace
 
 absl::Status InitCertificates(const CertificateRequest& request) {
+  if (absl::Status status = CheckRequest(request); !status.ok()) {
+    return status;
+  }
   if (absl::Status status = CheckNoneExists(request.dir); !status.ok()) {
     return status;
   }
@@ -200,18 +256,25 @@ absl::Status InitCertificates(const CertificateRequest& request) {
   }
   if (absl::Status s = Sign(ca->get(), ca_key.get()); !s.ok()) return s;
   const std::string& dir = request.dir;
-  for (absl::Status s : {WritePem(dir + "/ca.pem", ca->get(), nullptr),
-                         WritePem(dir + "/ca.key", nullptr, ca_key.get())}) {
+  MadeFiles made;
+  for (absl::Status s :
+       {WritePem(dir + "/ca.pem", ca->get(), nullptr, &made),
+        WritePem(dir + "/ca.key", nullptr, ca_key.get(), &made)}) {
     if (!s.ok()) return s;
   }
   if (absl::Status s =
           Issue(dir, "master", "serverAuth", MasterNames(request.master_hosts),
-                request.days, ca->get(), ca_key.get());
+                request.days, ca->get(), ca_key.get(), &made);
       !s.ok()) {
     return s;
   }
-  return Issue(dir, "worker", "clientAuth", "", request.days, ca->get(),
-               ca_key.get());
+  if (absl::Status s = Issue(dir, "worker", "clientAuth", "", request.days,
+                             ca->get(), ca_key.get(), &made);
+      !s.ok()) {
+    return s;
+  }
+  made.Keep();
+  return absl::OkStatus();
 }
 
 }  // namespace distributo::cli

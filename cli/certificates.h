@@ -20,9 +20,11 @@ struct CertificateRequest {
 // Makes a private CA and, signed by it, a master certificate (server auth,
 // the names above) and a worker certificate (client auth), all ECDSA P-256:
 // ca.pem, ca.key, master.pem, master.key, worker.pem, worker.key (keys
-// readable by the owner only). Returns AlreadyExists, naming the file, if
-// one is there (nothing is overwritten), PermissionDenied or Internal if
-// writing or OpenSSL fails.
+// readable by the owner only). Returns InvalidArgument for days out of
+// 1..36500 or a master host that is no address or DNS name, AlreadyExists,
+// naming the file, if one is there (nothing is overwritten),
+// PermissionDenied or Internal if writing or OpenSSL fails; on any error it
+// leaves none of the files behind.
 absl::Status InitCertificates(const CertificateRequest& request);
 
 }  // namespace distributo::cli

@@ -46,6 +46,25 @@ class SecurityTest : public JobFixture {
   std::string certs_;
 };
 
+TEST_F(SecurityTest, CertsInitRefusesBadNamesAndDaysAndLeavesNoFile) {
+  const std::string dir = Path("refused-certs");
+  const std::string log = Path("refused.log");
+  for (const auto& [flag, why] :
+       {std::pair{"--master_hosts=master.example,,10.0.0.1",
+                  "\"\" is neither an IP address nor a DNS name"},
+        std::pair{"--master_hosts=bad_name!",
+                  "\"bad_name!\" is neither an IP address nor a DNS name"},
+        std::pair{"--days=0", "--days must be between 1 and 36500, not 0"}}) {
+    EXPECT_NE(std::system(absl::StrCat(DISTRIBUTO_CLI_BIN, " certs init ", dir,
+                                       " ", flag, " >", log, " 2>&1")
+                              .c_str()),
+              0)
+        << flag;
+    EXPECT_TRUE(absl::StrContains(ReadFile(log), why)) << ReadFile(log);
+    EXPECT_FALSE(std::filesystem::exists(dir + "/ca.pem")) << flag;
+  }
+}
+
 TEST_F(SecurityTest, TlsJobCompletesAndAPlaintextWorkerGetsNothing) {
   WriteTasks(200);
   StartMaster(MasterTls());
