@@ -81,12 +81,13 @@ void BatchStream::HandleHello(const v1::WorkerHello& received) {
   std::string session_id = hello.resume_session_id();
   bool resumed = !session_id.empty();
   if (resumed) {
-    if (absl::Status status = queue_->ResumeSession(session_id); !status.ok()) {
+    if (absl::Status status = queue_->ResumeSession(session_id, identity_);
+        !status.ok()) {
       FinishWhenIdle(ToGrpcStatus(status));
       return;
     }
   } else {
-    session_id = queue_->OpenSession(hello, peer_);
+    session_id = queue_->OpenSession(hello, peer_, identity_);
   }
   LOG(INFO) << "Worker " << hello.worker_name() << " (" << peer_ << ") "
             << (resumed ? "resumed" : "opened") << " session " << session_id

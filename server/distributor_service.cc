@@ -61,12 +61,11 @@ DistributorService::RequestBatch(grpc::CallbackServerContext* context) {
 
 grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>*
 DistributorService::SubmitResults(grpc::CallbackServerContext* context) {
-  if (absl::StatusOr<std::string> name = AuthenticateWorker(tokens_, *context);
-      !name.ok()) {
-    return new RefusedStream(name.status());
-  }
+  absl::StatusOr<std::string> name = AuthenticateWorker(tokens_, *context);
+  if (!name.ok()) return new RefusedStream(name.status());
   ++submit_results_total_;
-  return new ResultStream(queue_, router_, commits_, &submit_results_open_);
+  return new ResultStream(queue_, router_, commits_, &submit_results_open_,
+                          *std::move(name));
 }
 
 StreamCounts DistributorService::stream_counts() const {

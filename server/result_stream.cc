@@ -11,8 +11,13 @@
 namespace distributo::server {
 
 ResultStream::ResultStream(TaskQueue* queue, ResultRouter* router,
-                           CommitQueue* commits, std::atomic<uint64_t>* open)
-    : queue_(queue), router_(router), commits_(commits), open_(open) {
+                           CommitQueue* commits, std::atomic<uint64_t>* open,
+                           std::string identity)
+    : queue_(queue),
+      router_(router),
+      commits_(commits),
+      open_(open),
+      identity_(std::move(identity)) {
   ++*open_;
   StartRead(&batch_bytes_);
 }
@@ -83,9 +88,9 @@ grpc::Status ResultStream::CheckSession(const std::string& session_id) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                           "the first ResultBatch must carry a session_id");
     }
-    if (!queue_->HasSession(session_id)) {
-      return grpc::Status(grpc::StatusCode::NOT_FOUND,
-                          absl::StrCat("unknown session ", session_id));
+    if (absl::Status status = queue_->CheckSession(session_id, identity_);
+        !status.ok()) {
+      return ToGrpcStatus(status);
     }
     session_id_ = session_id;
   } else if (!session_id.empty() && session_id != session_id_) {

@@ -26,9 +26,11 @@ class ResultStream final
     : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
   // Borrows all three, which must outlive every stream.
-  // Counts itself in `open` while it exists.
+  // Counts itself in `open` while it exists. `identity` is the worker's
+  // token's name ("" without tokens): it hands in outcomes only for its own
+  // sessions.
   ResultStream(TaskQueue* queue, ResultRouter* router, CommitQueue* commits,
-               std::atomic<uint64_t>* open);
+               std::atomic<uint64_t>* open, std::string identity);
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
@@ -39,7 +41,8 @@ class ResultStream final
 
  private:
   // Binds the stream to its session on the first batch. Returns an error
-  // status that ends the stream for a missing, unknown or changed session.
+  // status that ends the stream for a missing, unknown, another worker's or
+  // changed session.
   grpc::Status CheckSession(const std::string& session_id);
   // Writes the ack once the batch is durable, or ends the stream.
   void AckOrEnd(const absl::Status& committed);
@@ -48,6 +51,7 @@ class ResultStream final
   ResultRouter* const router_;
   CommitQueue* const commits_;
   std::atomic<uint64_t>* const open_;
+  const std::string identity_;
   std::string session_id_;
   grpc::ByteBuffer batch_bytes_;
   // The batch and its ack, on an arena reset for each batch: their hundreds

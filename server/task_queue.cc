@@ -385,11 +385,13 @@ bool TaskQueue::source_closed() {
 }
 
 std::string TaskQueue::OpenSession(const v1::WorkerHello& hello,
-                                   absl::string_view peer) {
+                                   absl::string_view peer,
+                                   absl::string_view identity) {
   absl::MutexLock lock(&mu_);
   std::string id = RandomHexId(bitgen_);
   Session& session = sessions_[id];
   session.id = id;
+  session.identity = std::string(identity);
   session.worker_name = hello.worker_name();
   session.peer = std::string(peer);
   session.slots = hello.slots();
@@ -399,12 +401,14 @@ std::string TaskQueue::OpenSession(const v1::WorkerHello& hello,
   return id;
 }
 
-absl::Status TaskQueue::ResumeSession(absl::string_view session_id) {
+absl::Status TaskQueue::ResumeSession(absl::string_view session_id,
+                                      absl::string_view identity) {
   absl::MutexLock lock(&mu_);
-  Session* session = FindSessionLocked(session_id);
-  if (session == nullptr) {
-    return absl::NotFoundError(absl::StrCat(
-        "session ", session_id, " is unknown or its leases were requeued"));
+  Session* session = nullptr;
+  if (absl::Status status =
+          FindOwnSessionLocked(session_id, identity, &session);
+      !status.ok()) {
+    return status;
   }
   if (session->connected) {
     return absl::FailedPreconditionError(
@@ -423,9 +427,27 @@ void TaskQueue::DisconnectSession(absl::string_view session_id) {
   }
 }
 
-bool TaskQueue::HasSession(absl::string_view session_id) {
+absl::Status TaskQueue::CheckSession(absl::string_view session_id,
+                                     absl::string_view identity) {
   absl::MutexLock lock(&mu_);
-  return FindSessionLocked(session_id) != nullptr;
+  Session* session = nullptr;
+  return FindOwnSessionLocked(session_id, identity, &session);
+}
+
+absl::Status TaskQueue::FindOwnSessionLocked(absl::string_view session_id,
+                                             absl::string_view identity,
+                                             Session** session) {
+  Session* found = FindSessionLocked(session_id);
+  if (found == nullptr) {
+    return absl::NotFoundError(absl::StrCat(
+        "session ", session_id, " is unknown or its leases were requeued"));
+  }
+  if (found->identity != identity) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("session ", session_id, " is another worker's"));
+  }
+  *session = found;
+  return absl::OkStatus();
 }
 
 Session* TaskQueue::FindSessionLocked(absl::string_view session_id) {

@@ -175,19 +175,26 @@ class TaskQueue {
   void Redrive(const std::vector<std::string>& task_ids,
                absl::StatusOr<std::vector<JournaledTask>> rows);
 
-  // Opens a session for a worker. Returns the new session id.
+  // Opens a session for a worker known by `identity` (its token's name; ""
+  // without tokens). Returns the new session id.
   std::string OpenSession(const v1::WorkerHello& hello,
-                          absl::string_view peer = "");
+                          absl::string_view peer = "",
+                          absl::string_view identity = "");
 
   // Reconnects a disconnected session within its grace. Returns NotFound if
-  // the session is unknown or its leases were already requeued.
-  absl::Status ResumeSession(absl::string_view session_id);
+  // the session is unknown or its leases were already requeued,
+  // PermissionDenied if it is another identity's.
+  absl::Status ResumeSession(absl::string_view session_id,
+                             absl::string_view identity = "");
 
   // Starts the requeue grace of a session whose stream broke or closed.
   void DisconnectSession(absl::string_view session_id);
 
-  // Returns true if `session_id` names a live or resumable session.
-  bool HasSession(absl::string_view session_id);
+  // Returns OK if `session_id` names a live or resumable session of
+  // `identity`; NotFound if it names none, PermissionDenied if another
+  // identity's: with tokens, a worker can hand in outcomes only as itself.
+  absl::Status CheckSession(absl::string_view session_id,
+                            absl::string_view identity = "");
 
   // Leases up to `max_tasks` pending tasks (and never more than the batch
   // limits) to the session, appending them to `out`. Returns how many. A
@@ -301,6 +308,11 @@ class TaskQueue {
   // Calls the listener (without mu_): for `session_id`, or "" for all.
   void NotifyChange(absl::string_view session_id = "");
   Session* FindSessionLocked(absl::string_view session_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // CheckSession()'s answer, with the session found (if it is identity's).
+  absl::Status FindOwnSessionLocked(absl::string_view session_id,
+                                    absl::string_view identity,
+                                    Session** session)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void MakePendingLocked(TaskRecord* record, bool front)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

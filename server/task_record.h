@@ -91,6 +91,7 @@ inline uint64_t StaleUpTo(const TaskRecord& record) {
 // One worker session: the leases it holds and whether its stream is up.
 struct Session {
   std::string id;
+  std::string identity;  // its token's name; "" without tokens
   std::string worker_name;
   std::string peer;  // the stream's address, for the status page
   uint32_t slots = 0;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -66,10 +67,12 @@ class MasterTest : public ::testing::Test {
  protected:
   void SetUp() override { StartMaster(std::make_unique<InMemoryJournal>()); }
 
-  // Starts a master on `journal`, replacing any earlier one, with a new sink.
-  void StartMaster(std::unique_ptr<Journal> journal) {
+  // Starts a master on `journal`, replacing any earlier one, with a new sink
+  // (and worker tokens, if any).
+  void StartMaster(std::unique_ptr<Journal> journal, WorkerTokens tokens = {}) {
     master_.reset();
     MasterOptions options;
+    options.tokens = std::move(tokens);
     options.queue.max_batch_tasks = 4;
     options.reaper_interval = absl::Milliseconds(20);
     auto sink = std::make_unique<CollectingSink>();
@@ -219,6 +222,59 @@ TEST_F(MasterTest, LeasesNeverExceedTheCreditGranted) {
   EXPECT_EQ(batch.tasks().tasks_size(), 1);
   EXPECT_EQ(master_->queue().Counts().leased, 7u);
   context.TryCancel();
+}
+
+TEST_F(MasterTest, WithTokensAWorkerUsesOnlyItsOwnSession) {
+  StartMaster(std::make_unique<InMemoryJournal>(),
+              {{"alice-token", "alice"}, {"bob-token", "bob"}});
+  EnqueueIds(1);
+  grpc::ClientContext alice;
+  alice.AddMetadata("authorization", "Bearer alice-token");
+  std::string session;
+  auto stream = Connect(&alice, 1, &session);
+  v1::TaskBatch batch;
+  ASSERT_TRUE(stream->Read(&batch));
+  ASSERT_EQ(batch.tasks().tasks_size(), 1);
+  v1::ResultBatch results;
+  results.set_session_id(session);
+  *results.add_outcomes() = ResultFor(batch.tasks().tasks(0));
+
+  // Bob knows Alice's session id: he can neither hand in her outcomes nor
+  // take her session over. (Deadlines: were he let in, his stream would
+  // stay open.)
+  grpc::ClientContext bob_submits;
+  bob_submits.AddMetadata("authorization", "Bearer bob-token");
+  bob_submits.set_deadline(std::chrono::system_clock::now() +
+                           std::chrono::seconds(10));
+  auto bob_results = stub_->SubmitResults(&bob_submits);
+  bob_results->Write(results);
+  v1::ResultAck ack;
+  EXPECT_FALSE(bob_results->Read(&ack));
+  EXPECT_EQ(bob_results->Finish().error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  grpc::ClientContext bob_resumes;
+  bob_resumes.AddMetadata("authorization", "Bearer bob-token");
+  bob_resumes.set_deadline(std::chrono::system_clock::now() +
+                           std::chrono::seconds(10));
+  auto bob_stream = stub_->RequestBatch(&bob_resumes);
+  v1::BatchRequest hello;
+  hello.mutable_hello()->set_resume_session_id(session);
+  bob_stream->Write(hello);
+  EXPECT_FALSE(bob_stream->Read(&batch));
+  EXPECT_EQ(bob_stream->Finish().error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(master_->queue().Counts().done, 0u);
+
+  grpc::ClientContext alice_submits;
+  alice_submits.AddMetadata("authorization", "Bearer alice-token");
+  auto alice_results = stub_->SubmitResults(&alice_submits);
+  ASSERT_TRUE(alice_results->Write(results));
+  ASSERT_TRUE(alice_results->Read(&ack));
+  ASSERT_EQ(ack.outcomes_size(), 1);
+  EXPECT_EQ(ack.outcomes(0).verdict(), v1::VERDICT_ACCEPTED);
+  alice_results->WritesDone();
+  EXPECT_TRUE(alice_results->Finish().ok());
+  alice.TryCancel();
 }
 
 TEST_F(MasterTest, EmptyQueueSaysDrainedThenSendsNewTasks) {

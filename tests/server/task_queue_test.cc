@@ -428,6 +428,20 @@ TEST_F(TaskQueueTest, DisconnectedSessionKeepsLeasesDuringGraceAndResumes) {
   EXPECT_EQ(queue_.Counts().leased, 2u);
 }
 
+TEST_F(TaskQueueTest, ASessionIsItsIdentitysOnly) {
+  const std::string session =
+      queue_.OpenSession(v1::WorkerHello(), "", "alice");
+  EXPECT_TRUE(queue_.CheckSession(session, "alice").ok());
+  EXPECT_EQ(queue_.CheckSession(session, "bob").code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(queue_.CheckSession(session).code(),
+            absl::StatusCode::kPermissionDenied);
+  queue_.DisconnectSession(session);
+  EXPECT_EQ(queue_.ResumeSession(session, "bob").code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(queue_.ResumeSession(session, "alice").ok());
+}
+
 TEST_F(TaskQueueTest, DisconnectedSessionLosesLeasesAfterGrace) {
   EnqueueIds(2);
   const std::string session = Open();
@@ -436,7 +450,7 @@ TEST_F(TaskQueueTest, DisconnectedSessionLosesLeasesAfterGrace) {
   Advance(absl::Seconds(5));
   EXPECT_EQ(queue_.Counts().pending, 2u);
   EXPECT_EQ(queue_.ResumeSession(session).code(), absl::StatusCode::kNotFound);
-  EXPECT_FALSE(queue_.HasSession(session));
+  EXPECT_EQ(queue_.CheckSession(session).code(), absl::StatusCode::kNotFound);
 }
 
 TEST_F(TaskQueueTest, ATaskThatLostAWorkerRunsAlone) {
