@@ -16,14 +16,15 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 
 namespace distributo::cli {
 namespace {
 
 constexpr int kCaDays = 3650;
-constexpr int kMaxDays = 36500;
 
 template <typename T, void (*Free)(T*)>
 struct Deleter {
@@ -37,6 +38,28 @@ absl::Status OpenSslError(absl::string_view what) {
   return absl::InternalError(absl::StrCat("OpenSSL: cannot ", what));
 }
 
+bool IsIpAddress(const std::string& name) {
+  unsigned char address[16];
+  return inet_pton(AF_INET, name.c_str(), address) == 1 ||
+         inet_pton(AF_INET6, name.c_str(), address) == 1;
+}
+
+// Returns whether `name` is a DNS name a certificate may carry: labels of
+// letters, digits and hyphens (not first), the first may be "*".
+bool IsDnsName(absl::string_view name) {
+  if (absl::StartsWith(name, "*.")) name.remove_prefix(2);
+  if (name.empty()) return false;
+  for (absl::string_view label : absl::StrSplit(name, '.')) {
+    if (label.empty() || label.front() == '-' ||
+        label.find_first_not_of("abcdefghijklmnopqrstuvwxyz"
+                                "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") !=
+            absl::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+
 // The subject alternative names of the master's certificate.
 std::string MasterNames(const std::vector<std::string>& extra) {
   std::vector<std::string> names = {"DNS:localhost", "IP:127.0.0.1", "IP:::1"};
@@ -45,10 +68,7 @@ std::string MasterNames(const std::vector<std::string>& extra) {
     names.push_back(absl::StrCat("DNS:", host));
   }
   for (const std::string& name : extra) {
-    unsigned char address[16];
-    const bool ip = inet_pton(AF_INET, name.c_str(), address) == 1 ||
-                    inet_pton(AF_INET6, name.c_str(), address) == 1;
-    names.push_back(absl::StrCat(ip ? "IP:" : "DNS:", name));
+    names.push_back(absl::StrCat(IsIpAddress(name) ? "IP:" : "DNS:", name));
   }
   return absl::StrJoin(names, ",");
 }
@@ -192,19 +212,16 @@ absl::Status Issue(const std::string& dir, const std::string& name,
 }
 
 // Returns InvalidArgument, before anything is made, for days out of range
-// or a master host that is neither an address nor a DNS name.
+// (past the CA's own life) or a master host that is neither an address nor
+// a DNS name.
 absl::Status CheckRequest(const CertificateRequest& request) {
-  if (request.days < 1 || request.days > kMaxDays) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--days must be between 1 and ", kMaxDays, ", not ", request.days));
+  if (request.days < 1 || request.days > kCaDays) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--days must be between 1 and ", kCaDays,
+                     " (the CA's validity), not ", request.days));
   }
   for (const std::string& host : request.master_hosts) {
-    const bool name_like =
-        !host.empty() && host.front() != '.' && host.front() != '-' &&
-        host.find_first_not_of(
-            "abcdefghijklmnopqrstuvwxyz"
-            "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:*") == std::string::npos;
-    if (!name_like) {
+    if (!IsIpAddress(host) && !IsDnsName(host)) {
       return absl::InvalidArgumentError(
           absl::StrCat("--master_hosts: \"", host,
                        "\" is neither an IP address nor a DNS name"));

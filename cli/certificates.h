@@ -21,7 +21,7 @@ struct CertificateRequest {
 // the names above) and a worker certificate (client auth), all ECDSA P-256:
 // ca.pem, ca.key, master.pem, master.key, worker.pem, worker.key (keys
 // readable by the owner only). Returns InvalidArgument for days out of
-// 1..36500 or a master host that is no address or DNS name, AlreadyExists,
+// 1..3650 or a master host that is no address or DNS name, AlreadyExists,
 // naming the file, if one is there (nothing is overwritten),
 // PermissionDenied or Internal if writing or OpenSSL fails; on any error it
 // leaves none of the files behind.

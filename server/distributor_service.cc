@@ -33,9 +33,10 @@ DistributorService::DistributorService(TaskQueue* queue, ResultRouter* router,
       tokens_(std::move(tokens)),
       max_workers_(max_workers) {}
 
-absl::Status DistributorService::CheckCapacity() {
+absl::Status DistributorService::AdmitStream() {
   absl::MutexLock lock(&mu_);
-  if (max_workers_ == 0 || streams_.size() < max_workers_) {
+  if (max_workers_ == 0 || admitted_ < max_workers_) {
+    ++admitted_;
     return absl::OkStatus();
   }
   return absl::ResourceExhaustedError(
@@ -51,7 +52,7 @@ DistributorService::RequestBatch(grpc::CallbackServerContext* context) {
                  << name.status().message();
     return new RefusedStream(name.status());
   }
-  if (absl::Status capacity = CheckCapacity(); !capacity.ok()) {
+  if (absl::Status capacity = AdmitStream(); !capacity.ok()) {
     LOG_EVERY_N(WARNING, 100) << "refused a worker from " << context->peer()
                               << ": " << capacity.message();
     return new RefusedStream(capacity);
@@ -119,6 +120,7 @@ void DistributorService::RemoveStream(BatchStream* stream,
                                       absl::string_view session_id) {
   absl::MutexLock lock(&mu_);
   streams_.erase(stream);
+  --admitted_;
   if (auto it = by_session_.find(session_id);
       it != by_session_.end() && it->second == stream) {
     by_session_.erase(it);

@@ -82,8 +82,10 @@ class DistributorService final
   void RemoveStream(BatchStream* stream, absl::string_view session_id);
 
  private:
-  // Returns ResourceExhausted while max_workers_ streams are open.
-  absl::Status CheckCapacity();
+  // Counts a new RequestBatch stream in, or returns ResourceExhausted while
+  // max_workers_ are open. One step, so that two streams arriving at once
+  // cannot both take the last place.
+  absl::Status AdmitStream();
 
   TaskQueue* const queue_;
   ResultRouter* const router_;
@@ -100,6 +102,8 @@ class DistributorService final
   mutable absl::Mutex mu_;
   // Held while waking, so a stream cannot be deleted while it is woken.
   absl::flat_hash_set<BatchStream*> streams_ ABSL_GUARDED_BY(mu_);
+  // Streams admitted and not yet removed, those still being made included.
+  size_t admitted_ ABSL_GUARDED_BY(mu_) = 0;
   // The stream of each session, the latest if a resumed one replaced it.
   absl::flat_hash_map<std::string, BatchStream*> by_session_
       ABSL_GUARDED_BY(mu_);

@@ -54,7 +54,9 @@ TEST_F(SecurityTest, CertsInitRefusesBadNamesAndDaysAndLeavesNoFile) {
                   "\"\" is neither an IP address nor a DNS name"},
         std::pair{"--master_hosts=bad_name!",
                   "\"bad_name!\" is neither an IP address nor a DNS name"},
-        std::pair{"--days=0", "--days must be between 1 and 36500, not 0"}}) {
+        std::pair{"--master_hosts=10.0.0.1:8443",
+                  "\"10.0.0.1:8443\" is neither an IP address nor a DNS name"},
+        std::pair{"--days=3651", "--days must be between 1 and 3650"}}) {
     EXPECT_NE(std::system(absl::StrCat(DISTRIBUTO_CLI_BIN, " certs init ", dir,
                                        " ", flag, " >", log, " 2>&1")
                               .c_str()),
