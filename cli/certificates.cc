@@ -136,8 +136,8 @@ class MadeFiles {
   MadeFiles(const MadeFiles&) = delete;
   MadeFiles& operator=(const MadeFiles&) = delete;
   ~MadeFiles() {
-    for (const std::string& path :
-         kept_ ? std::vector<std::string>() : paths_) {
+    if (kept_) return;
+    for (const std::string& path : paths_) {
       std::error_code ignored;
       std::filesystem::remove(path, ignored);
     }

@@ -90,13 +90,13 @@ class Statement {
 
 // One statement run against a task's row: through its seq, the row's key,
 // when known, a third cheaper than through the index of ids. `sql` ends in
-// "WHERE" and binds its values from ?2 to ?8.
+// "WHERE" and binds its values from ?2 to ?8; SqliteJournal::RowUpdated()
+// checks the step.
 class TaskRowStatement {
  public:
+  // By seq, the id too: a wrong seq must not change another task's row.
   TaskRowStatement(sqlite3* db, absl::string_view sql)
-      : db_(db),
-        // The id too: a wrong seq must not change another task's row.
-        by_seq_(db, absl::StrCat(sql, " seq = ?1 AND id = ?9").c_str()),
+      : by_seq_(db, absl::StrCat(sql, " seq = ?1 AND id = ?9").c_str()),
         by_id_(db, absl::StrCat(sql, " id = ?9").c_str()) {}
 
   // SQLITE_OK once both are prepared; else the error.
@@ -105,32 +105,19 @@ class TaskRowStatement {
   }
 
   // Returns the statement for the row of the task with `seq` (0: unknown)
-  // and `id`, those bound: bind its values, then Run().
+  // and `id`, those bound.
   Statement& For(uint64_t seq, absl::string_view id) {
-    current_ = seq == 0 ? &by_id_ : &by_seq_;
-    if (seq != 0) by_seq_.Bind(1, static_cast<int64_t>(seq));
-    current_->Bind(kIdParameter, id);
-    return *current_;
+    Statement& statement = seq == 0 ? by_id_ : by_seq_;
+    if (seq != 0) statement.Bind(1, static_cast<int64_t>(seq));
+    statement.Bind(kIdParameter, id);
+    return statement;
   }
-
-  // Runs the statement of the last For(); returns SQLITE_DONE or the error.
-  // Sets wrong_row() if the row of that seq is not that task's.
-  int Run() {
-    const int code = current_->Step();
-    wrong_row_ = code == SQLITE_DONE && current_ == &by_seq_ &&
-                 sqlite3_changes(db_) != 1;
-    return code;
-  }
-  bool wrong_row() const { return wrong_row_; }
 
  private:
   static constexpr int kIdParameter = 9;
 
-  sqlite3* const db_;
   Statement by_seq_;
   Statement by_id_;
-  Statement* current_ = &by_id_;
-  bool wrong_row_ = false;
 };
 
 absl::StatusCode CodeFor(int sqlite_code) {
@@ -522,10 +509,11 @@ absl::Status SqliteJournal::CommitOutcomes(
           update.Bind(2, task.dead ? kDead : kDone);
           update.Bind(3, task.attempts);
           update.BindBlob(4, bytes);
-          if (const int code = updates.Run(); code != SQLITE_DONE) {
-            return Error("commit outcomes", code);
+          if (absl::Status status = RowUpdated(update.Step(), "commit outcomes",
+                                               task.seq, task.task.id());
+              !status.ok()) {
+            return status;
           }
-          if (updates.wrong_row()) return WrongRow(task.seq, task.task.id());
         }
         return absl::OkStatus();
       });
@@ -541,11 +529,12 @@ absl::Status SqliteJournal::MarkHandled(const std::vector<TaskRef>& tasks,
           return Error("prepare handled", marks.code());
         }
         for (const TaskRef& task : tasks) {
-          marks.For(task.seq, task.id);
-          if (const int code = marks.Run(); code != SQLITE_DONE) {
-            return Error("mark handled", code);
+          if (absl::Status status =
+                  RowUpdated(marks.For(task.seq, task.id).Step(),
+                             "mark handled", task.seq, task.id);
+              !status.ok()) {
+            return status;
           }
-          if (marks.wrong_row()) return WrongRow(task.seq, task.id);
         }
         return SetMeta("sink_position", static_cast<int64_t>(sink_position));
       },
@@ -618,11 +607,16 @@ absl::StatusOr<std::optional<JournaledTask>> SqliteJournal::FindTask(
   return task;
 }
 
-absl::Status SqliteJournal::WrongRow(uint64_t seq,
-                                     absl::string_view task_id) const {
-  return absl::InternalError(
-      absl::StrCat("journal ", path_, ": row ", seq, " is not task ", task_id,
-                   "'s; nothing was committed (a bug: please report it)"));
+absl::Status SqliteJournal::RowUpdated(int code, absl::string_view what,
+                                       uint64_t seq,
+                                       absl::string_view task_id) {
+  if (code != SQLITE_DONE) return Error(what, code);
+  if (seq != 0 && sqlite3_changes(db_) != 1) {
+    return absl::InternalError(
+        absl::StrCat("journal ", path_, ": row ", seq, " is not task ", task_id,
+                     "'s; nothing was committed (a bug: please report it)"));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status SqliteJournal::Unparsable(absl::string_view task_id) const {

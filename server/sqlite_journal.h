@@ -112,8 +112,13 @@ class SqliteJournal final : public Journal, public TaskPages {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // DataLoss: the task's row does not parse.
   absl::Status Unparsable(absl::string_view task_id) const;
-  // Internal: the row of `seq` is not the task's, and was left as it is.
-  absl::Status WrongRow(uint64_t seq, absl::string_view task_id) const;
+  // Returns OK if the update of the row of the task with `seq` (0: found
+  // by id) and `task_id` ended with `code` SQLITE_DONE and changed that row;
+  // else the error, saying `what` failed, or Internal if the row of `seq`
+  // is not the task's (it is left as it is).
+  absl::Status RowUpdated(int code, absl::string_view what, uint64_t seq,
+                          absl::string_view task_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Returns the status for the connection's last error, saying `what` failed.
   absl::Status Error(absl::string_view what, int code)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -404,12 +404,9 @@ std::string TaskQueue::OpenSession(const v1::WorkerHello& hello,
 absl::Status TaskQueue::ResumeSession(absl::string_view session_id,
                                       absl::string_view identity) {
   absl::MutexLock lock(&mu_);
-  Session* session = nullptr;
-  if (absl::Status status =
-          FindOwnSessionLocked(session_id, identity, &session);
-      !status.ok()) {
-    return status;
-  }
+  absl::StatusOr<Session*> found = FindOwnSessionLocked(session_id, identity);
+  if (!found.ok()) return found.status();
+  Session* session = *found;
   if (session->connected) {
     return absl::FailedPreconditionError(
         absl::StrCat("session ", session_id, " is still connected"));
@@ -430,13 +427,11 @@ void TaskQueue::DisconnectSession(absl::string_view session_id) {
 absl::Status TaskQueue::CheckSession(absl::string_view session_id,
                                      absl::string_view identity) {
   absl::MutexLock lock(&mu_);
-  Session* session = nullptr;
-  return FindOwnSessionLocked(session_id, identity, &session);
+  return FindOwnSessionLocked(session_id, identity).status();
 }
 
-absl::Status TaskQueue::FindOwnSessionLocked(absl::string_view session_id,
-                                             absl::string_view identity,
-                                             Session** session) {
+absl::StatusOr<Session*> TaskQueue::FindOwnSessionLocked(
+    absl::string_view session_id, absl::string_view identity) {
   Session* found = FindSessionLocked(session_id);
   if (found == nullptr) {
     return absl::NotFoundError(absl::StrCat(
@@ -446,8 +441,7 @@ absl::Status TaskQueue::FindOwnSessionLocked(absl::string_view session_id,
     return absl::PermissionDeniedError(
         absl::StrCat("session ", session_id, " is another worker's"));
   }
-  *session = found;
-  return absl::OkStatus();
+  return found;
 }
 
 Session* TaskQueue::FindSessionLocked(absl::string_view session_id) {

@@ -309,10 +309,9 @@ class TaskQueue {
   void NotifyChange(absl::string_view session_id = "");
   Session* FindSessionLocked(absl::string_view session_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // CheckSession()'s answer, with the session found (if it is identity's).
-  absl::Status FindOwnSessionLocked(absl::string_view session_id,
-                                    absl::string_view identity,
-                                    Session** session)
+  // Returns the session if it is `identity`'s; else CheckSession()'s error.
+  absl::StatusOr<Session*> FindOwnSessionLocked(absl::string_view session_id,
+                                                absl::string_view identity)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void MakePendingLocked(TaskRecord* record, bool front)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
