@@ -112,9 +112,12 @@ class MasterTest : public ::testing::Test {
     return stream;
   }
 
-  // Submits one batch on a fresh SubmitResults stream and returns its ack.
-  v1::ResultAck SubmitOnce(const v1::ResultBatch& batch) {
+  // Submits one batch on a fresh SubmitResults stream (with `token`, if
+  // any) and returns its ack.
+  v1::ResultAck SubmitOnce(const v1::ResultBatch& batch,
+                           const std::string& token = "") {
     grpc::ClientContext context;
+    if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
     auto stream = stub_->SubmitResults(&context);
     EXPECT_TRUE(stream->Write(batch));
     v1::ResultAck ack;
@@ -122,6 +125,17 @@ class MasterTest : public ::testing::Test {
     stream->WritesDone();
     EXPECT_TRUE(stream->Finish().ok());
     return ack;
+  }
+
+  // Returns a batch of `session` with a result for each task of `leased`.
+  static v1::ResultBatch ResultsFor(const std::string& session,
+                                    const v1::TaskBatch& leased) {
+    v1::ResultBatch results;
+    results.set_session_id(session);
+    for (const v1::Task& task : leased.tasks().tasks()) {
+      *results.add_outcomes() = ResultFor(task);
+    }
+    return results;
   }
 
   static v1::Outcome ResultFor(const v1::Task& task) {
@@ -235,9 +249,7 @@ TEST_F(MasterTest, WithTokensAWorkerUsesOnlyItsOwnSession) {
   v1::TaskBatch batch;
   ASSERT_TRUE(stream->Read(&batch));
   ASSERT_EQ(batch.tasks().tasks_size(), 1);
-  v1::ResultBatch results;
-  results.set_session_id(session);
-  *results.add_outcomes() = ResultFor(batch.tasks().tasks(0));
+  const v1::ResultBatch results = ResultsFor(session, batch);
 
   // Bob knows Alice's session id: he can neither hand in her outcomes nor
   // take her session over. (Deadlines: were he let in, his stream would
@@ -265,15 +277,9 @@ TEST_F(MasterTest, WithTokensAWorkerUsesOnlyItsOwnSession) {
             grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(master_->queue().Counts().done, 0u);
 
-  grpc::ClientContext alice_submits;
-  alice_submits.AddMetadata("authorization", "Bearer alice-token");
-  auto alice_results = stub_->SubmitResults(&alice_submits);
-  ASSERT_TRUE(alice_results->Write(results));
-  ASSERT_TRUE(alice_results->Read(&ack));
+  ack = SubmitOnce(results, "alice-token");
   ASSERT_EQ(ack.outcomes_size(), 1);
   EXPECT_EQ(ack.outcomes(0).verdict(), v1::VERDICT_ACCEPTED);
-  alice_results->WritesDone();
-  EXPECT_TRUE(alice_results->Finish().ok());
   alice.TryCancel();
 }
 
@@ -299,10 +305,8 @@ TEST_F(MasterTest, JobCompleteIsSentAndTheStreamClosedWithOk) {
   v1::TaskBatch batch;
   ASSERT_TRUE(stream->Read(&batch));
   ASSERT_EQ(batch.tasks().tasks_size(), 1);
-  v1::ResultBatch results;
-  results.set_session_id(session);
-  *results.add_outcomes() = ResultFor(batch.tasks().tasks(0));
-  EXPECT_EQ(SubmitOnce(results).outcomes(0).verdict(), v1::VERDICT_ACCEPTED);
+  EXPECT_EQ(SubmitOnce(ResultsFor(session, batch)).outcomes(0).verdict(),
+            v1::VERDICT_ACCEPTED);
   // A Drained may come first, sent while the task was still leased.
   ASSERT_TRUE(stream->Read(&batch));
   if (batch.has_drained()) {
@@ -600,9 +604,7 @@ TEST_F(MasterTest, HealthIsNotServingWhileTheJournalCannotCommit) {
   v1::TaskBatch batch;
   ASSERT_TRUE(stream->Read(&batch));
   fake->set_fail_commits(true);
-  v1::ResultBatch results;
-  results.set_session_id(session);
-  *results.add_outcomes() = ResultFor(batch.tasks().tasks(0));
+  const v1::ResultBatch results = ResultsFor(session, batch);
   {
     grpc::ClientContext submit_context;
     auto submit = stub_->SubmitResults(&submit_context);
@@ -635,10 +637,8 @@ TEST_F(MasterTest, DrainStopsLeasingAtOnceButTakesResults) {
   v1::TaskBatch next;
   ASSERT_TRUE(stream->Read(&next));
   EXPECT_TRUE(next.has_drained()) << "4 tasks are pending, yet none is leased";
-  v1::ResultBatch results;
-  results.set_session_id(session);
-  *results.add_outcomes() = ResultFor(batch.tasks().tasks(0));
-  EXPECT_EQ(SubmitOnce(results).outcomes(0).verdict(), v1::VERDICT_ACCEPTED);
+  EXPECT_EQ(SubmitOnce(ResultsFor(session, batch)).outcomes(0).verdict(),
+            v1::VERDICT_ACCEPTED);
   EXPECT_EQ(sink_->WaitForIds(1),
             std::vector<std::string>{batch.tasks().tasks(0).id()});
   EXPECT_EQ(master_->queue().Counts().pending, 4u);
