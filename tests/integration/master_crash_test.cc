@@ -7,11 +7,16 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <functional>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "glog/logging.h"
 #include "gtest/gtest.h"
@@ -28,19 +33,28 @@ constexpr int kKills = 10;
 
 // When a kill comes, relative to what the master is doing.
 enum class Moment {
-  kRightAfterStart,   // restoring done, re-reading tasks, first leases out
-  kWhenResultsGrow,   // the sink is being written and marks committed
-  kAfterRandomDelay,  // anywhere
+  kRightAfterStart,      // restoring done, re-reading tasks, first leases out
+  kRightAfterALease,     // a worker has just been sent a batch
+  kWhileOutcomesCommit,  // a worker has just sent outcomes: being committed
+  kWhenResultsGrow,      // the sink is being written and marks committed
+  kAfterRandomDelay,     // anywhere
+  kMoments,
 };
 
 const char* Name(Moment moment) {
   switch (moment) {
     case Moment::kRightAfterStart:
       return "right after start";
+    case Moment::kRightAfterALease:
+      return "right after a lease";
+    case Moment::kWhileOutcomesCommit:
+      return "while outcomes are committed";
     case Moment::kWhenResultsGrow:
       return "as results are written";
     case Moment::kAfterRandomDelay:
       return "after a random delay";
+    case Moment::kMoments:
+      break;
   }
   return "?";
 }
@@ -55,6 +69,62 @@ int TasksDone(const std::string& log) {
   }
   return done;
 }
+
+// The workers' verbose lines that mark the events kills are timed to.
+bool IsLease(absl::string_view line) {
+  return line.find("] leased ") != absl::string_view::npos;
+}
+bool IsOutcomesSent(absl::string_view line) {
+  return line.find("] sending batch ") != absl::string_view::npos &&
+         line.find(": 0 outcomes") == absl::string_view::npos;
+}
+
+// Reads what files gain from the moment it is made, a whole line at a time.
+class LogFollower {
+ public:
+  explicit LogFollower(const std::vector<std::string>& paths) {
+    for (const std::string& path : paths) {
+      std::ifstream file(path, std::ios::ate);
+      logs_.push_back({path, file ? static_cast<size_t>(file.tellg()) : 0});
+    }
+  }
+
+  // Returns true once some file has gained a line for which `wanted` is
+  // true, looking every millisecond until `timeout`.
+  bool WaitForLine(const std::function<bool(absl::string_view)>& wanted,
+                   absl::Duration timeout) {
+    const absl::Time deadline = absl::Now() + timeout;
+    for (;;) {
+      for (Log& log : logs_) {
+        if (GainedLine(log, wanted)) return true;
+      }
+      if (absl::Now() >= deadline) return false;
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+  }
+
+ private:
+  struct Log {
+    std::string path;
+    size_t read = 0;  // bytes up to the end of the last whole line read
+  };
+
+  static bool GainedLine(Log& log,
+                         const std::function<bool(absl::string_view)>& wanted) {
+    std::ifstream file(log.path);
+    file.seekg(static_cast<std::streamoff>(log.read));
+    const std::string gained{std::istreambuf_iterator<char>(file), {}};
+    const size_t whole = gained.rfind('\n') + 1;  // 0 if no newline
+    log.read += whole;
+    for (absl::string_view line :
+         absl::StrSplit(absl::string_view(gained).substr(0, whole), '\n')) {
+      if (wanted(line)) return true;
+    }
+    return false;
+  }
+
+  std::vector<Log> logs_;
+};
 
 class MasterCrashTest : public JobFixture {
  protected:
@@ -71,7 +141,13 @@ class MasterCrashTest : public JobFixture {
   // Waits for the moment, then kills the master; returns false if the job
   // ended first.
   bool KillAt(Moment moment, std::mt19937& random) {
-    if (moment == Moment::kWhenResultsGrow) {
+    if (moment == Moment::kRightAfterALease ||
+        moment == Moment::kWhileOutcomesCommit) {
+      EXPECT_TRUE(WorkerLogs().WaitForLine(
+          moment == Moment::kRightAfterALease ? IsLease : IsOutcomesSent,
+          absl::Seconds(10)))
+          << "no worker logged the event of a kill " << Name(moment);
+    } else if (moment == Moment::kWhenResultsGrow) {
       const size_t lines = ResultLines();
       WaitUntil([&] { return ResultLines() != lines; }, absl::Seconds(10));
     } else if (moment == Moment::kAfterRandomDelay) {
@@ -82,6 +158,13 @@ class MasterCrashTest : public JobFixture {
     master_->Signal(SIGKILL);
     EXPECT_EQ(master_->WaitForExit(absl::Seconds(10)), 128 + SIGKILL);
     return true;
+  }
+
+  // Follows every worker's log from now on.
+  LogFollower WorkerLogs() {
+    std::vector<std::string> paths;
+    for (auto& worker : workers_) paths.push_back(worker->log_path());
+    return LogFollower(paths);
   }
 
   // Returns how many outcomes the workers were told were accepted but the
@@ -120,19 +203,27 @@ class MasterCrashTest : public JobFixture {
 };
 
 TEST_F(MasterCrashTest, KillNineTenTimesLosesNothingAndWritesNothingTwice) {
-  const uint32_t seed = std::random_device()();
+  // MASTER_CRASH_SEED=N replays the schedule of a printed seed.
+  const char* given_seed = std::getenv("MASTER_CRASH_SEED");
+  const uint32_t seed =
+      given_seed != nullptr
+          ? static_cast<uint32_t>(std::strtoul(given_seed, nullptr, 10))
+          : std::random_device()();
   LOG(INFO) << "random seed " << seed;
   RecordProperty("seed", static_cast<int>(seed));
   std::mt19937 random(seed);
-  // The workers log every accepted outcome, for AckedButMissing().
-  setenv("GLOG_vmodule", "outcome_book=2", /*overwrite=*/1);
+  // The workers log every accepted outcome, for AckedButMissing(), and
+  // every lease and outcome batch, the events some kills are timed to.
+  setenv("GLOG_vmodule", "outcome_book=2,worker_runtime=1,session_writer=1",
+         /*overwrite=*/1);
   // Slow enough that the kills land while work is in flight.
   WriteTasks(kTasks, [](int) { return ", \"sleep\": 0.001"; });
   StartMaster();
   for (int i = 0; i < 4; ++i) StartWorker("lines", 2);
   int kills = 0;
   for (; kills < kKills; ++kills) {
-    const Moment moment = static_cast<Moment>(kills % 3);
+    const Moment moment =
+        static_cast<Moment>(kills % static_cast<int>(Moment::kMoments));
     // Right after start means right after the last restart: no waiting.
     if (moment != Moment::kRightAfterStart) WaitForProgressOfKill(kills);
     if (HasFatalFailure()) return;
