@@ -125,6 +125,8 @@ absl::Status Master::Start() {
       GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10'000);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
                              options_.max_streams_per_connection);
+  builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE,
+                             options_.max_metadata_bytes);
   builder.SetMaxReceiveMessageSize(
       static_cast<int>(options_.queue.max_message_bytes));
   builder.RegisterService(&service_);

@@ -50,6 +50,10 @@ struct MasterOptions {
   // SETTINGS_MAX_CONCURRENT_STREAMS): a client past it waits for one to end.
   // A worker needs two, and now and then a unary call.
   int max_streams_per_connection = 16;
+  // Bytes of headers (metadata) a call may carry, gRPC 1.51's own default
+  // made explicit: a call past it ends with RESOURCE_EXHAUSTED before any
+  // handler runs.
+  int max_metadata_bytes = 8 * 1024;
   // Whether Admin.Enqueue may add tasks (a service master); a job's tasks
   // come from its own source only.
   bool admin_enqueue = false;

@@ -463,6 +463,23 @@ TEST_F(MasterTest, MessageOverTheReceiveLimitIsResourceExhausted) {
             grpc::StatusCode::RESOURCE_EXHAUSTED);
 }
 
+TEST_F(MasterTest, HeadersOverTheMetadataLimitEndTheCallUnhandled) {
+  grpc::ClientContext context;
+  context.AddMetadata("padding", std::string(16 * 1024, 'p'));
+  // A served call would wait for tasks: end it rather than hang.
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(10));
+  auto stream = stub_->RequestBatch(&context);
+  v1::BatchRequest hello;
+  hello.mutable_hello()->set_worker_name("heavy");
+  stream->Write(hello);
+  v1::TaskBatch start;
+  EXPECT_FALSE(stream->Read(&start)) << "a session was opened";
+  EXPECT_EQ(stream->Finish().error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_TRUE(master_->queue().Status().workers.empty());
+}
+
 TEST_F(MasterTest, AConnectionGetsSixteenStreamsAndTheNextOneWaits) {
   std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
   std::vector<std::unique_ptr<BatchStreamClient>> streams;
