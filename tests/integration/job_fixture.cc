@@ -207,6 +207,20 @@ size_t TestJob::ResultLines() {
   return std::count(text.begin(), text.end(), '\n');
 }
 
+int TestJob::AckedButMissing(const std::string& journal) {
+  const std::vector<std::string> finished =
+      QuerySqlite(journal, "SELECT id FROM tasks WHERE state != 0");
+  const absl::flat_hash_set<std::string> on_disk(finished.begin(),
+                                                 finished.end());
+  int missing = 0;
+  for (auto& worker : workers_) {
+    for (const std::string& id : AckedIds(ReadFile(worker->log_path()))) {
+      missing += !on_disk.contains(id);
+    }
+  }
+  return missing;
+}
+
 int TestJob::Cli(const std::vector<std::string>& args, std::string* output) {
   std::vector<std::string> argv = {DISTRIBUTO_CLI_BIN};
   argv.insert(argv.end(), args.begin(), args.end());

@@ -1,14 +1,18 @@
 // The journal on a real, small filesystem (a tmpfs this test mounts, so that
 // SQLite meets a real ENOSPC) that fills up mid-job: the master stops acking
 // and leasing, says why, and once the test grows the filesystem it resumes
-// and finishes with nothing lost and nothing written twice. Needs root, as
-// CI has, to mount.
+// and finishes with nothing lost and nothing written twice; a master killed
+// while the disk is full has acked only what its journal holds. Needs root,
+// as CI has, to mount.
 
+#include <signal.h>
 #include <sys/mount.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -69,6 +73,41 @@ TEST_F(JournalDiskFullTest, FullDiskPausesTheJobAndGrowingItResumesIt) {
   EXPECT_TRUE(MasterLogHas("works again")) << ReadFile(master_->log_path());
   ExpectEveryResultOnceAndCorrect(ReadLedger());
   EXPECT_EQ(IntegrityCheck(journal), "ok");
+  for (auto& worker : workers_) {
+    EXPECT_EQ(worker->WaitForExit(absl::Seconds(30)), 0)
+        << ReadFile(worker->log_path());
+  }
+}
+
+TEST_F(JournalDiskFullTest,
+       AMasterKilledWhileTheDiskIsFullAckedOnlyWhatIsOnDisk) {
+  // The workers log every accepted outcome, for AckedButMissing().
+  setenv("GLOG_vmodule", "outcome_book=2", /*overwrite=*/1);
+  WriteTasks(3'000);
+  const std::string journal = fs_ + "/journal";
+  const std::vector<std::string> flags = {"--journal=" + journal,
+                                          "--batch_size=20"};
+  StartMaster(flags);
+  for (int i = 0; i < 2; ++i) StartWorker("lines", 2);
+  ASSERT_TRUE(WaitUntil([&] { return MasterLogHas("journal failed:"); },
+                        absl::Seconds(60)))
+      << "the journal never filled up:\n"
+      << ReadFile(master_->log_path());
+  master_->Signal(SIGKILL);
+  ASSERT_EQ(master_->WaitForExit(absl::Seconds(10)), 128 + SIGKILL);
+  size_t acked = 0;
+  for (auto& worker : workers_) {
+    acked += AckedIds(ReadFile(worker->log_path())).size();
+  }
+  EXPECT_GT(acked, 0u) << "no ack before the disk filled: nothing to check";
+  // Room first: opening a journal its master left mid-write takes some.
+  ASSERT_EQ(mount("tmpfs", fs_.c_str(), "tmpfs", MS_REMOUNT, kLargeFs), 0)
+      << std::strerror(errno);
+  EXPECT_EQ(AckedButMissing(journal), 0);
+  EXPECT_EQ(IntegrityCheck(journal), "ok");
+  StartMaster(flags);
+  EXPECT_EQ(WaitForMaster(), 0) << ReadFile(master_->log_path());
+  ExpectEveryResultOnceAndCorrect(ReadLedger());
   for (auto& worker : workers_) {
     EXPECT_EQ(worker->WaitForExit(absl::Seconds(30)), 0)
         << ReadFile(worker->log_path());
