@@ -82,7 +82,7 @@ class TestJob {
   size_t ResultLines();
 
   // Returns how many outcomes the workers were told were accepted but the
-  // journal at `path` does not hold as finished: an ack must mean "on disk".
+  // `journal` does not hold as finished: an ack must mean "on disk".
   // Only once the master is gone: it holds its journal locked. The workers
   // log their acks with GLOG_vmodule=outcome_book=2.
   int AckedButMissing(const std::string& journal);

@@ -9,11 +9,12 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <random>
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
@@ -35,10 +36,10 @@ constexpr int kKills = 10;
 enum class Moment {
   kRightAfterStart,      // restoring done, re-reading tasks, first leases out
   kRightAfterALease,     // a worker has just been sent a batch
-  kWhileOutcomesCommit,  // a worker has just sent outcomes: being committed
+  kWhileOutcomesCommit,  // a worker is sending outcomes: soon committed
   kWhenResultsGrow,      // the sink is being written and marks committed
   kAfterRandomDelay,     // anywhere
-  kMoments,
+  kMoments,              // how many there are; not a moment
 };
 
 const char* Name(Moment moment) {
@@ -188,14 +189,14 @@ class MasterCrashTest : public JobFixture {
 };
 
 TEST_F(MasterCrashTest, KillNineTenTimesLosesNothingAndWritesNothingTwice) {
-  // MASTER_CRASH_SEED=N replays the schedule of a printed seed.
-  const char* given_seed = std::getenv("MASTER_CRASH_SEED");
-  const uint32_t seed =
-      given_seed != nullptr
-          ? static_cast<uint32_t>(std::strtoul(given_seed, nullptr, 10))
-          : std::random_device()();
+  // MASTER_CRASH_SEED=N gives back the random delays of a printed seed.
+  uint32_t seed = std::random_device()();
+  if (const char* given = std::getenv("MASTER_CRASH_SEED")) {
+    ASSERT_TRUE(absl::SimpleAtoi(given, &seed))
+        << "MASTER_CRASH_SEED must be a number: " << given;
+  }
   LOG(INFO) << "random seed " << seed;
-  RecordProperty("seed", static_cast<int>(seed));
+  RecordProperty("seed", absl::StrCat(seed));
   std::mt19937 random(seed);
   // The workers log every accepted outcome, for AckedButMissing(), and
   // every lease and outcome batch, the events some kills are timed to.

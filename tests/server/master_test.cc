@@ -71,7 +71,7 @@ class MasterTest : public ::testing::Test {
   // (and worker tokens, if any).
   void StartMaster(std::unique_ptr<Journal> journal, WorkerTokens tokens = {}) {
     master_.reset();
-    MasterOptions options;
+    MasterOptions options = options_;
     options.tokens = std::move(tokens);
     options.queue.max_batch_tasks = 4;
     options.reaper_interval = absl::Milliseconds(20);
@@ -146,6 +146,8 @@ class MasterTest : public ::testing::Test {
     return outcome;
   }
 
+  // What StartMaster() starts from, besides the journal and tokens it takes.
+  MasterOptions options_;
   CollectingSink* sink_ = nullptr;
   std::unique_ptr<Master> master_;
   std::shared_ptr<grpc::Channel> channel_;
@@ -464,20 +466,29 @@ TEST_F(MasterTest, MessageOverTheReceiveLimitIsResourceExhausted) {
 }
 
 TEST_F(MasterTest, HeadersOverTheMetadataLimitEndTheCallUnhandled) {
-  grpc::ClientContext context;
-  context.AddMetadata("padding", std::string(16 * 1024, 'p'));
+  // Below gRPC's own default, so that only the option can refuse them.
+  options_.max_metadata_bytes = 2048;
+  StartMaster(std::make_unique<InMemoryJournal>());
+  grpc::ClientContext light;
+  light.AddMetadata("padding", std::string(1024, 'p'));
+  std::string session;
+  auto served = Connect(&light, 0, &session);
+  EXPECT_FALSE(session.empty()) << "1 KiB of headers was refused";
+  light.TryCancel();
+
+  grpc::ClientContext heavy;
+  heavy.AddMetadata("padding", std::string(4096, 'p'));
   // A served call would wait for tasks: end it rather than hang.
-  context.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::seconds(10));
-  auto stream = stub_->RequestBatch(&context);
+  heavy.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::seconds(10));
+  auto stream = stub_->RequestBatch(&heavy);
   v1::BatchRequest hello;
   hello.mutable_hello()->set_worker_name("heavy");
   stream->Write(hello);
   v1::TaskBatch start;
-  EXPECT_FALSE(stream->Read(&start)) << "a session was opened";
+  EXPECT_FALSE(stream->Read(&start)) << "4 KiB of headers opened a session";
   EXPECT_EQ(stream->Finish().error_code(),
             grpc::StatusCode::RESOURCE_EXHAUSTED);
-  EXPECT_TRUE(master_->queue().Status().workers.empty());
 }
 
 TEST_F(MasterTest, AConnectionGetsSixteenStreamsAndTheNextOneWaits) {
