@@ -224,6 +224,14 @@ int TestJob::AckedButMissing(const std::string& journal) {
   return missing;
 }
 
+size_t TestJob::AckedOutcomes() {
+  size_t acked = 0;
+  for (auto& worker : workers_) {
+    acked += AckedIds(ReadFile(worker->log_path())).size();
+  }
+  return acked;
+}
+
 int TestJob::Cli(const std::vector<std::string>& args, std::string* output) {
   std::vector<std::string> argv = {DISTRIBUTO_CLI_BIN};
   argv.insert(argv.end(), args.begin(), args.end());

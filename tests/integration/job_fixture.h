@@ -87,6 +87,10 @@ class TestJob {
   // log their acks with GLOG_vmodule=outcome_book=2.
   int AckedButMissing(const std::string& journal);
 
+  // Returns the outcomes the workers' logs say were accepted: the distinct
+  // ids of each worker, summed.
+  size_t AckedOutcomes();
+
   // Runs `distributo ARGS --master=127.0.0.1:<port>` to its end; returns its
   // exit code and leaves its output in `*output`.
   int Cli(const std::vector<std::string>& args, std::string* output);
