@@ -10,10 +10,12 @@
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -80,14 +82,23 @@ bool IsOutcomesSent(absl::string_view line) {
          line.find(": 0 outcomes") == absl::string_view::npos;
 }
 
-// Reads what files gain from the moment it is made, a whole line at a time.
+// Reads what files gain, a whole line at a time, from their start or from
+// the moment it is made.
 class LogFollower {
  public:
-  explicit LogFollower(const std::vector<std::string>& paths) {
+  enum class From { kStart, kNow };
+
+  LogFollower(const std::vector<std::string>& paths, From from) {
     for (const std::string& path : paths) {
       std::ifstream file(path, std::ios::ate);
-      logs_.push_back({path, file ? static_cast<size_t>(file.tellg()) : 0});
+      const bool at_end = from == From::kNow && file;
+      logs_.push_back({path, at_end ? static_cast<size_t>(file.tellg()) : 0});
     }
+  }
+
+  // Calls `each` on every whole line the files gained since the last call.
+  void ReadNewLines(const std::function<void(absl::string_view)>& each) {
+    for (Log& log : logs_) ReadNewLines(log, each);
   }
 
   // Returns true once some file has gained a line for which `wanted` is
@@ -95,10 +106,10 @@ class LogFollower {
   bool WaitForLine(const std::function<bool(absl::string_view)>& wanted,
                    absl::Duration timeout) {
     const absl::Time deadline = absl::Now() + timeout;
+    bool found = false;
     for (;;) {
-      for (Log& log : logs_) {
-        if (GainedLine(log, wanted)) return true;
-      }
+      ReadNewLines([&](absl::string_view line) { found |= wanted(line); });
+      if (found) return true;
       if (absl::Now() >= deadline) return false;
       absl::SleepFor(absl::Milliseconds(1));
     }
@@ -110,33 +121,57 @@ class LogFollower {
     size_t read = 0;  // bytes up to the end of the last whole line read
   };
 
-  static bool GainedLine(Log& log,
-                         const std::function<bool(absl::string_view)>& wanted) {
+  static void ReadNewLines(Log& log,
+                           const std::function<void(absl::string_view)>& each) {
     std::ifstream file(log.path);
     file.seekg(static_cast<std::streamoff>(log.read));
     const std::string gained{std::istreambuf_iterator<char>(file), {}};
     const size_t whole = gained.rfind('\n') + 1;  // 0 if no newline
     log.read += whole;
     for (absl::string_view line :
-         absl::StrSplit(absl::string_view(gained).substr(0, whole), '\n')) {
-      if (wanted(line)) return true;
+         absl::StrSplit(absl::string_view(gained).substr(0, whole), '\n',
+                        absl::SkipEmpty())) {
+      each(line);
     }
-    return false;
   }
 
   std::vector<Log> logs_;
+};
+
+// Counts the tasks whose outcomes the master acked, as the workers log them:
+// what is committed, however far the results file lags behind.
+class AckedTasks {
+ public:
+  explicit AckedTasks(const std::vector<std::string>& worker_logs)
+      : logs_(worker_logs, LogFollower::From::kStart) {}
+
+  size_t Count() {
+    logs_.ReadNewLines([this](absl::string_view line) {
+      if (std::optional<absl::string_view> id = AcceptedId(line)) {
+        ids_.insert(std::string(*id));
+      }
+    });
+    return ids_.size();
+  }
+
+ private:
+  LogFollower logs_;
+  absl::flat_hash_set<std::string> ids_;
 };
 
 class MasterCrashTest : public JobFixture {
  protected:
   // Waits until the job is far enough along for kill number `kill` (0-based):
   // the kills are spread over the first 10/11 of the job, so the job cannot
-  // end before the last one however fast or slow the machine runs.
-  void WaitForProgressOfKill(int kill) {
+  // end before the last one however fast or slow the machine runs. Counted
+  // in acked outcomes, not result lines: the results file can lag far
+  // behind what is committed, and a job measured by it can be all but done.
+  void WaitForProgressOfKill(int kill, AckedTasks& acked) {
     const size_t due = static_cast<size_t>(kill) * kTasks / (kKills + 1);
     ASSERT_TRUE(
-        WaitUntil([&] { return ResultLines() >= due; }, absl::Minutes(3)))
-        << "the job stalled before " << due << " results, at " << ResultLines();
+        WaitUntil([&] { return acked.Count() >= due; }, absl::Minutes(3)))
+        << "the job stalled before " << due << " acked outcomes, at "
+        << acked.Count();
   }
 
   // Waits for the moment, then kills the master; returns false if the job
@@ -144,9 +179,11 @@ class MasterCrashTest : public JobFixture {
   bool KillAt(Moment moment, std::mt19937& random) {
     if (moment == Moment::kRightAfterALease ||
         moment == Moment::kWhileOutcomesCommit) {
-      EXPECT_TRUE(WorkerLogs().WaitForLine(
-          moment == Moment::kRightAfterALease ? IsLease : IsOutcomesSent,
-          absl::Seconds(10)))
+      EXPECT_TRUE(LogFollower(WorkerLogs(), LogFollower::From::kNow)
+                      .WaitForLine(moment == Moment::kRightAfterALease
+                                       ? IsLease
+                                       : IsOutcomesSent,
+                                   absl::Seconds(10)))
           << "no worker logged the event of a kill " << Name(moment);
     } else if (moment == Moment::kWhenResultsGrow) {
       const size_t lines = ResultLines();
@@ -161,11 +198,10 @@ class MasterCrashTest : public JobFixture {
     return true;
   }
 
-  // Follows every worker's log from now on.
-  LogFollower WorkerLogs() {
+  std::vector<std::string> WorkerLogs() {
     std::vector<std::string> paths;
     for (auto& worker : workers_) paths.push_back(worker->log_path());
-    return LogFollower(paths);
+    return paths;
   }
 
   // Checks what a restart must leave: a sound journal holding every acked
@@ -206,16 +242,18 @@ TEST_F(MasterCrashTest, KillNineTenTimesLosesNothingAndWritesNothingTwice) {
   WriteTasks(kTasks, [](int) { return ", \"sleep\": 0.001"; });
   StartMaster();
   for (int i = 0; i < 4; ++i) StartWorker("lines", 2);
+  AckedTasks acked(WorkerLogs());
   int kills = 0;
   for (; kills < kKills; ++kills) {
     const Moment moment =
         static_cast<Moment>(kills % static_cast<int>(Moment::kMoments));
     // Right after start means right after the last restart: no waiting.
-    if (moment != Moment::kRightAfterStart) WaitForProgressOfKill(kills);
+    if (moment != Moment::kRightAfterStart) WaitForProgressOfKill(kills, acked);
     if (HasFatalFailure()) return;
     if (!KillAt(moment, random)) break;
     LOG(INFO) << "kill " << kills + 1 << " " << Name(moment) << ", at "
-              << ResultLines() << " results";
+              << acked.Count() << " acked outcomes, " << ResultLines()
+              << " result lines";
     ExpectSoundAfterCrash(kills + 1);
     if (HasFatalFailure()) return;
   }
