@@ -101,6 +101,9 @@ ABSL_FLAG(std::string, journal, "",
           "with tasks on stdin too). none: keep everything in memory (a "
           "master that dies loses its queue)");
 ABSL_FLAG(int, batch_size, 100, "Most tasks leased in one batch");
+ABSL_FLAG(int64_t, max_unhandled_results, 20'000,
+          "Finished tasks waiting for the results file past which no task "
+          "is leased, so that a slow disk slows the workers, not memory");
 ABSL_FLAG(absl::Duration, lease_timeout, absl::Seconds(60),
           "Lease length; workers extend it while a task runs");
 ABSL_FLAG(absl::Duration, requeue_grace, absl::Seconds(5),
@@ -225,6 +228,8 @@ absl::StatusOr<MasterOptions> OptionsFromFlags(
   options.reaper_interval = absl::GetFlag(FLAGS_reaper_interval);
   QueueOptions& queue = options.queue;
   queue.max_batch_tasks = std::max(absl::GetFlag(FLAGS_batch_size), 0);
+  queue.max_unhandled = static_cast<size_t>(
+      std::max<int64_t>(absl::GetFlag(FLAGS_max_unhandled_results), 0));
   queue.lease_duration = absl::GetFlag(FLAGS_lease_timeout);
   queue.requeue_grace = absl::GetFlag(FLAGS_requeue_grace);
   queue.max_attempts = absl::GetFlag(FLAGS_max_attempts);

@@ -17,9 +17,10 @@ absl::Status Master::Validate(const MasterOptions& options) {
         absl::StrCat("port ", options.port, " is out of range 0-65535"));
   }
   if (options.queue.max_batch_tasks == 0 || options.queue.max_attempts < 1 ||
-      options.queue.max_worker_deaths < 1) {
+      options.queue.max_worker_deaths < 1 || options.queue.max_unhandled == 0) {
     return absl::InvalidArgumentError(
-        "batch size, max attempts and max worker deaths must be at least 1");
+        "batch size, max attempts, max worker deaths and max unhandled "
+        "results must be at least 1");
   }
   if (options.queue.lease_duration <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("the lease timeout must be positive");

@@ -35,6 +35,10 @@ struct QueueOptions {
   size_t max_result_bytes = size_t{1} << 20;
   // The largest message the master accepts on a stream, told to workers.
   size_t max_message_bytes = size_t{4} << 20;
+  // Finished tasks whose results wait for the journal or the result sink,
+  // past which no task is leased: a sink slower than the workers then slows
+  // the workers down, instead of growing the master's memory.
+  size_t max_unhandled = 20'000;
   // If set, a result it refuses is acked VERDICT_INVALID with its message,
   // e.g. one that is not of the type the job expects. Called concurrently.
   using ResultCheck = std::function<absl::Status(const google::protobuf::Any&)>;

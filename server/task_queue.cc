@@ -466,7 +466,7 @@ size_t TaskQueue::Lease(absl::string_view session_id, size_t max_tasks,
   absl::MutexLock lock(&mu_);
   Session* session = FindSessionLocked(session_id);
   if (session == nullptr || !session->connected || session->alone != nullptr ||
-      max_tasks == 0) {
+      max_tasks == 0 || BackloggedLocked()) {
     return 0;
   }
   max_tasks = std::min(max_tasks, options_.max_batch_tasks);
@@ -876,10 +876,12 @@ bool TaskQueue::ReleaseRetriesLocked(absl::Time now) {
 }
 
 void TaskQueue::MarkHandled(const std::vector<TaskRef>& tasks) {
-  bool complete;
+  bool complete, caught_up;
   {
     absl::MutexLock lock(&mu_);
+    const bool backlogged = BackloggedLocked();
     counts_.unhandled -= std::min<uint64_t>(tasks.size(), counts_.unhandled);
+    caught_up = backlogged && !BackloggedLocked();
     if (!unhandled_dead_.empty()) {
       for (const TaskRef& task : tasks) unhandled_dead_.erase(task.id);
     }
@@ -889,8 +891,13 @@ void TaskQueue::MarkHandled(const std::vector<TaskRef>& tasks) {
     }
     complete = CompleteLocked();
   }
-  // Nothing becomes leasable: only the end of the job is news.
-  if (complete) NotifyChange();
+  // Leasing resumes once the backlog is gone; otherwise only the end of the
+  // job is news.
+  if (complete || caught_up) NotifyChange();
+}
+
+bool TaskQueue::BackloggedLocked() const {
+  return counts_.unhandled >= options_.max_unhandled;
 }
 
 bool TaskQueue::CompleteLocked() const {

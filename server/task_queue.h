@@ -201,7 +201,8 @@ class TaskQueue {
   // task that lost a worker goes alone to a session holding nothing (a busy
   // one stops taking tasks until it holds nothing, one per such task), and
   // that session gets nothing more until it is done: if it kills that
-  // worker too, the loss is its own (poison), not its batch-mates'.
+  // worker too, the loss is its own (poison), not its batch-mates'. Leases
+  // nothing while max_unhandled finished tasks wait to be handled.
   size_t Lease(absl::string_view session_id, size_t max_tasks,
                v1::LeasedTasks* out);
 
@@ -231,7 +232,8 @@ class TaskQueue {
   // (the journal could not write), so that no task counts a worker death.
   void RenewLeases();
 
-  // Records that these finished tasks reached the result handler.
+  // Records that these finished tasks reached the result handler. Tells the
+  // change listener when that completes the job or lets leasing resume.
   void MarkHandled(const std::vector<TaskRef>& tasks);
 
   QueueCounts Counts();
@@ -263,6 +265,8 @@ class TaskQueue {
   };
 
   bool CompleteLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether too many finished tasks wait to be handled to lease more.
+  bool BackloggedLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Pending tasks, in memory and on disk.
   uint64_t PendingLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Reads the next page of journaled tasks into memory. Returns whether it

@@ -40,12 +40,24 @@ class CollectingSink final : public ResultSink {
  public:
   absl::Status Write(const std::vector<FinishedTask>& finished) override {
     absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(
+        +[](bool* held) { return !*held; }, &held_));
     for (const FinishedTask& task : finished) ids_.emplace_back(task.task.id());
     return absl::OkStatus();
   }
   std::vector<std::string> ids() {
     absl::MutexLock lock(&mu_);
     return ids_;
+  }
+
+  // Makes writes wait until Release(), as a slow disk or handler would.
+  void Hold() {
+    absl::MutexLock lock(&mu_);
+    held_ = true;
+  }
+  void Release() {
+    absl::MutexLock lock(&mu_);
+    held_ = false;
   }
   // Returns the ids once there are at least `count`, or after 10 s: the
   // master acks a batch before it hands the batch's results over.
@@ -61,6 +73,7 @@ class CollectingSink final : public ResultSink {
  private:
   absl::Mutex mu_;
   std::vector<std::string> ids_ ABSL_GUARDED_BY(mu_);
+  bool held_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 class MasterTest : public ::testing::Test {
@@ -237,6 +250,34 @@ TEST_F(MasterTest, LeasesNeverExceedTheCreditGranted) {
   ASSERT_TRUE(stream->Read(&batch));
   EXPECT_EQ(batch.tasks().tasks_size(), 1);
   EXPECT_EQ(master_->queue().Counts().leased, 7u);
+  context.TryCancel();
+}
+
+TEST_F(MasterTest, ResultsWaitingForASlowSinkHoldBackLeasesUntilWritten) {
+  options_.queue.max_unhandled = 4;
+  StartMaster(std::make_unique<InMemoryJournal>());
+  EnqueueIds(8);
+  sink_->Hold();
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  std::string session;
+  auto stream = Connect(&context, 4, &session);
+  v1::TaskBatch batch;
+  ASSERT_TRUE(stream->Read(&batch));
+  ASSERT_EQ(batch.tasks().tasks_size(), 4);
+  const v1::ResultAck ack = SubmitOnce(ResultsFor(session, batch));
+  ASSERT_EQ(ack.outcomes_size(), 4);
+  v1::BatchRequest more;
+  more.mutable_credit()->set_tasks(4);
+  ASSERT_TRUE(stream->Write(more));
+  ASSERT_TRUE(stream->Read(&batch));
+  EXPECT_TRUE(batch.has_drained())
+      << "four results wait for the sink, so no task is leased";
+  EXPECT_EQ(master_->queue().Counts().leased, 0u);
+  sink_->Release();
+  ASSERT_TRUE(stream->Read(&batch)) << "the sink caught up: leasing resumes";
+  EXPECT_EQ(batch.tasks().tasks_size(), 4);
+  EXPECT_EQ(sink_->ids().size(), 4u);
   context.TryCancel();
 }
 

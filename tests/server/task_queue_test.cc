@@ -560,6 +560,35 @@ TEST_F(TaskQueueTest, OutcomesWakeOnlyTheirSessionAndHandledMarksOnlyTheEnd) {
   EXPECT_EQ(woken, std::vector<std::string>({""})) << "the job's end wakes all";
 }
 
+TEST_F(TaskQueueTest, LeasesNothingWhileResultsWaitForTheSinkAndWakesAllAfter) {
+  QueueOptions options = Options();
+  options.max_unhandled = 2;
+  TaskQueue queue(options, [this] { return now_; });
+  std::vector<v1::Task> tasks;
+  for (int i = 0; i < 4; ++i) tasks.push_back(MakeTask(absl::StrCat(i)));
+  ASSERT_TRUE(queue.Enqueue(std::move(tasks)).ok());
+  const std::string session = queue.OpenSession(v1::WorkerHello());
+  v1::LeasedTasks leased;
+  ASSERT_EQ(queue.Lease(session, 2, &leased), 2u);
+  v1::ResultBatch batch;
+  for (const v1::Task& task : leased.tasks()) {
+    *batch.add_outcomes() = Result(task, "1");
+  }
+  std::vector<FinishedTask> finished;
+  queue.Submit(session, batch, &finished);
+  ASSERT_EQ(finished.size(), 2u);
+  std::vector<std::string> woken;
+  queue.SetChangeListener(
+      [&](absl::string_view woke) { woken.emplace_back(woke); });
+  v1::LeasedTasks more;
+  EXPECT_EQ(queue.Lease(session, 2, &more), 0u)
+      << "two results wait for the sink: no more leases";
+  queue.MarkHandled({{leased.tasks(0).id()}});
+  EXPECT_EQ(woken, std::vector<std::string>({""}))
+      << "every stream may lease again";
+  EXPECT_EQ(queue.Lease(session, 2, &more), 2u);
+}
+
 TEST_F(TaskQueueTest, AResultUnderAnOldLeaseWakesTheStreamThatLostIt) {
   EnqueueIds(1);
   const std::string first = Open("first");
