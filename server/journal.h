@@ -46,9 +46,10 @@ struct JournaledTask {
   v1::Task task;            // only the id of a finished or unreadable task
 };
 
-// Reads tasks back from a journal that keeps them on disk, so that the queue
-// holds only a window of the pending ones, however long the queue: pending
-// tasks are paged in as workers ask (docs/durability.md, "Memory").
+// The tasks of a journal that keeps them on disk, so that the queue holds
+// only a window of the pending ones, however long the queue: pending tasks
+// are paged in as workers ask (docs/durability.md, "Memory"). A journal
+// without pages keeps no tasks; the queue alone holds them.
 class TaskPages {
  public:
   virtual ~TaskPages() = default;
@@ -61,6 +62,13 @@ class TaskPages {
   // Returns the task with this id, or nullopt if there is none.
   virtual absl::StatusOr<std::optional<JournaledTask>> FindTask(
       absl::string_view task_id) = 0;
+
+  // Adds tasks; ids already journaled are left as they are. Appends the ids
+  // it added to `added_ids` (when given) and returns task_count (see
+  // JournalState).
+  virtual absl::StatusOr<uint64_t> AppendTasks(
+      const std::vector<v1::Task>& tasks,
+      std::vector<std::string>* added_ids) = 0;
 };
 
 // Where the master makes its state durable, batch by batch. The master calls
@@ -77,14 +85,6 @@ class Journal {
   // name it is given and refuses another with FailedPrecondition, so that a
   // different job never takes over its tasks and results.
   virtual absl::StatusOr<JournalState> Recover(absl::string_view job) = 0;
-
-  // Adds tasks; ids already journaled are left as they are. A journal that
-  // pages() appends the ids it added to `added_ids` (when given) and returns
-  // task_count (see JournalState); any other returns 0 and expects tasks the
-  // queue does not know yet.
-  virtual absl::StatusOr<uint64_t> AppendTasks(
-      const std::vector<v1::Task>& tasks,
-      std::vector<std::string>* added_ids) = 0;
 
   // Records that these tasks finished, with their outcomes.
   virtual absl::Status CommitOutcomes(
@@ -121,10 +121,6 @@ class InMemoryJournal final : public Journal {
     absl::BitGen random;
     state.job_id = RandomHexId(random);
     return state;
-  }
-  absl::StatusOr<uint64_t> AppendTasks(const std::vector<v1::Task>&,
-                                       std::vector<std::string>*) override {
-    return 0;
   }
   absl::Status CommitOutcomes(const std::vector<FinishedTask>&) override {
     return absl::OkStatus();

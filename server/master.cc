@@ -149,36 +149,27 @@ Master::~Master() { Shutdown(absl::ZeroDuration()); }
 absl::StatusOr<size_t> Master::Enqueue(std::vector<v1::Task>* to_enqueue,
                                        std::vector<std::string>* added_ids) {
   std::vector<v1::Task>& tasks = *to_enqueue;
+  // First, so that a refused call leaves the tasks with the caller.
+  if (absl::Status status = CheckIds(tasks); !status.ok()) return status;
+  if (!queue_.paged()) {
+    // The journal keeps no tasks: the queue alone knows which ids are new.
+    absl::StatusOr<size_t> count = queue_.Enqueue(std::move(tasks), added_ids);
+    tasks.clear();
+    return count;
+  }
   // One at a time: two calls with the same id must not both find it new.
   absl::MutexLock lock(&enqueue_mu_);
   std::vector<std::string> added;
-  size_t count = 0;
-  if (queue_.paged()) {
-    if (absl::Status status = CheckIds(tasks); !status.ok()) return status;
-    // The journal knows every id, and numbers the tasks it adds.
-    absl::StatusOr<uint64_t> total = journal_->AppendTasks(tasks, &added);
-    if (!total.ok()) return total.status();
-    queue_.AddJournaled(*total);
-    count = added.size();
-  } else {
-    queue_.DropKnown(&tasks);
-    if (absl::StatusOr<uint64_t> total = journal_->AppendTasks(tasks, nullptr);
-        !total.ok()) {
-      return total.status();
-    }
-    if (added_ids != nullptr) {
-      for (const v1::Task& task : tasks) added.push_back(task.id());
-    }
-    count = tasks.size();
-    if (absl::Status status = queue_.Enqueue(std::move(tasks)); !status.ok()) {
-      return status;
-    }
-  }
+  // The journal knows every id, and numbers the tasks it adds.
+  absl::StatusOr<uint64_t> total =
+      journal_->pages()->AppendTasks(tasks, &added);
+  if (!total.ok()) return total.status();
+  queue_.AddJournaled(*total);
   tasks.clear();
   if (added_ids != nullptr) {
     added_ids->insert(added_ids->end(), added.begin(), added.end());
   }
-  return count;
+  return added.size();
 }
 
 void Master::Drain() {

@@ -65,7 +65,9 @@ void TaskQueue::NotifyChange(absl::string_view session_id) {
   if (listener_) listener_(session_id);
 }
 
-absl::Status TaskQueue::Enqueue(std::vector<v1::Task> tasks) {
+absl::StatusOr<size_t> TaskQueue::Enqueue(std::vector<v1::Task> tasks,
+                                          std::vector<std::string>* added_ids) {
+  std::vector<TaskRecord*> added;
   {
     absl::MutexLock lock(&mu_);
     if (paged()) {
@@ -73,28 +75,24 @@ absl::Status TaskQueue::Enqueue(std::vector<v1::Task> tasks) {
           "a paged queue takes its tasks from its journal (AddJournaled)");
     }
     if (absl::Status status = CheckIds(tasks); !status.ok()) return status;
-    // One lookup per task: all are inserted, or none if an id is known.
-    std::vector<TaskRecord*> records(tasks.size());
-    for (size_t i = 0; i < tasks.size(); ++i) {
+    // As in Submit(): the lookups' waits for memory overlap.
+    for (const v1::Task& task : tasks) tasks_.prefetch(task.id());
+    added.reserve(tasks.size());
+    for (v1::Task& task : tasks) {
       auto record = std::make_unique<TaskRecord>();
-      InitRecordLocked(record.get(), std::move(tasks[i]));
-      records[i] = record.get();
-      auto [known, fresh] = tasks_.insert(std::move(record));
-      if (!fresh) {
-        // Named from the record already there: tasks[i] is packed away.
-        const std::string id((*known)->task.id());
-        for (size_t j = 0; j < i; ++j) tasks_.erase(records[j]->task.id());
-        return absl::AlreadyExistsError(
-            absl::StrCat("task id \"", id, "\" is already enqueued"));
-      }
+      InitRecordLocked(record.get(), std::move(task));
+      TaskRecord* fresh = record.get();
+      // One lookup per task: a known id keeps the record it has.
+      if (tasks_.insert(std::move(record)).second) added.push_back(fresh);
     }
-    counts_.total += tasks.size();
-    for (TaskRecord* record : records) {
+    counts_.total += added.size();
+    for (TaskRecord* record : added) {
       MakePendingLocked(record, /*front=*/false);
+      if (added_ids != nullptr) added_ids->emplace_back(record->task.id());
     }
   }
-  NotifyChange();
-  return absl::OkStatus();
+  if (!added.empty()) NotifyChange();
+  return added.size();
 }
 
 void TaskQueue::AddJournaled(uint64_t task_count) {
@@ -142,29 +140,6 @@ TaskRecord& TaskQueue::AdmitJournaledLocked(JournaledTask row) {
     MakePendingLocked(&record, /*front=*/false);
   }
   return record;
-}
-
-void TaskQueue::DropKnown(std::vector<v1::Task>* tasks) {
-  std::vector<bool> keep(tasks->size());
-  {
-    absl::MutexLock lock(&mu_);
-    // Views into ids that stay where they are until every one is tested.
-    absl::flat_hash_set<absl::string_view> seen;
-    seen.reserve(tasks->size());
-    // As in Submit(): the lookups' waits for memory overlap.
-    for (const v1::Task& task : *tasks) tasks_.prefetch(task.id());
-    for (size_t i = 0; i < tasks->size(); ++i) {
-      const std::string& id = (*tasks)[i].id();
-      keep[i] = !tasks_.contains(id) && seen.insert(id).second;
-    }
-  }
-  size_t kept = 0;
-  for (size_t i = 0; i < tasks->size(); ++i) {
-    if (!keep[i]) continue;
-    if (kept != i) (*tasks)[kept] = std::move((*tasks)[i]);
-    ++kept;
-  }
-  tasks->resize(kept);
 }
 
 void TaskQueue::Restore(JournalState state,

@@ -112,14 +112,12 @@ class TaskQueue {
   // Returns true if the queue's tasks live in a journal (TaskPages).
   bool paged() const { return pages_ != nullptr; }
 
-  // Adds tasks, which must have unique, non-empty ids, to a queue that is
-  // not paged(). Returns InvalidArgument (adding nothing) for an empty id,
-  // AlreadyExists for an id already known or repeated in `tasks`.
-  absl::Status Enqueue(std::vector<v1::Task> tasks);
-
-  // Drops from `tasks` those whose ids the queue knows already, and repeats
-  // of an id, keeping the first.
-  void DropKnown(std::vector<v1::Task>* tasks);
+  // Adds to a queue that is not paged() the tasks whose ids it does not
+  // know yet, the first of an id repeated in `tasks`; returns how many, and
+  // appends their ids to `added_ids` if given. Returns InvalidArgument
+  // (adding nothing) for an empty id.
+  absl::StatusOr<size_t> Enqueue(std::vector<v1::Task> tasks,
+                                 std::vector<std::string>* added_ids = nullptr);
 
   // Tells a paged() queue that the journal holds `task_count` tasks: those
   // past the ones it knew are new, and pending.

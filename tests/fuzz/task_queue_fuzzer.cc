@@ -130,9 +130,7 @@ class Driver {
       queue_.AddJournaled(*count);
       return;
     }
-    std::vector<v1::Task> fresh = {task};
-    queue_.DropKnown(&fresh);
-    if (!fresh.empty()) queue_.Enqueue(std::move(fresh)).IgnoreError();
+    if (!queue_.Enqueue({task}).ok()) __builtin_trap();
   }
 
   void Lease(Input& in) {

@@ -21,10 +21,6 @@ class FakeJournal final : public Journal {
   absl::StatusOr<JournalState> Recover(absl::string_view) override {
     return JournalState();
   }
-  absl::StatusOr<uint64_t> AppendTasks(const std::vector<v1::Task>&,
-                                       std::vector<std::string>*) override {
-    return 0;
-  }
   absl::Status CommitOutcomes(
       const std::vector<FinishedTask>& finished) override;
   absl::Status MarkHandled(const std::vector<TaskRef>& tasks,

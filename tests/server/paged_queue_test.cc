@@ -57,6 +57,11 @@ class FlakyPages final : public TaskPages {
       absl::string_view task_id) override {
     return journal_->FindTask(task_id);
   }
+  absl::StatusOr<uint64_t> AppendTasks(
+      const std::vector<v1::Task>& tasks,
+      std::vector<std::string>* added_ids) override {
+    return journal_->AppendTasks(tasks, added_ids);
+  }
 
  private:
   TaskPages* journal_ = nullptr;
@@ -387,7 +392,7 @@ TEST_F(PagedQueueTest, ATaskWhoseRowDoesNotParseEndsDeadAndTheRestRun) {
 }
 
 TEST_F(PagedQueueTest, EnqueueIsRefusedBecauseTasksComeFromTheJournal) {
-  EXPECT_EQ(queue_->Enqueue({MakeTask("x")}).code(),
+  EXPECT_EQ(queue_->Enqueue({MakeTask("x")}).status().code(),
             absl::StatusCode::kFailedPrecondition);
 }
 

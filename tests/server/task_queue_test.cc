@@ -224,24 +224,30 @@ TEST_F(TaskQueueTest, LeaseSkipsPayloadTypesTheWorkerDoesNotAccept) {
   EXPECT_EQ(LeaseAll(queue_.OpenSession(hello), 10).size(), 2u);
 }
 
-TEST_F(TaskQueueTest, EnqueueRejectsRepeatedAndEmptyIdsAddingNothing) {
+TEST_F(TaskQueueTest, EnqueueAddsOnlyNewIdsAndRefusesAnEmptyOneAddingNothing) {
   EnqueueIds(1);
-  EXPECT_EQ(queue_.Enqueue({MakeTask("0")}).code(),
-            absl::StatusCode::kAlreadyExists);
-  EXPECT_EQ(queue_.Enqueue({MakeTask("x"), MakeTask("x")}).code(),
-            absl::StatusCode::kAlreadyExists);
-  EXPECT_EQ(queue_.Enqueue({MakeTask("y"), MakeTask("")}).code(),
+  EXPECT_EQ(queue_.Enqueue({MakeTask("y"), MakeTask("")}).status().code(),
             absl::StatusCode::kInvalidArgument);
-  const absl::Status known =
-      queue_.Enqueue({MakeTask("a"), MakeTask("0"), MakeTask("b")});
-  EXPECT_EQ(known.code(), absl::StatusCode::kAlreadyExists);
-  EXPECT_EQ(known.message(), "task id \"0\" is already enqueued");
-  EXPECT_EQ(queue_.Counts().total, 1u);
-  // Nothing of a refused batch stays behind, not even the ids before the
-  // one that was known.
-  EXPECT_TRUE(
-      queue_.Enqueue({MakeTask("a"), MakeTask("b"), MakeTask("x")}).ok());
+  std::vector<std::string> added;
+  const absl::StatusOr<size_t> count = queue_.Enqueue(
+      {MakeTask("a"), MakeTask("0"), MakeTask("b"), MakeTask("a")}, &added);
+  ASSERT_TRUE(count.ok()) << count.status();
+  EXPECT_EQ(*count, 2u) << "\"0\" is known and \"a\" repeated";
+  EXPECT_EQ(added, std::vector<std::string>({"a", "b"}));
+  EXPECT_EQ(queue_.Counts().total, 3u);
+  EXPECT_EQ(queue_.Counts().pending, 3u);
+  // Nothing of the refused batch stayed behind: "y" is new.
+  EXPECT_EQ(queue_.Enqueue({MakeTask("y")}).value_or(0), 1u);
   EXPECT_EQ(LeaseAll(Open(), 10).size(), 4u);
+}
+
+TEST_F(TaskQueueTest, AKnownIdKeepsItsTaskAsItIs) {
+  EnqueueIds(1);
+  const std::string session = Open();
+  ASSERT_EQ(LeaseAll(session, 1).size(), 1u);
+  EXPECT_EQ(queue_.Enqueue({MakeTask("0", 100)}).value_or(1), 0u);
+  EXPECT_EQ(queue_.Counts().leased, 1u);
+  EXPECT_EQ(queue_.Counts().pending, 0u);
 }
 
 TEST_F(TaskQueueTest, ResultIsAcceptedOnceAndLaterCopiesAreDuplicates) {
