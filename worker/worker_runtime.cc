@@ -304,8 +304,10 @@ void WorkerRuntime::HandleMessage(v1::TaskBatch& message) {
       AddLeased(*message.mutable_tasks());
       return;
     case v1::TaskBatch::kDrained:
-      LOG(INFO) << "no task pending on the master; holding " << ledger_.held()
-                << " tasks, waiting for more";
+      // Nothing pending, or the master holds back (its sink or journal is
+      // behind): either way more may come.
+      LOG(INFO) << "the master has no task for us now; holding "
+                << ledger_.held() << " tasks, waiting for more";
       return;
     case v1::TaskBatch::kComplete:
       CompleteJob(message.complete());
