@@ -89,21 +89,16 @@ std::string IntegrityCheck(const std::string& path) {
   return answer.empty() ? "cannot open" : answer[0];
 }
 
-std::optional<absl::string_view> AcceptedId(absl::string_view log_line) {
-  constexpr absl::string_view kAccepted = "outcome accepted: ";
-  const size_t at = log_line.find(kAccepted);
-  if (at == absl::string_view::npos) return std::nullopt;
-  return log_line.substr(at + kAccepted.size());
-}
-
 absl::flat_hash_set<std::string> AckedIds(const std::string& worker_log) {
   absl::flat_hash_set<std::string> ids;
   // Whole lines only: the worker may be writing the last one.
   const absl::string_view whole =
       absl::string_view(worker_log).substr(0, worker_log.rfind('\n') + 1);
   for (absl::string_view line : absl::StrSplit(whole, '\n')) {
-    if (std::optional<absl::string_view> id = AcceptedId(line)) {
-      ids.insert(std::string(*id));
+    constexpr absl::string_view kAccepted = "outcome accepted: ";
+    const size_t at = line.find(kAccepted);
+    if (at != absl::string_view::npos) {
+      ids.insert(std::string(line.substr(at + kAccepted.size())));
     }
   }
   return ids;

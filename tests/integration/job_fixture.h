@@ -3,14 +3,12 @@
 
 #include <functional>
 #include <memory>
-#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
-#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "google/protobuf/struct.pb.h"
 #include "gtest/gtest.h"
@@ -134,12 +132,8 @@ std::vector<std::string> QuerySqlite(const std::string& path,
 // Returns the answer of PRAGMA integrity_check on the SQLite file at `path`.
 std::string IntegrityCheck(const std::string& path);
 
-// Returns the task id of a distributo-worker's log line that says the master
-// accepted its outcome; the worker logs them with GLOG_vmodule=outcome_book=2.
-std::optional<absl::string_view> AcceptedId(absl::string_view log_line);
-
 // Returns the ids of the outcomes a distributo-worker's log says the master
-// accepted.
+// accepted; the worker logs them with GLOG_vmodule=outcome_book=2.
 absl::flat_hash_set<std::string> AckedIds(const std::string& worker_log);
 
 // Returns how many outcomes a distributo-worker's log says the master

@@ -10,16 +10,15 @@
 #include <fstream>
 #include <functional>
 #include <iterator>
-#include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "glog/logging.h"
 #include "gtest/gtest.h"
@@ -138,25 +137,31 @@ class LogFollower {
   std::vector<Log> logs_;
 };
 
-// Counts the tasks whose outcomes the master acked, as the workers log them:
-// what is committed, however far the results file lags behind.
-class AckedTasks {
+// Sums the tasks leased to the workers, as their logs say ("leased N
+// tasks"), re-leases after a restart included.
+class LeasedTasks {
  public:
-  explicit AckedTasks(const std::vector<std::string>& worker_logs)
+  explicit LeasedTasks(const std::vector<std::string>& worker_logs)
       : logs_(worker_logs, LogFollower::From::kStart) {}
 
   size_t Count() {
     logs_.ReadNewLines([this](absl::string_view line) {
-      if (std::optional<absl::string_view> id = AcceptedId(line)) {
-        ids_.insert(std::string(*id));
+      constexpr absl::string_view kLeased = "] leased ";
+      const size_t at = line.find(kLeased);
+      size_t tasks = 0;
+      if (at != absl::string_view::npos &&
+          absl::SimpleAtoi(
+              absl::StripSuffix(line.substr(at + kLeased.size()), " tasks"),
+              &tasks)) {
+        count_ += tasks;
       }
     });
-    return ids_.size();
+    return count_;
   }
 
  private:
   LogFollower logs_;
-  absl::flat_hash_set<std::string> ids_;
+  size_t count_ = 0;
 };
 
 class MasterCrashTest : public JobFixture {
@@ -164,14 +169,15 @@ class MasterCrashTest : public JobFixture {
   // Waits until the job is far enough along for kill number `kill` (0-based):
   // the kills are spread over the first 10/11 of the job, so the job cannot
   // end before the last one however fast or slow the machine runs. Counted
-  // in acked outcomes, not result lines: the results file can lag far
-  // behind what is committed, and a job measured by it can be all but done.
-  void WaitForProgressOfKill(int kill, AckedTasks& acked) {
+  // in leased tasks, neither result lines nor acked outcomes: both can lag
+  // thousands behind the leases (workers take new tasks while their
+  // outcomes wait for a slow master's acks), so a job measured by them can
+  // have nothing left to lease, and no lease to time a kill to.
+  void WaitForProgressOfKill(int kill, LeasedTasks& leased) {
     const size_t due = static_cast<size_t>(kill) * kTasks / (kKills + 1);
     ASSERT_TRUE(
-        WaitUntil([&] { return acked.Count() >= due; }, absl::Minutes(3)))
-        << "the job stalled before " << due << " acked outcomes, at "
-        << acked.Count();
+        WaitUntil([&] { return leased.Count() >= due; }, absl::Minutes(3)))
+        << "the job stalled before " << due << " leases, at " << leased.Count();
   }
 
   // Waits for the moment, then kills the master; returns false if the job
@@ -242,18 +248,19 @@ TEST_F(MasterCrashTest, KillNineTenTimesLosesNothingAndWritesNothingTwice) {
   WriteTasks(kTasks, [](int) { return ", \"sleep\": 0.001"; });
   StartMaster();
   for (int i = 0; i < 4; ++i) StartWorker("lines", 2);
-  AckedTasks acked(WorkerLogs());
+  LeasedTasks leased(WorkerLogs());
   int kills = 0;
   for (; kills < kKills; ++kills) {
     const Moment moment =
         static_cast<Moment>(kills % static_cast<int>(Moment::kMoments));
     // Right after start means right after the last restart: no waiting.
-    if (moment != Moment::kRightAfterStart) WaitForProgressOfKill(kills, acked);
+    if (moment != Moment::kRightAfterStart)
+      WaitForProgressOfKill(kills, leased);
     if (HasFatalFailure()) return;
     if (!KillAt(moment, random)) break;
     LOG(INFO) << "kill " << kills + 1 << " " << Name(moment) << ", at "
-              << acked.Count() << " acked outcomes, " << ResultLines()
-              << " result lines";
+              << leased.Count() << " leases, " << AckedOutcomes()
+              << " acked outcomes, " << ResultLines() << " result lines";
     ExpectSoundAfterCrash(kills + 1);
     if (HasFatalFailure()) return;
   }
