@@ -149,14 +149,13 @@ Master::~Master() { Shutdown(absl::ZeroDuration()); }
 absl::StatusOr<size_t> Master::Enqueue(std::vector<v1::Task>* to_enqueue,
                                        std::vector<std::string>* added_ids) {
   std::vector<v1::Task>& tasks = *to_enqueue;
-  // First, so that a refused call leaves the tasks with the caller.
-  if (absl::Status status = CheckIds(tasks); !status.ok()) return status;
   if (!queue_.paged()) {
     // The journal keeps no tasks: the queue alone knows which ids are new.
     absl::StatusOr<size_t> count = queue_.Enqueue(std::move(tasks), added_ids);
     tasks.clear();
     return count;
   }
+  if (absl::Status status = CheckIds(tasks); !status.ok()) return status;
   // One at a time: two calls with the same id must not both find it new.
   absl::MutexLock lock(&enqueue_mu_);
   std::vector<std::string> added;
