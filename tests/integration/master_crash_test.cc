@@ -73,8 +73,9 @@ int TasksDone(const std::string& log) {
 }
 
 // The workers' verbose lines that mark the events kills are timed to.
+constexpr absl::string_view kLeaseMark = "] leased ";  // then "N tasks"
 bool IsLease(absl::string_view line) {
-  return line.find("] leased ") != absl::string_view::npos;
+  return line.find(kLeaseMark) != absl::string_view::npos;
 }
 bool IsOutcomesSent(absl::string_view line) {
   return line.find("] sending batch ") != absl::string_view::npos &&
@@ -146,12 +147,11 @@ class LeasedTasks {
 
   size_t Count() {
     logs_.ReadNewLines([this](absl::string_view line) {
-      constexpr absl::string_view kLeased = "] leased ";
-      const size_t at = line.find(kLeased);
+      const size_t at = line.find(kLeaseMark);
       size_t tasks = 0;
       if (at != absl::string_view::npos &&
           absl::SimpleAtoi(
-              absl::StripSuffix(line.substr(at + kLeased.size()), " tasks"),
+              absl::StripSuffix(line.substr(at + kLeaseMark.size()), " tasks"),
               &tasks)) {
         count_ += tasks;
       }
