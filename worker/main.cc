@@ -57,7 +57,8 @@ ABSL_FLAG(std::string, name, "",
           "Worker name for the master's logs (default: HOSTNAME/PID).");
 ABSL_FLAG(int32_t, prefetch, 0,
           "Most tasks held, queued and running (default: max(2 * the "
-          "master's batch size, --concurrency)).");
+          "master's batch size, --concurrency)); outcomes waiting for the "
+          "master's ack may fill as many again.");
 ABSL_FLAG(absl::Duration, progress_interval, absl::Seconds(5),
           "How often to print a progress line when stderr is not a terminal "
           "(on one, the line is redrawn in place).");

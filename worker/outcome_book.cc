@@ -59,10 +59,10 @@ uint64_t OutcomeBook::job() const {
 
 size_t OutcomeBook::DropAll() {
   absl::MutexLock lock(&mu_);
-  size_t dropped = pending_.size();
-  for (const SentBatch& batch : unacked_) dropped += batch.outcomes.size();
+  const size_t dropped = pending_.size() + sent_unacked_;
   pending_.clear();
   unacked_.clear();
+  sent_unacked_ = 0;
   oldest_pending_ = absl::InfiniteFuture();
   ++job_;
   return dropped;
@@ -77,6 +77,7 @@ uint64_t OutcomeBook::StartStream() {
     }
   }
   unacked_.clear();
+  sent_unacked_ = 0;
   if (!pending_.empty()) oldest_pending_ = absl::Now();
   return ++stream_;
 }
@@ -104,6 +105,7 @@ std::optional<v1::ResultBatch> OutcomeBook::NextBatch(
     pending_.pop_front();
   }
   oldest_pending_ = pending_.empty() ? absl::InfiniteFuture() : absl::Now();
+  sent_unacked_ += sent.outcomes.size();
   unacked_.push_back(std::move(sent));
   return batch;
 }
@@ -117,6 +119,7 @@ absl::Status OutcomeBook::OnAck(uint64_t stream, const v1::ResultAck& ack) {
         unacked_.empty() ? 0 : unacked_.front().batch_id));
   }
   CountVerdictsLocked(unacked_.front(), ack);
+  sent_unacked_ -= unacked_.front().outcomes.size();
   unacked_.pop_front();
   return absl::OkStatus();
 }
@@ -147,6 +150,11 @@ void OutcomeBook::CountVerdictsLocked(const SentBatch& sent,
 size_t OutcomeBook::pending() const {
   absl::MutexLock lock(&mu_);
   return pending_.size();
+}
+
+size_t OutcomeBook::unacked() const {
+  absl::MutexLock lock(&mu_);
+  return pending_.size() + sent_unacked_;
 }
 
 absl::Time OutcomeBook::oldest_pending() const {

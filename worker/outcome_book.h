@@ -62,6 +62,8 @@ class OutcomeBook {
   absl::Status OnAck(uint64_t stream, const v1::ResultAck& ack);
 
   size_t pending() const;
+  // Outcomes not acked yet: pending, or sent and waiting for their ack.
+  size_t unacked() const;
   // When the oldest pending outcome was added; InfiniteFuture() if none.
   absl::Time oldest_pending() const;
   // True when nothing is pending nor waiting for an ack.
@@ -84,6 +86,8 @@ class OutcomeBook {
   std::deque<v1::Outcome> pending_ ABSL_GUARDED_BY(mu_);
   absl::Time oldest_pending_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
   std::deque<SentBatch> unacked_ ABSL_GUARDED_BY(mu_);
+  // The outcomes in unacked_.
+  size_t sent_unacked_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t stream_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t next_batch_id_ ABSL_GUARDED_BY(mu_) = 1;
   Stats stats_ ABSL_GUARDED_BY(mu_);

@@ -122,7 +122,7 @@ void SessionWriter::DoWork(Work work) {
 }
 
 void SessionWriter::GrantCredit(MasterConnection& conn) {
-  const uint32_t credit = ledger_.TakeCreditToGrant();
+  const uint32_t credit = ledger_.TakeCreditToGrant(book_.unacked());
   if (credit == 0) return;
   VLOG(1) << "granting " << credit << " tasks of credit";
   // A failed write means a broken stream, maybe one already replaced: the

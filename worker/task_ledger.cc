@@ -125,9 +125,13 @@ void TaskLedger::StartCredit(uint32_t window) {
   outstanding_ = 0;
 }
 
-uint32_t TaskLedger::TakeCreditToGrant() {
+uint32_t TaskLedger::TakeCreditToGrant(size_t unacked_outcomes) {
   absl::MutexLock lock(&mu_);
-  const uint64_t used = held_.size() + outstanding_;
+  // The first window of unacked outcomes is free, so that a master that
+  // acks promptly never stalls the pipeline.
+  const uint64_t unacked_beyond_window =
+      unacked_outcomes - std::min<uint64_t>(unacked_outcomes, window_);
+  const uint64_t used = held_.size() + outstanding_ + unacked_beyond_window;
   if (closed_ || used >= window_) return 0;
   const uint32_t free = window_ - static_cast<uint32_t>(used);
   const uint32_t chunk = std::max<uint32_t>(1, window_ / 4);

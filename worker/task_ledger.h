@@ -30,7 +30,10 @@ struct HeldTask {
 };
 
 // Tracks the tasks the worker holds (queued or running) and the credit window
-// that bounds them: held + credit outstanding <= window.
+// that bounds them: held + credit outstanding <= window. Outcomes the master
+// has not acked yet count against the window too beyond one window's worth,
+// so that a master slow to ack (a busy journal) slows the leases down rather
+// than letting outcomes pile up: held + outstanding + unacked <= 2 x window.
 // Thread-safe: the task stream reader adds and cancels, slot threads take and
 // finish, the sender reads leases and credit. Cancellation hooks run after
 // mu_ is released, so a slow hook never holds up the slots.
@@ -44,7 +47,8 @@ class TaskLedger {
   // `max` queued tasks, now running. Returns nothing once closed.
   std::vector<std::shared_ptr<HeldTask>> Take(size_t max);
 
-  // Forgets a running task whose outcome was produced, freeing its credit.
+  // Forgets a running task whose outcome was produced: from now on its
+  // outcome, until acked, is what counts against the window.
   void Finish(const HeldTask& held);
 
   // Drops the queued tasks among `leases` and cancels them all, running ones
@@ -70,10 +74,11 @@ class TaskLedger {
   // no credit yet, with room for `window` held tasks.
   void StartCredit(uint32_t window);
 
-  // Returns the credit to grant now (0: none), counting it as outstanding.
+  // Returns the credit to grant now (0: none), counting it as outstanding,
+  // while `unacked_outcomes` wait for the master's ack (OutcomeBook).
   // Grants come in chunks of at least a quarter window, or whatever is free
   // when the queue ran dry, so that grants stay few but slots never starve.
-  uint32_t TakeCreditToGrant();
+  uint32_t TakeCreditToGrant(size_t unacked_outcomes);
 
   // Takes back credit from TakeCreditToGrant() that never reached the
   // master, e.g. because its stream broke.

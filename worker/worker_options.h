@@ -41,6 +41,7 @@ struct WorkerOptions {
   uint32_t concurrency = 1;
   // Most tasks held (queued + running). 0: max(2 * max_batch_tasks,
   // concurrency), with max_batch_tasks from the master's SessionStart.
+  // Outcomes waiting for their ack may fill as many again (TaskLedger).
   uint32_t prefetch = 0;
   // Reconnect backoff: starts at `reconnect_initial`, grows 1.6x per failed
   // attempt with +-20% jitter, capped at `reconnect_max`.

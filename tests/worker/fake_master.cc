@@ -39,6 +39,11 @@ std::map<std::string, v1::Outcome> FakeMaster::outcomes() const {
   return outcomes_;
 }
 
+int64_t FakeMaster::max_unacked_leases() const {
+  absl::MutexLock lock(&mu_);
+  return max_unacked_leases_;
+}
+
 grpc::Status FakeMaster::RequestBatch(
     grpc::ServerContext* context,
     grpc::ServerReaderWriter<v1::TaskBatch, v1::BatchRequest>* stream) {
@@ -109,6 +114,8 @@ v1::TaskBatch FakeMaster::LeaseLocked(uint64_t max) {
     *leased->add_tasks() = std::move(undispatched_.front());
     undispatched_.pop_front();
   }
+  leased_ += leased->tasks_size();
+  max_unacked_leases_ = std::max(max_unacked_leases_, leased_ - acked_);
   return batch;
 }
 
@@ -134,6 +141,7 @@ grpc::Status FakeMaster::SubmitResults(
       return {grpc::StatusCode::INVALID_ARGUMENT, "no session id"};
     }
     first = false;
+    absl::SleepFor(options_.ack_delay);
     v1::ResultAck ack;
     {
       absl::MutexLock lock(&mu_);
@@ -158,6 +166,7 @@ v1::ResultAck FakeMaster::RecordLocked(const v1::ResultBatch& batch) {
         outcomes_.emplace(outcome.lease().task_id(), outcome).second;
     verdict->set_verdict(fresh ? v1::VERDICT_ACCEPTED : v1::VERDICT_DUPLICATE);
   }
+  acked_ += batch.outcomes_size();
   for (const v1::LeaseRef& lease : batch.extensions()) {
     v1::ItemVerdict* verdict = ack.add_extensions();
     verdict->set_task_id(lease.task_id());

@@ -13,6 +13,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "distributo/v1/distributor.grpc.pb.h"
 
 namespace distributo::worker {
@@ -30,6 +31,9 @@ class FakeMaster final : public v1::Distributor::Service {
     int break_results_streams = 0;
     // Answers a resume_session_id with NOT_FOUND, as after a restart.
     bool forget_sessions = false;
+    // Acks each result batch this long after reading it, like a master
+    // whose journal is slow.
+    absl::Duration ack_delay = absl::ZeroDuration();
     // Runs after each hello is recorded, before the SessionStart is sent.
     std::function<void()> before_session_start;
   };
@@ -43,6 +47,8 @@ class FakeMaster final : public v1::Distributor::Service {
   std::vector<v1::WorkerHello> hellos() const;
   // The first outcome received for each task id.
   std::map<std::string, v1::Outcome> outcomes() const;
+  // The most tasks that were ever leased and not acked at once.
+  int64_t max_unacked_leases() const;
 
   grpc::Status RequestBatch(
       grpc::ServerContext* context,
@@ -80,6 +86,9 @@ class FakeMaster final : public v1::Distributor::Service {
   std::vector<v1::WorkerHello> hellos_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, v1::Outcome> outcomes_ ABSL_GUARDED_BY(mu_);
   int sessions_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t leased_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t acked_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t max_unacked_leases_ ABSL_GUARDED_BY(mu_) = 0;
   int broken_ ABSL_GUARDED_BY(mu_) = 0;
 };
 

@@ -41,6 +41,23 @@ TEST(OutcomeBookTest, OnAckForgetsTheBatch) {
   EXPECT_EQ(book.stats().accepted, 1u);
 }
 
+TEST(OutcomeBookTest, UnackedCountsPendingAndSentUntilTheirAck) {
+  OutcomeBook book;
+  uint64_t stream = book.StartStream();
+  for (const char* id : {"a", "b", "c"}) book.Add(Done(id));
+  auto first = book.NextBatch(stream, 2, kBig, {});
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(book.unacked(), 3u);
+  ASSERT_TRUE(book.OnAck(stream, Ack(*first)).ok());
+  EXPECT_EQ(book.unacked(), 1u);
+  ASSERT_TRUE(book.NextBatch(stream, 2, kBig, {}).has_value());
+  stream = book.StartStream();  // the unacked one is pending again
+  EXPECT_EQ(book.unacked(), 1u);
+  ASSERT_TRUE(book.NextBatch(stream, 2, kBig, {}).has_value());
+  EXPECT_EQ(book.DropAll(), 1u);
+  EXPECT_EQ(book.unacked(), 0u);
+}
+
 TEST(OutcomeBookTest, DropAllForgetsEverythingAndRefusesTheOldJob) {
   OutcomeBook book;
   const uint64_t stream = book.StartStream();

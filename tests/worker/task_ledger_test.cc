@@ -16,7 +16,7 @@ class TaskLedgerTest : public ::testing::Test {
   // tasks.
   void LeaseOnFullGrant(uint32_t window, int leased) {
     ledger_.StartCredit(window);
-    ASSERT_EQ(ledger_.TakeCreditToGrant(), window);
+    ASSERT_EQ(ledger_.TakeCreditToGrant(0), window);
     ledger_.Add(JsonTasks(leased));
   }
 
@@ -32,35 +32,48 @@ class TaskLedgerTest : public ::testing::Test {
 
 TEST_F(TaskLedgerTest, TakeCreditToGrantGrantsWholeWindowOnce) {
   ledger_.StartCredit(8);
-  EXPECT_EQ(ledger_.TakeCreditToGrant(), 8);
-  EXPECT_EQ(ledger_.TakeCreditToGrant(), 0);
+  EXPECT_EQ(ledger_.TakeCreditToGrant(0), 8);
+  EXPECT_EQ(ledger_.TakeCreditToGrant(0), 0);
 }
 
 TEST_F(TaskLedgerTest, TakeCreditToGrantWaitsForQuarterWindowWhileQueued) {
   LeaseOnFullGrant(8, 8);
   RunOne();
-  EXPECT_EQ(ledger_.TakeCreditToGrant(), 0);  // 1 free < 2, queue not empty
+  EXPECT_EQ(ledger_.TakeCreditToGrant(0), 0);  // 1 free < 2, queue not empty
   RunOne();
-  EXPECT_EQ(ledger_.TakeCreditToGrant(), 2);
+  EXPECT_EQ(ledger_.TakeCreditToGrant(0), 2);
 }
 
 TEST_F(TaskLedgerTest, TakeCreditToGrantWithEmptyQueueGrantsAnyFreeSlot) {
-  LeaseOnFullGrant(8, 1);                     // the master had only one task
-  EXPECT_EQ(ledger_.TakeCreditToGrant(), 0);  // 7 still outstanding
+  LeaseOnFullGrant(8, 1);                      // the master had only one task
+  EXPECT_EQ(ledger_.TakeCreditToGrant(0), 0);  // 7 still outstanding
   RunOne();
-  EXPECT_EQ(ledger_.TakeCreditToGrant(), 1);
+  EXPECT_EQ(ledger_.TakeCreditToGrant(0), 1);
+}
+
+TEST_F(TaskLedgerTest, TakeCreditToGrantIgnoresOneWindowOfUnackedOutcomes) {
+  LeaseOnFullGrant(4, 4);
+  for (int i = 0; i < 4; ++i) RunOne();
+  EXPECT_EQ(ledger_.TakeCreditToGrant(/*unacked_outcomes=*/4), 4);
+}
+
+TEST_F(TaskLedgerTest, TakeCreditToGrantCountsUnackedOutcomesBeyondAWindow) {
+  LeaseOnFullGrant(4, 4);
+  for (int i = 0; i < 4; ++i) RunOne();
+  EXPECT_EQ(ledger_.TakeCreditToGrant(/*unacked_outcomes=*/8), 0);
+  EXPECT_EQ(ledger_.TakeCreditToGrant(/*unacked_outcomes=*/6), 2);
 }
 
 TEST_F(TaskLedgerTest, StartCreditForgetsOutstandingButCountsHeld) {
   LeaseOnFullGrant(4, 3);
   ledger_.StartCredit(4);  // a new stream: the master knows no credit
-  EXPECT_EQ(ledger_.TakeCreditToGrant(), 1);
+  EXPECT_EQ(ledger_.TakeCreditToGrant(0), 1);
 }
 
 TEST_F(TaskLedgerTest, ReturnCreditMakesUnsentCreditGrantableAgain) {
   ledger_.StartCredit(4);
-  ledger_.ReturnCredit(ledger_.TakeCreditToGrant());
-  EXPECT_EQ(ledger_.TakeCreditToGrant(), 4);
+  ledger_.ReturnCredit(ledger_.TakeCreditToGrant(0));
+  EXPECT_EQ(ledger_.TakeCreditToGrant(0), 4);
 }
 
 TEST_F(TaskLedgerTest, CancelDropsQueuedAndCancelsRunning) {

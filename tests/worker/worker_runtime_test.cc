@@ -130,6 +130,22 @@ TEST(WorkerRuntimeTest, RunWhenMasterForgotTheSessionStartsANewOne) {
   EXPECT_TRUE(hellos[2].resume_session_id().empty());
 }
 
+TEST(WorkerRuntimeTest, RunWhileTheMasterAcksSlowlyHoldsAtMostTwoWindows) {
+  FakeMaster::Options master_options;
+  master_options.ack_delay = absl::Milliseconds(5);
+  FakeMaster master(JsonTasks(100), master_options);
+  WorkerOptions options = Options(master);
+  options.prefetch = 4;
+  auto runtime = WorkerRuntime::Create(
+      options, std::make_unique<ExecTaskProcessor>("cat"));
+  ASSERT_TRUE(runtime.ok()) << runtime.status();
+  ASSERT_TRUE(RunWithTimeout(**runtime).ok());
+  EXPECT_EQ(master.outcomes().size(), 100u);
+  // Held tasks and credit fill one window; outcomes waiting for their ack
+  // may fill one more, and no further: leases slow down with the acks.
+  EXPECT_LE(master.max_unacked_leases(), 2 * 4);
+}
+
 TEST(WorkerRuntimeTest, RunWithBatchProcessorFailsTasksLeftWithoutOutcome) {
   FakeMaster::Options master_options;
   master_options.max_batch_tasks = 3;
