@@ -59,10 +59,9 @@ uint64_t OutcomeBook::job() const {
 
 size_t OutcomeBook::DropAll() {
   absl::MutexLock lock(&mu_);
-  const size_t dropped = pending_.size() + sent_unacked_;
+  const size_t dropped = pending_.size() + SentUnackedLocked();
   pending_.clear();
   unacked_.clear();
-  sent_unacked_ = 0;
   oldest_pending_ = absl::InfiniteFuture();
   ++job_;
   return dropped;
@@ -77,7 +76,6 @@ uint64_t OutcomeBook::StartStream() {
     }
   }
   unacked_.clear();
-  sent_unacked_ = 0;
   if (!pending_.empty()) oldest_pending_ = absl::Now();
   return ++stream_;
 }
@@ -105,7 +103,6 @@ std::optional<v1::ResultBatch> OutcomeBook::NextBatch(
     pending_.pop_front();
   }
   oldest_pending_ = pending_.empty() ? absl::InfiniteFuture() : absl::Now();
-  sent_unacked_ += sent.outcomes.size();
   unacked_.push_back(std::move(sent));
   return batch;
 }
@@ -119,7 +116,6 @@ absl::Status OutcomeBook::OnAck(uint64_t stream, const v1::ResultAck& ack) {
         unacked_.empty() ? 0 : unacked_.front().batch_id));
   }
   CountVerdictsLocked(unacked_.front(), ack);
-  sent_unacked_ -= unacked_.front().outcomes.size();
   unacked_.pop_front();
   return absl::OkStatus();
 }
@@ -154,7 +150,13 @@ size_t OutcomeBook::pending() const {
 
 size_t OutcomeBook::unacked() const {
   absl::MutexLock lock(&mu_);
-  return pending_.size() + sent_unacked_;
+  return pending_.size() + SentUnackedLocked();
+}
+
+size_t OutcomeBook::SentUnackedLocked() const {
+  size_t sent = 0;
+  for (const SentBatch& batch : unacked_) sent += batch.outcomes.size();
+  return sent;
 }
 
 absl::Time OutcomeBook::oldest_pending() const {

@@ -77,6 +77,9 @@ class OutcomeBook {
     std::vector<v1::LeaseRef> extensions;
   };
 
+  // The outcomes in unacked_: a short walk, since credit bounds them to
+  // about one window (TaskLedger).
+  size_t SentUnackedLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void CountVerdictsLocked(const SentBatch& sent, const v1::ResultAck& ack)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -86,8 +89,6 @@ class OutcomeBook {
   std::deque<v1::Outcome> pending_ ABSL_GUARDED_BY(mu_);
   absl::Time oldest_pending_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
   std::deque<SentBatch> unacked_ ABSL_GUARDED_BY(mu_);
-  // The outcomes in unacked_.
-  size_t sent_unacked_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t stream_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t next_batch_id_ ABSL_GUARDED_BY(mu_) = 1;
   Stats stats_ ABSL_GUARDED_BY(mu_);
