@@ -1,5 +1,6 @@
 #include "server/sqlite_journal.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/random/random.h"
@@ -13,112 +14,30 @@ namespace {
 // Tasks appended in one transaction, at most.
 constexpr size_t kAppendChunk = 10'000;
 
-// The layout this master reads and writes; another value is refused.
-constexpr int64_t kSchemaVersion = 1;
+// The layout this master writes. It reads this one and version 1, which it
+// migrates at open (sqlite_journal_migration.cc); another is refused.
+constexpr int64_t kSchemaVersion = 2;
 
 constexpr char kSchema[] = R"sql(
 CREATE TABLE IF NOT EXISTS meta (
   key TEXT PRIMARY KEY,
   value NOT NULL  -- an integer, or text for 'job'
 ) WITHOUT ROWID;
--- One row per task, in enqueue order. state: 0 unfinished, 1 done, 2 dead.
--- outcome: the serialized google.protobuf.Any result (done) or
--- distributo.v1.Failure (dead).
+-- One row per task, in enqueue order, as appended: never updated.
 CREATE TABLE IF NOT EXISTS tasks (
   seq INTEGER PRIMARY KEY,
   id TEXT NOT NULL UNIQUE,
-  task BLOB NOT NULL,
-  state INTEGER NOT NULL DEFAULT 0,
-  attempts INTEGER NOT NULL DEFAULT 0,
-  outcome BLOB,
-  handled INTEGER NOT NULL DEFAULT 0
+  task BLOB NOT NULL
+);
+-- One row per call that changed tasks, in order: the serialized
+-- distributo.server.journal.RoundSummary and RoundOutcomes (NULL: none).
+-- The summary comes first, so that replaying it skips the outcomes' pages.
+CREATE TABLE IF NOT EXISTS rounds (
+  round INTEGER PRIMARY KEY,
+  summary BLOB NOT NULL,
+  outcomes BLOB
 );
 )sql";
-
-// Values of tasks.state besides 0, unfinished.
-constexpr int kDone = 1;
-constexpr int kDead = 2;
-
-// A prepared statement, finalized when it goes out of scope. Borrows the
-// connection, whose lock the caller holds.
-class Statement {
- public:
-  Statement(sqlite3* db, const char* sql)
-      : code_(sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr)) {}
-  ~Statement() { sqlite3_finalize(stmt_); }
-
-  // SQLITE_OK once prepared; else the error that prevented it.
-  int code() const { return code_; }
-
-  void Bind(int index, int64_t value) {
-    sqlite3_bind_int64(stmt_, index, value);
-  }
-  void Bind(int index, absl::string_view text) {
-    sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()),
-                      SQLITE_TRANSIENT);
-  }
-  void BindBlob(int index, absl::string_view bytes) {
-    sqlite3_bind_blob(stmt_, index, bytes.data(),
-                      static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
-  }
-
-  // Runs the statement once more with its bindings; returns SQLITE_DONE,
-  // SQLITE_ROW or an error code, and resets it after a completed run.
-  int Step() {
-    const int code = sqlite3_step(stmt_);
-    if (code != SQLITE_ROW) sqlite3_reset(stmt_);
-    return code;
-  }
-
-  int64_t Int(int column) { return sqlite3_column_int64(stmt_, column); }
-  void Read(int column, int64_t* value) { *value = Int(column); }
-  void Read(int column, std::string* value) {
-    *value = std::string(Bytes(column));
-  }
-  absl::string_view Bytes(int column) {
-    const void* data = sqlite3_column_blob(stmt_, column);
-    const int size = sqlite3_column_bytes(stmt_, column);
-    return data == nullptr ? absl::string_view()
-                           : absl::string_view(static_cast<const char*>(data),
-                                               static_cast<size_t>(size));
-  }
-
- private:
-  sqlite3_stmt* stmt_ = nullptr;
-  int code_;
-};
-
-// One statement run against a task's row: through its seq, the row's key,
-// when known, a third cheaper than through the index of ids. `sql` ends in
-// "WHERE" and binds its values from ?2 to ?8; SqliteJournal::RowUpdated()
-// checks the step.
-class TaskRowStatement {
- public:
-  // By seq, the id too: a wrong seq must not change another task's row.
-  TaskRowStatement(sqlite3* db, absl::string_view sql)
-      : by_seq_(db, absl::StrCat(sql, " seq = ?1 AND id = ?9").c_str()),
-        by_id_(db, absl::StrCat(sql, " id = ?9").c_str()) {}
-
-  // SQLITE_OK once both are prepared; else the error.
-  int code() const {
-    return by_seq_.code() != SQLITE_OK ? by_seq_.code() : by_id_.code();
-  }
-
-  // Returns the statement for the row of the task with `seq` (0: unknown)
-  // and `id`, those bound.
-  Statement& For(uint64_t seq, absl::string_view id) {
-    Statement& statement = seq == 0 ? by_id_ : by_seq_;
-    if (seq != 0) statement.Bind(1, static_cast<int64_t>(seq));
-    statement.Bind(kIdParameter, id);
-    return statement;
-  }
-
- private:
-  static constexpr int kIdParameter = 9;
-
-  Statement by_seq_;
-  Statement by_id_;
-};
 
 absl::StatusCode CodeFor(int sqlite_code) {
   switch (sqlite_code & 0xff) {
@@ -140,36 +59,29 @@ absl::StatusCode CodeFor(int sqlite_code) {
   }
 }
 
-// Fills the outcome columns' meaning into `stored`: only unhandled finished
-// tasks need theirs, to be handed to the sink again.
-bool ParseOutcome(absl::string_view bytes, StoredTask* stored) {
-  if (stored->state == TaskState::kDone) {
-    return stored->result.ParseFromArray(bytes.data(),
-                                         static_cast<int>(bytes.size()));
-  }
-  return stored->failure.ParseFromArray(bytes.data(),
-                                        static_cast<int>(bytes.size()));
-}
-
 bool ParseTask(absl::string_view bytes, v1::Task* task) {
   return task->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
 }
 
-// Reads a row of (seq, id, state, task or NULL) into `task`.
-void ReadRow(Statement& row, JournaledTask* task) {
+// Reads a row of (seq, id, task) into `task`: only the id of a finished one.
+void ReadRow(SqliteStatement& row, bool finished, JournaledTask* task) {
   task->seq = static_cast<uint64_t>(row.Int(0));
-  task->finished = row.Int(2) != 0;
-  if (!task->finished && !ParseTask(row.Bytes(3), &task->task)) {
+  task->finished = finished;
+  if (!finished && !ParseTask(row.Bytes(2), &task->task)) {
     task->unreadable = true;
     task->task.Clear();
   }
   task->task.set_id(std::string(row.Bytes(1)));
 }
 
-TaskState StateOf(int64_t column) {
-  return column == kDone   ? TaskState::kDone
-         : column == kDead ? TaskState::kDead
-                           : TaskState::kPending;
+// Moves a round's outcome into the task kept from it.
+void TakeOutcome(journal::TaskOutcome outcome, StoredTask* stored) {
+  stored->attempts = outcome.attempts();
+  if (stored->state == TaskState::kDead) {
+    stored->failure = std::move(*outcome.mutable_failure());
+  } else {
+    stored->result = std::move(*outcome.mutable_result());
+  }
 }
 
 }  // namespace
@@ -225,22 +137,28 @@ absl::Status SqliteJournal::SetUp() {
        {"PRAGMA locking_mode=EXCLUSIVE", "PRAGMA busy_timeout=1000"}) {
     if (absl::Status status = Exec(pragma); !status.ok()) return status;
   }
-  absl::StatusOr<bool> is_new = CheckLayout();
-  if (!is_new.ok()) return is_new.status();
+  absl::StatusOr<int64_t> version = CheckLayout();
+  if (!version.ok()) return version.status();
   // WAL: a commit appends to one file, readers never block the writer.
   // FULL: the WAL is synced at every commit, so a commit survives power loss.
   if (absl::Status status = EnterWal(); !status.ok()) return status;
   if (absl::Status status = SetSync(Sync::kFull); !status.ok()) return status;
-  if (!*is_new) return absl::OkStatus();
+  if (*version == kSchemaVersion) return absl::OkStatus();
+  // A new journal, or one of version 1, whose tables the new ones join.
   return InTransaction(
       [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
         if (absl::Status status = Exec(kSchema); !status.ok()) return status;
+        if (*version == 1) {
+          if (absl::Status status = MigrateFromVersion1(); !status.ok()) {
+            return status;
+          }
+        }
         return SetMeta("schema", kSchemaVersion);
       });
 }
 
 absl::Status SqliteJournal::EnterWal() {
-  Statement wal(db_, "PRAGMA journal_mode=WAL");
+  SqliteStatement wal(db_, "PRAGMA journal_mode=WAL");
   if (wal.code() != SQLITE_OK) return Error("enter WAL mode", wal.code());
   if (const int code = wal.Step(); code != SQLITE_ROW) {
     return Error("enter WAL mode", code);
@@ -256,10 +174,10 @@ absl::Status SqliteJournal::EnterWal() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<bool> SqliteJournal::CheckLayout() {
-  Statement tables(db_,
-                   "SELECT count(*), count(name = 'meta' OR NULL) "
-                   "FROM sqlite_master WHERE type = 'table'");
+absl::StatusOr<int64_t> SqliteJournal::CheckLayout() {
+  SqliteStatement tables(db_,
+                         "SELECT count(*), count(name = 'meta' OR NULL) "
+                         "FROM sqlite_master WHERE type = 'table'");
   if (tables.code() != SQLITE_OK) return Error("read layout", tables.code());
   if (const int code = tables.Step(); code != SQLITE_ROW) {
     return Error("read layout", code);
@@ -267,7 +185,7 @@ absl::StatusOr<bool> SqliteJournal::CheckLayout() {
   const int64_t count = tables.Int(0);
   const bool has_meta = tables.Int(1) > 0;
   tables.Step();  // Completes the statement.
-  if (count == 0) return true;
+  if (count == 0) return 0;
   absl::StatusOr<std::optional<int64_t>> schema =
       has_meta ? GetMeta<int64_t>("schema") : std::optional<int64_t>();
   if (!schema.ok()) return schema.status();
@@ -277,12 +195,12 @@ absl::StatusOr<bool> SqliteJournal::CheckLayout() {
                      " is an SQLite database but not a Distributo journal; "
                      "name another file"));
   }
-  if (**schema != kSchemaVersion) {
+  if (**schema != 1 && **schema != kSchemaVersion) {
     return absl::FailedPreconditionError(
         absl::StrCat("journal ", path_, " has layout version ", **schema,
-                     "; this master reads version ", kSchemaVersion));
+                     "; this master reads versions 1 and ", kSchemaVersion));
   }
-  return false;
+  return **schema;
 }
 
 absl::Status SqliteJournal::SetSync(Sync sync) {
@@ -316,9 +234,9 @@ absl::Status SqliteJournal::InTransaction(Body body, Sync sync) {
 
 template <typename T>
 absl::Status SqliteJournal::SetMeta(absl::string_view key, T value) {
-  Statement set(db_,
-                "INSERT INTO meta(key, value) VALUES (?1, ?2) "
-                "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+  SqliteStatement set(db_,
+                      "INSERT INTO meta(key, value) VALUES (?1, ?2) "
+                      "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
   if (set.code() != SQLITE_OK) return Error("prepare meta", set.code());
   set.Bind(1, key);
   set.Bind(2, value);
@@ -328,7 +246,7 @@ absl::Status SqliteJournal::SetMeta(absl::string_view key, T value) {
 
 template <typename T>
 absl::StatusOr<std::optional<T>> SqliteJournal::GetMeta(absl::string_view key) {
-  Statement get(db_, "SELECT value FROM meta WHERE key = ?1");
+  SqliteStatement get(db_, "SELECT value FROM meta WHERE key = ?1");
   if (get.code() != SQLITE_OK) return Error("prepare meta", get.code());
   get.Bind(1, key);
   const int code = get.Step();
@@ -384,6 +302,7 @@ absl::StatusOr<JournalState> SqliteJournal::Recover(absl::string_view job) {
         return SetMeta("generation", static_cast<int64_t>(state.generation));
       });
   if (!status.ok()) return status;
+  recovered_ = true;
   return state;
 }
 
@@ -391,33 +310,112 @@ absl::Status SqliteJournal::LoadTasks(JournalState* state) {
   absl::StatusOr<uint64_t> count = TaskCountLocked();
   if (!count.ok()) return count.status();
   state->task_count = *count;
-  absl::StatusOr<int64_t> handled_done =
-      QueryInt("SELECT count(*) FROM tasks WHERE state = 1 AND handled = 1",
-               "count handled tasks");
-  if (!handled_done.ok()) return handled_done.status();
-  state->handled_done = static_cast<uint64_t>(*handled_done);
-  Statement select(db_,
-                   "SELECT id, task, state, attempts, outcome, handled, seq "
-                   "FROM tasks WHERE state != 0 AND (handled = 0 OR state = 2) "
-                   "ORDER BY seq");
-  if (select.code() != SQLITE_OK) return Error("prepare load", select.code());
+  states_ = JournalStateBits();
+  absl::flat_hash_map<uint64_t, int64_t> rounds;
+  if (absl::Status status = ReplayRounds(&rounds); !status.ok()) return status;
+  state->handled_done = states_.handled_done();
+  auto outcomes = ReadOutcomes(rounds);
+  if (!outcomes.ok()) return outcomes.status();
+  return LoadKept(*std::move(outcomes), state);
+}
+
+absl::Status SqliteJournal::ReplayRounds(
+    absl::flat_hash_map<uint64_t, int64_t>* rounds) {
+  SqliteStatement select(db_,
+                         "SELECT round, summary FROM rounds ORDER BY round");
+  if (select.code() != SQLITE_OK) return Error("prepare replay", select.code());
+  journal::RoundSummary summary;
   int code;
   while ((code = select.Step()) == SQLITE_ROW) {
-    StoredTask& stored = state->finished.emplace_back();
-    stored.seq = static_cast<uint64_t>(select.Int(6));
-    stored.state = StateOf(select.Int(2));
-    stored.attempts = static_cast<uint32_t>(select.Int(3));
-    stored.handled = select.Int(5) != 0;
-    if (stored.handled) {
-      stored.task.set_id(std::string(select.Bytes(0)));
-      continue;
+    const int64_t round = select.Int(0);
+    const absl::string_view bytes = select.Bytes(1);
+    if (!summary.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+      return Corrupt(absl::StrCat("round ", round, " does not parse"));
     }
-    if (!ParseTask(select.Bytes(1), &stored.task) ||
-        !ParseOutcome(select.Bytes(4), &stored)) {
-      return Unparsable(select.Bytes(0));
+    // Apply() ignores an outcome for a handled task, and so does this.
+    for (const auto* seqs : {&summary.done(), &summary.dead()}) {
+      for (uint64_t seq : *seqs) {
+        if (!states_.handled(seq)) (*rounds)[seq] = round;
+      }
+    }
+    states_.Apply(summary);
+    for (const auto* seqs : {&summary.handled(), &summary.redriven()}) {
+      for (uint64_t seq : *seqs) {
+        if (!states_.kept(seq)) rounds->erase(seq);
+      }
     }
   }
-  return code == SQLITE_DONE ? absl::OkStatus() : Error("load tasks", code);
+  return code == SQLITE_DONE ? absl::OkStatus() : Error("replay rounds", code);
+}
+
+absl::StatusOr<absl::flat_hash_map<uint64_t, journal::TaskOutcome>>
+SqliteJournal::ReadOutcomes(
+    const absl::flat_hash_map<uint64_t, int64_t>& rounds) {
+  std::vector<int64_t> needed;
+  for (const auto& [seq, round] : rounds) needed.push_back(round);
+  std::sort(needed.begin(), needed.end());
+  needed.erase(std::unique(needed.begin(), needed.end()), needed.end());
+  SqliteStatement select(db_, "SELECT outcomes FROM rounds WHERE round = ?1");
+  if (select.code() != SQLITE_OK)
+    return Error("prepare outcomes", select.code());
+  absl::flat_hash_map<uint64_t, journal::TaskOutcome> outcomes;
+  journal::RoundOutcomes round_outcomes;
+  for (const int64_t round : needed) {
+    select.Bind(1, round);
+    if (const int code = select.Step(); code != SQLITE_ROW) {
+      return Error("read outcomes", code);
+    }
+    const absl::string_view bytes = select.Bytes(0);
+    const bool parsed = round_outcomes.ParseFromArray(
+        bytes.data(), static_cast<int>(bytes.size()));
+    select.Step();  // Completes the statement.
+    if (!parsed) {
+      return Corrupt(
+          absl::StrCat("the outcomes of round ", round, " do not parse"));
+    }
+    for (journal::TaskOutcome& outcome : *round_outcomes.mutable_outcomes()) {
+      const auto it = rounds.find(outcome.seq());
+      if (it != rounds.end() && it->second == round) {
+        outcomes[outcome.seq()] = std::move(outcome);
+      }
+    }
+  }
+  return outcomes;
+}
+
+absl::Status SqliteJournal::LoadKept(
+    absl::flat_hash_map<uint64_t, journal::TaskOutcome> outcomes,
+    JournalState* state) {
+  SqliteStatement select(db_, "SELECT id, task FROM tasks WHERE seq = ?1");
+  if (select.code() != SQLITE_OK) return Error("prepare load", select.code());
+  for (uint64_t seq = 1; seq < states_.end(); ++seq) {
+    if (!states_.kept(seq)) continue;
+    const auto outcome = outcomes.find(seq);
+    if (outcome == outcomes.end()) {
+      return Corrupt(absl::StrCat("the outcome of task ", seq, " is missing"));
+    }
+    select.Bind(1, static_cast<int64_t>(seq));
+    if (const int code = select.Step(); code != SQLITE_ROW) {
+      return code == SQLITE_DONE
+                 ? Corrupt(absl::StrCat("finished task ", seq, " has no row"))
+                 : Error("load tasks", code);
+    }
+    StoredTask& stored = state->finished.emplace_back();
+    stored.seq = seq;
+    stored.state = states_.dead(seq) ? TaskState::kDead : TaskState::kDone;
+    stored.handled = states_.handled(seq);
+    TakeOutcome(std::move(outcome->second), &stored);
+    // A handled task is kept for ListDead(), which needs no payload.
+    const bool parsed =
+        stored.handled || ParseTask(select.Bytes(1), &stored.task);
+    stored.task.set_id(std::string(select.Bytes(0)));
+    select.Step();  // Completes the statement.
+    if (!parsed) {
+      return Corrupt(
+          absl::StrCat("task ", stored.task.id(), " does not parse"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<uint64_t> SqliteJournal::TaskCountLocked() {
@@ -430,7 +428,7 @@ absl::StatusOr<uint64_t> SqliteJournal::TaskCountLocked() {
 
 absl::StatusOr<int64_t> SqliteJournal::QueryInt(const char* sql,
                                                 absl::string_view what) {
-  Statement query(db_, sql);
+  SqliteStatement query(db_, sql);
   if (query.code() != SQLITE_OK) return Error(what, query.code());
   if (const int code = query.Step(); code != SQLITE_ROW) {
     return Error(what, code);
@@ -461,9 +459,9 @@ absl::Status SqliteJournal::AppendChunk(absl::Span<const v1::Task> tasks,
   std::vector<std::string> added;
   absl::Status status =
       InTransaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
-        Statement insert(db_,
-                         "INSERT INTO tasks(id, task) VALUES (?1, ?2) "
-                         "ON CONFLICT(id) DO NOTHING");
+        SqliteStatement insert(db_,
+                               "INSERT INTO tasks(id, task) VALUES (?1, ?2) "
+                               "ON CONFLICT(id) DO NOTHING");
         if (insert.code() != SQLITE_OK) {
           return Error("prepare append", insert.code());
         }
@@ -486,85 +484,135 @@ absl::Status SqliteJournal::AppendChunk(absl::Span<const v1::Task> tasks,
   return status;
 }
 
+template <typename Body>
+absl::Status SqliteJournal::InRound(Body body, Sync sync) {
+  journal::RoundSummary summary;
+  journal::RoundOutcomes outcomes;
+  const absl::Status status = InTransaction(
+      [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
+        if (absl::Status filled = body(&summary, &outcomes); !filled.ok()) {
+          return filled;
+        }
+        return InsertRound(summary, outcomes);
+      },
+      sync);
+  if (status.ok()) states_.Apply(summary);
+  return status;
+}
+
+absl::Status SqliteJournal::InsertRound(
+    const journal::RoundSummary& summary,
+    const journal::RoundOutcomes& outcomes) {
+  if (summary.done().empty() && summary.dead().empty() &&
+      summary.handled().empty() && summary.redriven().empty()) {
+    return absl::OkStatus();
+  }
+  SqliteStatement insert(
+      db_, "INSERT INTO rounds(summary, outcomes) VALUES (?1, ?2)");
+  if (insert.code() != SQLITE_OK) return Error("prepare round", insert.code());
+  insert.BindBlob(1, summary.SerializeAsString());
+  if (outcomes.outcomes().empty()) {
+    insert.BindNull(2);
+  } else {
+    insert.BindBlob(2, outcomes.SerializeAsString());
+  }
+  const int code = insert.Step();
+  return code == SQLITE_DONE ? absl::OkStatus() : Error("write round", code);
+}
+
+absl::StatusOr<uint64_t> SqliteJournal::SeqOf(SqliteStatement& by_id,
+                                              uint64_t seq,
+                                              absl::string_view id) {
+  if (seq != 0) return seq;
+  by_id.Bind(1, id);
+  const int code = by_id.Step();
+  if (code == SQLITE_DONE) return 0;
+  if (code != SQLITE_ROW) return Error("find task", code);
+  seq = static_cast<uint64_t>(by_id.Int(0));
+  by_id.Step();  // Completes the statement.
+  return seq;
+}
+
 absl::Status SqliteJournal::CommitOutcomes(
     const std::vector<FinishedTask>& finished) {
   if (finished.empty()) return absl::OkStatus();
   absl::MutexLock lock(&mu_);
-  return InTransaction(
-      [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
-        TaskRowStatement updates(db_,
-                                 "UPDATE tasks SET state = ?2, attempts = ?3, "
-                                 "outcome = ?4 WHERE");
-        if (updates.code() != SQLITE_OK) {
-          return Error("prepare outcomes", updates.code());
-        }
-        std::string bytes;
-        for (const FinishedTask& task : finished) {
-          if (task.dead) {
-            task.failure.SerializeToString(&bytes);
-          } else {
-            task.result.SerializeToString(&bytes);
-          }
-          Statement& update = updates.For(task.seq, task.task.id());
-          update.Bind(2, task.dead ? kDead : kDone);
-          update.Bind(3, task.attempts);
-          update.BindBlob(4, bytes);
-          if (absl::Status status = RowUpdated(update.Step(), "commit outcomes",
-                                               task.seq, task.task.id());
-              !status.ok()) {
-            return status;
-          }
-        }
-        return absl::OkStatus();
-      });
+  return InRound(
+      [&](journal::RoundSummary* summary, journal::RoundOutcomes* outcomes)
+          ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
+            SqliteStatement by_id(db_, "SELECT seq FROM tasks WHERE id = ?1");
+            if (by_id.code() != SQLITE_OK) {
+              return Error("prepare outcomes", by_id.code());
+            }
+            for (const FinishedTask& task : finished) {
+              absl::StatusOr<uint64_t> seq =
+                  SeqOf(by_id, task.seq, task.task.id());
+              if (!seq.ok()) return seq.status();
+              if (*seq == 0) continue;  // Not journaled: nothing to record.
+              (task.dead ? summary->mutable_dead() : summary->mutable_done())
+                  ->Add(*seq);
+              journal::TaskOutcome& outcome = *outcomes->add_outcomes();
+              outcome.set_seq(*seq);
+              outcome.set_attempts(task.attempts);
+              if (task.dead) {
+                *outcome.mutable_failure() = task.failure;
+              } else {
+                *outcome.mutable_result() = task.result;
+              }
+            }
+            return absl::OkStatus();
+          });
 }
 
 absl::Status SqliteJournal::MarkHandled(const std::vector<TaskRef>& tasks,
                                         uint64_t sink_position) {
   absl::MutexLock lock(&mu_);
-  return InTransaction(
-      [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
-        TaskRowStatement marks(db_, "UPDATE tasks SET handled = 1 WHERE");
-        if (marks.code() != SQLITE_OK) {
-          return Error("prepare handled", marks.code());
-        }
-        for (const TaskRef& task : tasks) {
-          if (absl::Status status =
-                  RowUpdated(marks.For(task.seq, task.id).Step(),
-                             "mark handled", task.seq, task.id);
-              !status.ok()) {
-            return status;
-          }
-        }
-        return SetMeta("sink_position", static_cast<int64_t>(sink_position));
-      },
+  return InRound(
+      [&](journal::RoundSummary* summary, journal::RoundOutcomes*)
+          ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
+            SqliteStatement by_id(db_, "SELECT seq FROM tasks WHERE id = ?1");
+            if (by_id.code() != SQLITE_OK) {
+              return Error("prepare handled", by_id.code());
+            }
+            for (const TaskRef& task : tasks) {
+              absl::StatusOr<uint64_t> seq = SeqOf(by_id, task.seq, task.id);
+              if (!seq.ok()) return seq.status();
+              if (*seq != 0) summary->add_handled(*seq);
+            }
+            return SetMeta("sink_position",
+                           static_cast<int64_t>(sink_position));
+          },
       Sync::kNormal);
 }
 
 absl::StatusOr<std::vector<JournaledTask>> SqliteJournal::Redrive(
     const std::vector<std::string>& task_ids) {
   absl::MutexLock lock(&mu_);
+  if (absl::Status status = CheckRecovered(); !status.ok()) return status;
   std::vector<JournaledTask> tasks;
-  const absl::Status status =
-      InTransaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
-        Statement update(
-            db_,
-            "UPDATE tasks SET state = 0, attempts = 0, outcome = NULL, "
-            "handled = 0 WHERE id = ?1 AND state != 1 "
-            "RETURNING seq, id, state, task");
-        if (update.code() != SQLITE_OK) {
-          return Error("prepare redrive", update.code());
-        }
-        for (const std::string& id : task_ids) {
-          update.Bind(1, id);
-          int code;
-          while ((code = update.Step()) == SQLITE_ROW) {
-            ReadRow(update, &tasks.emplace_back());
-          }
-          if (code != SQLITE_DONE) return Error("redrive", code);
-        }
-        return absl::OkStatus();
-      });
+  const absl::Status status = InRound(
+      [&](journal::RoundSummary* summary, journal::RoundOutcomes*)
+          ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
+            SqliteStatement select(
+                db_, "SELECT seq, id, task FROM tasks WHERE id = ?1");
+            if (select.code() != SQLITE_OK) {
+              return Error("prepare redrive", select.code());
+            }
+            for (const std::string& id : task_ids) {
+              select.Bind(1, id);
+              const int code = select.Step();
+              if (code == SQLITE_DONE) continue;
+              if (code != SQLITE_ROW) return Error("redrive", code);
+              const uint64_t seq = static_cast<uint64_t>(select.Int(0));
+              // Done tasks stay done; unfinished ones are returned again.
+              if (!states_.finished(seq) || states_.dead(seq)) {
+                ReadRow(select, /*finished=*/false, &tasks.emplace_back());
+                summary->add_redriven(seq);
+              }
+              select.Step();  // Completes the statement.
+            }
+            return absl::OkStatus();
+          });
   if (!status.ok()) return status;
   return tasks;
 }
@@ -572,11 +620,10 @@ absl::StatusOr<std::vector<JournaledTask>> SqliteJournal::Redrive(
 absl::StatusOr<std::vector<JournaledTask>> SqliteJournal::ReadTasks(
     uint64_t after_seq, uint64_t up_to_seq, size_t max_tasks) {
   absl::MutexLock lock(&mu_);
-  // The bodies of finished tasks are not needed, and not read.
-  Statement select(db_,
-                   "SELECT seq, id, state, CASE state WHEN 0 THEN task END "
-                   "FROM tasks WHERE seq > ?1 AND seq <= ?2 ORDER BY seq "
-                   "LIMIT ?3");
+  if (absl::Status status = CheckRecovered(); !status.ok()) return status;
+  SqliteStatement select(db_,
+                         "SELECT seq, id, task FROM tasks "
+                         "WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3");
   if (select.code() != SQLITE_OK) return Error("prepare read", select.code());
   select.Bind(1, static_cast<int64_t>(after_seq));
   select.Bind(2, static_cast<int64_t>(up_to_seq));
@@ -584,7 +631,8 @@ absl::StatusOr<std::vector<JournaledTask>> SqliteJournal::ReadTasks(
   std::vector<JournaledTask> tasks;
   int code;
   while ((code = select.Step()) == SQLITE_ROW) {
-    ReadRow(select, &tasks.emplace_back());
+    const uint64_t seq = static_cast<uint64_t>(select.Int(0));
+    ReadRow(select, states_.finished(seq), &tasks.emplace_back());
   }
   if (code != SQLITE_DONE) return Error("read tasks", code);
   return tasks;
@@ -593,35 +641,28 @@ absl::StatusOr<std::vector<JournaledTask>> SqliteJournal::ReadTasks(
 absl::StatusOr<std::optional<JournaledTask>> SqliteJournal::FindTask(
     absl::string_view task_id) {
   absl::MutexLock lock(&mu_);
-  Statement select(db_,
-                   "SELECT seq, id, state, CASE state WHEN 0 THEN task END "
-                   "FROM tasks WHERE id = ?1");
+  if (absl::Status status = CheckRecovered(); !status.ok()) return status;
+  SqliteStatement select(db_, "SELECT seq, id, task FROM tasks WHERE id = ?1");
   if (select.code() != SQLITE_OK) return Error("prepare find", select.code());
   select.Bind(1, task_id);
   const int code = select.Step();
   if (code == SQLITE_DONE) return std::nullopt;
   if (code != SQLITE_ROW) return Error("find task", code);
   JournaledTask task;
-  ReadRow(select, &task);
+  ReadRow(select, states_.finished(static_cast<uint64_t>(select.Int(0))),
+          &task);
   select.Step();  // Completes the statement.
   return task;
 }
 
-absl::Status SqliteJournal::RowUpdated(int code, absl::string_view what,
-                                       uint64_t seq,
-                                       absl::string_view task_id) {
-  if (code != SQLITE_DONE) return Error(what, code);
-  if (seq != 0 && sqlite3_changes(db_) != 1) {
-    return absl::InternalError(
-        absl::StrCat("journal ", path_, ": row ", seq, " is not task ", task_id,
-                     "'s; nothing was committed (a bug: please report it)"));
-  }
-  return absl::OkStatus();
+absl::Status SqliteJournal::CheckRecovered() const {
+  if (recovered_) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "journal ", path_, ": read before Recover() (a bug: please report it)"));
 }
 
-absl::Status SqliteJournal::Unparsable(absl::string_view task_id) const {
-  return absl::DataLossError(
-      absl::StrCat("journal ", path_, ": task ", task_id, " does not parse"));
+absl::Status SqliteJournal::Corrupt(absl::string_view what) const {
+  return absl::DataLossError(absl::StrCat("journal ", path_, ": ", what));
 }
 
 absl::StatusOr<std::unique_ptr<Journal>> OpenJournalAt(

@@ -9,12 +9,16 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
 #include "server/journal.h"
+#include "server/journal_round.pb.h"
+#include "server/journal_state_bits.h"
+#include "server/sqlite_statement.h"
 
 namespace distributo::server {
 
@@ -22,6 +26,13 @@ namespace distributo::server {
 // synchronous=FULL, so a committed call survives a crash of the process or
 // the machine. Every call is one transaction, whatever the batch's size: a
 // commit costs ~0.2 ms here while a row costs microseconds.
+//
+// A task's row is written once, when it is appended. What becomes of tasks
+// is one row per call in the `rounds` table (journal_round.proto): which
+// tasks it finished, marked handled or redrove, and their outcomes. A
+// restart replays the rounds into the bits of JournalStateBits, which the
+// journal keeps up to date in memory from then on (docs/durability.md,
+// "Layout").
 //
 // Except MarkHandled(), which does not wait for the disk (synchronous=NORMAL
 // for its transaction): a crash of the process cannot lose it, but a crash
@@ -39,7 +50,9 @@ namespace distributo::server {
 // every call is idempotent: repeating one that failed is always safe. One
 // master at a time: a journal in use by another process is Unavailable.
 //
-// Thread-safe: calls are serialised on one connection.
+// Recover() comes first: ReadTasks(), FindTask() and Redrive() are
+// FailedPrecondition until it has succeeded. Thread-safe: calls are
+// serialised on one connection.
 class SqliteJournal final : public Journal, public TaskPages {
  public:
   // Opens the journal at `path`, creating it if it does not exist.
@@ -83,10 +96,23 @@ class SqliteJournal final : public Journal, public TaskPages {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Sets the connection's synchronous mode, if it is another.
   absl::Status SetSync(Sync sync) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Runs `body` (given the round's summary and outcomes to fill) in a
+  // transaction that ends by inserting the round, if it names any task, and
+  // applies the round to states_ once committed.
+  template <typename Body>
+  absl::Status InRound(Body body, Sync sync = Sync::kFull)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status InsertRound(const journal::RoundSummary& summary,
+                           const journal::RoundOutcomes& outcomes)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status SetUp() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Returns true for an empty database, false for a journal this master
-  // reads, and FailedPrecondition for anything else, touching nothing.
-  absl::StatusOr<bool> CheckLayout() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Returns the layout version of a journal this master reads (0: an empty
+  // database), and FailedPrecondition for anything else, touching nothing.
+  absl::StatusOr<int64_t> CheckLayout() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Rewrites a journal of layout version 1, which kept each task's state in
+  // its row, into the rounds of version 2, in one transaction
+  // (sqlite_journal_migration.cc).
+  absl::Status MigrateFromVersion1() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Switches to WAL mode; FailedPrecondition if SQLite stays in another.
   absl::Status EnterWal() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Exec(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -107,18 +133,33 @@ class SqliteJournal final : public Journal, public TaskPages {
   // Runs a query of one integer; `what` names it in errors.
   absl::StatusOr<int64_t> QueryInt(const char* sql, absl::string_view what)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Fills the state's task_count, finished and handled_done.
+  // Fills the state's task_count, finished and handled_done, and states_.
   absl::Status LoadTasks(JournalState* state)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // DataLoss: the task's row does not parse.
-  absl::Status Unparsable(absl::string_view task_id) const;
-  // Returns OK if the update of the row of the task with `seq` (0: found
-  // by id) and `task_id` ended with `code` SQLITE_DONE and changed that row;
-  // else the error, saying `what` failed, or Internal if the row of `seq`
-  // is not the task's (it is left as it is).
-  absl::Status RowUpdated(int code, absl::string_view what, uint64_t seq,
-                          absl::string_view task_id)
+  // Replays every round into states_, noting for each kept task (see
+  // JournalStateBits::kept) the round of its outcome.
+  absl::Status ReplayRounds(absl::flat_hash_map<uint64_t, int64_t>* rounds)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Returns the outcomes of the tasks of `rounds`, by seq, each from its
+  // round.
+  absl::StatusOr<absl::flat_hash_map<uint64_t, journal::TaskOutcome>>
+  ReadOutcomes(const absl::flat_hash_map<uint64_t, int64_t>& rounds)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Appends the kept tasks to state->finished, in seq order, with their
+  // `outcomes`.
+  absl::Status LoadKept(
+      absl::flat_hash_map<uint64_t, journal::TaskOutcome> outcomes,
+      JournalState* state) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Returns `seq` if known (not 0), else the seq of the task with `id`
+  // through `by_id` (SELECT seq ... WHERE id = ?1), or 0 if there is none.
+  absl::StatusOr<uint64_t> SeqOf(SqliteStatement& by_id, uint64_t seq,
+                                 absl::string_view id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // FailedPrecondition until Recover() has succeeded: only then does
+  // states_ know which tasks are finished.
+  absl::Status CheckRecovered() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // DataLoss, saying what in the journal does not parse or is missing.
+  absl::Status Corrupt(absl::string_view what) const;
   // Returns the status for the connection's last error, saying `what` failed.
   absl::Status Error(absl::string_view what, int code)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -128,6 +169,10 @@ class SqliteJournal final : public Journal, public TaskPages {
   sqlite3* const db_ ABSL_PT_GUARDED_BY(mu_);
   // The connection's mode, as last set; unknown until SetUp() sets it.
   std::optional<Sync> sync_ ABSL_GUARDED_BY(mu_);
+  // The state of every task, as the committed rounds left it, once
+  // Recover() has replayed them (recovered_).
+  JournalStateBits states_ ABSL_GUARDED_BY(mu_);
+  bool recovered_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 // Returns the SQLite journal at `path`, or an in-memory one (InMemoryJournal)

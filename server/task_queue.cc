@@ -163,7 +163,6 @@ void TaskQueue::RestoreFinishedLocked(StoredTask stored,
   const bool dead = stored.state == TaskState::kDead;
   ++(dead ? counts_.dead : counts_.done);
   if (dead) {
-    // The journal keeps the failure only until it is handled.
     dead_.push_back({stored.task.id(), stored.failure.code(),
                      stored.failure.message(), stored.attempts});
     if (!stored.handled) unhandled_dead_.insert(stored.task.id());

@@ -12,6 +12,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "rpc/json_value.h"
+#include "server/journal_round.pb.h"
+#include "server/journal_state_bits.h"
 
 namespace distributo::testing {
 namespace {
@@ -60,10 +62,13 @@ ResultsLedger ReadResultsLedger(const std::string& path,
 }
 
 // Returns the answer of PRAGMA integrity_check on the SQLite file at `path`.
-std::vector<std::string> QuerySqlite(const std::string& path,
-                                     const std::string& sql) {
+namespace {
+
+// Runs `on_row` on each row `sql` selects from the SQLite file at `path`;
+// nothing if it cannot be opened or read.
+template <typename OnRow>
+void ForEachRow(const std::string& path, const std::string& sql, OnRow on_row) {
   sqlite3* db = nullptr;
-  std::vector<std::string> column;
   // Read-only: a read-write connection would fold the write-ahead log of a
   // killed master into the file on close, sparing the restarted master the
   // recovery the test means it to do.
@@ -71,15 +76,47 @@ std::vector<std::string> QuerySqlite(const std::string& path,
       SQLITE_OK) {
     sqlite3_stmt* stmt = nullptr;
     if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK) {
-      while (sqlite3_step(stmt) == SQLITE_ROW) {
-        const unsigned char* text = sqlite3_column_text(stmt, 0);
-        column.emplace_back(
-            text == nullptr ? "" : reinterpret_cast<const char*>(text));
-      }
+      while (sqlite3_step(stmt) == SQLITE_ROW) on_row(stmt);
     }
     sqlite3_finalize(stmt);
   }
   sqlite3_close(db);
+}
+
+std::string TextOf(sqlite3_stmt* row, int column) {
+  const unsigned char* text = sqlite3_column_text(row, column);
+  return text == nullptr ? "" : reinterpret_cast<const char*>(text);
+}
+
+// Returns the ids of the tasks the journal at `path` has finished, as its
+// rounds (server/journal_round.proto) tell.
+absl::flat_hash_set<std::string> FinishedIds(const std::string& path) {
+  server::JournalStateBits states;
+  server::journal::RoundSummary summary;
+  ForEachRow(path, "SELECT summary FROM rounds ORDER BY round",
+             [&](sqlite3_stmt* row) {
+               if (!summary.ParseFromArray(sqlite3_column_blob(row, 0),
+                                           sqlite3_column_bytes(row, 0))) {
+                 ADD_FAILURE() << "a round of " << path << " does not parse";
+               }
+               states.Apply(summary);
+             });
+  absl::flat_hash_set<std::string> ids;
+  ForEachRow(path, "SELECT seq, id FROM tasks", [&](sqlite3_stmt* row) {
+    if (states.finished(static_cast<uint64_t>(sqlite3_column_int64(row, 0)))) {
+      ids.insert(TextOf(row, 1));
+    }
+  });
+  return ids;
+}
+
+}  // namespace
+
+std::vector<std::string> QuerySqlite(const std::string& path,
+                                     const std::string& sql) {
+  std::vector<std::string> column;
+  ForEachRow(path, sql,
+             [&](sqlite3_stmt* row) { column.push_back(TextOf(row, 0)); });
   return column;
 }
 
@@ -211,10 +248,7 @@ size_t TestJob::ResultLines() {
 }
 
 int TestJob::AckedButMissing(const std::string& journal) {
-  const std::vector<std::string> finished =
-      QuerySqlite(journal, "SELECT id FROM tasks WHERE state != 0");
-  const absl::flat_hash_set<std::string> on_disk(finished.begin(),
-                                                 finished.end());
+  const absl::flat_hash_set<std::string> on_disk = FinishedIds(journal);
   int missing = 0;
   for (auto& worker : workers_) {
     for (const std::string& id : AckedIds(ReadFile(worker->log_path()))) {

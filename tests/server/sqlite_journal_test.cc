@@ -16,21 +16,12 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "google/protobuf/wrappers.pb.h"
 #include "gtest/gtest.h"
+#include "tests/server/journal_files.h"
 
 namespace distributo::server {
 namespace {
 
 using ::google::protobuf::util::MessageDifferencer;
-
-v1::Task MakeTask(const std::string& id, const std::string& payload) {
-  v1::Task task;
-  task.set_id(id);
-  google::protobuf::StringValue value;
-  value.set_value(payload);
-  task.mutable_payload()->PackFrom(value);
-  (*task.mutable_labels())["origin"] = absl::StrCat("label-", id);
-  return task;
-}
 
 FinishedTask Done(const std::string& id, const std::string& result,
                   uint32_t attempts) {
@@ -54,62 +45,7 @@ FinishedTask Dead(const std::string& id, const std::string& code,
   return finished;
 }
 
-// Runs `sql` on its own connection, as another tool would, and returns the
-// first column of the last row (empty if none), or the error message.
-std::string RunSql(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  std::string last;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) ==
-      SQLITE_OK) {
-    const int code = sqlite3_exec(
-        db, sql.c_str(),
-        [](void* out, int, char** values, char**) {
-          *static_cast<std::string*>(out) = values[0] ? values[0] : "";
-          return 0;
-        },
-        &last, nullptr);
-    if (code != SQLITE_OK) last = sqlite3_errmsg(db);
-  } else {
-    last = sqlite3_errmsg(db);
-  }
-  sqlite3_close(db);
-  return last;
-}
-
-class SqliteJournalTest : public testing::Test {
- protected:
-  // Gives each test its own empty directory, so runs never see each other's
-  // files, even when several test binaries run at once.
-  SqliteJournalTest() {
-    const auto* info = testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = absl::StrCat(testing::TempDir(), "/sqlite_journal_test_",
-                        info->name(), "_", getpid());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-  }
-  ~SqliteJournalTest() override { std::filesystem::remove_all(dir_); }
-
-  std::string path() const { return dir_ + "/journal.db"; }
-
-  std::unique_ptr<SqliteJournal> OpenJournal() {
-    absl::StatusOr<std::unique_ptr<SqliteJournal>> journal =
-        SqliteJournal::Open(path());
-    EXPECT_TRUE(journal.ok()) << journal.status();
-    return journal.ok() ? *std::move(journal) : nullptr;
-  }
-
-  // Reads the file as a restarted master would: a fresh connection, so
-  // nothing can come from the writer's memory.
-  JournalState Restart() {
-    std::unique_ptr<SqliteJournal> journal = OpenJournal();
-    if (journal == nullptr) return JournalState();
-    absl::StatusOr<JournalState> state = journal->Recover("test job");
-    EXPECT_TRUE(state.ok()) << state.status();
-    return state.ok() ? *std::move(state) : JournalState();
-  }
-
-  std::string dir_;
-};
+class SqliteJournalTest : public JournalFileTest {};
 
 TEST_F(SqliteJournalTest, RecoverOnNewFileStartsGenerationOneEmpty) {
   const JournalState state = Restart();
@@ -166,7 +102,7 @@ TEST_F(SqliteJournalTest, RecoverCountsPendingTasksAndReadTasksPagesThem) {
   const JournalState state = Restart();
   EXPECT_EQ(state.task_count, 3u);
   EXPECT_TRUE(state.finished.empty()) << "pending tasks stay on disk";
-  std::unique_ptr<SqliteJournal> journal = OpenJournal();
+  std::unique_ptr<SqliteJournal> journal = OpenRecovered();
   ASSERT_NE(journal, nullptr);
   absl::StatusOr<std::vector<JournaledTask>> page =
       journal->ReadTasks(0, 3, 100);
@@ -185,7 +121,7 @@ TEST_F(SqliteJournalTest, ReadTasksStopsAtTheLimitAndAtUpToSeq) {
   for (int i = 0; i < 25'000; ++i) {
     tasks.emplace_back().set_id(absl::StrCat("t", i));
   }
-  std::unique_ptr<SqliteJournal> journal = OpenJournal();
+  std::unique_ptr<SqliteJournal> journal = OpenRecovered();
   ASSERT_NE(journal, nullptr);
   // More than a transaction's chunk: every task, in order.
   ASSERT_EQ(journal->AppendTasks(tasks, nullptr).value_or(0), 25'000u);
@@ -203,7 +139,7 @@ TEST_F(SqliteJournalTest, ReadTasksStopsAtTheLimitAndAtUpToSeq) {
 }
 
 TEST_F(SqliteJournalTest, AppendOfJournaledIdKeepsFirstCopy) {
-  std::unique_ptr<SqliteJournal> journal = OpenJournal();
+  std::unique_ptr<SqliteJournal> journal = OpenRecovered();
   ASSERT_NE(journal, nullptr);
   ASSERT_TRUE(journal->AppendTasks({MakeTask("x", "first")}, nullptr).ok());
   EXPECT_EQ(
@@ -217,7 +153,7 @@ TEST_F(SqliteJournalTest, AppendOfJournaledIdKeepsFirstCopy) {
 }
 
 TEST_F(SqliteJournalTest, FindTaskTellsFinishedFromUnknown) {
-  std::unique_ptr<SqliteJournal> journal = OpenJournal();
+  std::unique_ptr<SqliteJournal> journal = OpenRecovered();
   ASSERT_NE(journal, nullptr);
   ASSERT_TRUE(journal->AppendTasks({MakeTask("d", "p")}, nullptr).ok());
   ASSERT_TRUE(journal->CommitOutcomes({Done("d", "r", 1)}).ok());
@@ -232,11 +168,10 @@ TEST_F(SqliteJournalTest, FindTaskTellsFinishedFromUnknown) {
   EXPECT_FALSE(unknown->has_value());
 }
 
-TEST_F(SqliteJournalTest, OutcomesAndMarksFindTheirRowsBySeqWhenGiven) {
+TEST_F(SqliteJournalTest, OutcomesAndMarksFindTasksBySeqOrById) {
   FinishedTask second = Done("b", "r", 1);
   second.seq = 2;
-  FinishedTask third = Done("c", "r", 1);
-  third.seq = 3;
+  FinishedTask third = Done("c", "r", 1);  // seq 0: found by id
   {
     std::unique_ptr<SqliteJournal> journal = OpenJournal();
     ASSERT_NE(journal, nullptr);
@@ -245,15 +180,10 @@ TEST_F(SqliteJournalTest, OutcomesAndMarksFindTheirRowsBySeqWhenGiven) {
                                    MakeTask("c", "p")},
                                   nullptr)
                     .ok());
-    ASSERT_TRUE(journal->CommitOutcomes({second, third}).ok());
-    ASSERT_TRUE(journal->MarkHandled({RefOf(second)}, 5).ok());
-    // A seq that is not the task's changes no row: the call fails whole.
-    FinishedTask misplaced = Done("a", "r", 1);
-    misplaced.seq = 3;
-    EXPECT_EQ(journal->CommitOutcomes({misplaced}).code(),
-              absl::StatusCode::kInternal);
-    EXPECT_EQ(journal->MarkHandled({{"a", 3}}, 6).code(),
-              absl::StatusCode::kInternal);
+    ASSERT_TRUE(
+        journal->CommitOutcomes({second, third, Done("x", "r", 1)}).ok())
+        << "an id never journaled is left out";
+    ASSERT_TRUE(journal->MarkHandled({RefOf(second), {"y"}}, 5).ok());
   }
   const JournalState state = Restart();
   EXPECT_EQ(state.sink_position, 5u);
@@ -262,6 +192,66 @@ TEST_F(SqliteJournalTest, OutcomesAndMarksFindTheirRowsBySeqWhenGiven) {
   EXPECT_EQ(state.finished[0].task.id(), "c");
   EXPECT_EQ(state.finished[0].seq, 3u);
   EXPECT_FALSE(state.finished[0].handled);
+}
+
+TEST_F(SqliteJournalTest, RecoverKeepsTheLastOutcomeOfAnUnhandledTask) {
+  {
+    std::unique_ptr<SqliteJournal> journal = OpenJournal();
+    ASSERT_NE(journal, nullptr);
+    ASSERT_TRUE(
+        journal->AppendTasks({MakeTask("a", "p"), MakeTask("b", "p")}, nullptr)
+            .ok());
+    ASSERT_TRUE(journal->CommitOutcomes({Done("a", "first", 1)}).ok());
+    ASSERT_TRUE(journal->CommitOutcomes({Done("a", "second", 2)}).ok());
+    ASSERT_TRUE(journal->CommitOutcomes({Done("b", "kept", 1)}).ok());
+    ASSERT_TRUE(journal->MarkHandled({{"b"}}, 1).ok());
+    ASSERT_TRUE(journal->CommitOutcomes({Done("b", "late copy", 3)}).ok());
+  }
+  const JournalState state = Restart();
+  EXPECT_EQ(state.handled_done, 1u) << "b, whose late copy is ignored";
+  ASSERT_EQ(state.finished.size(), 1u);
+  google::protobuf::StringValue result;
+  ASSERT_TRUE(state.finished[0].result.UnpackTo(&result));
+  EXPECT_EQ(result.value(), "second");
+  EXPECT_EQ(state.finished[0].attempts, 2u);
+}
+
+TEST_F(SqliteJournalTest, RedriveMakesDeadTasksNewAgainAcrossRestarts) {
+  {
+    std::unique_ptr<SqliteJournal> journal = OpenRecovered();
+    ASSERT_NE(journal, nullptr);
+    ASSERT_TRUE(journal
+                    ->AppendTasks({MakeTask("done", "p"), MakeTask("dead", "p"),
+                                   MakeTask("gone", "p")},
+                                  nullptr)
+                    .ok());
+    ASSERT_TRUE(journal
+                    ->CommitOutcomes({Done("done", "r", 1),
+                                      Dead("dead", "no_result", 3),
+                                      Dead("gone", "no_result", 3)})
+                    .ok());
+    ASSERT_TRUE(journal->MarkHandled({{"dead"}, {"gone"}}, 7).ok());
+    absl::StatusOr<std::vector<JournaledTask>> redriven =
+        journal->Redrive({"done", "dead", "unknown"});
+    ASSERT_TRUE(redriven.ok()) << redriven.status();
+    ASSERT_EQ(redriven->size(), 1u) << "done stays done";
+    EXPECT_EQ((*redriven)[0].seq, 2u);
+    EXPECT_FALSE((*redriven)[0].finished);
+    EXPECT_TRUE(
+        MessageDifferencer::Equals((*redriven)[0].task, MakeTask("dead", "p")));
+    absl::StatusOr<std::optional<JournaledTask>> found =
+        journal->FindTask("dead");
+    ASSERT_TRUE(found.ok() && found->has_value());
+    EXPECT_FALSE((*found)->finished);
+  }
+  const JournalState state = Restart();
+  ASSERT_EQ(state.finished.size(), 2u) << "done (unhandled) and gone, not dead";
+  EXPECT_EQ(state.finished[0].task.id(), "done");
+  const StoredTask& gone = state.finished[1];
+  EXPECT_EQ(gone.task.id(), "gone");
+  EXPECT_TRUE(gone.handled);
+  EXPECT_EQ(gone.failure.code(), "no_result");
+  EXPECT_EQ(gone.attempts, 3u);
 }
 
 TEST_F(SqliteJournalTest, RecoverAfterCommitReturnsUnhandledOutcomes) {
@@ -345,16 +335,30 @@ TEST_F(SqliteJournalTest, OpenOnGarbageFileReturnsFailedPreconditionUntouched) {
 
 TEST_F(SqliteJournalTest, OpenInMissingDirectoryReturnsUnavailable) {
   // SQLITE_CANTOPEN maps to Unavailable.
-  EXPECT_EQ(SqliteJournal::Open(dir_ + "/missing/journal.db").status().code(),
+  EXPECT_EQ(SqliteJournal::Open(dir() + "/missing/journal.db").status().code(),
             absl::StatusCode::kUnavailable);
+}
+
+TEST_F(SqliteJournalTest, ReadsBeforeRecoverAreFailedPrecondition) {
+  std::unique_ptr<SqliteJournal> journal = OpenJournal();
+  ASSERT_NE(journal, nullptr);
+  ASSERT_TRUE(journal->AppendTasks({MakeTask("a", "p")}, nullptr).ok());
+  EXPECT_EQ(journal->ReadTasks(0, 1, 1).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(journal->FindTask("a").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(journal->Redrive({"a"}).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(journal->Recover("test job").ok());
+  EXPECT_TRUE(journal->FindTask("a").ok());
 }
 
 TEST_F(SqliteJournalTest, OpenWithOtherSchemaReturnsFailedPrecondition) {
   ASSERT_NE(OpenJournal(), nullptr);
   ASSERT_EQ(RunSql(path(),
-                   "UPDATE meta SET value = 2 WHERE key = 'schema';"
+                   "UPDATE meta SET value = 3 WHERE key = 'schema';"
                    "SELECT value FROM meta WHERE key = 'schema'"),
-            "2");
+            "3");
   EXPECT_EQ(SqliteJournal::Open(path()).status().code(),
             absl::StatusCode::kFailedPrecondition);
 }
@@ -406,15 +410,6 @@ TEST_F(SqliteJournalTest, ConcurrentAppendsAndCommitsAreAllRecovered) {
   EXPECT_EQ(ids.size(), state.finished.size());
 }
 
-// Creates an SQLite database at `path` holding what `sql` makes, as another
-// program (or a newer master) would have left it.
-void MakeDatabase(const std::string& path, const char* sql) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  EXPECT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK);
-  sqlite3_close(db);
-}
-
 TEST_F(SqliteJournalTest, OpenOnForeignDatabaseReturnsFailedPrecondition) {
   MakeDatabase(path(), "CREATE TABLE photos(x); INSERT INTO photos VALUES (1)");
   EXPECT_EQ(SqliteJournal::Open(path()).status().code(),
@@ -426,7 +421,7 @@ TEST_F(SqliteJournalTest, OpenOnForeignDatabaseReturnsFailedPrecondition) {
 TEST_F(SqliteJournalTest, OpenWithOtherSchemaLeavesFileUnchanged) {
   MakeDatabase(path(),
                "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT "
-               "NULL) WITHOUT ROWID; INSERT INTO meta VALUES ('schema', 2)");
+               "NULL) WITHOUT ROWID; INSERT INTO meta VALUES ('schema', 3)");
   EXPECT_EQ(SqliteJournal::Open(path()).status().code(),
             absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(RunSql(path(), "SELECT group_concat(name) FROM sqlite_master"),

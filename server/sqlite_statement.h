@@ -1,0 +1,68 @@
+#ifndef DISTRIBUTO_SERVER_SQLITE_STATEMENT_H_
+#define DISTRIBUTO_SERVER_SQLITE_STATEMENT_H_
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace distributo::server {
+
+// A prepared statement, finalized when it goes out of scope. Borrows the
+// connection; not thread-safe: its caller serialises the connection's use.
+class SqliteStatement {
+ public:
+  SqliteStatement(sqlite3* db, const char* sql)
+      : code_(sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr)) {}
+  ~SqliteStatement() { sqlite3_finalize(stmt_); }
+
+  SqliteStatement(const SqliteStatement&) = delete;
+  SqliteStatement& operator=(const SqliteStatement&) = delete;
+
+  // SQLITE_OK once prepared; else the error that prevented it.
+  int code() const { return code_; }
+
+  void Bind(int index, int64_t value) {
+    sqlite3_bind_int64(stmt_, index, value);
+  }
+  void Bind(int index, absl::string_view text) {
+    sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()),
+                      SQLITE_TRANSIENT);
+  }
+  void BindBlob(int index, absl::string_view bytes) {
+    sqlite3_bind_blob(stmt_, index, bytes.data(),
+                      static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+  }
+  void BindNull(int index) { sqlite3_bind_null(stmt_, index); }
+
+  // Runs the statement once more with its bindings; returns SQLITE_DONE,
+  // SQLITE_ROW or an error code, and resets it after a completed run.
+  int Step() {
+    const int code = sqlite3_step(stmt_);
+    if (code != SQLITE_ROW) sqlite3_reset(stmt_);
+    return code;
+  }
+
+  int64_t Int(int column) { return sqlite3_column_int64(stmt_, column); }
+  void Read(int column, int64_t* value) { *value = Int(column); }
+  void Read(int column, std::string* value) {
+    *value = std::string(Bytes(column));
+  }
+  absl::string_view Bytes(int column) {
+    const void* data = sqlite3_column_blob(stmt_, column);
+    const int size = sqlite3_column_bytes(stmt_, column);
+    return data == nullptr ? absl::string_view()
+                           : absl::string_view(static_cast<const char*>(data),
+                                               static_cast<size_t>(size));
+  }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+  int code_;
+};
+
+}  // namespace distributo::server
+
+#endif  // DISTRIBUTO_SERVER_SQLITE_STATEMENT_H_
