@@ -63,12 +63,11 @@ class TaskPages {
   virtual absl::StatusOr<std::optional<JournaledTask>> FindTask(
       absl::string_view task_id) = 0;
 
-  // Adds tasks; ids already journaled are left as they are. Appends the ids
-  // it added to `added_ids` (when given) and returns task_count (see
-  // JournalState).
+  // Adds tasks; ids already journaled are left as they are. Appends the id
+  // and seq of each task it added to `added` (when given), in the order of
+  // `tasks`, and returns task_count (see JournalState).
   virtual absl::StatusOr<uint64_t> AppendTasks(
-      const std::vector<v1::Task>& tasks,
-      std::vector<std::string>* added_ids) = 0;
+      const std::vector<v1::Task>& tasks, std::vector<TaskRef>* added) = 0;
 };
 
 // Where the master makes its state durable, batch by batch. The master calls

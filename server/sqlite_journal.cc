@@ -439,7 +439,7 @@ absl::StatusOr<int64_t> SqliteJournal::QueryInt(const char* sql,
 }
 
 absl::StatusOr<uint64_t> SqliteJournal::AppendTasks(
-    const std::vector<v1::Task>& tasks, std::vector<std::string>* added_ids) {
+    const std::vector<v1::Task>& tasks, std::vector<TaskRef>* added) {
   absl::MutexLock lock(&mu_);
   // A transaction per chunk keeps the write-ahead log small for a file of
   // millions of tasks. A crash between chunks leaves a prefix journaled;
@@ -447,7 +447,7 @@ absl::StatusOr<uint64_t> SqliteJournal::AppendTasks(
   for (size_t start = 0; start < tasks.size(); start += kAppendChunk) {
     const absl::Span<const v1::Task> chunk =
         absl::MakeConstSpan(tasks).subspan(start, kAppendChunk);
-    if (absl::Status status = AppendChunk(chunk, added_ids); !status.ok()) {
+    if (absl::Status status = AppendChunk(chunk, added); !status.ok()) {
       return status;
     }
   }
@@ -455,31 +455,34 @@ absl::StatusOr<uint64_t> SqliteJournal::AppendTasks(
 }
 
 absl::Status SqliteJournal::AppendChunk(absl::Span<const v1::Task> tasks,
-                                        std::vector<std::string>* added_ids) {
-  std::vector<std::string> added;
-  absl::Status status =
-      InTransaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
-        SqliteStatement insert(db_,
-                               "INSERT INTO tasks(id, task) VALUES (?1, ?2) "
-                               "ON CONFLICT(id) DO NOTHING");
-        if (insert.code() != SQLITE_OK) {
-          return Error("prepare append", insert.code());
-        }
-        std::string bytes;
-        for (const v1::Task& task : tasks) {
-          task.SerializeToString(&bytes);
-          insert.Bind(1, task.id());
-          insert.BindBlob(2, bytes);
-          if (const int code = insert.Step(); code != SQLITE_DONE) {
-            return Error("append tasks", code);
-          }
-          if (sqlite3_changes(db_) == 1) added.push_back(task.id());
-        }
-        return absl::OkStatus();
-      });
-  if (status.ok() && added_ids != nullptr) {
-    added_ids->insert(added_ids->end(), std::make_move_iterator(added.begin()),
-                      std::make_move_iterator(added.end()));
+                                        std::vector<TaskRef>* added) {
+  std::vector<TaskRef> chunk_added;
+  absl::Status status = InTransaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(
+                                          mu_) -> absl::Status {
+    SqliteStatement insert(db_,
+                           "INSERT INTO tasks(id, task) VALUES (?1, ?2) "
+                           "ON CONFLICT(id) DO NOTHING");
+    if (insert.code() != SQLITE_OK) {
+      return Error("prepare append", insert.code());
+    }
+    std::string bytes;
+    for (const v1::Task& task : tasks) {
+      task.SerializeToString(&bytes);
+      insert.Bind(1, task.id());
+      insert.BindBlob(2, bytes);
+      if (const int code = insert.Step(); code != SQLITE_DONE) {
+        return Error("append tasks", code);
+      }
+      if (sqlite3_changes(db_) == 1) {
+        chunk_added.push_back(
+            {task.id(), static_cast<uint64_t>(sqlite3_last_insert_rowid(db_))});
+      }
+    }
+    return absl::OkStatus();
+  });
+  if (status.ok() && added != nullptr) {
+    added->insert(added->end(), std::make_move_iterator(chunk_added.begin()),
+                  std::make_move_iterator(chunk_added.end()));
   }
   return status;
 }

@@ -64,9 +64,8 @@ class SqliteJournal final : public Journal, public TaskPages {
   SqliteJournal& operator=(const SqliteJournal&) = delete;
 
   absl::StatusOr<JournalState> Recover(absl::string_view job) override;
-  absl::StatusOr<uint64_t> AppendTasks(
-      const std::vector<v1::Task>& tasks,
-      std::vector<std::string>* added_ids) override;
+  absl::StatusOr<uint64_t> AppendTasks(const std::vector<v1::Task>& tasks,
+                                       std::vector<TaskRef>* added) override;
   absl::Status CommitOutcomes(
       const std::vector<FinishedTask>& finished) override;
   absl::Status MarkHandled(const std::vector<TaskRef>& tasks,
@@ -127,7 +126,7 @@ class SqliteJournal final : public Journal, public TaskPages {
   absl::Status ClaimJob(absl::string_view job)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status AppendChunk(absl::Span<const v1::Task> tasks,
-                           std::vector<std::string>* added_ids)
+                           std::vector<TaskRef>* added)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<uint64_t> TaskCountLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Runs a query of one integer; `what` names it in errors.

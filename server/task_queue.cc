@@ -95,9 +95,11 @@ absl::StatusOr<size_t> TaskQueue::Enqueue(std::vector<v1::Task> tasks,
   return added.size();
 }
 
-void TaskQueue::AddJournaled(uint64_t task_count) {
+void TaskQueue::AddJournaled(uint64_t task_count,
+                             std::vector<JournaledTask> appended) {
   {
     absl::MutexLock lock(&mu_);
+    AdmitAppendedLocked(std::move(appended));
     journaled_ = std::max(journaled_, task_count);
     counts_.total = journaled_;
   }
@@ -538,6 +540,19 @@ bool TaskQueue::HasPendingForLocked(const Session& session) const {
     if (!list.empty() && Accepts(session, type_url)) return true;
   }
   return false;
+}
+
+void TaskQueue::AdmitAppendedLocked(std::vector<JournaledTask> appended) {
+  // Reading them back would cost a page read, under mu_, on the journal's
+  // one connection, for the rows just written.
+  for (JournaledTask& row : appended) {
+    if (paged_to_ != journaled_ || row.seq != journaled_ + 1 ||
+        counts_.pending >= kPageWindow) {
+      return;
+    }
+    paged_to_ = journaled_ = row.seq;
+    AdmitJournaledLocked(std::move(row));
+  }
 }
 
 bool TaskQueue::PageInLocked() {

@@ -120,8 +120,11 @@ class TaskQueue {
                                  std::vector<std::string>* added_ids = nullptr);
 
   // Tells a paged() queue that the journal holds `task_count` tasks: those
-  // past the ones it knew are new, and pending.
-  void AddJournaled(uint64_t task_count);
+  // past the ones it knew are new, and pending. `appended` are the rows the
+  // last append added, in seq order: the queue admits them at once, as a
+  // read of its next page would, while every task before them is in memory
+  // and its window has room; it reads the others from the journal later.
+  void AddJournaled(uint64_t task_count, std::vector<JournaledTask> appended);
 
   // Loads what a journal kept, before anything else is enqueued: the
   // journal's unfinished tasks are pending (on disk), its finished ones
@@ -270,6 +273,9 @@ class TaskQueue {
   // Reads the next page of journaled tasks into memory. Returns whether it
   // read any.
   bool PageInLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Admits the rows AddJournaled() was given, while it may.
+  void AdmitAppendedLocked(std::vector<JournaledTask> appended)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Ends the tasks whose journal rows did not parse dead. Returns whether
   // there were any.
   bool EndUnreadableLocked(std::vector<FinishedTask>* finished)

@@ -125,9 +125,15 @@ class Driver {
     task.set_id(absl::StrCat("t", id));
     *task.mutable_payload() = *JsonToAny("1");
     if (queue_.paged()) {
-      auto count = journal_->AppendTasks({task}, nullptr);
+      // As Master::Enqueue() does: the queue admits the row at once while
+      // its window has room.
+      std::vector<TaskRef> added;
+      auto count = journal_->AppendTasks({task}, &added);
       if (!count.ok()) __builtin_trap();
-      queue_.AddJournaled(*count);
+      std::vector<JournaledTask> rows;
+      for (const TaskRef& ref : added)
+        rows.push_back({ref.seq, false, false, task});
+      queue_.AddJournaled(*count, std::move(rows));
       return;
     }
     if (!queue_.Enqueue({task}).ok()) __builtin_trap();

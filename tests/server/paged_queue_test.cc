@@ -57,10 +57,9 @@ class FlakyPages final : public TaskPages {
       absl::string_view task_id) override {
     return journal_->FindTask(task_id);
   }
-  absl::StatusOr<uint64_t> AppendTasks(
-      const std::vector<v1::Task>& tasks,
-      std::vector<std::string>* added_ids) override {
-    return journal_->AppendTasks(tasks, added_ids);
+  absl::StatusOr<uint64_t> AppendTasks(const std::vector<v1::Task>& tasks,
+                                       std::vector<TaskRef>* added) override {
+    return journal_->AppendTasks(tasks, added);
   }
 
  private:
@@ -113,11 +112,18 @@ class PagedQueueTest : public testing::Test {
     journal_.reset();  // one connection at a time holds the file
   }
 
-  // Journals tasks and tells the queue, as Master::Enqueue() does.
-  void Append(const std::vector<v1::Task>& tasks) {
-    absl::StatusOr<uint64_t> count = journal_->AppendTasks(tasks, nullptr);
+  // Journals tasks (all new) and tells the queue, as Master::Enqueue()
+  // does; the queue reads them back from the journal, unless `admit` gives
+  // it the rows added, as the master does.
+  void Append(const std::vector<v1::Task>& tasks, bool admit = false) {
+    std::vector<TaskRef> added;
+    absl::StatusOr<uint64_t> count = journal_->AppendTasks(tasks, &added);
     ASSERT_TRUE(count.ok()) << count.status();
-    queue_->AddJournaled(*count);
+    std::vector<JournaledTask> rows;
+    for (size_t i = 0; admit && i < added.size(); ++i) {
+      rows.push_back({added[i].seq, false, false, tasks[i]});
+    }
+    queue_->AddJournaled(*count, std::move(rows));
   }
 
   std::string Open(const std::vector<std::string>& types = {}) {
@@ -188,6 +194,33 @@ TEST_F(PagedQueueTest, PendingTasksStayOnDiskUntilLeased) {
   EXPECT_EQ(counts.pending, 19'990u);
   EXPECT_GE(counts.in_memory, 10u);
   EXPECT_LE(counts.in_memory, kMaxInMemory);
+}
+
+TEST_F(PagedQueueTest, AppendedTasksFillTheWindowWithoutAReadTheRestWait) {
+  pages_.set_failing(true);  // so any read of a page would fail
+  Append(MakeTasks(5'000), /*admit=*/true);
+  EXPECT_EQ(queue_->Counts().in_memory, 4096u) << "the window, no more";
+  const std::string session = Open();
+  const std::vector<v1::Task> leased = Lease(session, 100);
+  ASSERT_EQ(leased.size(), 100u);
+  EXPECT_EQ(leased[0].id(), "t0");
+  EXPECT_EQ(AnyToJson(leased[99].payload()), "\"payload of t99\"");
+  pages_.set_failing(false);
+  absl::flat_hash_set<std::string> ids;
+  for (int round = 0; round < 60 && ids.size() < 4'900; ++round) {
+    for (const v1::Task& task : Lease(session, 100)) ids.insert(task.id());
+  }
+  EXPECT_EQ(ids.size(), 4'900u) << "the rest is read from the journal";
+  EXPECT_TRUE(ids.contains("t4999"));
+}
+
+TEST_F(PagedQueueTest, AppendBehindTasksOnDiskWaitsForThemInOrder) {
+  Append(MakeTasks(10'000));
+  Append(MakeTasks(10, "late"), /*admit=*/true);
+  EXPECT_EQ(queue_->Counts().in_memory, 0u);
+  const std::vector<v1::Task> leased = Lease(Open(), 1);
+  ASSERT_EQ(leased.size(), 1u);
+  EXPECT_EQ(leased[0].id(), "t0");
 }
 
 TEST_F(PagedQueueTest, AJobThroughTheWindowRunsEveryTaskOnceInFlatMemory) {

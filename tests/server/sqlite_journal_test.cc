@@ -69,15 +69,24 @@ TEST_F(SqliteJournalTest, RecoverKeepsTheJobIdAcrossRestarts) {
   EXPECT_NE(Restart().job_id, first) << "a new journal is a new job";
 }
 
-TEST_F(SqliteJournalTest, AppendReturnsTheTaskCountAndTheIdsItAdded) {
+// "id:seq" of each task, in order.
+std::string Refs(const std::vector<TaskRef>& refs) {
+  std::string out;
+  for (const TaskRef& ref : refs) {
+    absl::StrAppend(&out, out.empty() ? "" : ",", ref.id, ":", ref.seq);
+  }
+  return out;
+}
+
+TEST_F(SqliteJournalTest, AppendReturnsTheTaskCountAndTheTasksItAdded) {
   std::unique_ptr<SqliteJournal> journal = OpenJournal();
   ASSERT_NE(journal, nullptr);
-  std::vector<std::string> added;
+  std::vector<TaskRef> added;
   EXPECT_EQ(
       journal->AppendTasks({MakeTask("a", "p"), MakeTask("b", "p")}, &added)
           .value_or(0),
       2u);
-  EXPECT_EQ(added, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(Refs(added), "a:1,b:2");
   added.clear();
   // Known, new, and new again within the call: only the first copy counts.
   EXPECT_EQ(journal
@@ -86,7 +95,7 @@ TEST_F(SqliteJournalTest, AppendReturnsTheTaskCountAndTheIdsItAdded) {
                               &added)
                 .value_or(0),
             3u);
-  EXPECT_EQ(added, std::vector<std::string>{"c"});
+  EXPECT_EQ(Refs(added), "c:3");
 }
 
 TEST_F(SqliteJournalTest, RecoverCountsPendingTasksAndReadTasksPagesThem) {
