@@ -132,7 +132,8 @@ class SqliteJournal final : public Journal, public TaskPages {
   // Runs a query of one integer; `what` names it in errors.
   absl::StatusOr<int64_t> QueryInt(const char* sql, absl::string_view what)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Fills the state's task_count, finished and handled_done, and states_.
+  // Fills the state's task_count, finished and handled_done, and states_
+  // (this and the next three: sqlite_journal_recovery.cc).
   absl::Status LoadTasks(JournalState* state)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Replays every round into states_, noting for each kept task (see
