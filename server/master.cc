@@ -10,28 +10,6 @@
 #include "grpcpp/server_builder.h"
 
 namespace distributo::server {
-namespace {
-
-// Pairs the tasks a journal added with the seqs it gave them; `added` lists
-// them in the order of `tasks`.
-std::vector<JournaledTask> AppendedRows(std::vector<v1::Task> tasks,
-                                        const std::vector<TaskRef>& added) {
-  std::vector<JournaledTask> rows;
-  rows.reserve(added.size());
-  auto next = added.begin();
-  for (v1::Task& task : tasks) {
-    if (next == added.end()) break;
-    if (task.id() != next->id) continue;  // journaled already
-    JournaledTask& row = rows.emplace_back();
-    row.seq = next->seq;
-    row.task = std::move(task);
-    ++next;
-  }
-  return rows;
-}
-
-}  // namespace
-
 absl::Status Master::Validate(const MasterOptions& options) {
   if (options.port < 0 || options.port > 65535) {
     return absl::InvalidArgumentError(
@@ -184,7 +162,7 @@ absl::StatusOr<size_t> Master::Enqueue(std::vector<v1::Task>* to_enqueue,
   absl::StatusOr<uint64_t> total =
       journal_->pages()->AppendTasks(tasks, &added);
   if (!total.ok()) return total.status();
-  queue_.AddJournaled(*total, AppendedRows(std::move(tasks), added));
+  queue_.AddJournaled(*total, std::move(tasks), added);
   tasks.clear();
   if (added_ids != nullptr) {
     for (TaskRef& ref : added) added_ids->push_back(std::move(ref.id));

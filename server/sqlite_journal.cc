@@ -73,6 +73,21 @@ void ReadRow(SqliteStatement& row, bool finished, JournaledTask* task) {
   task->task.set_id(std::string(row.Bytes(1)));
 }
 
+// Adds a finished task, the one with `seq`, to a round.
+void AddOutcome(const FinishedTask& task, uint64_t seq,
+                journal::RoundSummary* summary,
+                journal::RoundOutcomes* outcomes) {
+  (task.dead ? summary->mutable_dead() : summary->mutable_done())->Add(seq);
+  journal::TaskOutcome& outcome = *outcomes->add_outcomes();
+  outcome.set_seq(seq);
+  outcome.set_attempts(task.attempts);
+  if (task.dead) {
+    *outcome.mutable_failure() = task.failure;
+  } else {
+    *outcome.mutable_result() = task.result;
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SqliteJournal>> SqliteJournal::Open(
@@ -368,24 +383,33 @@ template <typename Body>
 absl::Status SqliteJournal::InRound(Body body, Sync sync) {
   journal::RoundSummary summary;
   journal::RoundOutcomes outcomes;
+  std::optional<int64_t> round;
   const absl::Status status = InTransaction(
       [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
         if (absl::Status filled = body(&summary, &outcomes); !filled.ok()) {
           return filled;
         }
-        return InsertRound(summary, outcomes);
+        absl::StatusOr<std::optional<int64_t>> inserted =
+            InsertRound(summary, outcomes);
+        if (!inserted.ok()) return inserted.status();
+        round = *inserted;
+        return absl::OkStatus();
       },
       sync);
-  if (status.ok()) states_.Apply(summary);
+  // SQLite may report an error for a commit that did happen: then the round
+  // is on disk, and states_ must say so too.
+  if (status.ok() || (round.has_value() && RoundCommitted(*round))) {
+    states_.Apply(summary);
+  }
   return status;
 }
 
-absl::Status SqliteJournal::InsertRound(
+absl::StatusOr<std::optional<int64_t>> SqliteJournal::InsertRound(
     const journal::RoundSummary& summary,
     const journal::RoundOutcomes& outcomes) {
   if (summary.done().empty() && summary.dead().empty() &&
       summary.handled().empty() && summary.redriven().empty()) {
-    return absl::OkStatus();
+    return std::nullopt;
   }
   SqliteStatement insert(
       db_, "INSERT INTO rounds(summary, outcomes) VALUES (?1, ?2)");
@@ -396,8 +420,20 @@ absl::Status SqliteJournal::InsertRound(
   } else {
     insert.BindBlob(2, outcomes.SerializeAsString());
   }
-  const int code = insert.Step();
-  return code == SQLITE_DONE ? absl::OkStatus() : Error("write round", code);
+  if (const int code = insert.Step(); code != SQLITE_DONE) {
+    return Error("write round", code);
+  }
+  return sqlite3_last_insert_rowid(db_);
+}
+
+bool SqliteJournal::RoundCommitted(int64_t round) {
+  // Inside a transaction left open, the row may be its own, uncommitted.
+  if (!sqlite3_get_autocommit(db_)) return false;
+  SqliteStatement select(db_, "SELECT 1 FROM rounds WHERE round = ?1");
+  select.Bind(1, round);
+  const int code = select.Step();
+  if (code == SQLITE_ROW) select.Step();  // Completes the statement.
+  return code == SQLITE_ROW;
 }
 
 absl::StatusOr<uint64_t> SqliteJournal::SeqOf(SqliteStatement& by_id,
@@ -424,21 +460,22 @@ absl::Status SqliteJournal::CommitOutcomes(
             if (by_id.code() != SQLITE_OK) {
               return Error("prepare outcomes", by_id.code());
             }
+            // A task named twice ends as its last outcome says, not both
+            // done and dead.
+            absl::flat_hash_map<uint64_t, const FinishedTask*> last;
+            last.reserve(finished.size());
+            std::vector<uint64_t> seqs;
             for (const FinishedTask& task : finished) {
               absl::StatusOr<uint64_t> seq =
                   SeqOf(by_id, task.seq, task.task.id());
               if (!seq.ok()) return seq.status();
               if (*seq == 0) continue;  // Not journaled: nothing to record.
-              (task.dead ? summary->mutable_dead() : summary->mutable_done())
-                  ->Add(*seq);
-              journal::TaskOutcome& outcome = *outcomes->add_outcomes();
-              outcome.set_seq(*seq);
-              outcome.set_attempts(task.attempts);
-              if (task.dead) {
-                *outcome.mutable_failure() = task.failure;
-              } else {
-                *outcome.mutable_result() = task.result;
+              if (last.insert_or_assign(*seq, &task).second) {
+                seqs.push_back(*seq);
               }
+            }
+            for (uint64_t seq : seqs) {
+              AddOutcome(*last[seq], seq, summary, outcomes);
             }
             return absl::OkStatus();
           });

@@ -101,9 +101,14 @@ class SqliteJournal final : public Journal, public TaskPages {
   template <typename Body>
   absl::Status InRound(Body body, Sync sync = Sync::kFull)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status InsertRound(const journal::RoundSummary& summary,
-                           const journal::RoundOutcomes& outcomes)
+  // Returns the new round's number, or nullopt if it names no task (and is
+  // not written).
+  absl::StatusOr<std::optional<int64_t>> InsertRound(
+      const journal::RoundSummary& summary,
+      const journal::RoundOutcomes& outcomes)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Returns true if `round` is on disk, after a failed transaction.
+  bool RoundCommitted(int64_t round) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status SetUp() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Returns the layout version of a journal this master reads (0: an empty
   // database), and FailedPrecondition for anything else, touching nothing.

@@ -79,7 +79,9 @@ SqliteJournal::ReadOutcomes(
   for (const int64_t round : needed) {
     select.Bind(1, round);
     if (const int code = select.Step(); code != SQLITE_ROW) {
-      return Error("read outcomes", code);
+      return code == SQLITE_DONE
+                 ? Corrupt(absl::StrCat("round ", round, " is missing"))
+                 : Error("read outcomes", code);
     }
     const absl::string_view bytes = select.Bytes(0);
     const bool parsed = round_outcomes.ParseFromArray(

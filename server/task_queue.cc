@@ -34,6 +34,24 @@ bool Accepts(const Session& session, absl::string_view type_url) {
          session.accepted_types.contains(type_url);
 }
 
+// Pairs the tasks a journal added with the seqs it gave them; `added` lists
+// them in the order of `tasks`.
+std::vector<JournaledTask> AppendedRows(std::vector<v1::Task> tasks,
+                                        const std::vector<TaskRef>& added) {
+  std::vector<JournaledTask> rows;
+  rows.reserve(added.size());
+  auto next = added.begin();
+  for (v1::Task& task : tasks) {
+    if (next == added.end()) break;
+    if (task.id() != next->id) continue;  // journaled already
+    JournaledTask& row = rows.emplace_back();
+    row.seq = next->seq;
+    row.task = std::move(task);
+    ++next;
+  }
+  return rows;
+}
+
 }  // namespace
 
 double FinishedPerSecond(const QueueCounts& counts, uint64_t finished_before,
@@ -95,8 +113,9 @@ absl::StatusOr<size_t> TaskQueue::Enqueue(std::vector<v1::Task> tasks,
   return added.size();
 }
 
-void TaskQueue::AddJournaled(uint64_t task_count,
-                             std::vector<JournaledTask> appended) {
+void TaskQueue::AddJournaled(uint64_t task_count, std::vector<v1::Task> tasks,
+                             const std::vector<TaskRef>& added) {
+  std::vector<JournaledTask> appended = AppendedRows(std::move(tasks), added);
   {
     absl::MutexLock lock(&mu_);
     AdmitAppendedLocked(std::move(appended));

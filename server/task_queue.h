@@ -120,11 +120,13 @@ class TaskQueue {
                                  std::vector<std::string>* added_ids = nullptr);
 
   // Tells a paged() queue that the journal holds `task_count` tasks: those
-  // past the ones it knew are new, and pending. `appended` are the rows the
-  // last append added, in seq order: the queue admits them at once, as a
-  // read of its next page would, while every task before them is in memory
-  // and its window has room; it reads the others from the journal later.
-  void AddJournaled(uint64_t task_count, std::vector<JournaledTask> appended);
+  // past the ones it knew are new, and pending. `tasks` were appended last
+  // and `added` is what the journal added of them (TaskPages::AppendTasks):
+  // the queue admits those at once, as a read of its next page would, while
+  // every task before them is in memory and its window has room; it reads
+  // the others from the journal later.
+  void AddJournaled(uint64_t task_count, std::vector<v1::Task> tasks,
+                    const std::vector<TaskRef>& added);
 
   // Loads what a journal kept, before anything else is enqueued: the
   // journal's unfinished tasks are pending (on disk), its finished ones

@@ -125,15 +125,12 @@ class Driver {
     task.set_id(absl::StrCat("t", id));
     *task.mutable_payload() = *JsonToAny("1");
     if (queue_.paged()) {
-      // As Master::Enqueue() does: the queue admits the row at once while
+      // As Master::Enqueue() does: the queue admits the task at once while
       // its window has room.
       std::vector<TaskRef> added;
       auto count = journal_->AppendTasks({task}, &added);
       if (!count.ok()) __builtin_trap();
-      std::vector<JournaledTask> rows;
-      for (const TaskRef& ref : added)
-        rows.push_back({ref.seq, false, false, task});
-      queue_.AddJournaled(*count, std::move(rows));
+      queue_.AddJournaled(*count, {task}, added);
       return;
     }
     if (!queue_.Enqueue({task}).ok()) __builtin_trap();

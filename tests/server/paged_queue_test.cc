@@ -112,18 +112,18 @@ class PagedQueueTest : public testing::Test {
     journal_.reset();  // one connection at a time holds the file
   }
 
-  // Journals tasks (all new) and tells the queue, as Master::Enqueue()
-  // does; the queue reads them back from the journal, unless `admit` gives
-  // it the rows added, as the master does.
+  // Journals tasks and tells the queue; with `admit`, as Master::Enqueue()
+  // does, giving it the tasks, else only the count, so that it reads them
+  // back from the journal.
   void Append(const std::vector<v1::Task>& tasks, bool admit = false) {
     std::vector<TaskRef> added;
     absl::StatusOr<uint64_t> count = journal_->AppendTasks(tasks, &added);
     ASSERT_TRUE(count.ok()) << count.status();
-    std::vector<JournaledTask> rows;
-    for (size_t i = 0; admit && i < added.size(); ++i) {
-      rows.push_back({added[i].seq, false, false, tasks[i]});
+    if (admit) {
+      queue_->AddJournaled(*count, tasks, added);
+    } else {
+      queue_->AddJournaled(*count, {}, {});
     }
-    queue_->AddJournaled(*count, std::move(rows));
   }
 
   std::string Open(const std::vector<std::string>& types = {}) {
@@ -212,6 +212,31 @@ TEST_F(PagedQueueTest, AppendedTasksFillTheWindowWithoutAReadTheRestWait) {
   }
   EXPECT_EQ(ids.size(), 4'900u) << "the rest is read from the journal";
   EXPECT_TRUE(ids.contains("t4999"));
+}
+
+TEST_F(PagedQueueTest, AnAdmittedTasksResultIsJournaledAsItsOwn) {
+  Append({MakeTask("a"), MakeTask("b")}, /*admit=*/true);
+  // b is journaled already, c repeats: only the first c is new, seq 3.
+  v1::Task second_c = MakeTask("c");
+  *second_c.mutable_payload() = *JsonToAny("\"another c\"");
+  Append({MakeTask("b"), MakeTask("c"), second_c, MakeTask("d")},
+         /*admit=*/true);
+  const std::string session = Open();
+  const std::vector<v1::Task> leased = Lease(session, 10);
+  ASSERT_EQ(leased.size(), 4u) << "a b c d, each once";
+  EXPECT_EQ(leased[2].id(), "c");
+  EXPECT_EQ(AnyToJson(leased[2].payload()), "\"payload of c\"");
+  ASSERT_EQ(Submit(session, Result("c", leased[2].epoch())),
+            v1::VERDICT_ACCEPTED);
+  ASSERT_TRUE(journal_->CommitOutcomes(finished_).ok());
+  finished_.clear();
+  const std::vector<FinishedTask> unhandled = Start();
+  ASSERT_EQ(unhandled.size(), 1u);
+  EXPECT_EQ(unhandled[0].task.id(), "c");
+  EXPECT_EQ(unhandled[0].seq, 3u);
+  const std::vector<v1::Task> again = Lease(Open(), 10);
+  ASSERT_EQ(again.size(), 3u) << "a, b and d are still to do";
+  EXPECT_EQ(again[2].id(), "d");
 }
 
 TEST_F(PagedQueueTest, AppendBehindTasksOnDiskWaitsForThemInOrder) {

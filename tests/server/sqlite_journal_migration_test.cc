@@ -114,6 +114,32 @@ TEST_F(SqliteJournalMigrationTest, Version1JournalResumesAsItWas) {
                    "SELECT group_concat(name) FROM pragma_table_info('tasks')"),
             "seq,id,task");
   EXPECT_EQ(RunSql(path(), "PRAGMA integrity_check"), "ok");
+  EXPECT_EQ(RunSql(path(), "SELECT count(*) FROM rounds"), "1");
+}
+
+TEST_F(SqliteJournalMigrationTest, AMigratedJournalGoesOnAsAnyOther) {
+  MakeVersion1Journal(ResultBlob("rb"));
+  {
+    std::unique_ptr<SqliteJournal> journal = OpenRecovered();
+    ASSERT_NE(journal, nullptr);
+    std::vector<TaskRef> added;
+    ASSERT_TRUE(journal->AppendTasks({MakeTask("f", "p")}, &added).ok());
+    ASSERT_EQ(added.size(), 1u);
+    EXPECT_EQ(added[0].seq, 6u);
+    FinishedTask a;
+    a.task = PackedTask(MakeTask("a", "p"));
+    a.result.PackFrom(google::protobuf::StringValue());
+    a.attempts = 1;
+    ASSERT_TRUE(journal->CommitOutcomes({a}).ok());
+    ASSERT_TRUE(journal->MarkHandled({{"b"}}, 50).ok());
+  }
+  const JournalState state = Restart();
+  EXPECT_EQ(state.task_count, 6u);
+  EXPECT_EQ(state.handled_done, 2u) << "c and b";
+  ASSERT_EQ(state.finished.size(), 3u);
+  EXPECT_EQ(state.finished[0].task.id(), "a");
+  EXPECT_EQ(state.finished[1].task.id(), "d");
+  EXPECT_EQ(state.finished[2].task.id(), "e");
 }
 
 TEST_F(SqliteJournalMigrationTest,

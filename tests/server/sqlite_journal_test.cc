@@ -225,6 +225,24 @@ TEST_F(SqliteJournalTest, RecoverKeepsTheLastOutcomeOfAnUnhandledTask) {
   EXPECT_EQ(state.finished[0].attempts, 2u);
 }
 
+TEST_F(SqliteJournalTest, ATaskNamedTwiceInOneCommitEndsAsItsLastOutcome) {
+  {
+    std::unique_ptr<SqliteJournal> journal = OpenRecovered();
+    ASSERT_NE(journal, nullptr);
+    ASSERT_TRUE(journal->AppendTasks({MakeTask("a", "p")}, nullptr).ok());
+    ASSERT_TRUE(
+        journal->CommitOutcomes({Dead("a", "boom", 1), Done("a", "r", 2)})
+            .ok());
+    absl::StatusOr<std::optional<JournaledTask>> found = journal->FindTask("a");
+    ASSERT_TRUE(found.ok() && found->has_value());
+    EXPECT_TRUE((*found)->finished);
+  }
+  const JournalState state = Restart();
+  ASSERT_EQ(state.finished.size(), 1u);
+  EXPECT_EQ(state.finished[0].state, TaskState::kDone);
+  EXPECT_EQ(state.finished[0].attempts, 2u);
+}
+
 TEST_F(SqliteJournalTest, RedriveMakesDeadTasksNewAgainAcrossRestarts) {
   {
     std::unique_ptr<SqliteJournal> journal = OpenRecovered();
