@@ -106,6 +106,9 @@ absl::StatusOr<std::unique_ptr<SqliteJournal>> SqliteJournal::Open(
   std::unique_ptr<SqliteJournal> journal(new SqliteJournal(path, db));
   absl::MutexLock lock(&journal->mu_);
   if (absl::Status status = journal->SetUp(); !status.ok()) return status;
+  if (auto count = journal->TaskCountLocked(); !count.ok()) {
+    return count.status();
+  }
   return journal;
 }
 
@@ -315,7 +318,8 @@ absl::StatusOr<uint64_t> SqliteJournal::TaskCountLocked() {
   absl::StatusOr<int64_t> last =
       QueryInt("SELECT ifnull(max(seq), 0) FROM tasks", "count tasks");
   if (!last.ok()) return last.status();
-  return static_cast<uint64_t>(*last);
+  task_count_ = static_cast<uint64_t>(*last);
+  return task_count_;
 }
 
 absl::StatusOr<int64_t> SqliteJournal::QueryInt(const char* sql,
@@ -439,6 +443,13 @@ bool SqliteJournal::RoundCommitted(int64_t round) {
 absl::StatusOr<uint64_t> SqliteJournal::SeqOf(SqliteStatement& by_id,
                                               uint64_t seq,
                                               absl::string_view id) {
+  // A seq of no task would leave the journal naming a row it lacks. The
+  // row's id is not checked: that lookup would cost a third of a commit.
+  if (seq > task_count_) {
+    return absl::InternalError(absl::StrCat(
+        "journal ", path_, ": task ", id, " has seq ", seq, " past the last, ",
+        task_count_, "; nothing was committed (a bug: please report it)"));
+  }
   if (seq != 0) return seq;
   by_id.Bind(1, id);
   const int code = by_id.Step();

@@ -83,6 +83,9 @@ class SqliteJournal final : public Journal, public TaskPages {
   const std::string& path() const { return path_; }
 
  private:
+  // Reaches the connection, to make SQLite fail as a disk would.
+  friend class SqliteJournalPeer;
+
   SqliteJournal(std::string path, sqlite3* db);
 
   // Whether a commit returns only once on disk (FULL), or once written to
@@ -133,6 +136,7 @@ class SqliteJournal final : public Journal, public TaskPages {
   absl::Status AppendChunk(absl::Span<const v1::Task> tasks,
                            std::vector<TaskRef>* added)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Returns the last seq, and keeps it in task_count_.
   absl::StatusOr<uint64_t> TaskCountLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Runs a query of one integer; `what` names it in errors.
   absl::StatusOr<int64_t> QueryInt(const char* sql, absl::string_view what)
@@ -156,7 +160,8 @@ class SqliteJournal final : public Journal, public TaskPages {
       absl::flat_hash_map<uint64_t, journal::TaskOutcome> outcomes,
       JournalState* state) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Returns `seq` if known (not 0), else the seq of the task with `id`
-  // through `by_id` (SELECT seq ... WHERE id = ?1), or 0 if there is none.
+  // through `by_id` (SELECT seq ... WHERE id = ?1), or 0 if there is none;
+  // Internal for a seq past the last task.
   absl::StatusOr<uint64_t> SeqOf(SqliteStatement& by_id, uint64_t seq,
                                  absl::string_view id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -174,6 +179,8 @@ class SqliteJournal final : public Journal, public TaskPages {
   sqlite3* const db_ ABSL_PT_GUARDED_BY(mu_);
   // The connection's mode, as last set; unknown until SetUp() sets it.
   std::optional<Sync> sync_ ABSL_GUARDED_BY(mu_);
+  // The last seq, as TaskCountLocked() last found it.
+  uint64_t task_count_ ABSL_GUARDED_BY(mu_) = 0;
   // The state of every task, as the committed rounds left it, once
   // Recover() has replayed them (recovered_).
   JournalStateBits states_ ABSL_GUARDED_BY(mu_);

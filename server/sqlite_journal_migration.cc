@@ -14,8 +14,8 @@ constexpr int kTasksPerRound = 1000;
 // Leaves the rows only what version 2 keeps in them: the table is copied
 // once, where dropping each column would rewrite it four times.
 constexpr const char* kCopyTasks[] = {
-    "CREATE TABLE tasks_v2 (seq INTEGER PRIMARY KEY, "
-    "id TEXT NOT NULL UNIQUE, task BLOB NOT NULL)",
+    ("CREATE TABLE tasks_v2 (seq INTEGER PRIMARY KEY, "
+     "id TEXT NOT NULL UNIQUE, task BLOB NOT NULL)"),
     "INSERT INTO tasks_v2 SELECT seq, id, task FROM tasks",
     "DROP TABLE tasks",
     "ALTER TABLE tasks_v2 RENAME TO tasks",

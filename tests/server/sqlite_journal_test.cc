@@ -193,6 +193,13 @@ TEST_F(SqliteJournalTest, OutcomesAndMarksFindTasksBySeqOrById) {
         journal->CommitOutcomes({second, third, Done("x", "r", 1)}).ok())
         << "an id never journaled is left out";
     ASSERT_TRUE(journal->MarkHandled({RefOf(second), {"y"}}, 5).ok());
+    // A seq past the last task is a bug: the call fails whole.
+    FinishedTask beyond = Done("a", "r", 1);
+    beyond.seq = 4;
+    EXPECT_EQ(journal->CommitOutcomes({beyond}).code(),
+              absl::StatusCode::kInternal);
+    EXPECT_EQ(journal->MarkHandled({{"a", 4}}, 6).code(),
+              absl::StatusCode::kInternal);
   }
   const JournalState state = Restart();
   EXPECT_EQ(state.sink_position, 5u);
@@ -223,6 +230,41 @@ TEST_F(SqliteJournalTest, RecoverKeepsTheLastOutcomeOfAnUnhandledTask) {
   ASSERT_TRUE(state.finished[0].result.UnpackTo(&result));
   EXPECT_EQ(result.value(), "second");
   EXPECT_EQ(state.finished[0].attempts, 2u);
+}
+
+}  // namespace
+
+// Makes the next commit of a journal's connection report an I/O error after
+// it happened, as SQLite may when the WAL is written but a later step fails.
+class SqliteJournalPeer {
+ public:
+  static void FailNextCommitAfterItHappens(SqliteJournal& journal) {
+    absl::MutexLock lock(&journal.mu_);
+    sqlite3_wal_hook(
+        journal.db_,
+        [](void*, sqlite3* db, const char*, int) {
+          sqlite3_wal_hook(db, nullptr, nullptr);  // once
+          return SQLITE_IOERR;
+        },
+        nullptr);
+  }
+};
+
+namespace {
+
+TEST_F(SqliteJournalTest, ARoundCommittedButReportedFailedCountsInMemoryToo) {
+  std::unique_ptr<SqliteJournal> journal = OpenRecovered();
+  ASSERT_NE(journal, nullptr);
+  ASSERT_TRUE(journal->AppendTasks({MakeTask("a", "p")}, nullptr).ok());
+  ASSERT_TRUE(journal->CommitOutcomes({Dead("a", "boom", 1)}).ok());
+  SqliteJournalPeer::FailNextCommitAfterItHappens(*journal);
+  EXPECT_EQ(journal->Redrive({"a"}).status().code(),
+            absl::StatusCode::kUnavailable);
+  absl::StatusOr<std::optional<JournaledTask>> found = journal->FindTask("a");
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_FALSE((*found)->finished) << "the redrive is on disk";
+  journal.reset();
+  EXPECT_TRUE(Restart().finished.empty());
 }
 
 TEST_F(SqliteJournalTest, ATaskNamedTwiceInOneCommitEndsAsItsLastOutcome) {
