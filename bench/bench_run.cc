@@ -16,6 +16,7 @@
 #include "absl/strings/strip.h"
 #include "bench/lean_worker.h"
 #include "bench/report.h"
+#include "server/sqlite_journal.h"
 #include "tests/integration/child_process.h"
 
 namespace distributo::bench {
@@ -296,6 +297,18 @@ absl::StatusOr<std::string> MeasurePending(const RunOptions& options,
   });
 }
 
+// Returns how long Recover() takes on the journal of a finished job, as a
+// restarted master would call it.
+absl::StatusOr<absl::Duration> TimeRecover(const std::string& journal) {
+  auto opened = server::SqliteJournal::Open(journal);
+  if (!opened.ok()) return opened.status();
+  const absl::Time start = absl::Now();
+  if (auto state = (*opened)->Recover(kJob); !state.ok()) {
+    return state.status();
+  }
+  return absl::Now() - start;
+}
+
 absl::StatusOr<RunResult> RunBoth(const RunOptions& options) {
   return InRunDirectory(
       options, [&](const std::string& dir) -> absl::StatusOr<RunResult> {
@@ -307,6 +320,10 @@ absl::StatusOr<RunResult> RunBoth(const RunOptions& options) {
           if (!job.ok()) return job.status();
           (std::string(role) == "raw" ? result.raw : result.master) = *job;
         }
+        if (options.journal == "none") return result;
+        absl::StatusOr<absl::Duration> recover = TimeRecover(options.journal);
+        if (!recover.ok()) return recover.status();
+        result.recover = *recover;
         return result;
       });
 }
@@ -337,7 +354,8 @@ std::string ToJson(const RunOptions& options, const RunResult& result) {
       "\"journal\": \"%s\", \"rate\": %g, \"tasks_per_s\": %.0f, "
       "\"raw_limit_per_s\": %.0f, \"ratio\": %.3f, "
       "\"p99_enqueue_to_lease_us\": %.1f, \"master_rss_mb\": %d, "
-      "\"lost\": %d, \"duplicates\": %d, %s, %s}",
+      "\"lost\": %d, \"duplicates\": %d, \"restart_recover_ms\": %.1f, %s, "
+      "%s}",
       options.workers, options.batch_size, options.in_flight, options.tasks,
       options.journal == "none" ? "none" : "sqlite", options.rate,
       result.master.tasks_per_s, result.raw.tasks_per_s,
@@ -346,6 +364,7 @@ std::string ToJson(const RunOptions& options, const RunResult& result) {
       result.master.server.peak_rss_mb,
       options.tasks - std::min(options.tasks, result.master.server.handled),
       result.master.server.duplicates,
+      absl::ToDoubleMilliseconds(result.recover.value_or(absl::ZeroDuration())),
       JobJson("master_", result.master, options.tasks),
       JobJson("raw_", result.raw, options.tasks));
 }
@@ -370,6 +389,12 @@ std::string ToTable(const RunOptions& options, const RunResult& result) {
         job->lease_to_ack.PercentileMicros(0.5),
         job->lease_to_ack.PercentileMicros(0.99),
         job->server.cpu_seconds * 1e6 / options.tasks, job->server.peak_rss_mb);
+  }
+  if (result.recover.has_value()) {
+    absl::StrAppendFormat(&table,
+                          "\nA master restarted on the journal recovers it in "
+                          "%.1f ms.\n",
+                          absl::ToDoubleMilliseconds(*result.recover));
   }
   return table;
 }

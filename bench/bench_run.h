@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -33,10 +34,14 @@ struct JobResult {
 struct RunResult {
   JobResult raw;
   JobResult master;
+  // With a journal: how long a master restarted on the finished job's
+  // journal took to recover it (replaying its rounds).
+  std::optional<absl::Duration> recover;
 };
 
 // Runs the job against the raw baseline, then against the master, each in
-// processes of their own (this binary with --role=...). Returns
+// processes of their own (this binary with --role=...), and times a restart
+// on the master's journal, if it has one. Returns
 // FailedPrecondition if the journal's file exists, Internal if a process
 // failed or a task was lost or handled twice, DeadlineExceeded on timeout.
 absl::StatusOr<RunResult> RunBoth(const RunOptions& options);

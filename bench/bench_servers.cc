@@ -87,7 +87,7 @@ absl::StatusOr<std::unique_ptr<server::Master>> StartMaster(
     const ServerOptions& options, std::unique_ptr<server::ResultSink> sink) {
   server::MasterOptions master_options;
   master_options.max_workers = 0;
-  master_options.job = "distributo-bench";
+  master_options.job = kJob;
   master_options.queue.max_batch_tasks = options.batch_size;
   auto journal = server::OpenJournalAt(options.journal_path);
   if (!journal.ok()) return journal.status();

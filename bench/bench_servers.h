@@ -13,6 +13,9 @@
 
 namespace distributo::bench {
 
+// The name of the benchmark's job, which its journal keeps.
+inline constexpr char kJob[] = "distributo-bench";
+
 // What a benchmark's server process cost and saw.
 struct ServerReport {
   double cpu_seconds = 0;  // user + system, over the process's life

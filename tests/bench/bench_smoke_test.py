@@ -45,8 +45,11 @@ def check_job(result, tasks):
 check_job(run("--workers=2", "--batch=10", "--tasks=3000"), 3000)
 with tempfile.TemporaryDirectory() as work:
     journal = os.path.join(work, "bench.journal")
-    check_job(run("--workers=2", "--batch=100", "--tasks=3000",
-                  f"--journal={journal}"), 3000)
+    journaled = run("--workers=2", "--batch=100", "--tasks=3000",
+                    f"--journal={journal}")
+    check_job(journaled, 3000)
+    expect(journaled["restart_recover_ms"] > 0, "a restart is timed",
+           journaled)
     expect(not os.path.exists(journal), "the journal is removed", {})
 check_job(run("--workers=1", "--batch=100", "--tasks=500", "--rate=2000"),
           500)
