@@ -42,6 +42,7 @@ std::vector<std::string> CommonFlags(const RunOptions& options) {
           absl::StrCat("--tasks=", options.tasks),
           absl::StrCat("--journal=", options.journal),
           absl::StrCat("--rate=", options.rate),
+          absl::StrCat("--preload=", options.preload ? "true" : "false"),
           absl::StrCat("--timeout=", absl::FormatDuration(options.timeout))};
 }
 
@@ -351,14 +352,16 @@ std::string JobJson(const std::string& prefix, const JobResult& job,
 std::string ToJson(const RunOptions& options, const RunResult& result) {
   return absl::StrFormat(
       "{\"workers\": %d, \"batch\": %d, \"in_flight\": %d, \"tasks\": %d, "
-      "\"journal\": \"%s\", \"rate\": %g, \"tasks_per_s\": %.0f, "
+      "\"journal\": \"%s\", \"rate\": %g, \"preload\": %s, "
+      "\"tasks_per_s\": %.0f, "
       "\"raw_limit_per_s\": %.0f, \"ratio\": %.3f, "
       "\"p99_enqueue_to_lease_us\": %.1f, \"master_rss_mb\": %d, "
       "\"lost\": %d, \"duplicates\": %d, \"restart_recover_ms\": %.1f, %s, "
       "%s}",
       options.workers, options.batch_size, options.in_flight, options.tasks,
       options.journal == "none" ? "none" : "sqlite", options.rate,
-      result.master.tasks_per_s, result.raw.tasks_per_s,
+      options.preload ? "true" : "false", result.master.tasks_per_s,
+      result.raw.tasks_per_s,
       result.master.tasks_per_s / result.raw.tasks_per_s,
       result.master.enqueue_to_lease.PercentileMicros(0.99),
       result.master.server.peak_rss_mb,
@@ -371,12 +374,12 @@ std::string ToJson(const RunOptions& options, const RunResult& result) {
 
 std::string ToTable(const RunOptions& options, const RunResult& result) {
   std::string table = absl::StrFormat(
-      "%d tasks, %d workers, batch %d, %d batches in flight, journal %s\n\n"
+      "%d tasks%s, %d workers, batch %d, %d batches in flight, journal %s\n\n"
       "| server | tasks/s | ratio | enqueue to lease p50 / p99 us | lease to "
       "result p50 / p99 us | CPU s per 1M tasks | peak RSS MiB |\n"
       "|---|---:|---:|---:|---:|---:|---:|\n",
-      options.tasks, options.workers, options.batch_size, options.in_flight,
-      options.journal);
+      options.tasks, options.preload ? " (preloaded)" : "", options.workers,
+      options.batch_size, options.in_flight, options.journal);
   for (const auto& [name, job] :
        {std::pair<const char*, const JobResult*>{"raw gRPC", &result.raw},
         {"master", &result.master}}) {

@@ -20,6 +20,7 @@ struct RunOptions {
   uint64_t tasks = 200'000;
   std::string journal = "none";  // or the path of a new SQLite file
   double rate = 0;               // 0: as fast as the workers go
+  bool preload = false;          // see ServerOptions::preload
   absl::Duration timeout = absl::Minutes(10);
 };
 

@@ -75,6 +75,25 @@ server::TaskFeeder::Pull MintingSource(const ServerOptions& options) {
   };
 }
 
+// Enqueues the job's tasks in chunks, as distributo-master reads a --tasks
+// file: one journal transaction each.
+absl::Status EnqueueAll(const ServerOptions& options, server::Master& master) {
+  constexpr uint64_t kChunk = 10'000;
+  for (uint64_t next = 0; next < options.tasks;) {
+    std::vector<v1::Task> chunk;
+    for (; chunk.size() < kChunk && next < options.tasks; ++next) {
+      chunk.push_back(MakeTask(next));
+    }
+    if (absl::StatusOr<size_t> added = master.Enqueue(&chunk); !added.ok()) {
+      return added.status();
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Pulls nothing: the job's tasks are all enqueued already.
+std::vector<v1::Task> NoMoreTasks(size_t) { return {}; }
+
 void FillUsage(ServerReport* report) {
   rusage usage = {};
   getrusage(RUSAGE_SELF, &usage);
@@ -170,9 +189,19 @@ absl::StatusOr<ServerReport> ServeMaster(const ServerOptions& options) {
           options.timeout)) {
     return absl::DeadlineExceededError("the workers did not all connect");
   }
+  // Preloaded, workers take tasks while the rest are still being enqueued,
+  // as from a master reading a --tasks file.
+  if (options.preload) {
+    if (absl::Status status = EnqueueAll(options, **master); !status.ok()) {
+      return status;
+    }
+  }
   const size_t low_water = server::TaskFeeder::LowWaterFor(options.batch_size);
-  server::TaskFeeder feeder(master->get(), MintingSource(options), low_water,
-                            low_water);
+  server::TaskFeeder feeder(master->get(),
+                            options.preload
+                                ? server::TaskFeeder::Pull(NoMoreTasks)
+                                : MintingSource(options),
+                            low_water, low_water);
   const bool complete = (*master)->queue().WaitForCompletion(options.timeout);
   (*master)->Shutdown(absl::Seconds(5));
   if (!complete) return absl::DeadlineExceededError("the job did not end");
@@ -186,18 +215,8 @@ absl::StatusOr<Report> HoldPending(const ServerOptions& options) {
   auto master = StartMaster(options, std::make_unique<CountingSink>(0));
   if (!master.ok()) return master.status();
   const int64_t before_kb = testing::ProcStatus(getpid(), "VmRSS:");
-  // In chunks, as distributo-master reads a --tasks file: one journal
-  // transaction each.
-  constexpr uint64_t kChunk = 10'000;
-  for (uint64_t next = 0; next < options.tasks;) {
-    std::vector<v1::Task> chunk;
-    for (; chunk.size() < kChunk && next < options.tasks; ++next) {
-      chunk.push_back(MakeTask(next));
-    }
-    if (absl::StatusOr<size_t> added = (*master)->Enqueue(&chunk);
-        !added.ok()) {
-      return added.status();
-    }
+  if (absl::Status status = EnqueueAll(options, **master); !status.ok()) {
+    return status;
   }
   const int64_t after_kb = testing::ProcStatus(getpid(), "VmRSS:");
   (*master)->Shutdown(absl::ZeroDuration());

@@ -37,6 +37,9 @@ struct ServerOptions {
   // Tasks enqueued per second, one at a time; 0: as fast as workers take
   // them, in chunks, as a job's task source is read.
   double rate = 0;
+  // Every task enqueued at once, in chunks of 10,000, as distributo-master
+  // reads a --tasks file (a journal then pages most of them back in).
+  bool preload = false;
   std::string port_file;  // gets the port once serving
   absl::Duration timeout = absl::Minutes(10);
 };

@@ -47,6 +47,9 @@ ABSL_FLAG(std::string, journal, "none",
 ABSL_FLAG(double, rate, 0,
           "Tasks enqueued per second, one at a time (for latency at a "
           "moderate load); 0: as fast as the workers take them");
+ABSL_FLAG(bool, preload, false,
+          "Enqueue every task at once, as distributo-master reads a --tasks "
+          "file, instead of as the workers drain them");
 ABSL_FLAG(uint64_t, pending, 0,
           "Instead of a job: the master's RSS holding this many pending tasks");
 ABSL_FLAG(int, idle_streams, 0,
@@ -70,6 +73,7 @@ ServerOptions ServerOptionsFromFlags() {
   const std::string journal = absl::GetFlag(FLAGS_journal);
   options.journal_path = journal == "none" ? "" : journal;
   options.rate = absl::GetFlag(FLAGS_rate);
+  options.preload = absl::GetFlag(FLAGS_preload);
   options.port_file = absl::GetFlag(FLAGS_port_file);
   options.timeout = absl::GetFlag(FLAGS_timeout);
   return options;
@@ -128,6 +132,7 @@ RunOptions RunOptionsFromFlags() {
   options.tasks = absl::GetFlag(FLAGS_tasks);
   options.journal = absl::GetFlag(FLAGS_journal);
   options.rate = absl::GetFlag(FLAGS_rate);
+  options.preload = absl::GetFlag(FLAGS_preload);
   options.timeout = absl::GetFlag(FLAGS_timeout);
   return options;
 }
