@@ -10,6 +10,7 @@
 #include "grpcpp/server_builder.h"
 
 namespace distributo::server {
+
 absl::Status Master::Validate(const MasterOptions& options) {
   if (options.port < 0 || options.port > 65535) {
     return absl::InvalidArgumentError(
