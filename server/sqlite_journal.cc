@@ -38,6 +38,17 @@ CREATE TABLE IF NOT EXISTS rounds (
 );
 )sql";
 
+// Rows of (seq, id, task), the task NULL for a finished one: its payload is
+// not needed, and SQLite then does not read it (nor its overflow pages, for
+// a large one), which matters when the queue pages past many finished rows
+// after a restart. distributo_finished() is SqliteJournal::SqlFinished().
+constexpr char kReadTasks[] =
+    "SELECT seq, id, CASE WHEN distributo_finished(seq) THEN NULL ELSE task "
+    "END FROM tasks WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3";
+constexpr char kFindTask[] =
+    "SELECT seq, id, CASE WHEN distributo_finished(seq) THEN NULL ELSE task "
+    "END FROM tasks WHERE id = ?1";
+
 absl::StatusCode CodeFor(int sqlite_code) {
   switch (sqlite_code & 0xff) {
     case SQLITE_FULL:
@@ -106,6 +117,12 @@ absl::StatusOr<std::unique_ptr<SqliteJournal>> SqliteJournal::Open(
   std::unique_ptr<SqliteJournal> journal(new SqliteJournal(path, db));
   absl::MutexLock lock(&journal->mu_);
   if (absl::Status status = journal->SetUp(); !status.ok()) return status;
+  if (const int code = sqlite3_create_function_v2(
+          db, "distributo_finished", 1, SQLITE_UTF8 | SQLITE_DIRECTONLY,
+          journal.get(), &SqlFinished, nullptr, nullptr, nullptr);
+      code != SQLITE_OK) {
+    return journal->Error("register distributo_finished", code);
+  }
   if (auto count = journal->TaskCountLocked(); !count.ok()) {
     return count.status();
   }
@@ -549,9 +566,7 @@ absl::StatusOr<std::vector<JournaledTask>> SqliteJournal::ReadTasks(
     uint64_t after_seq, uint64_t up_to_seq, size_t max_tasks) {
   absl::MutexLock lock(&mu_);
   if (absl::Status status = CheckRecovered(); !status.ok()) return status;
-  SqliteStatement select(db_,
-                         "SELECT seq, id, task FROM tasks "
-                         "WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3");
+  SqliteStatement select(db_, kReadTasks);
   if (select.code() != SQLITE_OK) return Error("prepare read", select.code());
   select.Bind(1, static_cast<int64_t>(after_seq));
   select.Bind(2, static_cast<int64_t>(up_to_seq));
@@ -570,7 +585,7 @@ absl::StatusOr<std::optional<JournaledTask>> SqliteJournal::FindTask(
     absl::string_view task_id) {
   absl::MutexLock lock(&mu_);
   if (absl::Status status = CheckRecovered(); !status.ok()) return status;
-  SqliteStatement select(db_, "SELECT seq, id, task FROM tasks WHERE id = ?1");
+  SqliteStatement select(db_, kFindTask);
   if (select.code() != SQLITE_OK) return Error("prepare find", select.code());
   select.Bind(1, task_id);
   const int code = select.Step();
@@ -581,6 +596,16 @@ absl::StatusOr<std::optional<JournaledTask>> SqliteJournal::FindTask(
           &task);
   select.Step();  // Completes the statement.
   return task;
+}
+
+void SqliteJournal::SqlFinished(sqlite3_context* context, int,
+                                sqlite3_value** args) {
+  auto* journal = static_cast<SqliteJournal*>(sqlite3_user_data(context));
+  // Called from within a statement, which runs under mu_.
+  journal->mu_.AssertHeld();
+  const sqlite3_int64 seq = sqlite3_value_int64(args[0]);
+  sqlite3_result_int(context, seq > 0 && journal->states_.finished(
+                                             static_cast<uint64_t>(seq)));
 }
 
 absl::Status SqliteJournal::CheckRecovered() const {

@@ -165,6 +165,10 @@ class SqliteJournal final : public Journal, public TaskPages {
   absl::StatusOr<uint64_t> SeqOf(SqliteStatement& by_id, uint64_t seq,
                                  absl::string_view id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The SQL function distributo_finished(seq): 1 if states_ has the task
+  // finished, else 0.
+  static void SqlFinished(sqlite3_context* context, int argc,
+                          sqlite3_value** args);
   // FailedPrecondition until Recover() has succeeded: only then does
   // states_ know which tasks are finished.
   absl::Status CheckRecovered() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -13,6 +13,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "google/protobuf/wrappers.pb.h"
 #include "gtest/gtest.h"
@@ -265,6 +266,46 @@ TEST_F(SqliteJournalTest, ARoundCommittedButReportedFailedCountsInMemoryToo) {
   EXPECT_FALSE((*found)->finished) << "the redrive is on disk";
   journal.reset();
   EXPECT_TRUE(Restart().finished.empty());
+}
+
+TEST_F(SqliteJournalTest, ReadingAFinishedTaskLeavesItsPayloadUnread) {
+  {
+    std::unique_ptr<SqliteJournal> journal = OpenRecovered();
+    ASSERT_NE(journal, nullptr);
+    // Several pages: the payload lives in overflow pages of its own.
+    ASSERT_TRUE(journal
+                    ->AppendTasks({MakeTask("big", std::string(20'000, 'x')),
+                                   MakeTask("next", "p")},
+                                  nullptr)
+                    .ok());
+    ASSERT_TRUE(journal->CommitOutcomes({Done("big", "r", 1)}).ok());
+    ASSERT_TRUE(journal->MarkHandled({{"big"}}, 1).ok());
+  }
+  const std::string pages =
+      RunSql(path(),
+             "SELECT group_concat(pageno) FROM dbstat "
+             "WHERE name = 'tasks' AND pagetype = 'overflow'");
+  ASSERT_FALSE(pages.empty());
+  const int page_size = std::stoi(RunSql(path(), "PRAGMA page_size"));
+  {
+    // Garbage where the payload was: reading it would be SQLITE_CORRUPT.
+    std::fstream file(path(), std::ios::in | std::ios::out | std::ios::binary);
+    for (absl::string_view page : absl::StrSplit(pages, ',')) {
+      file.seekp(static_cast<std::streamoff>(std::stoi(std::string(page)) - 1) *
+                 page_size);
+      file << std::string(page_size, '\xff');
+    }
+  }
+  std::unique_ptr<SqliteJournal> journal = OpenRecovered();
+  ASSERT_NE(journal, nullptr);
+  absl::StatusOr<std::vector<JournaledTask>> read =
+      journal->ReadTasks(0, 2, 10);
+  ASSERT_TRUE(read.ok()) << read.status();
+  ASSERT_EQ(read->size(), 2u);
+  EXPECT_TRUE((*read)[0].finished);
+  EXPECT_EQ((*read)[1].task.id(), "next");
+  EXPECT_FALSE((*read)[1].unreadable);
+  EXPECT_TRUE(journal->FindTask("big").ok());
 }
 
 TEST_F(SqliteJournalTest, ATaskNamedTwiceInOneCommitEndsAsItsLastOutcome) {
