@@ -73,11 +73,12 @@ bool ParseTask(absl::string_view bytes, v1::Task* task) {
   return task->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
 }
 
-// Reads a row of (seq, id, task) into `task`: only the id of a finished one.
-void ReadRow(SqliteStatement& row, bool finished, JournaledTask* task) {
+// Reads a row of (seq, id, task) into `task`, the task NULL for a finished
+// one (kReadTasks), whose id alone it keeps.
+void ReadRow(SqliteStatement& row, JournaledTask* task) {
   task->seq = static_cast<uint64_t>(row.Int(0));
-  task->finished = finished;
-  if (!finished && !ParseTask(row.Bytes(2), &task->task)) {
+  task->finished = row.IsNull(2);
+  if (!task->finished && !ParseTask(row.Bytes(2), &task->task)) {
     task->unreadable = true;
     task->task.Clear();
   }
@@ -535,29 +536,29 @@ absl::StatusOr<std::vector<JournaledTask>> SqliteJournal::Redrive(
   absl::MutexLock lock(&mu_);
   if (absl::Status status = CheckRecovered(); !status.ok()) return status;
   std::vector<JournaledTask> tasks;
-  const absl::Status status = InRound(
-      [&](journal::RoundSummary* summary, journal::RoundOutcomes*)
-          ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
-            SqliteStatement select(
-                db_, "SELECT seq, id, task FROM tasks WHERE id = ?1");
-            if (select.code() != SQLITE_OK) {
-              return Error("prepare redrive", select.code());
-            }
-            for (const std::string& id : task_ids) {
-              select.Bind(1, id);
-              const int code = select.Step();
-              if (code == SQLITE_DONE) continue;
-              if (code != SQLITE_ROW) return Error("redrive", code);
-              const uint64_t seq = static_cast<uint64_t>(select.Int(0));
-              // Done tasks stay done; unfinished ones are returned again.
-              if (!states_.finished(seq) || states_.dead(seq)) {
-                ReadRow(select, /*finished=*/false, &tasks.emplace_back());
-                summary->add_redriven(seq);
-              }
-              select.Step();  // Completes the statement.
-            }
-            return absl::OkStatus();
-          });
+  auto redrive = [&](journal::RoundSummary* summary, journal::RoundOutcomes*)
+                     ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
+    SqliteStatement select(db_,
+                           "SELECT seq, id, task FROM tasks WHERE id = ?1");
+    if (select.code() != SQLITE_OK) {
+      return Error("prepare redrive", select.code());
+    }
+    for (const std::string& id : task_ids) {
+      select.Bind(1, id);
+      const int code = select.Step();
+      if (code == SQLITE_DONE) continue;
+      if (code != SQLITE_ROW) return Error("redrive", code);
+      const uint64_t seq = static_cast<uint64_t>(select.Int(0));
+      // Done tasks stay done; unfinished ones are returned again.
+      if (!states_.finished(seq) || states_.dead(seq)) {
+        ReadRow(select, &tasks.emplace_back());
+        summary->add_redriven(seq);
+      }
+      select.Step();  // Completes the statement.
+    }
+    return absl::OkStatus();
+  };
+  const absl::Status status = InRound(redrive);
   if (!status.ok()) return status;
   return tasks;
 }
@@ -574,8 +575,7 @@ absl::StatusOr<std::vector<JournaledTask>> SqliteJournal::ReadTasks(
   std::vector<JournaledTask> tasks;
   int code;
   while ((code = select.Step()) == SQLITE_ROW) {
-    const uint64_t seq = static_cast<uint64_t>(select.Int(0));
-    ReadRow(select, states_.finished(seq), &tasks.emplace_back());
+    ReadRow(select, &tasks.emplace_back());
   }
   if (code != SQLITE_DONE) return Error("read tasks", code);
   return tasks;
@@ -592,8 +592,7 @@ absl::StatusOr<std::optional<JournaledTask>> SqliteJournal::FindTask(
   if (code == SQLITE_DONE) return std::nullopt;
   if (code != SQLITE_ROW) return Error("find task", code);
   JournaledTask task;
-  ReadRow(select, states_.finished(static_cast<uint64_t>(select.Int(0))),
-          &task);
+  ReadRow(select, &task);
   select.Step();  // Completes the statement.
   return task;
 }

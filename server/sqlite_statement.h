@@ -46,6 +46,9 @@ class SqliteStatement {
   }
 
   int64_t Int(int column) { return sqlite3_column_int64(stmt_, column); }
+  bool IsNull(int column) {
+    return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
+  }
   void Read(int column, int64_t* value) { *value = Int(column); }
   void Read(int column, std::string* value) {
     *value = std::string(Bytes(column));
