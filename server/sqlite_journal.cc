@@ -458,9 +458,8 @@ bool SqliteJournal::RoundCommitted(int64_t round) {
   return code == SQLITE_ROW;
 }
 
-absl::StatusOr<uint64_t> SqliteJournal::SeqOf(SqliteStatement& by_id,
-                                              uint64_t seq,
-                                              absl::string_view id) {
+absl::StatusOr<uint64_t> SqliteJournal::SeqOf(
+    std::optional<SqliteStatement>& by_id, uint64_t seq, absl::string_view id) {
   // A seq of no task would leave the journal naming a row it lacks. The
   // row's id is not checked: that lookup would cost a third of a commit.
   if (seq > task_count_) {
@@ -469,12 +468,16 @@ absl::StatusOr<uint64_t> SqliteJournal::SeqOf(SqliteStatement& by_id,
         task_count_, "; nothing was committed (a bug: please report it)"));
   }
   if (seq != 0) return seq;
-  by_id.Bind(1, id);
-  const int code = by_id.Step();
+  if (!by_id.has_value()) {
+    by_id.emplace(db_, "SELECT seq FROM tasks WHERE id = ?1");
+    if (by_id->code() != SQLITE_OK) return Error("prepare find", by_id->code());
+  }
+  by_id->Bind(1, id);
+  const int code = by_id->Step();
   if (code == SQLITE_DONE) return 0;
   if (code != SQLITE_ROW) return Error("find task", code);
-  seq = static_cast<uint64_t>(by_id.Int(0));
-  by_id.Step();  // Completes the statement.
+  seq = static_cast<uint64_t>(by_id->Int(0));
+  by_id->Step();  // Completes the statement.
   return seq;
 }
 
@@ -485,10 +488,7 @@ absl::Status SqliteJournal::CommitOutcomes(
   return InRound(
       [&](journal::RoundSummary* summary, journal::RoundOutcomes* outcomes)
           ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
-            SqliteStatement by_id(db_, "SELECT seq FROM tasks WHERE id = ?1");
-            if (by_id.code() != SQLITE_OK) {
-              return Error("prepare outcomes", by_id.code());
-            }
+            std::optional<SqliteStatement> by_id;
             // A task named twice ends as its last outcome says, not both
             // done and dead.
             absl::flat_hash_map<uint64_t, const FinishedTask*> last;
@@ -516,10 +516,7 @@ absl::Status SqliteJournal::MarkHandled(const std::vector<TaskRef>& tasks,
   return InRound(
       [&](journal::RoundSummary* summary, journal::RoundOutcomes*)
           ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
-            SqliteStatement by_id(db_, "SELECT seq FROM tasks WHERE id = ?1");
-            if (by_id.code() != SQLITE_OK) {
-              return Error("prepare handled", by_id.code());
-            }
+            std::optional<SqliteStatement> by_id;
             for (const TaskRef& task : tasks) {
               absl::StatusOr<uint64_t> seq = SeqOf(by_id, task.seq, task.id);
               if (!seq.ok()) return seq.status();

@@ -159,11 +159,12 @@ class SqliteJournal final : public Journal, public TaskPages {
   absl::Status LoadKept(
       absl::flat_hash_map<uint64_t, journal::TaskOutcome> outcomes,
       JournalState* state) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Returns `seq` if known (not 0), else the seq of the task with `id`
-  // through `by_id` (SELECT seq ... WHERE id = ?1), or 0 if there is none;
-  // Internal for a seq past the last task.
-  absl::StatusOr<uint64_t> SeqOf(SqliteStatement& by_id, uint64_t seq,
-                                 absl::string_view id)
+  // Returns `seq` if known (not 0), else the seq of the task with `id`, or
+  // 0 if there is none, looked up through `by_id`, which it prepares on
+  // first use (most calls know every seq); Internal for a seq past the
+  // last task.
+  absl::StatusOr<uint64_t> SeqOf(std::optional<SqliteStatement>& by_id,
+                                 uint64_t seq, absl::string_view id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The SQL function distributo_finished(seq): 1 if states_ has the task
   // finished, else 0.

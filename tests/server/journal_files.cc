@@ -21,6 +21,13 @@ v1::Task MakeTask(const std::string& id, const std::string& payload) {
   return task;
 }
 
+std::vector<v1::Task> MakeTasks(const std::vector<std::string>& ids) {
+  std::vector<v1::Task> tasks;
+  tasks.reserve(ids.size());
+  for (const std::string& id : ids) tasks.push_back(MakeTask(id, "p"));
+  return tasks;
+}
+
 std::string RunSql(const std::string& path, const std::string& sql) {
   sqlite3* db = nullptr;
   std::string last;

@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "distributo/v1/task.pb.h"
 #include "gtest/gtest.h"
@@ -12,6 +13,8 @@ namespace distributo::server {
 
 // A task with a google.protobuf.StringValue payload and one label.
 v1::Task MakeTask(const std::string& id, const std::string& payload);
+// Returns one MakeTask(id, "p") per id, in order.
+std::vector<v1::Task> MakeTasks(const std::vector<std::string>& ids);
 
 // Runs `sql` on its own connection, as another tool would, and returns the
 // first column of the last row (empty if none), or the error message.

@@ -83,10 +83,8 @@ TEST_F(SqliteJournalTest, AppendReturnsTheTaskCountAndTheTasksItAdded) {
   std::unique_ptr<SqliteJournal> journal = OpenJournal();
   ASSERT_NE(journal, nullptr);
   std::vector<TaskRef> added;
-  EXPECT_EQ(
-      journal->AppendTasks({MakeTask("a", "p"), MakeTask("b", "p")}, &added)
-          .value_or(0),
-      2u);
+  EXPECT_EQ(journal->AppendTasks(MakeTasks({"a", "b"}), &added).value_or(0),
+            2u);
   EXPECT_EQ(Refs(added), "a:1,b:2");
   added.clear();
   // Known, new, and new again within the call: only the first copy counts.
@@ -185,11 +183,7 @@ TEST_F(SqliteJournalTest, OutcomesAndMarksFindTasksBySeqOrById) {
   {
     std::unique_ptr<SqliteJournal> journal = OpenJournal();
     ASSERT_NE(journal, nullptr);
-    ASSERT_TRUE(journal
-                    ->AppendTasks({MakeTask("a", "p"), MakeTask("b", "p"),
-                                   MakeTask("c", "p")},
-                                  nullptr)
-                    .ok());
+    ASSERT_TRUE(journal->AppendTasks(MakeTasks({"a", "b", "c"}), nullptr).ok());
     ASSERT_TRUE(
         journal->CommitOutcomes({second, third, Done("x", "r", 1)}).ok())
         << "an id never journaled is left out";
@@ -215,9 +209,7 @@ TEST_F(SqliteJournalTest, RecoverKeepsTheLastOutcomeOfAnUnhandledTask) {
   {
     std::unique_ptr<SqliteJournal> journal = OpenJournal();
     ASSERT_NE(journal, nullptr);
-    ASSERT_TRUE(
-        journal->AppendTasks({MakeTask("a", "p"), MakeTask("b", "p")}, nullptr)
-            .ok());
+    ASSERT_TRUE(journal->AppendTasks(MakeTasks({"a", "b"}), nullptr).ok());
     ASSERT_TRUE(journal->CommitOutcomes({Done("a", "first", 1)}).ok());
     ASSERT_TRUE(journal->CommitOutcomes({Done("a", "second", 2)}).ok());
     ASSERT_TRUE(journal->CommitOutcomes({Done("b", "kept", 1)}).ok());
@@ -330,11 +322,9 @@ TEST_F(SqliteJournalTest, RedriveMakesDeadTasksNewAgainAcrossRestarts) {
   {
     std::unique_ptr<SqliteJournal> journal = OpenRecovered();
     ASSERT_NE(journal, nullptr);
-    ASSERT_TRUE(journal
-                    ->AppendTasks({MakeTask("done", "p"), MakeTask("dead", "p"),
-                                   MakeTask("gone", "p")},
-                                  nullptr)
-                    .ok());
+    ASSERT_TRUE(
+        journal->AppendTasks(MakeTasks({"done", "dead", "gone"}), nullptr)
+            .ok());
     ASSERT_TRUE(journal
                     ->CommitOutcomes({Done("done", "r", 1),
                                       Dead("dead", "no_result", 3),
@@ -397,11 +387,7 @@ TEST_F(SqliteJournalTest, RecoverAfterMarkHandledCountsDoneKeepsDeadIds) {
   {
     std::unique_ptr<SqliteJournal> journal = OpenJournal();
     ASSERT_NE(journal, nullptr);
-    ASSERT_TRUE(journal
-                    ->AppendTasks({MakeTask("h", "p"), MakeTask("u", "p"),
-                                   MakeTask("g", "p")},
-                                  nullptr)
-                    .ok());
+    ASSERT_TRUE(journal->AppendTasks(MakeTasks({"h", "u", "g"}), nullptr).ok());
     ASSERT_TRUE(journal
                     ->CommitOutcomes({Done("h", "r", 1), Done("u", "r", 1),
                                       Dead("g", "no", 1)})
@@ -478,11 +464,7 @@ TEST_F(SqliteJournalTest, IntegrityCheckAfterMixedCallsIsOk) {
     std::unique_ptr<SqliteJournal> journal = OpenJournal();
     ASSERT_NE(journal, nullptr);
     ASSERT_TRUE(journal->Recover("test job").ok());
-    ASSERT_TRUE(journal
-                    ->AppendTasks({MakeTask("a", "p"), MakeTask("b", "p"),
-                                   MakeTask("c", "p")},
-                                  nullptr)
-                    .ok());
+    ASSERT_TRUE(journal->AppendTasks(MakeTasks({"a", "b", "c"}), nullptr).ok());
     ASSERT_TRUE(journal->CommitOutcomes({Done("a", "r", 1)}).ok());
     ASSERT_TRUE(journal->AppendTasks({MakeTask("a", "again")}, nullptr).ok());
     ASSERT_TRUE(journal->CommitOutcomes({Dead("b", "no_result", 4)}).ok());
