@@ -5,22 +5,36 @@
 
 namespace distributo::server {
 
-CommitQueue::CommitQueue(ResultRouter* router)
+CommitQueue::CommitQueue(ResultRouter* router, RunOn run_on)
     : router_(router),
-      commit_thread_([this] { CommitLoop(); }),
-      deliver_thread_([this] { DeliverLoop(); }) {}
+      run_on_(run_on),
+      deliver_thread_([this] { DeliverLoop(); }) {
+  if (run_on_ == RunOn::kCommitThread) {
+    commit_thread_ = std::thread([this] { CommitLoop(); });
+  }
+}
 
 CommitQueue::~CommitQueue() { Stop(); }
 
 void CommitQueue::Add(ResultRouter::Apply apply, Done done) {
   {
-    absl::MutexLock lock(&mu_);
-    if (!stopping_) {
+    absl::ReleasableMutexLock lock(&mu_);
+    if (stopping_) {
+      lock.Release();
+      done(absl::UnavailableError("the master is shutting down"));
+      return;
+    }
+    if (run_on_ == RunOn::kCommitThread) {
       queued_.push_back({std::move(apply), std::move(done)});
       return;
     }
+    ++rounds_on_callers_;
   }
-  done(absl::UnavailableError("the master is shutting down"));
+  std::vector<Work> round;
+  round.push_back({std::move(apply), std::move(done)});
+  RunRound(std::move(round));
+  absl::MutexLock lock(&mu_);
+  --rounds_on_callers_;
 }
 
 void CommitQueue::Stop() {
@@ -29,9 +43,14 @@ void CommitQueue::Stop() {
       absl::MutexLock lock(&mu_);
       stopping_ = true;
     }
-    commit_thread_.join();
+    if (commit_thread_.joinable()) commit_thread_.join();
     {
       absl::MutexLock lock(&mu_);
+      // A round on a caller's thread may still hand results over.
+      auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return rounds_on_callers_ == 0;
+      };
+      mu_.Await(absl::Condition(&idle));
       commits_ended_ = true;
     }
     deliver_thread_.join();

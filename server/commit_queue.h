@@ -19,15 +19,22 @@ namespace distributo::server {
 // results go to the sink on a second thread, so that the next commit need
 // not wait for the sink.
 //
+// With a journal that never waits for a disk (in memory), the commits can
+// run on the callers' threads instead: a batch of outcomes is then acked
+// without a hand-over to another thread and back.
+//
 // Thread-safe. Borrows the router, which must outlive it.
 class CommitQueue {
  public:
-  // Called on the commit thread once the work is durable (OK), or with the
-  // journal's error if it could not be made so; at once, on the caller's
-  // thread, after Stop().
+  // Where Add() applies and commits its work.
+  enum class RunOn { kCommitThread, kCallerThread };
+
+  // Called once the work is durable (OK), or with the journal's error if it
+  // could not be made so: on the thread given to the constructor, or at
+  // once, on the caller's thread, after Stop().
   using Done = std::function<void(absl::Status)>;
 
-  explicit CommitQueue(ResultRouter* router);
+  CommitQueue(ResultRouter* router, RunOn run_on);
   ~CommitQueue();
 
   CommitQueue(const CommitQueue&) = delete;
@@ -53,13 +60,15 @@ class CommitQueue {
   void RunRound(std::vector<Work> round);
 
   ResultRouter* const router_;
+  const RunOn run_on_;
   absl::Mutex mu_;
   std::vector<Work> queued_ ABSL_GUARDED_BY(mu_);
   std::vector<FinishedTask> undelivered_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  bool commits_ended_ ABSL_GUARDED_BY(mu_) = false;  // the commit thread's
+  size_t rounds_on_callers_ ABSL_GUARDED_BY(mu_) = 0;  // running now
+  bool commits_ended_ ABSL_GUARDED_BY(mu_) = false;    // no round runs
   absl::once_flag stop_once_;
-  std::thread commit_thread_;
+  std::thread commit_thread_;  // only to RunOn::kCommitThread
   std::thread deliver_thread_;
 };
 

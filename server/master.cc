@@ -71,7 +71,9 @@ Master::Master(MasterOptions options, std::unique_ptr<Journal> journal,
       queue_(
           options_.queue, [] { return absl::Now(); }, journal_->pages()),
       router_(&queue_, journal_.get(), sink_.get()),
-      commits_(&router_),
+      commits_(&router_, journal_->durable()
+                             ? CommitQueue::RunOn::kCommitThread
+                             : CommitQueue::RunOn::kCallerThread),
       service_(&queue_, &router_, &commits_, options_.tokens,
                options_.max_workers),
       admin_(this, &options_.operator_tokens, &options_.tokens) {

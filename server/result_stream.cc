@@ -49,9 +49,9 @@ void ResultStream::OnReadDone(bool ok) {
     return;
   }
   // An ack promises the outcomes are durable: without the commit, no ack.
-  // The callbacks run on the commit thread (or at once if it stopped); this
-  // reactor waits for them (no read or write is outstanding), and gRPC keeps
-  // it until Finish().
+  // The callbacks run on the commit thread, or on this one (in memory, or
+  // if it stopped); this reactor waits for them (no read or write is
+  // outstanding), and gRPC keeps it until Finish().
   // Checked here, on gRPC's threads: the commit thread applies batches one
   // at a time.
   bad_results_ = queue_->CheckResults(*batch_);

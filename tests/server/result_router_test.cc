@@ -10,6 +10,7 @@
 #include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "rpc/json_value.h"
 #include "server/commit_queue.h"
@@ -285,7 +286,7 @@ ResultRouter::Apply Handing(std::vector<FinishedTask> tasks) {
 TEST_F(CommitQueueTest, WorkAddedDuringACommitSharesTheNextOne) {
   absl::Notification release;
   journal_.HoldNextCommitUntil(&release);
-  CommitQueue commits(&router_);
+  CommitQueue commits(&router_, CommitQueue::RunOn::kCommitThread);
   absl::BlockingCounter done(3);
   std::vector<absl::Status> statuses(3);
   auto record = [&](int i) {
@@ -308,7 +309,7 @@ TEST_F(CommitQueueTest, WorkAddedDuringACommitSharesTheNextOne) {
 
 TEST_F(CommitQueueTest, FailedCommitReachesEveryCallerAndDeliversNothing) {
   journal_.set_fail_commits(true);
-  CommitQueue commits(&router_);
+  CommitQueue commits(&router_, CommitQueue::RunOn::kCommitThread);
   absl::Notification done;
   absl::Status status;
   commits.Add(Handing(Finish({"a"})), [&](absl::Status s) {
@@ -322,8 +323,46 @@ TEST_F(CommitQueueTest, FailedCommitReachesEveryCallerAndDeliversNothing) {
   EXPECT_FALSE(router_.healthy());
 }
 
+TEST_F(CommitQueueTest, OnTheCallersThreadAddReturnsOnceItsWorkIsCommitted) {
+  CommitQueue commits(&router_, CommitQueue::RunOn::kCallerThread);
+  const std::thread::id caller = std::this_thread::get_id();
+  std::thread::id done_on;
+  absl::Status status = absl::UnknownError("not called");
+  commits.Add(Handing(Finish({"a"})), [&](absl::Status s) {
+    status = std::move(s);
+    done_on = std::this_thread::get_id();
+  });
+  EXPECT_TRUE(status.ok());
+  EXPECT_EQ(done_on, caller);
+  EXPECT_EQ(journal_.rounds(), (std::vector<Ids>{{"a"}}));
+  commits.Stop();  // Joins the delivery thread once it has delivered.
+  EXPECT_EQ(sink_.written(), (Ids{"a"}));
+}
+
+TEST_F(CommitQueueTest, StopWaitsForARoundOnACallersThreadAndDeliversIt) {
+  absl::Notification release;
+  journal_.HoldNextCommitUntil(&release);
+  CommitQueue commits(&router_, CommitQueue::RunOn::kCallerThread);
+  std::thread caller([&] {
+    commits.Add(Handing(Finish({"a"})),
+                [](absl::Status status) { EXPECT_TRUE(status.ok()); });
+  });
+  journal_.holding().WaitForNotification();
+  absl::Notification stopped;
+  std::thread stopper([&] {
+    commits.Stop();
+    stopped.Notify();
+  });
+  // A Stop() that returned now would leave the round's results undelivered.
+  EXPECT_FALSE(stopped.WaitForNotificationWithTimeout(absl::Milliseconds(300)));
+  release.Notify();
+  caller.join();
+  stopper.join();
+  EXPECT_EQ(sink_.written(), (Ids{"a"}));
+}
+
 TEST_F(CommitQueueTest, AddAfterStopIsUnavailableAtOnce) {
-  CommitQueue commits(&router_);
+  CommitQueue commits(&router_, CommitQueue::RunOn::kCommitThread);
   commits.Stop();
   absl::Status status;
   commits.Add(Handing({}), [&](absl::Status s) { status = std::move(s); });
