@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -68,6 +69,7 @@ server::TaskFeeder::Pull MintingSource(const ServerOptions& options) {
       absl::SleepFor(start + absl::Seconds(*next / rate) - absl::Now());
       max = 1;
     }
+    minted.reserve(std::min<uint64_t>(max, tasks - *next));
     for (; minted.size() < max && *next < tasks; ++*next) {
       minted.push_back(MakeTask(*next));
     }

@@ -85,20 +85,26 @@ void TaskQueue::NotifyChange(absl::string_view session_id) {
 
 absl::StatusOr<size_t> TaskQueue::Enqueue(std::vector<v1::Task> tasks,
                                           std::vector<std::string>* added_ids) {
+  if (paged()) {
+    return absl::FailedPreconditionError(
+        "a paged queue takes its tasks from its journal (AddJournaled)");
+  }
+  if (absl::Status status = CheckIds(tasks); !status.ok()) return status;
+  // Packed before taking the lock, which leasing and outcomes wait for.
+  std::vector<std::unique_ptr<TaskRecord>> records;
+  records.reserve(tasks.size());
+  for (v1::Task& task : tasks) {
+    records.push_back(std::make_unique<TaskRecord>());
+    FillRecord(records.back().get(), std::move(task));
+  }
   std::vector<TaskRecord*> added;
+  added.reserve(records.size());
   {
     absl::MutexLock lock(&mu_);
-    if (paged()) {
-      return absl::FailedPreconditionError(
-          "a paged queue takes its tasks from its journal (AddJournaled)");
-    }
-    if (absl::Status status = CheckIds(tasks); !status.ok()) return status;
     // As in Submit(): the lookups' waits for memory overlap.
-    for (const v1::Task& task : tasks) tasks_.prefetch(task.id());
-    added.reserve(tasks.size());
-    for (v1::Task& task : tasks) {
-      auto record = std::make_unique<TaskRecord>();
-      InitRecordLocked(record.get(), std::move(task));
+    for (const auto& record : records) tasks_.prefetch(record->task.id());
+    for (std::unique_ptr<TaskRecord>& record : records) {
+      record->epoch = epoch_base_;
       TaskRecord* fresh = record.get();
       // One lookup per task: a known id keeps the record it has.
       if (tasks_.insert(std::move(record)).second) added.push_back(fresh);
@@ -126,22 +132,25 @@ void TaskQueue::AddJournaled(uint64_t task_count, std::vector<v1::Task> tasks,
 }
 
 TaskRecord& TaskQueue::AddRecordLocked(v1::Task task) {
+  TaskRecord* record;
   if (auto it = tasks_.find(task.id()); it != tasks_.end()) {
-    InitRecordLocked(it->get(), std::move(task));  // the same id
-    return **it;
+    record = it->get();  // the same id, filled anew
+    FillRecord(record, std::move(task));
+  } else {
+    auto fresh = std::make_unique<TaskRecord>();
+    FillRecord(fresh.get(), std::move(task));  // before its id is hashed
+    record = tasks_.insert(std::move(fresh)).first->get();
   }
-  auto record = std::make_unique<TaskRecord>();
-  InitRecordLocked(record.get(), std::move(task));
-  return **tasks_.insert(std::move(record)).first;
+  record->epoch = epoch_base_;
+  return *record;
 }
 
-void TaskQueue::InitRecordLocked(TaskRecord* record, v1::Task task) {
+void TaskQueue::FillRecord(TaskRecord* record, v1::Task task) {
   task.clear_attempt();
   task.clear_epoch();
   task.clear_lease_deadline();
   record->leased_bytes = task.ByteSizeLong() + kLeaseFieldBytes;
   record->task = PackedTask(std::move(task));
-  record->epoch = epoch_base_;
 }
 
 TaskRecord& TaskQueue::AddJournaledLocked(JournaledTask row) {
@@ -671,7 +680,6 @@ void TaskQueue::GrantLeaseLocked(TaskRecord* record, Session* session,
   ++record->epoch;
   ++record->attempts;
   session->held.insert(record);
-  leased_.insert(record);
   record->task.CopyTo(out);
   out->set_attempt(record->attempts);
   out->set_epoch(record->epoch);
@@ -685,7 +693,6 @@ void TaskQueue::ReleaseLeaseLocked(TaskRecord* record) {
   if (record->holder->alone == record) record->holder->alone = nullptr;
   record->holder->held.erase(record);
   record->holder = nullptr;
-  leased_.erase(record);
 }
 
 void TaskQueue::SucceedLocked(TaskRecord* record, google::protobuf::Any result,
@@ -818,11 +825,11 @@ void TaskQueue::Tick(std::vector<FinishedTask>* finished) {
 void TaskQueue::RenewLeases() {
   absl::MutexLock lock(&mu_);
   const absl::Time now = clock_();
-  for (TaskRecord* record : leased_) {
-    record->deadline =
-        std::max(record->deadline, now + options_.lease_duration);
-  }
   for (auto& [id, session] : sessions_) {
+    for (TaskRecord* record : session.held) {
+      record->deadline =
+          std::max(record->deadline, now + options_.lease_duration);
+    }
     if (!session.connected) session.disconnected_at = now;
   }
 }
@@ -830,8 +837,10 @@ void TaskQueue::RenewLeases() {
 bool TaskQueue::ExpireLeasesLocked(absl::Time now,
                                    std::vector<FinishedTask>* finished) {
   std::vector<TaskRecord*> expired;
-  for (TaskRecord* record : leased_) {
-    if (record->deadline <= now) expired.push_back(record);
+  for (const auto& [id, session] : sessions_) {
+    for (TaskRecord* record : session.held) {
+      if (record->deadline <= now) expired.push_back(record);
+    }
   }
   if (expired.empty()) return false;
   counts_.lease_expiries += expired.size();

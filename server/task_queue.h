@@ -288,9 +288,9 @@ class TaskQueue {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   QueueCounts CountsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   TaskRecord& AddRecordLocked(v1::Task task) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Fills a new record with its task, as yet unleased.
-  void InitRecordLocked(TaskRecord* record, v1::Task task)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Fills a record with its task, as yet unleased; its epoch is the
+  // caller's to set, under the lock.
+  static void FillRecord(TaskRecord* record, v1::Task task);
   // Adds the record of a task read from the journal (pending, by default).
   TaskRecord& AddJournaledLocked(JournaledTask row)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -425,7 +425,6 @@ class TaskQueue {
   PendingList suspects_ ABSL_GUARDED_BY(mu_);
   // Sessions draining for a suspect (Session::reserved).
   size_t reserved_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::flat_hash_set<TaskRecord*> leased_ ABSL_GUARDED_BY(mu_);
   // Dead tasks in the order they died.
   std::vector<DeadTask> dead_ ABSL_GUARDED_BY(mu_);
   // Those not yet marked handled, which cannot be redriven yet.

@@ -99,6 +99,9 @@ struct Session {
   uint64_t failed = 0;  // failures accepted
   absl::Time last_seen;
   absl::flat_hash_set<std::string> accepted_types;  // empty = any
+  // Its leases: the only index of leased tasks the queue keeps, since the
+  // expiry sweep is rare and each lease costs the index an insert and an
+  // erase.
   absl::flat_hash_set<TaskRecord*> held;
   TaskRecord* alone = nullptr;  // a suspect it runs alone, getting no other
   bool reserved = false;        // taking no new task, to run a suspect alone
