@@ -36,6 +36,16 @@ class SqliteStatement {
                       static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
   }
   void BindNull(int index) { sqlite3_bind_null(stmt_, index); }
+  // The same without a copy: the bytes must stay as they are until the
+  // statement has run and been bound anew.
+  void BindUnowned(int index, absl::string_view text) {
+    sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()),
+                      SQLITE_STATIC);
+  }
+  void BindUnownedBlob(int index, absl::string_view bytes) {
+    sqlite3_bind_blob(stmt_, index, bytes.data(),
+                      static_cast<int>(bytes.size()), SQLITE_STATIC);
+  }
 
   // Runs the statement once more with its bindings; returns SQLITE_DONE,
   // SQLITE_ROW or an error code, and resets it after a completed run.
