@@ -395,8 +395,8 @@ absl::Status SqliteJournal::AppendChunk(absl::Span<const v1::Task> tasks,
     for (const v1::Task& task : tasks) {
       task.SerializeToString(&bytes);
       // Both outlive the step: SQLite need not copy them.
-      insert.BindUnowned(1, task.id());
-      insert.BindUnownedBlob(2, bytes);
+      insert.Bind(1, task.id(), SqliteStatement::Keep::kBorrow);
+      insert.BindBlob(2, bytes, SqliteStatement::Keep::kBorrow);
       if (const int code = insert.Step(); code != SQLITE_DONE) {
         return Error("append tasks", code);
       }

@@ -27,25 +27,18 @@ class SqliteStatement {
   void Bind(int index, int64_t value) {
     sqlite3_bind_int64(stmt_, index, value);
   }
-  void Bind(int index, absl::string_view text) {
+  // Whether SQLite copies bound bytes, or borrows them: borrowed bytes must
+  // stay as they are until the statement has run and been bound anew.
+  enum class Keep { kCopy, kBorrow };
+  void Bind(int index, absl::string_view text, Keep keep = Keep::kCopy) {
     sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()),
-                      SQLITE_TRANSIENT);
+                      Destructor(keep));
   }
-  void BindBlob(int index, absl::string_view bytes) {
+  void BindBlob(int index, absl::string_view bytes, Keep keep = Keep::kCopy) {
     sqlite3_bind_blob(stmt_, index, bytes.data(),
-                      static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+                      static_cast<int>(bytes.size()), Destructor(keep));
   }
   void BindNull(int index) { sqlite3_bind_null(stmt_, index); }
-  // The same without a copy: the bytes must stay as they are until the
-  // statement has run and been bound anew.
-  void BindUnowned(int index, absl::string_view text) {
-    sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()),
-                      SQLITE_STATIC);
-  }
-  void BindUnownedBlob(int index, absl::string_view bytes) {
-    sqlite3_bind_blob(stmt_, index, bytes.data(),
-                      static_cast<int>(bytes.size()), SQLITE_STATIC);
-  }
 
   // Runs the statement once more with its bindings; returns SQLITE_DONE,
   // SQLITE_ROW or an error code, and resets it after a completed run.
@@ -72,6 +65,10 @@ class SqliteStatement {
   }
 
  private:
+  static sqlite3_destructor_type Destructor(Keep keep) {
+    return keep == Keep::kCopy ? SQLITE_TRANSIENT : SQLITE_STATIC;
+  }
+
   sqlite3_stmt* stmt_ = nullptr;
   int code_;
 };
