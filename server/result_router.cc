@@ -151,6 +151,7 @@ bool ResultRouter::WriteLocked() {
   absl::Status status = sink_->Write(unwritten_);
   Report(write_failing_, "Writing results", status);
   if (!status.ok()) return false;
+  unmarked_.reserve(unmarked_.size() + unwritten_.size());
   for (FinishedTask& task : unwritten_) {
     LOG_IF(WARNING, task.dead)
         << "Task " << task.task.id() << " is dead after " << task.attempts
