@@ -35,11 +35,14 @@ BatchStream::BatchStream(DistributorService* service, TaskQueue* queue,
 }
 
 v1::TaskBatch& BatchStream::NewOutLocked() {
-  // The last message is on the wire already (serialized by WriteOutLocked),
-  // so everything it held goes at once.
-  arena_.Reset();
-  out_ = google::protobuf::Arena::CreateMessage<v1::TaskBatch>(&arena_);
-  return *out_;
+  // The last message is on the wire already (in out_bytes_).
+  out_.Clear();
+  return out_;
+}
+
+BatchStream::Next BatchStream::SerializeOutLocked() {
+  ToWire(out_, &out_bytes_);
+  return Next::kWrite;
 }
 
 void BatchStream::OnReadDone(bool ok) {
@@ -108,6 +111,7 @@ void BatchStream::HandleHello(const v1::WorkerHello& received) {
   start->set_max_message_bytes(options.max_message_bytes);
   start->set_resumed(resumed);
   start->set_job_id(service_->job_id());
+  SerializeOutLocked();
   WriteOutLocked();
 }
 
@@ -126,7 +130,6 @@ void BatchStream::Pump() {
 }
 
 void BatchStream::WriteOutLocked() {
-  ToWire(*out_, &out_bytes_);
   writing_ = true;
   StartWrite(&out_bytes_);
 }
@@ -147,31 +150,32 @@ bool BatchStream::Cancel(absl::string_view session_id,
 }
 
 BatchStream::Next BatchStream::PrepareNextLocked() {
-  v1::TaskBatch& out = NewOutLocked();
   if (cancels_.leases_size() > 0) {
-    out.mutable_cancel()->Swap(&cancels_);
-    return Next::kWrite;
+    NewOutLocked().mutable_cancel()->Swap(&cancels_);
+    return SerializeOutLocked();
   }
   if (credit_ > 0 && service_->Accepting()) {
-    size_t leased = queue_->Lease(session_id_, credit_, out.mutable_tasks());
+    leases_.Clear();
+    const size_t leased = queue_->Lease(session_id_, credit_, &leases_);
     if (leased > 0) {
       credit_ -= leased;
       drained_sent_ = false;
+      leases_.WriteTo(&out_bytes_);
       return Next::kWrite;
     }
-    out.Clear();
   }
   if (queue_->IsComplete()) {
     QueueCounts counts = queue_->Counts();
-    out.mutable_complete()->set_done(counts.done);
-    out.mutable_complete()->set_dead(counts.dead);
+    v1::JobComplete* complete = NewOutLocked().mutable_complete();
+    complete->set_done(counts.done);
+    complete->set_dead(counts.dead);
     complete_sent_ = true;
-    return Next::kWrite;
+    return SerializeOutLocked();
   }
   if (credit_ > 0 && !drained_sent_) {
-    out.mutable_drained();
+    NewOutLocked().mutable_drained();
     drained_sent_ = true;
-    return Next::kWrite;
+    return SerializeOutLocked();
   }
   return Next::kNothing;
 }

@@ -8,7 +8,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "distributo/v1/distributor.grpc.pb.h"
-#include "google/protobuf/arena.h"
+#include "server/lease_writer.h"
 #include "server/task_queue.h"
 
 namespace distributo::server {
@@ -47,12 +47,16 @@ class BatchStream final
 
   void HandleHello(const v1::WorkerHello& received);
   void HandleCredit(const v1::CreditGrant& credit);
+  // Puts the next message in out_bytes_, if there is one to write.
   Next PrepareNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Returns a new, empty out_, dropping the last one.
+  // Returns out_, emptied.
   v1::TaskBatch& NewOutLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Puts out_ in out_bytes_.
+  Next SerializeOutLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Ends the stream once no write is in flight.
   void FinishWhenIdle(const grpc::Status& status);
   void FinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Writes out_bytes_.
   void WriteOutLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   DistributorService* const service_;
@@ -63,10 +67,10 @@ class BatchStream final
   v1::BatchRequest request_;        // likewise
 
   absl::Mutex mu_;
-  // The next message to write, on an arena: a batch's hundreds of task
-  // copies cost no malloc and free each.
-  google::protobuf::Arena arena_ ABSL_GUARDED_BY(mu_);
-  v1::TaskBatch* out_ ABSL_GUARDED_BY(mu_) = nullptr;
+  // The next message to write, unless it is leased tasks, which leases_
+  // writes from the queue's records straight to their bytes.
+  v1::TaskBatch out_ ABSL_GUARDED_BY(mu_);
+  WireLeaseWriter leases_ ABSL_GUARDED_BY(mu_);
   // Cancellations waiting for the next write, sent before any task.
   v1::CancelTasks cancels_ ABSL_GUARDED_BY(mu_);
   grpc::ByteBuffer out_bytes_ ABSL_GUARDED_BY(mu_);  // the one being written

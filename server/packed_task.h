@@ -39,12 +39,21 @@ class PackedTask {
   void CopyTo(v1::Task* out) const;
   v1::Task ToTask() const;
 
+  // The task as a serialized v1::Task, without making one: its size, and
+  // its bytes written at `target`, returning their end. As with protobuf's
+  // ByteSizeLong() and SerializeWithCachedSizesToArray(), WireSize() comes
+  // first: it measures the fields kept apart too.
+  size_t WireSize() const;
+  uint8_t* WriteWire(uint8_t* target) const;
+
   // The same id, without the rest: what a finished task keeps to recognise
   // late outcomes.
   PackedTask IdOnly() const;
 
  private:
   void SetBytes(absl::string_view id, absl::string_view value);
+  // The size of the google.protobuf.Any it packs (type_url_ set).
+  size_t PackedPayloadSize() const;
 
   // The id, then the payload's value when type_url_ is set.
   std::unique_ptr<char[]> bytes_;

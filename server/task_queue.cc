@@ -9,13 +9,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "glog/logging.h"
-#include "google/protobuf/util/time_util.h"
 #include "server/random_id.h"
 
 namespace distributo::server {
 namespace {
-
-using google::protobuf::util::TimeUtil;
 
 // A paged queue keeps at least this many pending tasks in memory while more
 // wait on disk, and reads them this many at a time: enough for a few full
@@ -467,6 +464,12 @@ void TaskQueue::MakePendingLocked(TaskRecord* record, bool front) {
 
 size_t TaskQueue::Lease(absl::string_view session_id, size_t max_tasks,
                         v1::LeasedTasks* out) {
+  LeasedTasksWriter writer(out);
+  return Lease(session_id, max_tasks, &writer);
+}
+
+size_t TaskQueue::Lease(absl::string_view session_id, size_t max_tasks,
+                        LeaseWriter* out) {
   absl::MutexLock lock(&mu_);
   Session* session = FindSessionLocked(session_id);
   if (session == nullptr || !session->connected || session->alone != nullptr ||
@@ -482,7 +485,7 @@ size_t TaskQueue::Lease(absl::string_view session_id, size_t max_tasks,
   } else {
     UnreserveLocked(*session);
     if (TaskRecord* suspect = PopSuspectLocked(*session)) {
-      GrantLeaseLocked(suspect, session, now, out->add_tasks());
+      GrantLeaseLocked(suspect, session, now, out);
       suspect->alone = true;
       session->alone = suspect;
       max_tasks = leased = 1;
@@ -493,15 +496,11 @@ size_t TaskQueue::Lease(absl::string_view session_id, size_t max_tasks,
     size_t budget = leased == 0 ? SIZE_MAX : options_.max_batch_bytes - bytes;
     TaskRecord* record = NextPendingLocked(*session, budget);
     if (record == nullptr) break;
-    v1::Task* task = out->add_tasks();
-    GrantLeaseLocked(record, session, now, task);
+    GrantLeaseLocked(record, session, now, out);
     bytes += record->leased_bytes;
     ++leased;
   }
-  if (leased > 0) {
-    *out->mutable_lease_duration() = TimeUtil::NanosecondsToDuration(
-        absl::ToInt64Nanoseconds(options_.lease_duration));
-  }
+  if (leased > 0) out->End(options_.lease_duration);
   return leased;
 }
 
@@ -666,7 +665,7 @@ absl::StatusOr<TaskQueue::Lookup> TaskQueue::FindLocked(
 }
 
 void TaskQueue::GrantLeaseLocked(TaskRecord* record, Session* session,
-                                 absl::Time now, v1::Task* out) {
+                                 absl::Time now, LeaseWriter* out) {
   --counts_.pending;
   ++counts_.leased;
   ++counts_.leases;
@@ -680,11 +679,7 @@ void TaskQueue::GrantLeaseLocked(TaskRecord* record, Session* session,
   ++record->epoch;
   ++record->attempts;
   session->held.insert(record);
-  record->task.CopyTo(out);
-  out->set_attempt(record->attempts);
-  out->set_epoch(record->epoch);
-  *out->mutable_lease_deadline() =
-      TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(record->deadline));
+  out->Add(record->task, record->attempts, record->epoch, record->deadline);
 }
 
 void TaskQueue::ReleaseLeaseLocked(TaskRecord* record) {

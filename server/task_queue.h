@@ -23,6 +23,7 @@
 #include "absl/time/time.h"
 #include "distributo/v1/distributor.pb.h"
 #include "server/journal.h"
+#include "server/lease_writer.h"
 #include "server/queue_options.h"
 #include "server/queue_stats.h"
 #include "server/task_record.h"
@@ -200,12 +201,16 @@ class TaskQueue {
                             absl::string_view identity = "");
 
   // Leases up to `max_tasks` pending tasks (and never more than the batch
-  // limits) to the session, appending them to `out`. Returns how many. A
+  // limits) to the session, adding them to `out` (and ending its batch if
+  // there are any). Returns how many. A
   // task that lost a worker goes alone to a session holding nothing (a busy
   // one stops taking tasks until it holds nothing, one per such task), and
   // that session gets nothing more until it is done: if it kills that
   // worker too, the loss is its own (poison), not its batch-mates'. Leases
   // nothing while max_unhandled finished tasks wait to be handled.
+  size_t Lease(absl::string_view session_id, size_t max_tasks,
+               LeaseWriter* out);
+  // The same into a message.
   size_t Lease(absl::string_view session_id, size_t max_tasks,
                v1::LeasedTasks* out);
 
@@ -347,7 +352,7 @@ class TaskQueue {
   // Takes a pending or backoff task out of its waiting list.
   void StopWaitingLocked(TaskRecord* record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void GrantLeaseLocked(TaskRecord* record, Session* session, absl::Time now,
-                        v1::Task* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+                        LeaseWriter* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ReleaseLeaseLocked(TaskRecord* record)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Takes the result out of `outcome` if it is accepted; sets `verdict`.

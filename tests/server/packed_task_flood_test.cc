@@ -27,6 +27,13 @@ TEST(PackedTaskFloodTest, TypesPastTheInternedOnesKeepTheirOwnCopy) {
     ASSERT_EQ(packed[i].type_url(), task.payload().type_url());
     ASSERT_EQ(packed[i].payload_value(), task.payload().value());
     ASSERT_EQ(packed[i].ToTask().SerializeAsString(), task.SerializeAsString());
+    // The bytes a lease writes of it, its payload interned or not.
+    std::string wire(packed[i].WireSize(), '\0');
+    ASSERT_EQ(packed[i].WriteWire(reinterpret_cast<uint8_t*>(wire.data())),
+              reinterpret_cast<uint8_t*>(wire.data()) + wire.size());
+    v1::Task parsed;
+    ASSERT_TRUE(parsed.ParseFromString(wire));
+    ASSERT_EQ(parsed.SerializeAsString(), task.SerializeAsString());
   }
   // The first types were interned; the last were not, so two tasks of one
   // of them hold two copies.
