@@ -62,7 +62,7 @@ size_t BytesFieldSize(int field, absl::string_view bytes) {
 
 }  // namespace
 
-PackedTask::PackedTask(v1::Task task) {
+PackedTask::PackedTask(v1::Task&& task) {
   type_url_ =
       task.has_payload() ? InternTypeUrl(task.payload().type_url()) : nullptr;
   SetBytes(task.id(),

@@ -22,7 +22,9 @@ namespace distributo::server {
 class PackedTask {
  public:
   PackedTask() = default;
-  explicit PackedTask(v1::Task task);
+  // Takes the task's fields, leaving it empty; the other copies it.
+  explicit PackedTask(v1::Task&& task);
+  explicit PackedTask(const v1::Task& task) : PackedTask(v1::Task(task)) {}
 
   PackedTask(const PackedTask& other);
   PackedTask& operator=(const PackedTask& other);

@@ -128,7 +128,7 @@ void TaskQueue::AddJournaled(uint64_t task_count, std::vector<v1::Task> tasks,
   NotifyChange();
 }
 
-TaskRecord& TaskQueue::AddRecordLocked(v1::Task task) {
+TaskRecord& TaskQueue::AddRecordLocked(v1::Task&& task) {
   TaskRecord* record;
   if (auto it = tasks_.find(task.id()); it != tasks_.end()) {
     record = it->get();  // the same id, filled anew
@@ -142,7 +142,7 @@ TaskRecord& TaskQueue::AddRecordLocked(v1::Task task) {
   return *record;
 }
 
-void TaskQueue::FillRecord(TaskRecord* record, v1::Task task) {
+void TaskQueue::FillRecord(TaskRecord* record, v1::Task&& task) {
   task.clear_attempt();
   task.clear_epoch();
   task.clear_lease_deadline();
@@ -150,14 +150,14 @@ void TaskQueue::FillRecord(TaskRecord* record, v1::Task task) {
   record->task = PackedTask(std::move(task));
 }
 
-TaskRecord& TaskQueue::AddJournaledLocked(JournaledTask row) {
+TaskRecord& TaskQueue::AddJournaledLocked(JournaledTask&& row) {
   TaskRecord& record = AddRecordLocked(std::move(row.task));
   record.seq = row.seq;
   record.from_earlier_run = row.seq <= restored_to_;
   return record;
 }
 
-TaskRecord& TaskQueue::AdmitJournaledLocked(JournaledTask row) {
+TaskRecord& TaskQueue::AdmitJournaledLocked(JournaledTask&& row) {
   const bool unreadable = row.unreadable;
   TaskRecord& record = AddJournaledLocked(std::move(row));
   if (unreadable) {

@@ -292,16 +292,17 @@ class TaskQueue {
   absl::StatusOr<Lookup> FindLocked(absl::string_view task_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   QueueCounts CountsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  TaskRecord& AddRecordLocked(v1::Task task) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  TaskRecord& AddRecordLocked(v1::Task&& task)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Fills a record with its task, as yet unleased; its epoch is the
   // caller's to set, under the lock.
-  static void FillRecord(TaskRecord* record, v1::Task task);
+  static void FillRecord(TaskRecord* record, v1::Task&& task);
   // Adds the record of a task read from the journal (pending, by default).
-  TaskRecord& AddJournaledLocked(JournaledTask row)
+  TaskRecord& AddJournaledLocked(JournaledTask&& row)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Adds a task read from the journal as pending: last in its list, or, if
   // its row does not parse, in none, to be ended dead at the next Tick().
-  TaskRecord& AdmitJournaledLocked(JournaledTask row)
+  TaskRecord& AdmitJournaledLocked(JournaledTask&& row)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Takes these tasks out of the dead ones; returns each one's last epoch.
   absl::flat_hash_map<std::string, uint64_t> TakeDeadLocked(
