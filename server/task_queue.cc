@@ -148,6 +148,7 @@ void TaskQueue::FillRecord(TaskRecord* record, v1::Task&& task) {
   task.clear_lease_deadline();
   record->leased_bytes = task.ByteSizeLong() + kLeaseFieldBytes;
   record->task = PackedTask(std::move(task));
+  record->id_hash = ById::Hash(record->task.id());
 }
 
 TaskRecord& TaskQueue::AddJournaledLocked(JournaledTask&& row) {

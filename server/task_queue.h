@@ -413,9 +413,14 @@ class TaskQueue {
     static absl::string_view Id(const std::unique_ptr<TaskRecord>& record) {
       return record->task.id();
     }
-    template <typename Key>
-    size_t operator()(const Key& key) const {
-      return absl::Hash<absl::string_view>()(Id(key));
+    // 32 bits, as a record keeps it (id_hash): enough for tables of tens of
+    // millions.
+    static uint32_t Hash(absl::string_view id) {
+      return static_cast<uint32_t>(absl::Hash<absl::string_view>()(id));
+    }
+    size_t operator()(absl::string_view id) const { return Hash(id); }
+    size_t operator()(const std::unique_ptr<TaskRecord>& record) const {
+      return record->id_hash;
     }
     template <typename Left, typename Right>
     bool operator()(const Left& left, const Right& right) const {
