@@ -30,6 +30,7 @@
 #include "bench/lean_worker.h"
 #include "glog/logging.h"
 #include "rpc/atomic_file.h"
+#include "server/sqlite_journal.h"
 #include "tests/integration/child_process.h"
 
 ABSL_FLAG(std::string, role, "run",
@@ -163,6 +164,7 @@ int RunBenchmark() {
 }  // namespace distributo::bench
 
 int main(int argc, char** argv) {
+  distributo::server::TurnOffSqliteMemoryStatistics();  // as the master does
   // Before any thread starts: the swarm takes SIGUSR1 with sigtimedwait().
   sigset_t go;
   sigemptyset(&go);

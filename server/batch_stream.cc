@@ -5,7 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
-#include "google/protobuf/util/time_util.h"
+#include "rpc/proto_time.h"
 #include "rpc/status_util.h"
 #include "server/distributor_service.h"
 #include "server/wire.h"
@@ -13,14 +13,8 @@
 namespace distributo::server {
 namespace {
 
-using google::protobuf::util::TimeUtil;
-
 // More credit than this is meaningless and would only risk overflow.
 constexpr uint64_t kMaxCredit = uint64_t{1} << 32;
-
-google::protobuf::Duration ToProto(absl::Duration duration) {
-  return TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(duration));
-}
 
 }  // namespace
 
@@ -104,8 +98,8 @@ void BatchStream::HandleHello(const v1::WorkerHello& received) {
   const QueueOptions& options = queue_->options();
   v1::SessionStart* start = NewOutLocked().mutable_session();
   start->set_session_id(session_id);
-  *start->mutable_lease_duration() = ToProto(options.lease_duration);
-  *start->mutable_requeue_grace() = ToProto(options.requeue_grace);
+  *start->mutable_lease_duration() = ToProtoDuration(options.lease_duration);
+  *start->mutable_requeue_grace() = ToProtoDuration(options.requeue_grace);
   start->set_max_batch_tasks(options.max_batch_tasks);
   start->set_max_result_bytes(options.max_result_bytes);
   start->set_max_message_bytes(options.max_message_bytes);
@@ -155,12 +149,11 @@ BatchStream::Next BatchStream::PrepareNextLocked() {
     return SerializeOutLocked();
   }
   if (credit_ > 0 && service_->Accepting()) {
-    leases_.Clear();
     const size_t leased = queue_->Lease(session_id_, credit_, &leases_);
     if (leased > 0) {
       credit_ -= leased;
       drained_sent_ = false;
-      leases_.WriteTo(&out_bytes_);
+      leases_.MoveTo(&out_bytes_);
       return Next::kWrite;
     }
   }

@@ -30,8 +30,8 @@ class CommitQueue {
   enum class RunOn { kCommitThread, kCallerThread };
 
   // Called once the work is durable (OK), or with the journal's error if it
-  // could not be made so: on the thread given to the constructor, or at
-  // once, on the caller's thread, after Stop().
+  // could not be made so: on the commit thread or the caller's, as RunOn
+  // says, and on the caller's, at once, after Stop().
   using Done = std::function<void(absl::Status)>;
 
   CommitQueue(ResultRouter* router, RunOn run_on);
@@ -40,11 +40,15 @@ class CommitQueue {
   CommitQueue(const CommitQueue&) = delete;
   CommitQueue& operator=(const CommitQueue&) = delete;
 
-  // Queues `apply` (see ResultRouter::ApplyAndCommit) and `done`.
+  // Queues `apply` (see ResultRouter::ApplyAndCommit) and `done`, or runs
+  // them at once (RunOn::kCallerThread). Results reach the delivery thread
+  // in the order of their commits; on callers' threads, two commits that
+  // end together may hand theirs over in either order.
   void Add(ResultRouter::Apply apply, Done done);
 
-  // Runs what is queued, then stops the thread; later Add()s get
-  // Unavailable at once. Idempotent.
+  // Runs what is queued and waits for rounds on callers' threads, then
+  // stops the threads once they have delivered everything; later Add()s
+  // get Unavailable at once. Idempotent.
   void Stop();
 
  private:

@@ -1,50 +1,20 @@
 #include "server/lease_writer.h"
 
-#include "google/protobuf/duration.pb.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/timestamp.pb.h"
-#include "google/protobuf/util/time_util.h"
-#include "google/protobuf/wire_format_lite.h"
+#include <grpc/slice.h>
+
+#include <string>
+#include <utility>
+
 #include "grpcpp/support/slice.h"
+#include "rpc/proto_time.h"
+#include "server/wire_fields.h"
 
 namespace distributo::server {
-namespace {
 
-using google::protobuf::internal::WireFormatLite;
-using google::protobuf::io::CodedOutputStream;
-using google::protobuf::util::TimeUtil;
-
-google::protobuf::Timestamp ToTimestamp(absl::Time time) {
-  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(time));
-}
-
-google::protobuf::Duration ToDuration(absl::Duration duration) {
-  return TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(duration));
-}
-
-// The size of field `field` holding a message of `size` bytes.
-size_t MessageFieldSize(int field, size_t size) {
-  return WireFormatLite::TagSize(field, WireFormatLite::TYPE_MESSAGE) +
-         WireFormatLite::LengthDelimitedSize(size);
-}
-
-// Writes the tag and length of field `field` holding a message of `size`
-// bytes, which the caller writes next.
-uint8_t* WriteMessageFieldHeader(int field, size_t size, uint8_t* target) {
-  target = WireFormatLite::WriteTagToArray(
-      field, WireFormatLite::WIRETYPE_LENGTH_DELIMITED, target);
-  return CodedOutputStream::WriteVarint32ToArray(static_cast<uint32_t>(size),
-                                                 target);
-}
-
-// Writes field `field` holding `message`, whose size is cached.
-template <typename Message>
-uint8_t* WriteMessageField(int field, const Message& message, uint8_t* target) {
-  target = WriteMessageFieldHeader(field, message.GetCachedSize(), target);
-  return message.SerializeWithCachedSizesToArray(target);
-}
-
-}  // namespace
+using wire_fields::LengthDelimitedSize;
+using wire_fields::WireFormatLite;
+using wire_fields::WriteLengthDelimitedHeader;
+using wire_fields::WriteMessageField;
 
 void LeasedTasksWriter::Add(const PackedTask& task, uint32_t attempt,
                             uint64_t epoch, absl::Time deadline) {
@@ -52,16 +22,18 @@ void LeasedTasksWriter::Add(const PackedTask& task, uint32_t attempt,
   task.CopyTo(out);
   out->set_attempt(attempt);
   out->set_epoch(epoch);
-  *out->mutable_lease_deadline() = ToTimestamp(deadline);
+  *out->mutable_lease_deadline() = ToProtoTimestamp(deadline);
 }
 
 void LeasedTasksWriter::End(absl::Duration duration) {
-  *out_->mutable_lease_duration() = ToDuration(duration);
+  *out_->mutable_lease_duration() = ToProtoDuration(duration);
 }
 
 WireLeaseWriter::WireLeaseWriter() { Clear(); }
 
 void WireLeaseWriter::Clear() {
+  // About the size of the last batch: the next is likely alike.
+  bytes_.reserve(reserve_);
   bytes_.assign(kHeaderRoom, '\0');
   header_start_ = kHeaderRoom;
 }
@@ -74,7 +46,7 @@ uint8_t* WireLeaseWriter::Extend(size_t size) {
 
 void WireLeaseWriter::Add(const PackedTask& task, uint32_t attempt,
                           uint64_t epoch, absl::Time deadline) {
-  const google::protobuf::Timestamp stamp = ToTimestamp(deadline);
+  const google::protobuf::Timestamp stamp = ToProtoTimestamp(deadline);
   const size_t task_size =
       task.WireSize() +
       WireFormatLite::TagSize(v1::Task::kAttemptFieldNumber,
@@ -83,12 +55,12 @@ void WireLeaseWriter::Add(const PackedTask& task, uint32_t attempt,
       WireFormatLite::TagSize(v1::Task::kEpochFieldNumber,
                               WireFormatLite::TYPE_UINT64) +
       WireFormatLite::UInt64Size(epoch) +
-      MessageFieldSize(v1::Task::kLeaseDeadlineFieldNumber,
-                       stamp.ByteSizeLong());
-  uint8_t* target =
-      Extend(MessageFieldSize(v1::LeasedTasks::kTasksFieldNumber, task_size));
-  target = WriteMessageFieldHeader(v1::LeasedTasks::kTasksFieldNumber,
-                                   task_size, target);
+      LengthDelimitedSize(v1::Task::kLeaseDeadlineFieldNumber,
+                          stamp.ByteSizeLong());
+  uint8_t* target = Extend(
+      LengthDelimitedSize(v1::LeasedTasks::kTasksFieldNumber, task_size));
+  target = WriteLengthDelimitedHeader(v1::LeasedTasks::kTasksFieldNumber,
+                                      task_size, target);
   // The lease's fields follow the task's: a parser merges them.
   target = task.WriteWire(target);
   target = WireFormatLite::WriteUInt32ToArray(v1::Task::kAttemptFieldNumber,
@@ -99,26 +71,34 @@ void WireLeaseWriter::Add(const PackedTask& task, uint32_t attempt,
 }
 
 void WireLeaseWriter::End(absl::Duration duration) {
-  const google::protobuf::Duration proto = ToDuration(duration);
-  uint8_t* target = Extend(MessageFieldSize(
+  const google::protobuf::Duration proto = ToProtoDuration(duration);
+  uint8_t* target = Extend(LengthDelimitedSize(
       v1::LeasedTasks::kLeaseDurationFieldNumber, proto.ByteSizeLong()));
   WriteMessageField(v1::LeasedTasks::kLeaseDurationFieldNumber, proto, target);
   // The TaskBatch's tag and the LeasedTasks' length go right before it.
   const size_t leased_size = bytes_.size() - kHeaderRoom;
   header_start_ =
       kHeaderRoom -
-      (MessageFieldSize(v1::TaskBatch::kTasksFieldNumber, leased_size) -
+      (LengthDelimitedSize(v1::TaskBatch::kTasksFieldNumber, leased_size) -
        leased_size);
-  WriteMessageFieldHeader(
+  WriteLengthDelimitedHeader(
       v1::TaskBatch::kTasksFieldNumber, leased_size,
       reinterpret_cast<uint8_t*>(bytes_.data()) + header_start_);
 }
 
-void WireLeaseWriter::WriteTo(grpc::ByteBuffer* bytes) const {
-  grpc::Slice slice(bytes_.data() + header_start_,
-                    bytes_.size() - header_start_);
+void WireLeaseWriter::MoveTo(grpc::ByteBuffer* bytes) {
+  // The slice takes the buffer as it is: no copy, and no stream keeps the
+  // memory of its largest batch for good.
+  auto* buffer = new std::string(std::move(bytes_));
+  reserve_ = buffer->size();
+  grpc::Slice slice(
+      grpc_slice_new_with_user_data(
+          buffer->data() + header_start_, buffer->size() - header_start_,
+          [](void* owned) { delete static_cast<std::string*>(owned); }, buffer),
+      grpc::Slice::STEAL_REF);
   grpc::ByteBuffer batch(&slice, 1);
   bytes->Swap(&batch);
+  Clear();
 }
 
 }  // namespace distributo::server

@@ -567,6 +567,7 @@ char** BareAdvertiseAsTrue(char** argv) {
 }  // namespace distributo::server
 
 int main(int argc, char** argv) {
+  distributo::server::TurnOffSqliteMemoryStatistics();
   // Before any thread starts, so that only the signal thread gets them.
   const sigset_t stop_signals = distributo::BlockStopSignals();
   distributo::HandleStopSignals(stop_signals, [](int signal) {

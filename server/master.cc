@@ -289,7 +289,7 @@ void Master::Shutdown(absl::Duration grace) {
     // NOT_SERVING for good, also to health watchers (whose streams keep the
     // server until the deadline).
     server_->GetHealthCheckService()->Shutdown();
-    // Result streams wait for the commit thread: stop it only once the
+    // Result streams wait for their commits: stop the queue only once the
     // server has ended every call.
     server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
     commits_.Stop();

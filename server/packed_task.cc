@@ -7,8 +7,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/node_hash_set.h"
 #include "absl/synchronization/mutex.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/wire_format_lite.h"
+#include "server/wire_fields.h"
 
 namespace distributo::server {
 namespace {
@@ -37,27 +36,6 @@ const std::string* InternTypeUrl(absl::string_view url) {
   }
   last = &*it;
   return last;
-}
-
-using google::protobuf::internal::WireFormatLite;
-
-// Writes field `field` of bytes or string type, or nothing if `bytes` is
-// empty, as proto3 does.
-uint8_t* WriteBytesField(int field, absl::string_view bytes, uint8_t* target) {
-  if (bytes.empty()) return target;
-  target = WireFormatLite::WriteTagToArray(
-      field, WireFormatLite::WIRETYPE_LENGTH_DELIMITED, target);
-  target = google::protobuf::io::CodedOutputStream::WriteVarint32ToArray(
-      static_cast<uint32_t>(bytes.size()), target);
-  std::memcpy(target, bytes.data(), bytes.size());
-  return target + bytes.size();
-}
-
-// The size of what WriteBytesField() writes.
-size_t BytesFieldSize(int field, absl::string_view bytes) {
-  if (bytes.empty()) return 0;
-  return WireFormatLite::TagSize(field, WireFormatLite::TYPE_BYTES) +
-         WireFormatLite::LengthDelimitedSize(bytes.size());
 }
 
 }  // namespace
@@ -130,6 +108,11 @@ void PackedTask::CopyTo(v1::Task* out) const {
   }
 }
 
+using wire_fields::BytesFieldSize;
+using wire_fields::LengthDelimitedSize;
+using wire_fields::WriteBytesField;
+using wire_fields::WriteLengthDelimitedHeader;
+
 size_t PackedTask::PackedPayloadSize() const {
   return BytesFieldSize(google::protobuf::Any::kTypeUrlFieldNumber,
                         *type_url_) +
@@ -140,9 +123,8 @@ size_t PackedTask::PackedPayloadSize() const {
 size_t PackedTask::WireSize() const {
   size_t size = BytesFieldSize(v1::Task::kIdFieldNumber, id());
   if (type_url_ != nullptr) {
-    size += WireFormatLite::TagSize(v1::Task::kPayloadFieldNumber,
-                                    WireFormatLite::TYPE_MESSAGE) +
-            WireFormatLite::LengthDelimitedSize(PackedPayloadSize());
+    size +=
+        LengthDelimitedSize(v1::Task::kPayloadFieldNumber, PackedPayloadSize());
   }
   if (rest_ != nullptr) size += rest_->ByteSizeLong();
   return size;
@@ -153,11 +135,8 @@ uint8_t* PackedTask::WriteWire(uint8_t* target) const {
   target = WriteBytesField(v1::Task::kIdFieldNumber, id(), target);
   if (type_url_ != nullptr) {
     // A payload is set even when both its fields are empty.
-    target = WireFormatLite::WriteTagToArray(
-        v1::Task::kPayloadFieldNumber,
-        WireFormatLite::WIRETYPE_LENGTH_DELIMITED, target);
-    target = google::protobuf::io::CodedOutputStream::WriteVarint32ToArray(
-        static_cast<uint32_t>(PackedPayloadSize()), target);
+    target = WriteLengthDelimitedHeader(v1::Task::kPayloadFieldNumber,
+                                        PackedPayloadSize(), target);
     target = WriteBytesField(google::protobuf::Any::kTypeUrlFieldNumber,
                              *type_url_, target);
     target = WriteBytesField(google::protobuf::Any::kValueFieldNumber,

@@ -44,7 +44,8 @@ class PackedTask {
   // The task as a serialized v1::Task, without making one: its size, and
   // its bytes written at `target`, returning their end. As with protobuf's
   // ByteSizeLong() and SerializeWithCachedSizesToArray(), WireSize() comes
-  // first: it measures the fields kept apart too.
+  // first: it measures the fields kept apart too, and caches their size in
+  // them, so that a task must not be measured on two threads at once.
   size_t WireSize() const;
   uint8_t* WriteWire(uint8_t* target) const;
 

@@ -52,8 +52,8 @@ void ResultStream::OnReadDone(bool ok) {
   // The callbacks run on the commit thread, or on this one (in memory, or
   // if it stopped); this reactor waits for them (no read or write is
   // outstanding), and gRPC keeps it until Finish().
-  // Checked here, on gRPC's threads: the commit thread applies batches one
-  // at a time.
+  // Checked here, before the commit queue: it applies batches one at a
+  // time.
   bad_results_ = queue_->CheckResults(*batch_);
   commits_->Add(
       [this](std::vector<FinishedTask>* out) {

@@ -2,7 +2,6 @@
 
 #include <utility>
 
-#include "absl/base/call_once.h"
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
@@ -101,21 +100,10 @@ void AddOutcome(const FinishedTask& task, uint64_t seq,
   }
 }
 
-// Debian's SQLite counts every allocation it makes under one mutex for the
-// whole process, and, built without its lookaside allocator, makes several
-// per row: a tenth of the time an append spends. Nothing here reads those
-// counts. Only possible before SQLite starts (a program that used it before
-// keeps its counts: the call then fails and changes nothing).
-void TurnOffMemoryStatistics() {
-  static absl::once_flag once;
-  absl::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SqliteJournal>> SqliteJournal::Open(
     const std::string& path) {
-  TurnOffMemoryStatistics();
   sqlite3* db = nullptr;
   const int code = sqlite3_open_v2(
       path.c_str(), &db,
@@ -140,6 +128,10 @@ absl::StatusOr<std::unique_ptr<SqliteJournal>> SqliteJournal::Open(
     return count.status();
   }
   return journal;
+}
+
+void TurnOffSqliteMemoryStatistics() {
+  sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
 SqliteJournal::SqliteJournal(std::string path, sqlite3* db)
@@ -385,13 +377,13 @@ absl::Status SqliteJournal::AppendChunk(absl::Span<const v1::Task> tasks,
   std::vector<TaskRef> chunk_added;
   absl::Status status = InTransaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(
                                           mu_) -> absl::Status {
+    std::string bytes;  // before the statement, which borrows it
     SqliteStatement insert(db_,
                            "INSERT INTO tasks(id, task) VALUES (?1, ?2) "
                            "ON CONFLICT(id) DO NOTHING");
     if (insert.code() != SQLITE_OK) {
       return Error("prepare append", insert.code());
     }
-    std::string bytes;
     for (const v1::Task& task : tasks) {
       task.SerializeToString(&bytes);
       // Both outlive the step: SQLite need not copy them.

@@ -22,6 +22,13 @@
 
 namespace distributo::server {
 
+// Turns off SQLite's count of its allocations, for the whole process.
+// Debian's SQLite, built without its lookaside allocator, makes several
+// allocations per row and counts each under one process-wide mutex: about a
+// tenth of a journal's append. Programs call it first thing (SQLite ignores
+// it once started); a library must not, since its host may read the counts.
+void TurnOffSqliteMemoryStatistics();
+
 // The durable journal of DESIGN.md §4: one SQLite database in WAL mode with
 // synchronous=FULL, so a committed call survives a crash of the process or
 // the machine. Every call is one transaction, whatever the batch's size: a

@@ -210,7 +210,7 @@ class TaskQueue {
   // nothing while max_unhandled finished tasks wait to be handled.
   size_t Lease(absl::string_view session_id, size_t max_tasks,
                LeaseWriter* out);
-  // The same into a message.
+  // The same into a message, as tests and the fuzzer read them.
   size_t Lease(absl::string_view session_id, size_t max_tasks,
                v1::LeasedTasks* out);
 

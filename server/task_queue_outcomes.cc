@@ -8,13 +8,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/util/time_util.h"
+#include "rpc/proto_time.h"
 #include "server/task_queue.h"
 
 namespace distributo::server {
 namespace {
-
-using google::protobuf::util::TimeUtil;
 
 v1::ItemVerdict Verdict(absl::string_view task_id, v1::Verdict verdict,
                         absl::string_view message = "") {
@@ -233,8 +231,7 @@ v1::ItemVerdict TaskQueue::ApplyExtensionLocked(Session* session,
   record->deadline = now + options_.lease_duration;
   session->last_seen = now;
   v1::ItemVerdict verdict = Verdict(id, v1::VERDICT_ACCEPTED);
-  *verdict.mutable_lease_duration() = TimeUtil::NanosecondsToDuration(
-      absl::ToInt64Nanoseconds(options_.lease_duration));
+  *verdict.mutable_lease_duration() = ToProtoDuration(options_.lease_duration);
   return verdict;
 }
 

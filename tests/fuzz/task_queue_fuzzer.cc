@@ -17,8 +17,10 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "rpc/json_value.h"
+#include "server/lease_writer.h"
 #include "server/sqlite_journal.h"
 #include "server/task_queue.h"
+#include "server/wire.h"
 #include "tests/fuzz/fuzz_input.h"
 
 namespace distributo::server {
@@ -139,9 +141,18 @@ class Driver {
   void Lease(Input& in) {
     Session* session = Pick(in);
     if (session == nullptr) return;
-    v1::LeasedTasks batch;
-    queue_.Lease(*session, in.Next() % 5, &batch);
-    for (const v1::Task& task : batch.tasks()) {
+    // As the master writes batches: straight to their bytes, which must
+    // parse, and be as long as protobuf would make them.
+    WireLeaseWriter writer;
+    if (queue_.Lease(*session, in.Next() % 5, &writer) == 0) return;
+    grpc::ByteBuffer bytes;
+    writer.MoveTo(&bytes);
+    const size_t length = bytes.Length();
+    v1::TaskBatch batch;
+    if (!ParseWire(&bytes, &batch) || batch.ByteSizeLong() != length) {
+      __builtin_trap();
+    }
+    for (const v1::Task& task : batch.tasks().tasks()) {
       leases_.push_back({*session, task.id(), task.epoch()});
     }
   }

@@ -36,7 +36,7 @@ void ExpectSameBatch(const std::vector<Lease>& leases,
   message.End(duration);
   wire.End(duration);
   grpc::ByteBuffer bytes;
-  wire.WriteTo(&bytes);
+  wire.MoveTo(&bytes);
   // As long as protobuf would write it: no field twice, none left out.
   EXPECT_EQ(bytes.Length(), expected.ByteSizeLong());
   v1::TaskBatch parsed;
@@ -81,21 +81,19 @@ TEST(LeaseWriterTest, DeadlinesBeforeAndAtTheEpochAndOnAWholeSecond) {
       absl::Milliseconds(1));
 }
 
-TEST(LeaseWriterTest, ClearStartsANewBatch) {
+TEST(LeaseWriterTest, EachBatchStartsAfresh) {
   WireLeaseWriter wire;
-  const PackedTask first(MakeTask("first", "v"));
-  wire.Add(first, 1, 1, absl::UnixEpoch());
-  wire.End(absl::Seconds(1));
-  wire.Clear();
-  const PackedTask second(MakeTask("second", "v"));
-  wire.Add(second, 1, 1, absl::UnixEpoch());
-  wire.End(absl::Seconds(1));
-  grpc::ByteBuffer bytes;
-  wire.WriteTo(&bytes);
-  v1::TaskBatch parsed;
-  ASSERT_TRUE(ParseWire(&bytes, &parsed));
-  ASSERT_EQ(parsed.tasks().tasks_size(), 1);
-  EXPECT_EQ(parsed.tasks().tasks(0).id(), "second");
+  for (const std::string id : {"first", "second"}) {
+    const PackedTask task(MakeTask(id, "v"));
+    wire.Add(task, 1, 1, absl::UnixEpoch());
+    wire.End(absl::Seconds(1));
+    grpc::ByteBuffer bytes;
+    wire.MoveTo(&bytes);
+    v1::TaskBatch parsed;
+    ASSERT_TRUE(ParseWire(&bytes, &parsed));
+    ASSERT_EQ(parsed.tasks().tasks_size(), 1);
+    EXPECT_EQ(parsed.tasks().tasks(0).id(), id);
+  }
 }
 
 }  // namespace
