@@ -5,6 +5,7 @@
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
+#include "google/protobuf/arena.h"
 #include "server/random_id.h"
 
 namespace distributo::server {
@@ -408,8 +409,13 @@ absl::Status SqliteJournal::AppendChunk(absl::Span<const v1::Task> tasks,
 
 template <typename Body>
 absl::Status SqliteJournal::InRound(Body body, Sync sync) {
-  journal::RoundSummary summary;
-  journal::RoundOutcomes outcomes;
+  // A round holds a copy of each outcome in it: on an arena, they cost no
+  // malloc and free each.
+  google::protobuf::Arena arena;
+  journal::RoundSummary& summary =
+      *google::protobuf::Arena::CreateMessage<journal::RoundSummary>(&arena);
+  journal::RoundOutcomes& outcomes =
+      *google::protobuf::Arena::CreateMessage<journal::RoundOutcomes>(&arena);
   std::optional<int64_t> round;
   const absl::Status status = InTransaction(
       [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
