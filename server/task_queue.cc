@@ -98,8 +98,9 @@ absl::StatusOr<size_t> TaskQueue::Enqueue(std::vector<v1::Task> tasks,
   added.reserve(records.size());
   {
     absl::MutexLock lock(&mu_);
-    // As in Submit(): the lookups' waits for memory overlap.
-    for (const auto& record : records) tasks_.prefetch(record->task.id());
+    // As in Submit(): the lookups' waits for memory overlap. By the hash
+    // each record keeps, as the insert below finds it.
+    for (const auto& record : records) tasks_.prefetch(record);
     for (std::unique_ptr<TaskRecord>& record : records) {
       record->epoch = epoch_base_;
       TaskRecord* fresh = record.get();
