@@ -19,16 +19,17 @@ inline constexpr size_t kPayloadBytes = 32;
 // Returns CLOCK_MONOTONIC in nanoseconds.
 int64_t MonotonicNanos();
 
-// Returns the payload of a task enqueued at `enqueued_ns`.
-google::protobuf::Any MakePayload(int64_t enqueued_ns);
+// Writes the payload of a task enqueued at `enqueued_ns` into `out`.
+void MakePayload(int64_t enqueued_ns, google::protobuf::Any* out);
 
 // Returns when `payload` was enqueued and its length, or false if it is not
 // a benchmark payload.
 bool ReadPayload(const google::protobuf::Any& payload, int64_t* enqueued_ns,
                  uint64_t* length);
 
-// Returns the result a worker sends for a payload of `length` bytes.
-google::protobuf::Any MakeResult(uint64_t length);
+// Writes the result a worker sends for a payload of `length` bytes into
+// `out`.
+void MakeResult(uint64_t length, google::protobuf::Any* out);
 
 // Returns the task with id `index` (as a decimal), enqueued now.
 v1::Task MakeTask(uint64_t index);

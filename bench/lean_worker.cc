@@ -170,7 +170,7 @@ void LeanSession::Answer(const v1::LeasedTasks& leased) {
       v1::Outcome* outcome = batch.add_outcomes();
       outcome->mutable_lease()->set_task_id(task.id());
       outcome->mutable_lease()->set_epoch(task.epoch());
-      *outcome->mutable_result() = MakeResult(length);
+      MakeResult(length, outcome->mutable_result());
     }
     arrivals_.push_back(now);
     results = results_.get();

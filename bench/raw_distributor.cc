@@ -173,7 +173,7 @@ size_t RawDistributor::Mint(size_t max, v1::LeasedTasks* out) {
   for (size_t i = 0; i < count; ++i) {
     v1::Task* task = out->add_tasks();
     task->set_id(absl::StrCat(first + i));
-    *task->mutable_payload() = MakePayload(now);
+    MakePayload(now, task->mutable_payload());
     task->set_attempt(1);
     task->set_epoch(1);
     *task->mutable_lease_deadline() = deadline;
