@@ -247,7 +247,7 @@ absl::StatusOr<TaskQueue::Cancelled> TaskQueue::Cancel(
     failure.set_code("cancelled");
     failure.set_message(std::string(reason));
     failure.set_retryable(false);
-    FinishLocked(record, TaskState::kDead, {}, finished);
+    FinishLocked(record, TaskState::kDead, finished);
   }
   NotifyChange();  // it may have been the last task
   return cancelled;
@@ -382,10 +382,7 @@ std::optional<uint64_t> TaskQueue::TakeUnsureRedriveLocked(
   return floors.begin()->second;
 }
 
-bool TaskQueue::source_closed() {
-  absl::MutexLock lock(&mu_);
-  return source_closed_;
-}
+bool TaskQueue::source_closed() { return source_closed_.load(); }
 
 std::string TaskQueue::OpenSession(const v1::WorkerHello& hello,
                                    absl::string_view peer,
@@ -626,7 +623,7 @@ bool TaskQueue::EndUnreadableLocked(std::vector<FinishedTask>* finished) {
     v1::Failure& failure = MutableLastFailure(record);
     failure.set_code("unreadable");
     failure.set_message("its row in the journal does not parse");
-    FinishLocked(&record, TaskState::kDead, {}, finished);
+    FinishLocked(&record, TaskState::kDead, finished);
   }
   unreadable_.clear();
   return any;
@@ -692,10 +689,10 @@ void TaskQueue::ReleaseLeaseLocked(TaskRecord* record) {
   record->holder = nullptr;
 }
 
-void TaskQueue::SucceedLocked(TaskRecord* record, google::protobuf::Any result,
+void TaskQueue::SucceedLocked(TaskRecord* record,
                               std::vector<FinishedTask>* finished) {
   ReleaseLeaseLocked(record);
-  FinishLocked(record, TaskState::kDone, std::move(result), finished);
+  FinishLocked(record, TaskState::kDone, finished);
 }
 
 void TaskQueue::FailLocked(TaskRecord* record, const v1::Failure& failure,
@@ -710,7 +707,7 @@ void TaskQueue::FailLocked(TaskRecord* record, const v1::Failure& failure,
   ++counts_.failures;
   MutableLastFailure(*record) = failure;
   if (!failure.retryable() || record->failures >= options_.max_attempts) {
-    FinishLocked(record, TaskState::kDead, {}, finished);
+    FinishLocked(record, TaskState::kDead, finished);
     return;
   }
   record->state = TaskState::kBackoff;
@@ -742,11 +739,10 @@ void TaskQueue::LoseLeaseLocked(TaskRecord* record, absl::string_view why,
   failure.set_message(absl::StrCat("lost ", record->worker_deaths,
                                    " leases (poison task?); last: ", why));
   failure.set_retryable(false);
-  FinishLocked(record, TaskState::kDead, {}, finished);
+  FinishLocked(record, TaskState::kDead, finished);
 }
 
 void TaskQueue::FinishLocked(TaskRecord* record, TaskState state,
-                             google::protobuf::Any result,
                              std::vector<FinishedTask>* finished) {
   StopWaitingLocked(record);
   record->state = state;
@@ -755,7 +751,6 @@ void TaskQueue::FinishLocked(TaskRecord* record, TaskState state,
   FinishedTask& out = finished->emplace_back();
   out.seq = record->seq;
   out.dead = state == TaskState::kDead;
-  out.result = std::move(result);
   if (out.dead) {
     out.failure = MutableLastFailure(*record);
     stats_.OnDead({clock_(), std::string(record->task.id()), "",
@@ -970,6 +965,7 @@ bool TaskQueue::WaitForPendingBelow(size_t count, absl::Duration timeout) {
 }
 
 bool TaskQueue::IsComplete() {
+  if (!source_closed_.load()) return false;  // without waiting for mu_
   absl::MutexLock lock(&mu_);
   return CompleteLocked();
 }

@@ -1,6 +1,7 @@
 #ifndef DISTRIBUTO_SERVER_TASK_QUEUE_H_
 #define DISTRIBUTO_SERVER_TASK_QUEUE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -356,8 +357,10 @@ class TaskQueue {
                         LeaseWriter* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ReleaseLeaseLocked(TaskRecord* record)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Takes the result out of `outcome` if it is accepted; sets `verdict`.
-  void ApplyOutcomeLocked(Session* session, v1::Outcome* outcome,
+  // Sets `verdict`. Returns true if `outcome` finished its task with its
+  // result, which the caller then moves into the task's FinishedTask (the
+  // last in `finished`), after the lock.
+  bool ApplyOutcomeLocked(Session* session, const v1::Outcome& outcome,
                           absl::Time now, v1::ItemVerdict* verdict,
                           std::vector<FinishedTask>* finished)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -377,8 +380,9 @@ class TaskQueue {
                                        const v1::LeaseRef& lease,
                                        absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void SucceedLocked(TaskRecord* record, google::protobuf::Any result,
-                     std::vector<FinishedTask>* finished)
+  // Finishes the task done; its FinishedTask, last in `finished`, is left
+  // without a result for the caller to fill in.
+  void SucceedLocked(TaskRecord* record, std::vector<FinishedTask>* finished)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FailLocked(TaskRecord* record, const v1::Failure& failure,
                   absl::Time now, std::vector<FinishedTask>* finished)
@@ -387,7 +391,6 @@ class TaskQueue {
                        std::vector<FinishedTask>* finished)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FinishLocked(TaskRecord* record, TaskState state,
-                    google::protobuf::Any result,
                     std::vector<FinishedTask>* finished)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Duration BackoffLocked(int failures) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -451,7 +454,9 @@ class TaskQueue {
   absl::node_hash_map<std::string, Session> sessions_ ABSL_GUARDED_BY(mu_);
   QueueCounts counts_ ABSL_GUARDED_BY(mu_);
   QueueStats stats_ ABSL_GUARDED_BY(mu_);
-  bool source_closed_ ABSL_GUARDED_BY(mu_) = false;
+  // Set under mu_, read without it too: until the source closes the queue
+  // cannot be complete, which streams ask at every turn (IsComplete()).
+  std::atomic<bool> source_closed_ = false;
   // Every task's epoch starts here: generation << 32 (see Restore()).
   uint64_t epoch_base_ ABSL_GUARDED_BY(mu_) = 0;
   // Paged: the journal's tasks are numbered by seq from 1 to journaled_;

@@ -62,6 +62,9 @@ void TaskQueue::Submit(absl::string_view session_id, v1::ResultBatch* batch,
   ack->set_batch_id(batch->batch_id());
   ack->mutable_outcomes()->Reserve(batch->outcomes_size());
   ReserveMore(*finished, batch->outcomes_size());
+  // Where each accepted result goes: its finished task, by index.
+  std::vector<std::pair<size_t, google::protobuf::Any*>> results;
+  results.reserve(batch->outcomes_size());
   bool wake_all;
   {
     absl::MutexLock lock(&mu_);
@@ -77,7 +80,9 @@ void TaskQueue::Submit(absl::string_view session_id, v1::ResultBatch* batch,
       v1::Outcome* outcome = batch->mutable_outcomes(i);
       v1::ItemVerdict* verdict = ack->add_outcomes();
       if (bad_results[i].empty()) {
-        ApplyOutcomeLocked(session, outcome, now, verdict, finished);
+        if (ApplyOutcomeLocked(session, *outcome, now, verdict, finished)) {
+          results.push_back({finished->size() - 1, outcome->mutable_result()});
+        }
       } else {
         *verdict = Verdict(outcome->lease().task_id(), v1::VERDICT_INVALID,
                            bad_results[i]);
@@ -87,6 +92,11 @@ void TaskQueue::Submit(absl::string_view session_id, v1::ResultBatch* batch,
       *ack->add_extensions() = ApplyExtensionLocked(session, lease, now);
     }
     wake_all = std::exchange(wake_all_, false);
+  }
+  // Copying a result (from the batch's arena, often) is most of what an
+  // outcome costs: done here, it does not hold up the queue.
+  for (auto [index, result] : results) {
+    (*finished)[index].result = std::move(*result);
   }
   // Outcomes of its own leases make nothing leasable for other sessions (a
   // failed task waits for its backoff, a finished one for its handled mark),
@@ -111,16 +121,14 @@ std::vector<std::string> TaskQueue::CheckResults(
   return reasons;
 }
 
-void TaskQueue::ApplyOutcomeLocked(Session* session,
-                                   v1::Outcome* mutable_outcome, absl::Time now,
-                                   v1::ItemVerdict* verdict,
+bool TaskQueue::ApplyOutcomeLocked(Session* session, const v1::Outcome& outcome,
+                                   absl::Time now, v1::ItemVerdict* verdict,
                                    std::vector<FinishedTask>* finished) {
-  const v1::Outcome& outcome = *mutable_outcome;
   const std::string& id = outcome.lease().task_id();
   TaskRecord* record = nullptr;
   if (auto rejected = RejectOutcomeLocked(session, outcome, &record)) {
     *verdict = *std::move(rejected);
-    return;
+    return false;
   }
   const bool current = IsCurrentLease(*record, outcome.lease().epoch());
   if (current) stats_.OnOutcome(now - record->since.time());
@@ -136,7 +144,7 @@ void TaskQueue::ApplyOutcomeLocked(Session* session,
       outcome.result().ByteSizeLong() > options_.max_result_bytes) {
     if (!current) {
       *verdict = Verdict(id, v1::VERDICT_TOO_LARGE, "result too large");
-      return;
+      return false;
     }
     v1::Failure failure;
     failure.set_code("result_too_large");
@@ -146,18 +154,18 @@ void TaskQueue::ApplyOutcomeLocked(Session* session,
     failure.set_retryable(true);
     FailLocked(record, failure, now, finished);
     *verdict = Verdict(id, v1::VERDICT_TOO_LARGE, failure.message());
-    return;
-  }
-  if (outcome.has_failure()) {
-    FailLocked(record, outcome.failure(), now, finished);
-  } else {
-    // The work was done, even under an old lease: the first result wins.
-    SucceedLocked(record, std::move(*mutable_outcome->mutable_result()),
-                  finished);
+    return false;
   }
   // Set in place: the ack may live on an arena.
   verdict->set_task_id(id);
   verdict->set_verdict(v1::VERDICT_ACCEPTED);
+  if (outcome.has_failure()) {
+    FailLocked(record, outcome.failure(), now, finished);
+    return false;
+  }
+  // The work was done, even under an old lease: the first result wins.
+  SucceedLocked(record, finished);
+  return true;
 }
 
 std::optional<v1::ItemVerdict> TaskQueue::RejectOutcomeLocked(
