@@ -118,6 +118,18 @@ void BatchStream::HandleCredit(const v1::CreditGrant& credit) {
 }
 
 void BatchStream::Pump() {
+  if (pump_calls_.fetch_add(1) > 0) return;
+  uint32_t served = 1;
+  while (true) {
+    PumpOnce();
+    // Calls that came during the round: one more round serves them all.
+    const uint32_t left = pump_calls_.fetch_sub(served) - served;
+    if (left == 0) return;
+    served = left;
+  }
+}
+
+void BatchStream::PumpOnce() {
   absl::MutexLock lock(&mu_);
   if (!started_ || writing_ || finished_ || finish_status_.has_value()) return;
   if (PrepareNextLocked() == Next::kWrite) WriteOutLocked();
@@ -174,19 +186,21 @@ BatchStream::Next BatchStream::PrepareNextLocked() {
 }
 
 void BatchStream::OnWriteDone(bool ok) {
-  absl::MutexLock lock(&mu_);
-  writing_ = false;
-  if (!ok) {
-    finish_status_ = grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                                  "the stream broke while writing");
-  } else if (complete_sent_) {
-    finish_status_ = grpc::Status::OK;
+  {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    if (!ok) {
+      finish_status_ = grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                    "the stream broke while writing");
+    } else if (complete_sent_) {
+      finish_status_ = grpc::Status::OK;
+    }
+    if (finish_status_.has_value()) {
+      FinishLocked();
+      return;
+    }
   }
-  if (finish_status_.has_value()) {
-    FinishLocked();
-    return;
-  }
-  if (PrepareNextLocked() == Next::kWrite) WriteOutLocked();
+  Pump();
 }
 
 void BatchStream::FinishWhenIdle(const grpc::Status& status) {

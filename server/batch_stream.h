@@ -1,6 +1,7 @@
 #ifndef DISTRIBUTO_SERVER_BATCH_STREAM_H_
 #define DISTRIBUTO_SERVER_BATCH_STREAM_H_
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -29,7 +30,8 @@ class BatchStream final
               std::string identity = "");
 
   // Writes the next message the queue and the credit allow, if no write is in
-  // flight.
+  // flight: here, or, if another thread is pumping this stream, on that
+  // thread, which goes round again for the calls that came meanwhile.
   void Pump();
 
   // Tells the worker, if this stream holds session `session_id`, to stop
@@ -45,6 +47,8 @@ class BatchStream final
   // What Pump decided to do once the lock is released.
   enum class Next { kNothing, kWrite };
 
+  // Pump()'s one round.
+  void PumpOnce();
   void HandleHello(const v1::WorkerHello& received);
   void HandleCredit(const v1::CreditGrant& credit);
   // Puts the next message in out_bytes_, if there is one to write.
@@ -66,6 +70,10 @@ class BatchStream final
   grpc::ByteBuffer request_bytes_;  // touched only by the read callbacks
   v1::BatchRequest request_;        // likewise
 
+  // Pump() calls not yet served: the first sets it to 1 and pumps. A call
+  // that finds it above 0 leaves its round to that thread rather than wait
+  // for mu_, which a round holds while the queue leases.
+  std::atomic<uint32_t> pump_calls_ = 0;
   absl::Mutex mu_;
   // The next message to write, unless it is leased tasks, which leases_
   // writes from the queue's records straight to their bytes.
