@@ -147,8 +147,9 @@ void TaskQueue::FillRecord(TaskRecord* record, v1::Task&& task) {
   task.clear_attempt();
   task.clear_epoch();
   task.clear_lease_deadline();
-  record->leased_bytes = task.ByteSizeLong() + kLeaseFieldBytes;
   record->task = PackedTask(std::move(task));
+  // Its size as a v1::Task, without asking protobuf to measure it again.
+  record->leased_bytes = record->task.WireSize() + kLeaseFieldBytes;
   record->id_hash = ById::Hash(record->task.id());
 }
 
@@ -557,8 +558,13 @@ void TaskQueue::UnreserveLocked(Session& session) {
 }
 
 TaskQueue::PendingList& TaskQueue::WaitingListLocked(const TaskRecord& record) {
-  return record.worker_deaths > 0 ? suspects_
-                                  : pending_[record.task.type_url()];
+  if (record.worker_deaths > 0) return suspects_;
+  const absl::string_view type_url = record.task.type_url();
+  // Comparing with the last type costs less than hashing the URL.
+  if (last_pending_ == nullptr || last_pending_->first != type_url) {
+    last_pending_ = &*pending_.try_emplace(type_url).first;
+  }
+  return last_pending_->second;
 }
 
 bool TaskQueue::HasPendingForLocked(const Session& session) const {

@@ -432,8 +432,12 @@ class TaskQueue {
   };
   absl::flat_hash_set<std::unique_ptr<TaskRecord>, ById, ById> tasks_
       ABSL_GUARDED_BY(mu_);
-  // Pending tasks by payload type URL, oldest first.
-  absl::flat_hash_map<std::string, PendingList> pending_ ABSL_GUARDED_BY(mu_);
+  // Pending tasks by payload type URL, oldest first. Node-based and never
+  // erased from, so that last_pending_ stays valid.
+  absl::node_hash_map<std::string, PendingList> pending_ ABSL_GUARDED_BY(mu_);
+  // The list WaitingListLocked() found last: tasks come in runs of one type.
+  std::pair<const std::string, PendingList>* last_pending_
+      ABSL_GUARDED_BY(mu_) = nullptr;
   // Pending tasks that lost a worker (suspects of killing it), any type:
   // each runs alone, on a session that holds nothing else (see Lease()).
   PendingList suspects_ ABSL_GUARDED_BY(mu_);
