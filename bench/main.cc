@@ -30,6 +30,7 @@
 #include "bench/lean_worker.h"
 #include "glog/logging.h"
 #include "rpc/atomic_file.h"
+#include "rpc/mutex_mode.h"
 #include "server/sqlite_journal.h"
 #include "tests/integration/child_process.h"
 
@@ -165,6 +166,7 @@ int RunBenchmark() {
 
 int main(int argc, char** argv) {
   distributo::server::TurnOffSqliteMemoryStatistics();  // as the master does
+  distributo::TurnOffMutexDeadlockDetection();          // likewise
   // Before any thread starts: the swarm takes SIGUSR1 with sigtimedwait().
   sigset_t go;
   sigemptyset(&go);

@@ -31,6 +31,7 @@
 #include "glog/logging.h"
 #include "rpc/atomic_file.h"
 #include "rpc/logging.h"
+#include "rpc/mutex_mode.h"
 #include "rpc/schema_flags.h"
 #include "rpc/stop_signals.h"
 #include "rpc/tls_credentials.h"
@@ -568,6 +569,7 @@ char** BareAdvertiseAsTrue(char** argv) {
 
 int main(int argc, char** argv) {
   distributo::server::TurnOffSqliteMemoryStatistics();
+  distributo::TurnOffMutexDeadlockDetection();
   // Before any thread starts, so that only the signal thread gets them.
   const sigset_t stop_signals = distributo::BlockStopSignals();
   distributo::HandleStopSignals(stop_signals, [](int signal) {

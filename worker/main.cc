@@ -28,6 +28,7 @@
 #include "glog/logging.h"
 #include "rpc/client_flags.h"
 #include "rpc/logging.h"
+#include "rpc/mutex_mode.h"
 #include "rpc/progress_printer.h"
 #include "rpc/schema_flags.h"
 #include "rpc/stop_signals.h"
@@ -215,6 +216,7 @@ int Main(int argc, char** argv) {
   // A command that exits early must not kill us with SIGPIPE; writes to it
   // fail with EPIPE instead. Children get the default back.
   signal(SIGPIPE, SIG_IGN);
+  TurnOffMutexDeadlockDetection();
   const sigset_t stop_signals = BlockStopSignals();
   absl::StatusOr<Options> options = ParseArgs(argc, argv);
   if (absl::Status status = InitLogging(argv[0]); !status.ok()) {
