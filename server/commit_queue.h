@@ -59,6 +59,8 @@ class CommitQueue {
 
   void CommitLoop();
   void DeliverLoop();
+  // Waits kDeliveryPause, or until the commits end.
+  void PauseDelivery();
   // Applies and commits one round of queued work, then queues its results
   // for the delivery thread.
   void RunRound(std::vector<Work> round);
