@@ -9,9 +9,9 @@ namespace {
 // After delivering fewer than kDeliveryTasks results, the delivery thread
 // pauses this long before it looks again: the rounds committed meanwhile
 // then share one sink write and one handled mark, and a round's commit
-// seldom has to wake the thread (a wake-up costs both threads about what
-// delivering a round of a hundred does). Results reach the sink that much
-// later; acks do not wait for them.
+// seldom has to wake the thread (a system call for the one, a switch for
+// the other). Results reach the sink that much later; acks do not wait for
+// them.
 constexpr size_t kDeliveryTasks = 1000;
 constexpr absl::Duration kDeliveryPause = absl::Milliseconds(1);
 
