@@ -63,7 +63,7 @@ server::TaskFeeder::Pull MintingSource(const ServerOptions& options) {
   auto next = std::make_shared<uint64_t>(0);
   const absl::Time start = absl::Now();
   return [next, start, tasks = options.tasks, rate = options.rate](size_t max) {
-    std::vector<v1::Task> minted;
+    std::vector<server::PackedTask> minted;
     if (rate > 0 && *next < tasks) {
       // A producer at `rate`: each task is enqueued when it is due.
       absl::SleepFor(start + absl::Seconds(*next / rate) - absl::Now());
@@ -82,7 +82,7 @@ server::TaskFeeder::Pull MintingSource(const ServerOptions& options) {
 absl::Status EnqueueAll(const ServerOptions& options, server::Master& master) {
   constexpr uint64_t kChunk = 10'000;
   for (uint64_t next = 0; next < options.tasks;) {
-    std::vector<v1::Task> chunk;
+    std::vector<server::PackedTask> chunk;
     for (; chunk.size() < kChunk && next < options.tasks; ++next) {
       chunk.push_back(MakeTask(next));
     }
@@ -94,7 +94,7 @@ absl::Status EnqueueAll(const ServerOptions& options, server::Master& master) {
 }
 
 // Pulls nothing: the job's tasks are all enqueued already.
-std::vector<v1::Task> NoMoreTasks(size_t) { return {}; }
+std::vector<server::PackedTask> NoMoreTasks(size_t) { return {}; }
 
 void FillUsage(ServerReport* report) {
   rusage usage = {};

@@ -22,21 +22,30 @@ namespace {
 // cost as little as a careful user's would, so that what is measured is the
 // server.
 template <typename Message>
-void PackInto(const Message& value, google::protobuf::Any* out) {
+const std::string& TypeUrlOf() {
   static const std::string* const type_url = new std::string(
       absl::StrCat("type.googleapis.com/", Message::descriptor()->full_name()));
-  out->set_type_url(*type_url);
+  return *type_url;
+}
+
+template <typename Message>
+void PackInto(const Message& value, google::protobuf::Any* out) {
+  out->set_type_url(TypeUrlOf<Message>());
   value.SerializeToString(out->mutable_value());
+}
+
+google::protobuf::BytesValue PayloadOf(int64_t enqueued_ns) {
+  google::protobuf::BytesValue value;
+  std::string& bytes = *value.mutable_value();
+  bytes.assign(kPayloadBytes, 'x');
+  std::memcpy(bytes.data(), &enqueued_ns, sizeof(enqueued_ns));
+  return value;
 }
 
 }  // namespace
 
 void MakePayload(int64_t enqueued_ns, google::protobuf::Any* out) {
-  google::protobuf::BytesValue value;
-  std::string& bytes = *value.mutable_value();
-  bytes.assign(kPayloadBytes, 'x');
-  std::memcpy(bytes.data(), &enqueued_ns, sizeof(enqueued_ns));
-  PackInto(value, out);
+  PackInto(PayloadOf(enqueued_ns), out);
 }
 
 bool ReadPayload(const google::protobuf::Any& payload, int64_t* enqueued_ns,
@@ -56,11 +65,10 @@ void MakeResult(uint64_t length, google::protobuf::Any* out) {
   PackInto(value, out);
 }
 
-v1::Task MakeTask(uint64_t index) {
-  v1::Task task;
-  task.set_id(absl::StrCat(index));
-  MakePayload(MonotonicNanos(), task.mutable_payload());
-  return task;
+server::PackedTask MakeTask(uint64_t index) {
+  const std::string value = PayloadOf(MonotonicNanos()).SerializeAsString();
+  return server::PackedTask(absl::StrCat(index),
+                            TypeUrlOf<google::protobuf::BytesValue>(), value);
 }
 
 }  // namespace distributo::bench

@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <string>
 
-#include "distributo/v1/task.pb.h"
 #include "google/protobuf/any.pb.h"
+#include "server/packed_task.h"
 
 namespace distributo::bench {
 
@@ -31,8 +31,9 @@ bool ReadPayload(const google::protobuf::Any& payload, int64_t* enqueued_ns,
 // `out`.
 void MakeResult(uint64_t length, google::protobuf::Any* out);
 
-// Returns the task with id `index` (as a decimal), enqueued now.
-v1::Task MakeTask(uint64_t index);
+// Returns the task with id `index` (as a decimal), enqueued now, packed as
+// a source hands tasks to the master (TaskFeeder::Pull).
+server::PackedTask MakeTask(uint64_t index);
 
 }  // namespace distributo::bench
 

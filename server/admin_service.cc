@@ -12,6 +12,7 @@
 #include "glog/logging.h"
 #include "rpc/status_util.h"
 #include "server/master.h"
+#include "server/packed_task.h"
 #include "server/task_reader.h"
 
 namespace distributo::server {
@@ -108,7 +109,7 @@ grpc::Status AdminService::Enqueue(grpc::ServerContext* context,
                   "--tasks file, or drains; start one without --tasks");
   }
   std::vector<std::string> added_list;
-  std::vector<v1::Task> tasks = Sort(*request, *response);
+  std::vector<PackedTask> tasks = PackTasks(Sort(*request, *response));
   absl::StatusOr<size_t> added = master_->Enqueue(&tasks, &added_list);
   if (!added.ok()) {
     response->Clear();

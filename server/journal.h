@@ -43,7 +43,7 @@ struct JournaledTask {
   uint64_t seq = 0;  // its place in enqueue order: 1 for the first
   bool finished = false;
   bool unreadable = false;  // its row does not parse
-  v1::Task task;            // only the id of a finished or unreadable task
+  PackedTask task;          // only the id of a finished or unreadable task
 };
 
 // The tasks of a journal that keeps them on disk, so that the queue holds
@@ -67,7 +67,7 @@ class TaskPages {
   // and seq of each task it added to `added` (when given), in the order of
   // `tasks`, and returns task_count (see JournalState).
   virtual absl::StatusOr<uint64_t> AppendTasks(
-      const std::vector<v1::Task>& tasks, std::vector<TaskRef>* added) = 0;
+      const std::vector<PackedTask>& tasks, std::vector<TaskRef>* added) = 0;
 };
 
 // Where the master makes its state durable, batch by batch. The master calls

@@ -37,6 +37,7 @@
 #include "rpc/tls_credentials.h"
 #include "server/jsonl_result_sink.h"
 #include "server/master.h"
+#include "server/packed_task.h"
 #include "server/progress_reporter.h"
 #include "server/sqlite_journal.h"
 #include "server/status_server.h"
@@ -372,7 +373,8 @@ std::optional<int> EnqueueAndAnnounce(Master& master, TaskSource& tasks,
     if (!chunk.ok()) return CannotStart(chunk.status());
     if (chunk->empty()) break;
     read += chunk->size();
-    absl::StatusOr<size_t> new_ones = master.Enqueue(&*chunk);
+    std::vector<PackedTask> packed = PackTasks(*std::move(chunk));
+    absl::StatusOr<size_t> new_ones = master.Enqueue(&packed);
     if (!new_ones.ok()) return CannotStart(new_ones.status());
     added += *new_ones;
   }

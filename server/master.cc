@@ -148,9 +148,9 @@ absl::Status Master::Start() {
 
 Master::~Master() { Shutdown(absl::ZeroDuration()); }
 
-absl::StatusOr<size_t> Master::Enqueue(std::vector<v1::Task>* to_enqueue,
+absl::StatusOr<size_t> Master::Enqueue(std::vector<PackedTask>* to_enqueue,
                                        std::vector<std::string>* added_ids) {
-  std::vector<v1::Task>& tasks = *to_enqueue;
+  std::vector<PackedTask>& tasks = *to_enqueue;
   if (!queue_.paged()) {
     // The journal keeps no tasks: the queue alone knows which ids are new.
     absl::StatusOr<size_t> count = queue_.Enqueue(std::move(tasks), added_ids);

@@ -132,7 +132,7 @@ class Master {
   // moved out of `tasks`; when the journal cannot take them (its error, e.g.
   // Unavailable or ResourceExhausted) they stay, so that the caller may try
   // again without a copy.
-  absl::StatusOr<size_t> Enqueue(std::vector<v1::Task>* tasks,
+  absl::StatusOr<size_t> Enqueue(std::vector<PackedTask>* tasks,
                                  std::vector<std::string>* added_ids = nullptr);
 
   // Stops leasing tasks, for good, while results are still taken, so that

@@ -41,6 +41,9 @@ const std::string* InternTypeUrl(absl::string_view url) {
 }  // namespace
 
 PackedTask::PackedTask(v1::Task&& task) {
+  task.clear_attempt();
+  task.clear_epoch();
+  task.clear_lease_deadline();
   type_url_ =
       task.has_payload() ? InternTypeUrl(task.payload().type_url()) : nullptr;
   SetBytes(task.id(),
@@ -50,6 +53,21 @@ PackedTask::PackedTask(v1::Task&& task) {
   if (task.ByteSizeLong() > 0) {
     rest_ = std::make_unique<v1::Task>(std::move(task));
   }
+}
+
+PackedTask::PackedTask(absl::string_view id, absl::string_view type_url,
+                       absl::string_view value)
+    : type_url_(InternTypeUrl(type_url)) {
+  if (type_url_ != nullptr) {
+    SetBytes(id, value);
+    return;
+  }
+  // Past the interning limit: kept as the v1::Task constructor keeps it.
+  v1::Task task;
+  task.set_id(id.data(), id.size());
+  task.mutable_payload()->set_type_url(type_url.data(), type_url.size());
+  task.mutable_payload()->set_value(value.data(), value.size());
+  *this = PackedTask(std::move(task));
 }
 
 PackedTask::PackedTask(const PackedTask& other) { *this = other; }
@@ -146,16 +164,23 @@ uint8_t* PackedTask::WriteWire(uint8_t* target) const {
   return target;
 }
 
+void PackedTask::SerializeTo(std::string* out) const {
+  out->resize(WireSize());
+  WriteWire(reinterpret_cast<uint8_t*>(out->data()));
+}
+
 v1::Task PackedTask::ToTask() const {
   v1::Task task;
   CopyTo(&task);
   return task;
 }
 
-PackedTask PackedTask::IdOnly() const {
-  PackedTask id_only;
-  id_only.SetBytes(id(), "");
-  return id_only;
+std::vector<PackedTask> PackTasks(std::vector<v1::Task>&& tasks) {
+  std::vector<PackedTask> packed;
+  packed.reserve(tasks.size());
+  for (v1::Task& task : tasks) packed.emplace_back(std::move(task));
+  tasks.clear();
+  return packed;
 }
 
 }  // namespace distributo::server

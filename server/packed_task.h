@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "distributo/v1/task.pb.h"
@@ -17,6 +18,9 @@ namespace distributo::server {
 // before the heap blocks of its id, Any, type URL and value; at tens of
 // millions of pending tasks that was most of the master's memory.
 //
+// The fields a lease stamps on a task (attempt, epoch, lease_deadline) are
+// not kept: they are the lease's, not the task's.
+//
 // Copyable (a deep copy) and movable; not thread-safe. Sizes are 32-bit:
 // a task travels in one gRPC message, far smaller than 4 GiB.
 class PackedTask {
@@ -25,6 +29,12 @@ class PackedTask {
   // Takes the task's fields, leaving it empty; the other copies it.
   explicit PackedTask(v1::Task&& task);
   explicit PackedTask(const v1::Task& task) : PackedTask(v1::Task(task)) {}
+  // A task with only an id.
+  explicit PackedTask(absl::string_view id) { SetBytes(id, ""); }
+  // A task whose payload is a message of `type_url` serialized as `value`,
+  // packed without making the v1::Task: what a source of tasks hands over.
+  PackedTask(absl::string_view id, absl::string_view type_url,
+             absl::string_view value);
 
   PackedTask(const PackedTask& other);
   PackedTask& operator=(const PackedTask& other);
@@ -48,10 +58,12 @@ class PackedTask {
   // them, so that a task must not be measured on two threads at once.
   size_t WireSize() const;
   uint8_t* WriteWire(uint8_t* target) const;
+  // Both, into `out` (its old bytes replaced).
+  void SerializeTo(std::string* out) const;
 
   // The same id, without the rest: what a finished task keeps to recognise
   // late outcomes.
-  PackedTask IdOnly() const;
+  PackedTask IdOnly() const { return PackedTask(id()); }
 
  private:
   void SetBytes(absl::string_view id, absl::string_view value);
@@ -67,6 +79,9 @@ class PackedTask {
   const std::string* type_url_ = nullptr;
   std::unique_ptr<v1::Task> rest_;  // the other fields, if any is set
 };
+
+// Packs each task, leaving `tasks` empty.
+std::vector<PackedTask> PackTasks(std::vector<v1::Task>&& tasks);
 
 }  // namespace distributo::server
 

@@ -70,20 +70,24 @@ absl::StatusCode CodeFor(int sqlite_code) {
   }
 }
 
-bool ParseTask(absl::string_view bytes, v1::Task* task) {
-  return task->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
-}
-
 // Reads a row of (seq, id, task) into `task`, the task NULL for a finished
 // one (kReadTasks), whose id alone it keeps.
 void ReadRow(SqliteStatement& row, JournaledTask* task) {
   task->seq = static_cast<uint64_t>(row.Int(0));
   task->finished = row.IsNull(2);
-  if (!task->finished && !ParseTask(row.Bytes(2), &task->task)) {
-    task->unreadable = true;
-    task->task.Clear();
+  const absl::string_view id = row.Bytes(1);
+  v1::Task parsed;
+  if (!task->finished) {
+    const absl::string_view bytes = row.Bytes(2);
+    task->unreadable =
+        !parsed.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
   }
-  task->task.set_id(std::string(row.Bytes(1)));
+  if (task->finished || task->unreadable) {
+    task->task = PackedTask(id);
+    return;
+  }
+  parsed.set_id(std::string(id));
+  task->task = PackedTask(std::move(parsed));
 }
 
 // Adds a finished task, the one with `seq`, to a round.
@@ -358,13 +362,13 @@ absl::StatusOr<int64_t> SqliteJournal::QueryInt(const char* sql,
 }
 
 absl::StatusOr<uint64_t> SqliteJournal::AppendTasks(
-    const std::vector<v1::Task>& tasks, std::vector<TaskRef>* added) {
+    const std::vector<PackedTask>& tasks, std::vector<TaskRef>* added) {
   absl::MutexLock lock(&mu_);
   // A transaction per chunk keeps the write-ahead log small for a file of
   // millions of tasks. A crash between chunks leaves a prefix journaled;
   // the tasks read again at restart fill in the rest.
   for (size_t start = 0; start < tasks.size(); start += kAppendChunk) {
-    const absl::Span<const v1::Task> chunk =
+    const absl::Span<const PackedTask> chunk =
         absl::MakeConstSpan(tasks).subspan(start, kAppendChunk);
     if (absl::Status status = AppendChunk(chunk, added); !status.ok()) {
       return status;
@@ -373,33 +377,34 @@ absl::StatusOr<uint64_t> SqliteJournal::AppendTasks(
   return TaskCountLocked();
 }
 
-absl::Status SqliteJournal::AppendChunk(absl::Span<const v1::Task> tasks,
+absl::Status SqliteJournal::AppendChunk(absl::Span<const PackedTask> tasks,
                                         std::vector<TaskRef>* added) {
   std::vector<TaskRef> chunk_added;
-  absl::Status status = InTransaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(
-                                          mu_) -> absl::Status {
-    std::string bytes;  // before the statement, which borrows it
-    SqliteStatement insert(db_,
-                           "INSERT INTO tasks(id, task) VALUES (?1, ?2) "
-                           "ON CONFLICT(id) DO NOTHING");
-    if (insert.code() != SQLITE_OK) {
-      return Error("prepare append", insert.code());
-    }
-    for (const v1::Task& task : tasks) {
-      task.SerializeToString(&bytes);
-      // Both outlive the step: SQLite need not copy them.
-      insert.Bind(1, task.id(), SqliteStatement::Keep::kBorrow);
-      insert.BindBlob(2, bytes, SqliteStatement::Keep::kBorrow);
-      if (const int code = insert.Step(); code != SQLITE_DONE) {
-        return Error("append tasks", code);
-      }
-      if (sqlite3_changes(db_) == 1) {
-        chunk_added.push_back(
-            {task.id(), static_cast<uint64_t>(sqlite3_last_insert_rowid(db_))});
-      }
-    }
-    return absl::OkStatus();
-  });
+  absl::Status status =
+      InTransaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
+        std::string bytes;  // before the statement, which borrows it
+        SqliteStatement insert(db_,
+                               "INSERT INTO tasks(id, task) VALUES (?1, ?2) "
+                               "ON CONFLICT(id) DO NOTHING");
+        if (insert.code() != SQLITE_OK) {
+          return Error("prepare append", insert.code());
+        }
+        for (const PackedTask& task : tasks) {
+          task.SerializeTo(&bytes);
+          // Both outlive the step: SQLite need not copy them.
+          insert.Bind(1, task.id(), SqliteStatement::Keep::kBorrow);
+          insert.BindBlob(2, bytes, SqliteStatement::Keep::kBorrow);
+          if (const int code = insert.Step(); code != SQLITE_DONE) {
+            return Error("append tasks", code);
+          }
+          if (sqlite3_changes(db_) == 1) {
+            chunk_added.push_back(
+                {std::string(task.id()),
+                 static_cast<uint64_t>(sqlite3_last_insert_rowid(db_))});
+          }
+        }
+        return absl::OkStatus();
+      });
   if (status.ok() && added != nullptr) {
     added->insert(added->end(), std::make_move_iterator(chunk_added.begin()),
                   std::make_move_iterator(chunk_added.end()));

@@ -71,7 +71,7 @@ class SqliteJournal final : public Journal, public TaskPages {
   SqliteJournal& operator=(const SqliteJournal&) = delete;
 
   absl::StatusOr<JournalState> Recover(absl::string_view job) override;
-  absl::StatusOr<uint64_t> AppendTasks(const std::vector<v1::Task>& tasks,
+  absl::StatusOr<uint64_t> AppendTasks(const std::vector<PackedTask>& tasks,
                                        std::vector<TaskRef>* added) override;
   absl::Status CommitOutcomes(
       const std::vector<FinishedTask>& finished) override;
@@ -140,7 +140,7 @@ class SqliteJournal final : public Journal, public TaskPages {
   // Keeps `job` as the journal's job, or checks it is the one kept.
   absl::Status ClaimJob(absl::string_view job)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status AppendChunk(absl::Span<const v1::Task> tasks,
+  absl::Status AppendChunk(absl::Span<const PackedTask> tasks,
                            std::vector<TaskRef>* added)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Returns the last seq, and keeps it in task_count_.

@@ -41,7 +41,7 @@ void TaskFeeder::Run() {
   TaskQueue& queue = master_->queue();
   while (!stop_.HasBeenNotified()) {
     if (!queue.WaitForPendingBelow(low_water_, kStopCheck)) continue;
-    std::vector<v1::Task> tasks = pull_(chunk_);
+    std::vector<PackedTask> tasks = pull_(chunk_);
     if (tasks.empty()) {
       queue.CloseSource();
       return;
@@ -50,7 +50,7 @@ void TaskFeeder::Run() {
   }
 }
 
-bool TaskFeeder::EnqueueRetrying(std::vector<v1::Task> tasks) {
+bool TaskFeeder::EnqueueRetrying(std::vector<PackedTask> tasks) {
   while (!stop_.HasBeenNotified()) {
     absl::StatusOr<size_t> added = master_->Enqueue(&tasks);
     if (added.ok()) return true;

@@ -10,8 +10,8 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
-#include "distributo/v1/task.pb.h"
 #include "server/master.h"
+#include "server/packed_task.h"
 
 namespace distributo::server {
 
@@ -24,7 +24,7 @@ namespace distributo::server {
 class TaskFeeder {
  public:
   // Returns up to `max` more tasks, with unique ids; empty once exhausted.
-  using Pull = std::function<std::vector<v1::Task>(size_t max)>;
+  using Pull = std::function<std::vector<PackedTask>(size_t max)>;
 
   // Keeps at least `low_water` tasks pending while the source lasts, pulling
   // `chunk` at a time. Borrows `master`, which must outlive the feeder.
@@ -49,7 +49,7 @@ class TaskFeeder {
   void Run();
   // Enqueues `tasks`, retrying while the journal cannot write; returns false
   // on Stop() or an error that retrying will not change.
-  bool EnqueueRetrying(std::vector<v1::Task> tasks);
+  bool EnqueueRetrying(std::vector<PackedTask> tasks);
 
   Master* const master_;
   const Pull pull_;

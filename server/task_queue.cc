@@ -33,12 +33,12 @@ bool Accepts(const Session& session, absl::string_view type_url) {
 
 // Pairs the tasks a journal added with the seqs it gave them; `added` lists
 // them in the order of `tasks`.
-std::vector<JournaledTask> AppendedRows(std::vector<v1::Task> tasks,
+std::vector<JournaledTask> AppendedRows(std::vector<PackedTask> tasks,
                                         const std::vector<TaskRef>& added) {
   std::vector<JournaledTask> rows;
   rows.reserve(added.size());
   auto next = added.begin();
-  for (v1::Task& task : tasks) {
+  for (PackedTask& task : tasks) {
     if (next == added.end()) break;
     if (task.id() != next->id) continue;  // journaled already
     JournaledTask& row = rows.emplace_back();
@@ -60,8 +60,8 @@ double FinishedPerSecond(const QueueCounts& counts, uint64_t finished_before,
              : 0;
 }
 
-absl::Status CheckIds(const std::vector<v1::Task>& tasks) {
-  for (const v1::Task& task : tasks) {
+absl::Status CheckIds(const std::vector<PackedTask>& tasks) {
+  for (const PackedTask& task : tasks) {
     if (task.id().empty()) {
       return absl::InvalidArgumentError("a task has an empty id");
     }
@@ -80,17 +80,17 @@ void TaskQueue::NotifyChange(absl::string_view session_id) {
   if (listener_) listener_(session_id);
 }
 
-absl::StatusOr<size_t> TaskQueue::Enqueue(std::vector<v1::Task> tasks,
+absl::StatusOr<size_t> TaskQueue::Enqueue(std::vector<PackedTask> tasks,
                                           std::vector<std::string>* added_ids) {
   if (paged()) {
     return absl::FailedPreconditionError(
         "a paged queue takes its tasks from its journal (AddJournaled)");
   }
   if (absl::Status status = CheckIds(tasks); !status.ok()) return status;
-  // Packed before taking the lock, which leasing and outcomes wait for.
+  // Made before taking the lock, which leasing and outcomes wait for.
   std::vector<std::unique_ptr<TaskRecord>> records;
   records.reserve(tasks.size());
-  for (v1::Task& task : tasks) {
+  for (PackedTask& task : tasks) {
     records.push_back(std::make_unique<TaskRecord>());
     FillRecord(records.back().get(), std::move(task));
   }
@@ -117,7 +117,7 @@ absl::StatusOr<size_t> TaskQueue::Enqueue(std::vector<v1::Task> tasks,
   return added.size();
 }
 
-void TaskQueue::AddJournaled(uint64_t task_count, std::vector<v1::Task> tasks,
+void TaskQueue::AddJournaled(uint64_t task_count, std::vector<PackedTask> tasks,
                              const std::vector<TaskRef>& added) {
   std::vector<JournaledTask> appended = AppendedRows(std::move(tasks), added);
   {
@@ -129,7 +129,7 @@ void TaskQueue::AddJournaled(uint64_t task_count, std::vector<v1::Task> tasks,
   NotifyChange();
 }
 
-TaskRecord& TaskQueue::AddRecordLocked(v1::Task&& task) {
+TaskRecord& TaskQueue::AddRecordLocked(PackedTask&& task) {
   TaskRecord* record;
   if (auto it = tasks_.find(task.id()); it != tasks_.end()) {
     record = it->get();  // the same id, filled anew
@@ -143,11 +143,8 @@ TaskRecord& TaskQueue::AddRecordLocked(v1::Task&& task) {
   return *record;
 }
 
-void TaskQueue::FillRecord(TaskRecord* record, v1::Task&& task) {
-  task.clear_attempt();
-  task.clear_epoch();
-  task.clear_lease_deadline();
-  record->task = PackedTask(std::move(task));
+void TaskQueue::FillRecord(TaskRecord* record, PackedTask&& task) {
+  record->task = std::move(task);
   // Its size as a v1::Task, without asking protobuf to measure it again.
   record->leased_bytes = record->task.WireSize() + kLeaseFieldBytes;
   record->id_hash = ById::Hash(record->task.id());
@@ -200,9 +197,7 @@ void TaskQueue::RestoreFinishedLocked(StoredTask stored,
   if (stored.handled) return;
   // Held until handled, to recognise late copies of its outcome; only the
   // id is needed for that.
-  v1::Task id_only;
-  id_only.set_id(stored.task.id());
-  AddRecordLocked(std::move(id_only)).state = stored.state;
+  AddRecordLocked(PackedTask(stored.task.id())).state = stored.state;
   ++counts_.unhandled;
   FinishedTask& out = unhandled->emplace_back();
   out.task = PackedTask(std::move(stored.task));
@@ -323,7 +318,8 @@ void TaskQueue::Redrive(const std::vector<std::string>& task_ids,
     } else if (paged()) {
       // What the journal changed is what is redriven.
       std::vector<std::string> changed;
-      for (const JournaledTask& row : *rows) changed.push_back(row.task.id());
+      for (const JournaledTask& row : *rows)
+        changed.emplace_back(row.task.id());
       const absl::flat_hash_map<std::string, uint64_t> floors =
           TakeDeadLocked(changed);
       for (JournaledTask& row : *rows) {
@@ -375,10 +371,10 @@ void TaskQueue::StartAgainLocked(TaskRecord& record, uint64_t last_epoch) {
 }
 
 std::optional<uint64_t> TaskQueue::TakeUnsureRedriveLocked(
-    const std::string& task_id) {
+    absl::string_view task_id) {
   if (unsure_redrives_.erase(task_id) == 0) return std::nullopt;
   const absl::flat_hash_map<std::string, uint64_t> floors =
-      TakeDeadLocked({task_id});
+      TakeDeadLocked({std::string(task_id)});
   if (floors.empty()) return std::nullopt;
   return floors.begin()->second;
 }

@@ -57,7 +57,7 @@ double FinishedPerSecond(const QueueCounts& counts, uint64_t finished_before,
                          absl::Duration elapsed);
 
 // Returns InvalidArgument if a task has an empty id.
-absl::Status CheckIds(const std::vector<v1::Task>& tasks);
+absl::Status CheckIds(const std::vector<PackedTask>& tasks);
 
 // A dead task and why, as ListDead() returns it.
 struct DeadTask {
@@ -118,7 +118,7 @@ class TaskQueue {
   // know yet, the first of an id repeated in `tasks`; returns how many, and
   // appends their ids to `added_ids` if given. Returns InvalidArgument
   // (adding nothing) for an empty id.
-  absl::StatusOr<size_t> Enqueue(std::vector<v1::Task> tasks,
+  absl::StatusOr<size_t> Enqueue(std::vector<PackedTask> tasks,
                                  std::vector<std::string>* added_ids = nullptr);
 
   // Tells a paged() queue that the journal holds `task_count` tasks: those
@@ -127,7 +127,7 @@ class TaskQueue {
   // the queue admits those at once, as a read of its next page would, while
   // every task before them is in memory and its window has room; it reads
   // the others from the journal later.
-  void AddJournaled(uint64_t task_count, std::vector<v1::Task> tasks,
+  void AddJournaled(uint64_t task_count, std::vector<PackedTask> tasks,
                     const std::vector<TaskRef>& added);
 
   // Loads what a journal kept, before anything else is enqueued: the
@@ -293,11 +293,11 @@ class TaskQueue {
   absl::StatusOr<Lookup> FindLocked(absl::string_view task_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   QueueCounts CountsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  TaskRecord& AddRecordLocked(v1::Task&& task)
+  TaskRecord& AddRecordLocked(PackedTask&& task)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Fills a record with its task, as yet unleased; its epoch is the
   // caller's to set, under the lock.
-  static void FillRecord(TaskRecord* record, v1::Task&& task);
+  static void FillRecord(TaskRecord* record, PackedTask&& task);
   // Adds the record of a task read from the journal (pending, by default).
   TaskRecord& AddJournaledLocked(JournaledTask&& row)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -314,7 +314,7 @@ class TaskQueue {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Ends the redrive of a task the journal has as pending although its
   // redrive failed: returns its last epoch, or nullopt if it is no such task.
-  std::optional<uint64_t> TakeUnsureRedriveLocked(const std::string& task_id)
+  std::optional<uint64_t> TakeUnsureRedriveLocked(absl::string_view task_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Returns the verdict of a redrive of `task_id`, which is not dead.
   absl::StatusOr<RedriveVerdict> NotDeadVerdictLocked(absl::string_view task_id)

@@ -112,26 +112,24 @@ absl::StatusOr<Extras> StartExtras(server::Master* master,
   return extras;
 }
 
-// Pulls serialized tasks from `next_tasks` as v1::Tasks of `type_url`.
-// Ids follow the source's order: the same source gives the same ids.
-std::function<std::vector<v1::Task>(size_t)> Puller(
+// Pulls serialized tasks from `next_tasks` as tasks of `type_url`, packed
+// as the queue keeps them. Ids follow the source's order: the same source
+// gives the same ids.
+server::TaskFeeder::Pull Puller(
     const std::function<std::vector<std::string>(size_t)>* next_tasks,
     std::atomic<uint64_t>* next_id, std::string type_url) {
   return [next_tasks, next_id, type_url = std::move(type_url)](size_t max) {
-    std::vector<v1::Task> tasks;
-    for (std::string& bytes : (*next_tasks)(max)) {
-      v1::Task& task = tasks.emplace_back();
-      task.set_id(absl::StrCat(++*next_id));
-      task.mutable_payload()->set_type_url(type_url);
-      task.mutable_payload()->set_value(std::move(bytes));
+    std::vector<server::PackedTask> tasks;
+    for (const std::string& bytes : (*next_tasks)(max)) {
+      tasks.emplace_back(absl::StrCat(++*next_id), type_url, bytes);
     }
     return tasks;
   };
 }
 
-std::unique_ptr<server::TaskFeeder> MakeFeeder(
-    server::Master* master, size_t batch,
-    std::function<std::vector<v1::Task>(size_t)> pull) {
+std::unique_ptr<server::TaskFeeder> MakeFeeder(server::Master* master,
+                                               size_t batch,
+                                               server::TaskFeeder::Pull pull) {
   const size_t low_water = server::TaskFeeder::LowWaterFor(batch);
   return std::make_unique<server::TaskFeeder>(master, std::move(pull),
                                               low_water, low_water);

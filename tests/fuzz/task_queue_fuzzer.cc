@@ -123,19 +123,20 @@ class Driver {
   }
 
   void Enqueue(int id) {
-    v1::Task task;
-    task.set_id(absl::StrCat("t", id));
-    *task.mutable_payload() = *JsonToAny("1");
+    const google::protobuf::Any payload = *JsonToAny("1");
+    std::vector<PackedTask> tasks;
+    tasks.emplace_back(absl::StrCat("t", id), payload.type_url(),
+                       payload.value());
     if (queue_.paged()) {
       // As Master::Enqueue() does: the queue admits the task at once while
       // its window has room.
       std::vector<TaskRef> added;
-      auto count = journal_->AppendTasks({task}, &added);
+      auto count = journal_->AppendTasks(tasks, &added);
       if (!count.ok()) __builtin_trap();
-      queue_.AddJournaled(*count, {task}, added);
+      queue_.AddJournaled(*count, std::move(tasks), added);
       return;
     }
-    if (!queue_.Enqueue({task}).ok()) __builtin_trap();
+    if (!queue_.Enqueue(std::move(tasks)).ok()) __builtin_trap();
   }
 
   void Lease(Input& in) {

@@ -68,10 +68,11 @@ class Harness {
   // A few new tasks per input: those lost by earlier inputs' hang-ups are
   // suspects, leased one at a time, and would not make batches.
   void KeepFed() {
-    std::vector<v1::Task> tasks(4);
-    for (v1::Task& task : tasks) {
-      task.set_id(absl::StrCat("t", next_id_++));
-      *task.mutable_payload() = *JsonToAny("1");
+    const google::protobuf::Any payload = *JsonToAny("1");
+    std::vector<PackedTask> tasks;
+    for (int i = 0; i < 4; ++i) {
+      tasks.emplace_back(absl::StrCat("t", next_id_++), payload.type_url(),
+                         payload.value());
     }
     if (!master_->Enqueue(&tasks).ok()) __builtin_trap();
   }

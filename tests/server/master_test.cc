@@ -105,7 +105,8 @@ class MasterTest : public ::testing::Test {
       task.set_id(absl::StrCat("t", i));
       *task.mutable_payload() = *JsonToAny(absl::StrCat(i));
     }
-    ASSERT_TRUE(master_->Enqueue(&tasks).ok());
+    std::vector<PackedTask> packed = PackTasks(std::move(tasks));
+    ASSERT_TRUE(master_->Enqueue(&packed).ok());
   }
 
   // Opens a RequestBatch stream with a hello granting `credit`, and reads the

@@ -2,6 +2,8 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
@@ -64,6 +66,42 @@ TEST(PackedTaskTest, TasksOfOneTypeShareOneTypeUrl) {
   const PackedTask first(MakeTask("1", "type.example/Shared", "a"));
   const PackedTask second(MakeTask("2", "type.example/Shared", "b"));
   EXPECT_EQ(first.type_url().data(), second.type_url().data());
+}
+
+TEST(PackedTaskTest, PackedFromItsPartsIsTheTaskOfThoseParts) {
+  const v1::Task task = MakeTask("t-4", "type.example/Parts", "value");
+  const PackedTask from_parts("t-4", "type.example/Parts", "value");
+  ExpectSameTask(from_parts, task);
+  EXPECT_EQ(from_parts.type_url().data(), PackedTask(task).type_url().data());
+}
+
+TEST(PackedTaskTest, DropsTheFieldsALeaseStamps) {
+  v1::Task task = MakeTask("t-5", "type.example/Job", "payload");
+  (*task.mutable_labels())["k"] = "v";
+  v1::Task leased = task;
+  leased.set_attempt(3);
+  leased.set_epoch(7);
+  leased.mutable_lease_deadline()->set_seconds(1);
+  ExpectSameTask(PackedTask(std::move(leased)), task);
+}
+
+TEST(PackedTaskTest, SerializesAsTheTaskItPacks) {
+  v1::Task task = MakeTask("t-6", "type.example/Job", "payload");
+  (*task.mutable_labels())["k"] = "v";
+  std::string bytes = "old bytes, replaced";
+  PackedTask(task).SerializeTo(&bytes);
+  v1::Task parsed;
+  ASSERT_TRUE(parsed.ParseFromString(bytes));
+  EXPECT_TRUE(MessageDifferencer::Equals(parsed, task)) << parsed.DebugString();
+}
+
+TEST(PackedTaskTest, PackTasksKeepsTheirOrder) {
+  std::vector<v1::Task> tasks = {MakeTask("a", "type.example/Job", "1"),
+                                 MakeTask("b", "type.example/Job", "2")};
+  const std::vector<PackedTask> packed = PackTasks(std::move(tasks));
+  ASSERT_EQ(packed.size(), 2u);
+  ExpectSameTask(packed[0], MakeTask("a", "type.example/Job", "1"));
+  ExpectSameTask(packed[1], MakeTask("b", "type.example/Job", "2"));
 }
 
 TEST(PackedTaskTest, AMovedFromTaskIsEmpty) {

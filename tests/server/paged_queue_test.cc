@@ -57,7 +57,7 @@ class FlakyPages final : public TaskPages {
       absl::string_view task_id) override {
     return journal_->FindTask(task_id);
   }
-  absl::StatusOr<uint64_t> AppendTasks(const std::vector<v1::Task>& tasks,
+  absl::StatusOr<uint64_t> AppendTasks(const std::vector<PackedTask>& tasks,
                                        std::vector<TaskRef>* added) override {
     return journal_->AppendTasks(tasks, added);
   }
@@ -115,12 +115,13 @@ class PagedQueueTest : public testing::Test {
   // Journals tasks and tells the queue; with `admit`, as Master::Enqueue()
   // does, giving it the tasks, else only the count, so that it reads them
   // back from the journal.
-  void Append(const std::vector<v1::Task>& tasks, bool admit = false) {
+  void Append(std::vector<v1::Task> tasks, bool admit = false) {
+    std::vector<PackedTask> packed = PackTasks(std::move(tasks));
     std::vector<TaskRef> added;
-    absl::StatusOr<uint64_t> count = journal_->AppendTasks(tasks, &added);
+    absl::StatusOr<uint64_t> count = journal_->AppendTasks(packed, &added);
     ASSERT_TRUE(count.ok()) << count.status();
     if (admit) {
-      queue_->AddJournaled(*count, tasks, added);
+      queue_->AddJournaled(*count, std::move(packed), added);
     } else {
       queue_->AddJournaled(*count, {}, {});
     }
@@ -450,7 +451,7 @@ TEST_F(PagedQueueTest, ATaskWhoseRowDoesNotParseEndsDeadAndTheRestRun) {
 }
 
 TEST_F(PagedQueueTest, EnqueueIsRefusedBecauseTasksComeFromTheJournal) {
-  EXPECT_EQ(queue_->Enqueue({MakeTask("x")}).status().code(),
+  EXPECT_EQ(queue_->Enqueue(PackTasks({MakeTask("x")})).status().code(),
             absl::StatusCode::kFailedPrecondition);
 }
 

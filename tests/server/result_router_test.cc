@@ -57,7 +57,7 @@ class ResultRouterTest : public testing::Test {
     for (const std::string& id : ids) {
       tasks.emplace_back().set_id(id);
     }
-    EXPECT_TRUE(queue_.Enqueue(std::move(tasks)).ok());
+    EXPECT_TRUE(queue_.Enqueue(PackTasks(std::move(tasks))).ok());
     const std::string session = queue_.OpenSession(v1::WorkerHello());
     v1::LeasedTasks leased;
     EXPECT_EQ(queue_.Lease(session, ids.size(), &leased), ids.size());

@@ -106,7 +106,8 @@ TEST_F(SqliteJournalMigrationTest, Version1JournalResumesAsItWas) {
   ASSERT_TRUE(page.ok()) << page.status();
   ASSERT_EQ(page->size(), 5u);
   EXPECT_FALSE((*page)[0].finished);
-  EXPECT_TRUE(MessageDifferencer::Equals((*page)[0].task, MakeTask("a", "p")));
+  EXPECT_TRUE(
+      MessageDifferencer::Equals((*page)[0].task.ToTask(), MakeTask("a", "p")));
   for (size_t i = 1; i < page->size(); ++i) EXPECT_TRUE((*page)[i].finished);
   journal.reset();
   EXPECT_EQ(RunSql(path(), "SELECT value FROM meta WHERE key = 'schema'"), "2");
@@ -123,7 +124,8 @@ TEST_F(SqliteJournalMigrationTest, AMigratedJournalGoesOnAsAnyOther) {
     std::unique_ptr<SqliteJournal> journal = OpenRecovered();
     ASSERT_NE(journal, nullptr);
     std::vector<TaskRef> added;
-    ASSERT_TRUE(journal->AppendTasks({MakeTask("f", "p")}, &added).ok());
+    ASSERT_TRUE(
+        journal->AppendTasks(PackTasks({MakeTask("f", "p")}), &added).ok());
     ASSERT_EQ(added.size(), 1u);
     EXPECT_EQ(added[0].seq, 6u);
     FinishedTask a;

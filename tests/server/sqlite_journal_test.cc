@@ -83,14 +83,15 @@ TEST_F(SqliteJournalTest, AppendReturnsTheTaskCountAndTheTasksItAdded) {
   std::unique_ptr<SqliteJournal> journal = OpenJournal();
   ASSERT_NE(journal, nullptr);
   std::vector<TaskRef> added;
-  EXPECT_EQ(journal->AppendTasks(MakeTasks({"a", "b"}), &added).value_or(0),
+  EXPECT_EQ(journal->AppendTasks(PackTasks(MakeTasks({"a", "b"})), &added)
+                .value_or(0),
             2u);
   EXPECT_EQ(Refs(added), "a:1,b:2");
   added.clear();
   // Known, new, and new again within the call: only the first copy counts.
   EXPECT_EQ(journal
-                ->AppendTasks({MakeTask("b", "p"), MakeTask("c", "p"),
-                               MakeTask("c", "again")},
+                ->AppendTasks(PackTasks({MakeTask("b", "p"), MakeTask("c", "p"),
+                                         MakeTask("c", "again")}),
                               &added)
                 .value_or(0),
             3u);
@@ -104,8 +105,9 @@ TEST_F(SqliteJournalTest, RecoverCountsPendingTasksAndReadTasksPagesThem) {
   {
     std::unique_ptr<SqliteJournal> journal = OpenJournal();
     ASSERT_NE(journal, nullptr);
-    ASSERT_TRUE(journal->AppendTasks({tasks[0], tasks[1]}, nullptr).ok());
-    ASSERT_TRUE(journal->AppendTasks({tasks[2]}, nullptr).ok());
+    ASSERT_TRUE(
+        journal->AppendTasks(PackTasks({tasks[0], tasks[1]}), nullptr).ok());
+    ASSERT_TRUE(journal->AppendTasks(PackTasks({tasks[2]}), nullptr).ok());
   }
   const JournalState state = Restart();
   EXPECT_EQ(state.task_count, 3u);
@@ -119,16 +121,14 @@ TEST_F(SqliteJournalTest, RecoverCountsPendingTasksAndReadTasksPagesThem) {
   for (size_t i = 0; i < tasks.size(); ++i) {
     EXPECT_EQ((*page)[i].seq, i + 1);
     EXPECT_FALSE((*page)[i].finished);
-    EXPECT_TRUE(MessageDifferencer::Equals((*page)[i].task, tasks[i]))
-        << (*page)[i].task.DebugString();
+    EXPECT_TRUE(MessageDifferencer::Equals((*page)[i].task.ToTask(), tasks[i]))
+        << (*page)[i].task.ToTask().DebugString();
   }
 }
 
 TEST_F(SqliteJournalTest, ReadTasksStopsAtTheLimitAndAtUpToSeq) {
-  std::vector<v1::Task> tasks;
-  for (int i = 0; i < 25'000; ++i) {
-    tasks.emplace_back().set_id(absl::StrCat("t", i));
-  }
+  std::vector<PackedTask> tasks;
+  for (int i = 0; i < 25'000; ++i) tasks.emplace_back(absl::StrCat("t", i));
   std::unique_ptr<SqliteJournal> journal = OpenRecovered();
   ASSERT_NE(journal, nullptr);
   // More than a transaction's chunk: every task, in order.
@@ -149,27 +149,30 @@ TEST_F(SqliteJournalTest, ReadTasksStopsAtTheLimitAndAtUpToSeq) {
 TEST_F(SqliteJournalTest, AppendOfJournaledIdKeepsFirstCopy) {
   std::unique_ptr<SqliteJournal> journal = OpenRecovered();
   ASSERT_NE(journal, nullptr);
-  ASSERT_TRUE(journal->AppendTasks({MakeTask("x", "first")}, nullptr).ok());
-  EXPECT_EQ(
-      journal->AppendTasks({MakeTask("x", "second")}, nullptr).value_or(0), 1u);
+  ASSERT_TRUE(
+      journal->AppendTasks(PackTasks({MakeTask("x", "first")}), nullptr).ok());
+  EXPECT_EQ(journal->AppendTasks(PackTasks({MakeTask("x", "second")}), nullptr)
+                .value_or(0),
+            1u);
   absl::StatusOr<std::optional<JournaledTask>> found = journal->FindTask("x");
   ASSERT_TRUE(found.ok()) << found.status();
   ASSERT_TRUE(found->has_value());
   EXPECT_EQ((*found)->seq, 1u);
-  EXPECT_TRUE(
-      MessageDifferencer::Equals((*found)->task, MakeTask("x", "first")));
+  EXPECT_TRUE(MessageDifferencer::Equals((*found)->task.ToTask(),
+                                         MakeTask("x", "first")));
 }
 
 TEST_F(SqliteJournalTest, FindTaskTellsFinishedFromUnknown) {
   std::unique_ptr<SqliteJournal> journal = OpenRecovered();
   ASSERT_NE(journal, nullptr);
-  ASSERT_TRUE(journal->AppendTasks({MakeTask("d", "p")}, nullptr).ok());
+  ASSERT_TRUE(
+      journal->AppendTasks(PackTasks({MakeTask("d", "p")}), nullptr).ok());
   ASSERT_TRUE(journal->CommitOutcomes({Done("d", "r", 1)}).ok());
   absl::StatusOr<std::optional<JournaledTask>> done = journal->FindTask("d");
   ASSERT_TRUE(done.ok() && done->has_value()) << done.status();
   EXPECT_TRUE((*done)->finished);
   EXPECT_EQ((*done)->task.id(), "d");
-  EXPECT_FALSE((*done)->task.has_payload()) << "finished: only the id";
+  EXPECT_FALSE((*done)->task.ToTask().has_payload()) << "finished: only the id";
   absl::StatusOr<std::optional<JournaledTask>> unknown =
       journal->FindTask("nope");
   ASSERT_TRUE(unknown.ok()) << unknown.status();
@@ -183,7 +186,9 @@ TEST_F(SqliteJournalTest, OutcomesAndMarksFindTasksBySeqOrById) {
   {
     std::unique_ptr<SqliteJournal> journal = OpenJournal();
     ASSERT_NE(journal, nullptr);
-    ASSERT_TRUE(journal->AppendTasks(MakeTasks({"a", "b", "c"}), nullptr).ok());
+    ASSERT_TRUE(
+        journal->AppendTasks(PackTasks(MakeTasks({"a", "b", "c"})), nullptr)
+            .ok());
     ASSERT_TRUE(
         journal->CommitOutcomes({second, third, Done("x", "r", 1)}).ok())
         << "an id never journaled is left out";
@@ -209,7 +214,8 @@ TEST_F(SqliteJournalTest, RecoverKeepsTheLastOutcomeOfAnUnhandledTask) {
   {
     std::unique_ptr<SqliteJournal> journal = OpenJournal();
     ASSERT_NE(journal, nullptr);
-    ASSERT_TRUE(journal->AppendTasks(MakeTasks({"a", "b"}), nullptr).ok());
+    ASSERT_TRUE(
+        journal->AppendTasks(PackTasks(MakeTasks({"a", "b"})), nullptr).ok());
     ASSERT_TRUE(journal->CommitOutcomes({Done("a", "first", 1)}).ok());
     ASSERT_TRUE(journal->CommitOutcomes({Done("a", "second", 2)}).ok());
     ASSERT_TRUE(journal->CommitOutcomes({Done("b", "kept", 1)}).ok());
@@ -248,7 +254,8 @@ namespace {
 TEST_F(SqliteJournalTest, ARoundCommittedButReportedFailedCountsInMemoryToo) {
   std::unique_ptr<SqliteJournal> journal = OpenRecovered();
   ASSERT_NE(journal, nullptr);
-  ASSERT_TRUE(journal->AppendTasks({MakeTask("a", "p")}, nullptr).ok());
+  ASSERT_TRUE(
+      journal->AppendTasks(PackTasks({MakeTask("a", "p")}), nullptr).ok());
   ASSERT_TRUE(journal->CommitOutcomes({Dead("a", "boom", 1)}).ok());
   SqliteJournalPeer::FailNextCommitAfterItHappens(*journal);
   EXPECT_EQ(journal->Redrive({"a"}).status().code(),
@@ -265,11 +272,12 @@ TEST_F(SqliteJournalTest, ReadingAFinishedTaskLeavesItsPayloadUnread) {
     std::unique_ptr<SqliteJournal> journal = OpenRecovered();
     ASSERT_NE(journal, nullptr);
     // Several pages: the payload lives in overflow pages of its own.
-    ASSERT_TRUE(journal
-                    ->AppendTasks({MakeTask("big", std::string(20'000, 'x')),
-                                   MakeTask("next", "p")},
-                                  nullptr)
-                    .ok());
+    ASSERT_TRUE(
+        journal
+            ->AppendTasks(PackTasks({MakeTask("big", std::string(20'000, 'x')),
+                                     MakeTask("next", "p")}),
+                          nullptr)
+            .ok());
     ASSERT_TRUE(journal->CommitOutcomes({Done("big", "r", 1)}).ok());
     ASSERT_TRUE(journal->MarkHandled({{"big"}}, 1).ok());
   }
@@ -304,7 +312,8 @@ TEST_F(SqliteJournalTest, ATaskNamedTwiceInOneCommitEndsAsItsLastOutcome) {
   {
     std::unique_ptr<SqliteJournal> journal = OpenRecovered();
     ASSERT_NE(journal, nullptr);
-    ASSERT_TRUE(journal->AppendTasks({MakeTask("a", "p")}, nullptr).ok());
+    ASSERT_TRUE(
+        journal->AppendTasks(PackTasks({MakeTask("a", "p")}), nullptr).ok());
     ASSERT_TRUE(
         journal->CommitOutcomes({Dead("a", "boom", 1), Done("a", "r", 2)})
             .ok());
@@ -322,9 +331,10 @@ TEST_F(SqliteJournalTest, RedriveMakesDeadTasksNewAgainAcrossRestarts) {
   {
     std::unique_ptr<SqliteJournal> journal = OpenRecovered();
     ASSERT_NE(journal, nullptr);
-    ASSERT_TRUE(
-        journal->AppendTasks(MakeTasks({"done", "dead", "gone"}), nullptr)
-            .ok());
+    ASSERT_TRUE(journal
+                    ->AppendTasks(
+                        PackTasks(MakeTasks({"done", "dead", "gone"})), nullptr)
+                    .ok());
     ASSERT_TRUE(journal
                     ->CommitOutcomes({Done("done", "r", 1),
                                       Dead("dead", "no_result", 3),
@@ -337,8 +347,8 @@ TEST_F(SqliteJournalTest, RedriveMakesDeadTasksNewAgainAcrossRestarts) {
     ASSERT_EQ(redriven->size(), 1u) << "done stays done";
     EXPECT_EQ((*redriven)[0].seq, 2u);
     EXPECT_FALSE((*redriven)[0].finished);
-    EXPECT_TRUE(
-        MessageDifferencer::Equals((*redriven)[0].task, MakeTask("dead", "p")));
+    EXPECT_TRUE(MessageDifferencer::Equals((*redriven)[0].task.ToTask(),
+                                           MakeTask("dead", "p")));
     absl::StatusOr<std::optional<JournaledTask>> found =
         journal->FindTask("dead");
     ASSERT_TRUE(found.ok() && found->has_value());
@@ -360,11 +370,12 @@ TEST_F(SqliteJournalTest, RecoverAfterCommitReturnsUnhandledOutcomes) {
   {
     std::unique_ptr<SqliteJournal> journal = OpenJournal();
     ASSERT_NE(journal, nullptr);
-    ASSERT_TRUE(journal
-                    ->AppendTasks({done.task.ToTask(), MakeTask("p", "p"),
-                                   dead.task.ToTask()},
-                                  nullptr)
-                    .ok());
+    ASSERT_TRUE(
+        journal
+            ->AppendTasks(PackTasks({done.task.ToTask(), MakeTask("p", "p"),
+                                     dead.task.ToTask()}),
+                          nullptr)
+            .ok());
     ASSERT_TRUE(journal->CommitOutcomes({done, dead}).ok());
   }
   const JournalState state = Restart();
@@ -387,7 +398,9 @@ TEST_F(SqliteJournalTest, RecoverAfterMarkHandledCountsDoneKeepsDeadIds) {
   {
     std::unique_ptr<SqliteJournal> journal = OpenJournal();
     ASSERT_NE(journal, nullptr);
-    ASSERT_TRUE(journal->AppendTasks(MakeTasks({"h", "u", "g"}), nullptr).ok());
+    ASSERT_TRUE(
+        journal->AppendTasks(PackTasks(MakeTasks({"h", "u", "g"})), nullptr)
+            .ok());
     ASSERT_TRUE(journal
                     ->CommitOutcomes({Done("h", "r", 1), Done("u", "r", 1),
                                       Dead("g", "no", 1)})
@@ -438,7 +451,8 @@ TEST_F(SqliteJournalTest, OpenInMissingDirectoryReturnsUnavailable) {
 TEST_F(SqliteJournalTest, ReadsBeforeRecoverAreFailedPrecondition) {
   std::unique_ptr<SqliteJournal> journal = OpenJournal();
   ASSERT_NE(journal, nullptr);
-  ASSERT_TRUE(journal->AppendTasks({MakeTask("a", "p")}, nullptr).ok());
+  ASSERT_TRUE(
+      journal->AppendTasks(PackTasks({MakeTask("a", "p")}), nullptr).ok());
   EXPECT_EQ(journal->ReadTasks(0, 1, 1).status().code(),
             absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(journal->FindTask("a").status().code(),
@@ -464,9 +478,13 @@ TEST_F(SqliteJournalTest, IntegrityCheckAfterMixedCallsIsOk) {
     std::unique_ptr<SqliteJournal> journal = OpenJournal();
     ASSERT_NE(journal, nullptr);
     ASSERT_TRUE(journal->Recover("test job").ok());
-    ASSERT_TRUE(journal->AppendTasks(MakeTasks({"a", "b", "c"}), nullptr).ok());
+    ASSERT_TRUE(
+        journal->AppendTasks(PackTasks(MakeTasks({"a", "b", "c"})), nullptr)
+            .ok());
     ASSERT_TRUE(journal->CommitOutcomes({Done("a", "r", 1)}).ok());
-    ASSERT_TRUE(journal->AppendTasks({MakeTask("a", "again")}, nullptr).ok());
+    ASSERT_TRUE(
+        journal->AppendTasks(PackTasks({MakeTask("a", "again")}), nullptr)
+            .ok());
     ASSERT_TRUE(journal->CommitOutcomes({Dead("b", "no_result", 4)}).ok());
     ASSERT_TRUE(journal->MarkHandled({{"a"}, {"b"}}, 10).ok());
     ASSERT_TRUE(journal->Recover("test job").ok());
@@ -484,7 +502,8 @@ TEST_F(SqliteJournalTest, ConcurrentAppendsAndCommitsAreAllRecovered) {
     threads.emplace_back([&journal, t] {
       for (int i = 0; i < kTasksPerThread; ++i) {
         const std::string id = absl::StrCat("t", t, "-", i);
-        EXPECT_TRUE(journal->AppendTasks({MakeTask(id, "p")}, nullptr).ok());
+        EXPECT_TRUE(
+            journal->AppendTasks(PackTasks({MakeTask(id, "p")}), nullptr).ok());
         EXPECT_TRUE(journal->CommitOutcomes({Done(id, "r", 1)}).ok());
       }
     });

@@ -49,7 +49,7 @@ class TaskQueueTest : public testing::Test {
   void EnqueueIds(int count) {
     std::vector<v1::Task> tasks;
     for (int i = 0; i < count; ++i) tasks.push_back(MakeTask(absl::StrCat(i)));
-    ASSERT_TRUE(queue_.Enqueue(std::move(tasks)).ok());
+    ASSERT_TRUE(queue_.Enqueue(PackTasks(std::move(tasks))).ok());
   }
 
   std::string Open(const std::string& name = "w") {
@@ -207,7 +207,7 @@ TEST_F(TaskQueueTest, LeaseNeverExceedsBatchBytesButSendsAtLeastOne) {
   std::vector<v1::Task> tasks;
   for (int i = 0; i < 5; ++i)
     tasks.push_back(MakeTask(absl::StrCat(i), 400'000));
-  ASSERT_TRUE(queue_.Enqueue(std::move(tasks)).ok());
+  ASSERT_TRUE(queue_.Enqueue(PackTasks(std::move(tasks))).ok());
   const std::string session = Open();
   EXPECT_EQ(LeaseAll(session, 10).size(), 2u);  // 2 x 400 kB <= 1 MiB
   EXPECT_EQ(LeaseAll(session, 10).size(), 2u);
@@ -226,18 +226,20 @@ TEST_F(TaskQueueTest, LeaseSkipsPayloadTypesTheWorkerDoesNotAccept) {
 
 TEST_F(TaskQueueTest, EnqueueAddsOnlyNewIdsAndRefusesAnEmptyOneAddingNothing) {
   EnqueueIds(1);
-  EXPECT_EQ(queue_.Enqueue({MakeTask("y"), MakeTask("")}).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      queue_.Enqueue(PackTasks({MakeTask("y"), MakeTask("")})).status().code(),
+      absl::StatusCode::kInvalidArgument);
   std::vector<std::string> added;
   const absl::StatusOr<size_t> count = queue_.Enqueue(
-      {MakeTask("a"), MakeTask("0"), MakeTask("b"), MakeTask("a")}, &added);
+      PackTasks({MakeTask("a"), MakeTask("0"), MakeTask("b"), MakeTask("a")}),
+      &added);
   ASSERT_TRUE(count.ok()) << count.status();
   EXPECT_EQ(*count, 2u) << "\"0\" is known and \"a\" repeated";
   EXPECT_EQ(added, std::vector<std::string>({"a", "b"}));
   EXPECT_EQ(queue_.Counts().total, 3u);
   EXPECT_EQ(queue_.Counts().pending, 3u);
   // Nothing of the refused batch stayed behind: "y" is new.
-  EXPECT_EQ(queue_.Enqueue({MakeTask("y")}).value_or(0), 1u);
+  EXPECT_EQ(queue_.Enqueue(PackTasks({MakeTask("y")})).value_or(0), 1u);
   EXPECT_EQ(LeaseAll(Open(), 10).size(), 4u);
 }
 
@@ -245,7 +247,7 @@ TEST_F(TaskQueueTest, AKnownIdKeepsItsTaskAsItIs) {
   EnqueueIds(1);
   const std::string session = Open();
   ASSERT_EQ(LeaseAll(session, 1).size(), 1u);
-  EXPECT_EQ(queue_.Enqueue({MakeTask("0", 100)}).value_or(1), 0u);
+  EXPECT_EQ(queue_.Enqueue(PackTasks({MakeTask("0", 100)})).value_or(1), 0u);
   EXPECT_EQ(queue_.Counts().leased, 1u);
   EXPECT_EQ(queue_.Counts().pending, 0u);
 }
@@ -572,7 +574,7 @@ TEST_F(TaskQueueTest, LeasesNothingWhileResultsWaitForTheSinkAndWakesAllAfter) {
   TaskQueue queue(options, [this] { return now_; });
   std::vector<v1::Task> tasks;
   for (int i = 0; i < 4; ++i) tasks.push_back(MakeTask(absl::StrCat(i)));
-  ASSERT_TRUE(queue.Enqueue(std::move(tasks)).ok());
+  ASSERT_TRUE(queue.Enqueue(PackTasks(std::move(tasks))).ok());
   const std::string session = queue.OpenSession(v1::WorkerHello());
   v1::LeasedTasks leased;
   ASSERT_EQ(queue.Lease(session, 2, &leased), 2u);
@@ -621,7 +623,7 @@ TEST_F(TaskQueueTest, EnqueueAfterRestoreLeasesAboveTheGenerationBase) {
 
 TEST_F(TaskQueueTest, ResultUnderAnEarlierRunsEpochForANewTaskIsNotYours) {
   StartGeneration(1);
-  ASSERT_TRUE(queue_.Enqueue({MakeTask("n")}).ok());
+  ASSERT_TRUE(queue_.Enqueue(PackTasks({MakeTask("n")})).ok());
   const std::string session = Open();
   v1::Task n = MakeTask("n");
   n.set_epoch(1);  // below this run's base: "n" did not exist then
@@ -759,7 +761,7 @@ TEST(TaskQueueCheckTest, ResultRefusedByTheCheckIsInvalidAndChangesNothing) {
   TaskQueue queue(options, [] { return absl::FromUnixSeconds(1); });
   v1::Task task;
   task.set_id("a");
-  ASSERT_TRUE(queue.Enqueue({task}).ok());
+  ASSERT_TRUE(queue.Enqueue(PackTasks({task})).ok());
   const std::string session = queue.OpenSession(v1::WorkerHello());
   v1::LeasedTasks leased;
   ASSERT_EQ(queue.Lease(session, 1, &leased), 1u);
