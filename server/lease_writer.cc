@@ -2,6 +2,7 @@
 
 #include <grpc/slice.h>
 
+#include <cstring>
 #include <string>
 #include <utility>
 
@@ -44,9 +45,21 @@ uint8_t* WireLeaseWriter::Extend(size_t size) {
   return reinterpret_cast<uint8_t*>(bytes_.data()) + start;
 }
 
+absl::string_view WireLeaseWriter::DeadlineField(absl::Time deadline) {
+  if (deadline != encoded_deadline_) {
+    const google::protobuf::Timestamp stamp = ToProtoTimestamp(deadline);
+    deadline_field_.resize(LengthDelimitedSize(
+        v1::Task::kLeaseDeadlineFieldNumber, stamp.ByteSizeLong()));
+    WriteMessageField(v1::Task::kLeaseDeadlineFieldNumber, stamp,
+                      reinterpret_cast<uint8_t*>(deadline_field_.data()));
+    encoded_deadline_ = deadline;
+  }
+  return deadline_field_;
+}
+
 void WireLeaseWriter::Add(const PackedTask& task, uint32_t attempt,
                           uint64_t epoch, absl::Time deadline) {
-  const google::protobuf::Timestamp stamp = ToProtoTimestamp(deadline);
+  const absl::string_view deadline_field = DeadlineField(deadline);
   const size_t task_size =
       task.WireSize() +
       WireFormatLite::TagSize(v1::Task::kAttemptFieldNumber,
@@ -54,9 +67,7 @@ void WireLeaseWriter::Add(const PackedTask& task, uint32_t attempt,
       WireFormatLite::UInt32Size(attempt) +
       WireFormatLite::TagSize(v1::Task::kEpochFieldNumber,
                               WireFormatLite::TYPE_UINT64) +
-      WireFormatLite::UInt64Size(epoch) +
-      LengthDelimitedSize(v1::Task::kLeaseDeadlineFieldNumber,
-                          stamp.ByteSizeLong());
+      WireFormatLite::UInt64Size(epoch) + deadline_field.size();
   uint8_t* target = Extend(
       LengthDelimitedSize(v1::LeasedTasks::kTasksFieldNumber, task_size));
   target = WriteLengthDelimitedHeader(v1::LeasedTasks::kTasksFieldNumber,
@@ -67,7 +78,7 @@ void WireLeaseWriter::Add(const PackedTask& task, uint32_t attempt,
                                               attempt, target);
   target = WireFormatLite::WriteUInt64ToArray(v1::Task::kEpochFieldNumber,
                                               epoch, target);
-  WriteMessageField(v1::Task::kLeaseDeadlineFieldNumber, stamp, target);
+  std::memcpy(target, deadline_field.data(), deadline_field.size());
 }
 
 void WireLeaseWriter::End(absl::Duration duration) {

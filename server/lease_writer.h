@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "distributo/v1/distributor.pb.h"
 #include "grpcpp/support/byte_buffer.h"
@@ -59,6 +60,9 @@ class WireLeaseWriter final : public LeaseWriter {
   void Clear();
   // Makes room for `size` more bytes and returns where they start.
   uint8_t* Extend(size_t size);
+  // Returns a task's lease_deadline field, tag and all, for `deadline`:
+  // the tasks of a batch share one, so it is encoded once, not per task.
+  absl::string_view DeadlineField(absl::Time deadline);
 
   // Room at the front for the TaskBatch's tag and the length of the
   // LeasedTasks, which is known only once every task is in.
@@ -67,6 +71,8 @@ class WireLeaseWriter final : public LeaseWriter {
   std::string bytes_;  // kHeaderRoom, then the LeasedTasks
   size_t header_start_ = kHeaderRoom;
   size_t reserve_ = 0;  // the last batch's size
+  absl::Time encoded_deadline_ = absl::InfinitePast();
+  std::string deadline_field_;  // for encoded_deadline_
 };
 
 }  // namespace distributo::server

@@ -77,7 +77,9 @@ TEST(LeaseWriterTest, DeadlinesBeforeAndAtTheEpochAndOnAWholeSecond) {
       {{task, 1, 1, absl::UnixEpoch()},
        {task, 1, 1, absl::UnixEpoch() - absl::Milliseconds(1500)},
        {task, 1, 1, absl::FromUnixSeconds(1'800'000'000)},
-       {task, 1, 1, absl::FromUnixNanos(1'800'000'000'000'000'001)}},
+       {task, 1, 1, absl::FromUnixNanos(1'800'000'000'000'000'001)},
+       // Back to an earlier one: each task has its own, encoded or not.
+       {task, 1, 1, absl::UnixEpoch()}},
       absl::Milliseconds(1));
 }
 
