@@ -108,8 +108,9 @@ absl::StatusOr<size_t> TaskQueue::Enqueue(std::vector<PackedTask> tasks,
       if (tasks_.insert(std::move(record)).second) added.push_back(fresh);
     }
     counts_.total += added.size();
+    const absl::Time now = clock_();
     for (TaskRecord* record : added) {
-      MakePendingLocked(record, /*front=*/false);
+      MakePendingLocked(record, /*front=*/false, now);
       if (added_ids != nullptr) added_ids->emplace_back(record->task.id());
     }
   }
@@ -157,14 +158,15 @@ TaskRecord& TaskQueue::AddJournaledLocked(JournaledTask&& row) {
   return record;
 }
 
-TaskRecord& TaskQueue::AdmitJournaledLocked(JournaledTask&& row) {
+TaskRecord& TaskQueue::AdmitJournaledLocked(JournaledTask&& row,
+                                            absl::Time now) {
   const bool unreadable = row.unreadable;
   TaskRecord& record = AddJournaledLocked(std::move(row));
   if (unreadable) {
     ++counts_.pending;  // pending, but in no list: it cannot be leased
     unreadable_.emplace_back(record.task.id());
   } else {
-    MakePendingLocked(&record, /*front=*/false);
+    MakePendingLocked(&record, /*front=*/false, now);
   }
   return record;
 }
@@ -310,6 +312,7 @@ void TaskQueue::Redrive(const std::vector<std::string>& task_ids,
   {
     absl::MutexLock lock(&mu_);
     --redrives_in_flight_;
+    const absl::Time now = clock_();
     if (!rows.ok()) {
       // The journal may have taken them all the same (a commit reported as
       // failed): its rows are then pending, and the pager or a lookup
@@ -326,7 +329,8 @@ void TaskQueue::Redrive(const std::vector<std::string>& task_ids,
         const auto floor = floors.find(row.task.id());
         if (floor == floors.end()) continue;
         unsure_redrives_.erase(row.task.id());
-        StartAgainLocked(AdmitJournaledLocked(std::move(row)), floor->second);
+        StartAgainLocked(AdmitJournaledLocked(std::move(row), now),
+                         floor->second);
       }
     } else {
       for (const auto& [id, floor] : TakeDeadLocked(task_ids)) {
@@ -335,7 +339,7 @@ void TaskQueue::Redrive(const std::vector<std::string>& task_ids,
         CHECK(it != tasks_.end()) << "dead task " << id << " has no record";
         TaskRecord& record = **it;
         StartAgainLocked(record, floor);
-        MakePendingLocked(&record, /*front=*/false);
+        MakePendingLocked(&record, /*front=*/false, now);
       }
     }
   }
@@ -446,9 +450,10 @@ Session* TaskQueue::FindSessionLocked(absl::string_view session_id) {
   return it == sessions_.end() ? nullptr : &it->second;
 }
 
-void TaskQueue::MakePendingLocked(TaskRecord* record, bool front) {
+void TaskQueue::MakePendingLocked(TaskRecord* record, bool front,
+                                  absl::Time now) {
   record->state = TaskState::kPending;
-  record->since = CompactTime(clock_());
+  record->since = CompactTime(now);
   PendingList& list = WaitingListLocked(*record);
   if (front) {
     list.push_front(record);
@@ -573,13 +578,14 @@ bool TaskQueue::HasPendingForLocked(const Session& session) const {
 void TaskQueue::AdmitAppendedLocked(std::vector<JournaledTask> appended) {
   // Reading them back would cost a page read, under mu_, on the journal's
   // one connection, for the rows just written.
+  const absl::Time now = clock_();
   for (JournaledTask& row : appended) {
     if (paged_to_ != journaled_ || row.seq != journaled_ + 1 ||
         counts_.pending >= kPageWindow) {
       return;
     }
     paged_to_ = journaled_ = row.seq;
-    AdmitJournaledLocked(std::move(row));
+    AdmitJournaledLocked(std::move(row), now);
   }
 }
 
@@ -594,6 +600,7 @@ bool TaskQueue::PageInLocked() {
     page_failed_ = true;
     return false;
   }
+  const absl::Time now = clock_();
   for (JournaledTask& row : *page) {
     paged_to_ = row.seq;
     if (row.finished || tasks_.contains(row.task.id())) {
@@ -603,10 +610,10 @@ bool TaskQueue::PageInLocked() {
     if (std::optional<uint64_t> floor =
             TakeUnsureRedriveLocked(row.task.id())) {
       --ahead_;  // counted there while dead
-      StartAgainLocked(AdmitJournaledLocked(std::move(row)), *floor);
+      StartAgainLocked(AdmitJournaledLocked(std::move(row), now), *floor);
       continue;
     }
-    AdmitJournaledLocked(std::move(row));
+    AdmitJournaledLocked(std::move(row), now);
   }
   // Paged in by one session's lease, maybe of types only others take.
   if (!page->empty()) wake_all_ = true;
@@ -652,7 +659,7 @@ absl::StatusOr<TaskQueue::Lookup> TaskQueue::FindLocked(
           TakeUnsureRedriveLocked((*row)->task.id())) {
     // Counted in ahead_ while dead (or paged in long ago): in memory now,
     // the pager skips it as it would a dead one.
-    TaskRecord& record = AdmitJournaledLocked(**std::move(row));
+    TaskRecord& record = AdmitJournaledLocked(**std::move(row), clock_());
     StartAgainLocked(record, *floor);
     wake_all_ = true;
     return Lookup{&record, false};
@@ -660,7 +667,7 @@ absl::StatusOr<TaskQueue::Lookup> TaskQueue::FindLocked(
   // Pending on disk, hence past paged_to_: the pager will skip it.
   ++ahead_;
   TaskRecord& record = AddJournaledLocked(**std::move(row));
-  MakePendingLocked(&record, /*front=*/true);
+  MakePendingLocked(&record, /*front=*/true, clock_());
   wake_all_ = true;
   return Lookup{&record, false};
 }
@@ -733,7 +740,7 @@ void TaskQueue::LoseLeaseLocked(TaskRecord* record, absl::string_view why,
   // Only a loss while it ran alone is surely its own.
   if (!alone || record->worker_deaths < options_.max_worker_deaths) {
     ++counts_.requeues;
-    MakePendingLocked(record, /*front=*/true);
+    MakePendingLocked(record, /*front=*/true, clock_());
     return;
   }
   v1::Failure& failure = MutableLastFailure(*record);
@@ -880,7 +887,7 @@ bool TaskQueue::ReleaseRetriesLocked(absl::Time now) {
     TaskRecord* record = retries_.begin()->second;
     retries_.erase(retries_.begin());
     --counts_.backoff;
-    MakePendingLocked(record, /*front=*/false);
+    MakePendingLocked(record, /*front=*/false, now);
     released = true;
   }
   return released;

@@ -301,9 +301,10 @@ class TaskQueue {
   // Adds the record of a task read from the journal (pending, by default).
   TaskRecord& AddJournaledLocked(JournaledTask&& row)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Adds a task read from the journal as pending: last in its list, or, if
-  // its row does not parse, in none, to be ended dead at the next Tick().
-  TaskRecord& AdmitJournaledLocked(JournaledTask&& row)
+  // Adds a task read from the journal as pending since `now`: last in its
+  // list, or, if its row does not parse, in none, to be ended dead at the
+  // next Tick().
+  TaskRecord& AdmitJournaledLocked(JournaledTask&& row, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Takes these tasks out of the dead ones; returns each one's last epoch.
   absl::flat_hash_map<std::string, uint64_t> TakeDeadLocked(
@@ -330,7 +331,9 @@ class TaskQueue {
   absl::StatusOr<Session*> FindOwnSessionLocked(absl::string_view session_id,
                                                 absl::string_view identity)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void MakePendingLocked(TaskRecord* record, bool front)
+  // Puts a record in its type's list, first or last, pending since `now`
+  // (callers read the clock once for all the tasks they add).
+  void MakePendingLocked(TaskRecord* record, bool front, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Pops the next pending task the session takes, paging in more as needed.
   TaskRecord* NextPendingLocked(const Session& session, size_t byte_budget)
