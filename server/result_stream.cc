@@ -9,6 +9,14 @@
 #include "server/wire.h"
 
 namespace distributo::server {
+namespace {
+
+// A batch larger than this on the wire is not kept for reuse once acked: a
+// stream would hold the memory of its largest batch for as long as it
+// lives (strings keep their capacity when cleared).
+constexpr size_t kReusedBatchBytes = 1 << 20;
+
+}  // namespace
 
 ResultStream::ResultStream(TaskQueue* queue, ResultRouter* router,
                            CommitQueue* commits, std::atomic<uint64_t>* open,
@@ -28,15 +36,13 @@ void ResultStream::OnReadDone(bool ok) {
     Finish(grpc::Status::OK);
     return;
   }
-  arena_.Reset();
-  batch_ = google::protobuf::Arena::CreateMessage<v1::ResultBatch>(&arena_);
-  ack_ = google::protobuf::Arena::CreateMessage<v1::ResultAck>(&arena_);
-  if (!ParseWire(&batch_bytes_, batch_)) {
+  batch_wire_bytes_ = batch_bytes_.Length();
+  if (!ParseWire(&batch_bytes_, &batch_)) {
     Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "cannot parse a ResultBatch"));
     return;
   }
-  if (grpc::Status status = CheckSession(batch_->session_id()); !status.ok()) {
+  if (grpc::Status status = CheckSession(batch_.session_id()); !status.ok()) {
     Finish(status);
     return;
   }
@@ -54,10 +60,11 @@ void ResultStream::OnReadDone(bool ok) {
   // outstanding), and gRPC keeps it until Finish().
   // Checked here, before the commit queue: it applies batches one at a
   // time.
-  bad_results_ = queue_->CheckResults(*batch_);
+  bad_results_ = queue_->CheckResults(batch_);
+  ack_.Clear();
   commits_->Add(
       [this](std::vector<FinishedTask>* out) {
-        queue_->Submit(session_id_, batch_, bad_results_, ack_, out);
+        queue_->Submit(session_id_, &batch_, bad_results_, &ack_, out);
       },
       [this](absl::Status status) { AckOrEnd(status); });
 }
@@ -69,7 +76,7 @@ void ResultStream::AckOrEnd(const absl::Status& committed) {
         absl::StrCat("cannot commit outcomes: ", committed.message())));
     return;
   }
-  ToWire(*ack_, &ack_bytes_);
+  ToWire(ack_, &ack_bytes_);
   StartWrite(&ack_bytes_);
 }
 
@@ -78,6 +85,10 @@ void ResultStream::OnWriteDone(bool ok) {
     Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
                         "the stream broke while writing an ack"));
     return;
+  }
+  if (batch_wire_bytes_ > kReusedBatchBytes) {
+    batch_ = v1::ResultBatch();
+    ack_ = v1::ResultAck();
   }
   StartRead(&batch_bytes_);
 }

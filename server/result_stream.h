@@ -2,12 +2,12 @@
 #define DISTRIBUTO_SERVER_RESULT_STREAM_H_
 
 #include <atomic>
+#include <cstddef>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "distributo/v1/distributor.grpc.pb.h"
-#include "google/protobuf/arena.h"
 #include "server/commit_queue.h"
 #include "server/result_router.h"
 #include "server/task_queue.h"
@@ -54,12 +54,15 @@ class ResultStream final
   const std::string identity_;
   std::string session_id_;
   grpc::ByteBuffer batch_bytes_;
-  // The batch and its ack, on an arena reset for each batch: their hundreds
-  // of outcomes and verdicts cost no malloc and free each.
-  google::protobuf::Arena arena_;
-  v1::ResultBatch* batch_ = nullptr;
+  // The batch and its ack, reused from one batch to the next: a batch
+  // parsed into the last one's message reuses its outcomes, verdicts and
+  // their strings, so that they cost no malloc and free each, and accepted
+  // results move out to their FinishedTasks without a copy (an arena would
+  // save the mallocs, not the copy).
+  v1::ResultBatch batch_;
+  size_t batch_wire_bytes_ = 0;           // batch_'s size as it came
   std::vector<std::string> bad_results_;  // of batch_, see CheckResults()
-  v1::ResultAck* ack_ = nullptr;
+  v1::ResultAck ack_;
   grpc::ByteBuffer ack_bytes_;
 };
 
