@@ -140,10 +140,11 @@ void TurnOffSqliteMemoryStatistics() {
 }
 
 SqliteJournal::SqliteJournal(std::string path, sqlite3* db)
-    : path_(std::move(path)), db_(db) {}
+    : path_(std::move(path)), db_(db), statements_(db) {}
 
 SqliteJournal::~SqliteJournal() {
   absl::MutexLock lock(&mu_);
+  statements_.Clear();  // an unfinalized statement keeps the file open
   sqlite3_close(db_);
 }
 
@@ -162,6 +163,13 @@ absl::Status SqliteJournal::Error(absl::string_view what, int code) {
 absl::Status SqliteJournal::Exec(const char* sql) {
   const int code = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
   return code == SQLITE_OK ? absl::OkStatus() : Error(sql, code);
+}
+
+absl::Status SqliteJournal::Run(const char* sql) {
+  SqliteStatement statement(statements_, sql);
+  if (statement.code() != SQLITE_OK) return Error(sql, statement.code());
+  const int code = statement.Step();
+  return code == SQLITE_DONE ? absl::OkStatus() : Error(sql, code);
 }
 
 absl::Status SqliteJournal::SetUp() {
@@ -239,8 +247,8 @@ absl::StatusOr<int64_t> SqliteJournal::CheckLayout() {
 
 absl::Status SqliteJournal::SetSync(Sync sync) {
   if (sync_ == sync) return absl::OkStatus();
-  absl::Status status = Exec(sync == Sync::kFull ? "PRAGMA synchronous=FULL"
-                                                 : "PRAGMA synchronous=NORMAL");
+  absl::Status status = Run(sync == Sync::kFull ? "PRAGMA synchronous=FULL"
+                                                : "PRAGMA synchronous=NORMAL");
   // Unknown after a failure: the next call tries again.
   sync_ = status.ok() ? std::optional<Sync>(sync) : std::nullopt;
   return status;
@@ -250,25 +258,25 @@ template <typename Body>
 absl::Status SqliteJournal::InTransaction(Body body, Sync sync) {
   // A ROLLBACK that failed earlier leaves its transaction open: end it now,
   // or no BEGIN would ever succeed again.
-  if (!sqlite3_get_autocommit(db_)) Exec("ROLLBACK").IgnoreError();
+  if (!sqlite3_get_autocommit(db_)) Run("ROLLBACK").IgnoreError();
   // Outside any transaction: SQLite refuses to change it inside one.
   if (absl::Status status = SetSync(sync); !status.ok()) return status;
-  if (absl::Status status = Exec("BEGIN IMMEDIATE"); !status.ok()) {
+  if (absl::Status status = Run("BEGIN IMMEDIATE"); !status.ok()) {
     return status;
   }
   absl::Status status = body();
-  if (status.ok()) status = Exec("COMMIT");
+  if (status.ok()) status = Run("COMMIT");
   if (!status.ok() && !sqlite3_get_autocommit(db_)) {
     // A failed COMMIT may leave the transaction open; end it so that the
     // next call starts clean. Its own error adds nothing to `status`.
-    Exec("ROLLBACK").IgnoreError();
+    Run("ROLLBACK").IgnoreError();
   }
   return status;
 }
 
 template <typename T>
 absl::Status SqliteJournal::SetMeta(absl::string_view key, T value) {
-  SqliteStatement set(db_,
+  SqliteStatement set(statements_,
                       "INSERT INTO meta(key, value) VALUES (?1, ?2) "
                       "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
   if (set.code() != SQLITE_OK) return Error("prepare meta", set.code());
@@ -383,7 +391,7 @@ absl::Status SqliteJournal::AppendChunk(absl::Span<const PackedTask> tasks,
   absl::Status status =
       InTransaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
         std::string bytes;  // before the statement, which borrows it
-        SqliteStatement insert(db_,
+        SqliteStatement insert(statements_,
                                "INSERT INTO tasks(id, task) VALUES (?1, ?2) "
                                "ON CONFLICT(id) DO NOTHING");
         if (insert.code() != SQLITE_OK) {
@@ -450,7 +458,7 @@ absl::StatusOr<std::optional<int64_t>> SqliteJournal::InsertRound(
     return std::nullopt;
   }
   SqliteStatement insert(
-      db_, "INSERT INTO rounds(summary, outcomes) VALUES (?1, ?2)");
+      statements_, "INSERT INTO rounds(summary, outcomes) VALUES (?1, ?2)");
   if (insert.code() != SQLITE_OK) return Error("prepare round", insert.code());
   insert.BindBlob(1, summary.SerializeAsString());
   if (outcomes.outcomes().empty()) {
@@ -580,7 +588,7 @@ absl::StatusOr<std::vector<JournaledTask>> SqliteJournal::ReadTasks(
     uint64_t after_seq, uint64_t up_to_seq, size_t max_tasks) {
   absl::MutexLock lock(&mu_);
   if (absl::Status status = CheckRecovered(); !status.ok()) return status;
-  SqliteStatement select(db_, kReadTasks);
+  SqliteStatement select(statements_, kReadTasks);
   if (select.code() != SQLITE_OK) return Error("prepare read", select.code());
   select.Bind(1, static_cast<int64_t>(after_seq));
   select.Bind(2, static_cast<int64_t>(up_to_seq));
@@ -598,7 +606,7 @@ absl::StatusOr<std::optional<JournaledTask>> SqliteJournal::FindTask(
     absl::string_view task_id) {
   absl::MutexLock lock(&mu_);
   if (absl::Status status = CheckRecovered(); !status.ok()) return status;
-  SqliteStatement select(db_, kFindTask);
+  SqliteStatement select(statements_, kFindTask);
   if (select.code() != SQLITE_OK) return Error("prepare find", select.code());
   select.Bind(1, task_id);
   const int code = select.Step();

@@ -129,7 +129,10 @@ class SqliteJournal final : public Journal, public TaskPages {
   absl::Status MigrateFromVersion1() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Switches to WAL mode; FailedPrecondition if SQLite stays in another.
   absl::Status EnterWal() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Runs `sql`, any number of statements, prepared anew: for setting up.
   absl::Status Exec(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Runs the one statement `sql` (no rows), prepared once (statements_).
+  absl::Status Run(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Meta values are int64_t, or std::string (absl::string_view to set).
   template <typename T>
   absl::Status SetMeta(absl::string_view key, T value)
@@ -189,6 +192,8 @@ class SqliteJournal final : public Journal, public TaskPages {
   const std::string path_;
   absl::Mutex mu_;
   sqlite3* const db_ ABSL_PT_GUARDED_BY(mu_);
+  // What every round and append runs, prepared once.
+  SqliteStatementCache statements_ ABSL_GUARDED_BY(mu_);
   // The connection's mode, as last set; unknown until SetUp() sets it.
   std::optional<Sync> sync_ ABSL_GUARDED_BY(mu_);
   // The last seq, as TaskCountLocked() last found it.

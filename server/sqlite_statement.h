@@ -6,17 +6,25 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/container/node_hash_map.h"
 #include "absl/strings/string_view.h"
 
 namespace distributo::server {
 
-// A prepared statement, finalized when it goes out of scope. Borrows the
-// connection; not thread-safe: its caller serialises the connection's use.
+class SqliteStatementCache;
+
+// A prepared statement for one scope. Borrows the connection; not
+// thread-safe: its caller serialises the connection's use.
 class SqliteStatement {
  public:
+  // Prepares `sql`, and finalizes it at the end of the scope.
   SqliteStatement(sqlite3* db, const char* sql)
       : code_(sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr)) {}
-  ~SqliteStatement() { sqlite3_finalize(stmt_); }
+  // Borrows `sql` from `cache` (which must outlive it), prepared on its
+  // first use; at the end of the scope it is reset and its bindings
+  // cleared, for the next use.
+  SqliteStatement(SqliteStatementCache& cache, const char* sql);
+  ~SqliteStatement();
 
   SqliteStatement(const SqliteStatement&) = delete;
   SqliteStatement& operator=(const SqliteStatement&) = delete;
@@ -44,8 +52,11 @@ class SqliteStatement {
   // SQLITE_ROW or an error code, and resets it after a completed run.
   int Step() {
     const int code = sqlite3_step(stmt_);
-    if (code != SQLITE_ROW) sqlite3_reset(stmt_);
-    return code;
+    if (code == SQLITE_ROW) return code;
+    // After a failed run, reset() tells the more specific error: a COMMIT
+    // whose write failed reports only SQLITE_ERROR from step().
+    const int reset = sqlite3_reset(stmt_);
+    return code == SQLITE_DONE || reset == SQLITE_OK ? code : reset;
   }
 
   int64_t Int(int column) { return sqlite3_column_int64(stmt_, column); }
@@ -71,6 +82,35 @@ class SqliteStatement {
 
   sqlite3_stmt* stmt_ = nullptr;
   int code_;
+  bool* borrowed_ = nullptr;  // the cache's mark, when borrowed from one
+};
+
+// The statements a connection runs over and over, each prepared once for
+// the connection's life: preparing one (parsing and planning its SQL) costs
+// more than running most of them, and a journal's round runs several.
+// Keyed by the SQL's address: give it string constants. Not thread-safe,
+// like the connection. Clear() it before the connection closes.
+class SqliteStatementCache {
+ public:
+  explicit SqliteStatementCache(sqlite3* db) : db_(db) {}
+  ~SqliteStatementCache() { Clear(); }
+
+  SqliteStatementCache(const SqliteStatementCache&) = delete;
+  SqliteStatementCache& operator=(const SqliteStatementCache&) = delete;
+
+  // Finalizes every statement; none may be borrowed.
+  void Clear();
+
+ private:
+  friend class SqliteStatement;
+  struct Entry {
+    sqlite3_stmt* stmt = nullptr;
+    bool borrowed = false;
+  };
+
+  sqlite3* const db_;
+  // Node-based: a borrower keeps a pointer to its entry's mark.
+  absl::node_hash_map<const char*, Entry> entries_;
 };
 
 }  // namespace distributo::server

@@ -258,8 +258,8 @@ TEST_F(SqliteJournalTest, ARoundCommittedButReportedFailedCountsInMemoryToo) {
       journal->AppendTasks(PackTasks({MakeTask("a", "p")}), nullptr).ok());
   ASSERT_TRUE(journal->CommitOutcomes({Dead("a", "boom", 1)}).ok());
   SqliteJournalPeer::FailNextCommitAfterItHappens(*journal);
-  EXPECT_EQ(journal->Redrive({"a"}).status().code(),
-            absl::StatusCode::kUnavailable);
+  const absl::Status redriven = journal->Redrive({"a"}).status();
+  EXPECT_EQ(redriven.code(), absl::StatusCode::kUnavailable) << redriven;
   absl::StatusOr<std::optional<JournaledTask>> found = journal->FindTask("a");
   ASSERT_TRUE(found.ok() && found->has_value());
   EXPECT_FALSE((*found)->finished) << "the redrive is on disk";
