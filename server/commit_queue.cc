@@ -1,7 +1,8 @@
 #include "server/commit_queue.h"
 
-#include <iterator>
 #include <utility>
+
+#include "server/move_append.h"
 
 namespace distributo::server {
 namespace {
@@ -96,9 +97,7 @@ void CommitQueue::RunRound(std::vector<Work> round) {
   for (Work& work : round) work.done(status);
   if (finished.empty()) return;
   absl::MutexLock lock(&mu_);
-  undelivered_.insert(undelivered_.end(),
-                      std::make_move_iterator(finished.begin()),
-                      std::make_move_iterator(finished.end()));
+  MoveAppend(finished, undelivered_);
 }
 
 void CommitQueue::DeliverLoop() {

@@ -1,26 +1,11 @@
 #include "server/result_router.h"
 
-#include <iterator>
 #include <utility>
 
 #include "glog/logging.h"
+#include "server/move_append.h"
 
 namespace distributo::server {
-namespace {
-
-// Moves every element of `from` to the end of `to`.
-template <typename T>
-void Append(std::vector<T>& from, std::vector<T>& to) {
-  if (to.empty()) {
-    to.swap(from);
-    return;
-  }
-  to.insert(to.end(), std::make_move_iterator(from.begin()),
-            std::make_move_iterator(from.end()));
-  from.clear();
-}
-
-}  // namespace
 
 ResultRouter::ResultRouter(TaskQueue* queue, Journal* journal, ResultSink* sink)
     : queue_(queue), journal_(journal), sink_(sink) {}
@@ -51,7 +36,7 @@ absl::Status ResultRouter::ApplyAllAndCommit(
     for (const Apply& apply : applies) {
       if (apply) apply(finished);
     }
-    Append(*finished, uncommitted_);
+    MoveAppend(*finished, uncommitted_);
     mine = ++applied_;
   }
   return AwaitCommit(mine, finished);
@@ -87,13 +72,13 @@ absl::Status ResultRouter::AwaitCommit(uint64_t mine,
   if (status.ok()) {
     committed_ = upto;
     uncommitted_count_ = 0;
-    Append(round, *finished);  // The leader delivers the whole round.
+    MoveAppend(round, *finished);  // The leader delivers the whole round.
     return status;
   }
   failed_upto_ = upto;
   last_failure_ = status;
   // Back in front of what was applied meanwhile, keeping the order.
-  Append(uncommitted_, round);
+  MoveAppend(uncommitted_, round);
   uncommitted_.swap(round);
   uncommitted_count_ = uncommitted_.size();
   return status;
@@ -107,7 +92,7 @@ Histogram ResultRouter::commit_latency() {
 void ResultRouter::Deliver(std::vector<FinishedTask> finished) {
   {
     absl::MutexLock lock(&intake_mu_);
-    Append(finished, incoming_);
+    MoveAppend(finished, incoming_);
     // A flush running in another thread takes these too once it is done
     // with what it has: deliveries that come meanwhile share a sink write
     // and a handled mark, instead of each waiting for its own.
@@ -131,7 +116,7 @@ bool ResultRouter::Flush() {
     absl::MutexLock lock(&deliver_mu_);
     {
       absl::MutexLock intake(&intake_mu_);
-      Append(incoming_, unwritten_);
+      MoveAppend(incoming_, unwritten_);
     }
     flushed = FlushLocked(&marked);
   }

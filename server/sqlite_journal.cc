@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
 #include "google/protobuf/arena.h"
+#include "server/move_append.h"
 #include "server/random_id.h"
 
 namespace distributo::server {
@@ -414,8 +415,7 @@ absl::Status SqliteJournal::AppendChunk(absl::Span<const PackedTask> tasks,
         return absl::OkStatus();
       });
   if (status.ok() && added != nullptr) {
-    added->insert(added->end(), std::make_move_iterator(chunk_added.begin()),
-                  std::make_move_iterator(chunk_added.end()));
+    MoveAppend(chunk_added, *added);
   }
   return status;
 }
