@@ -146,6 +146,20 @@ class SqliteJournal final : public Journal, public TaskPages {
   absl::Status AppendChunk(absl::Span<const PackedTask> tasks,
                            std::vector<TaskRef>* added)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The INSERT of `rows` tasks, of which it adds those whose ids are new.
+  static std::string InsertTasksSql(size_t rows);
+  // Runs `sql` (of InsertTasksSql(tasks.size())) on `tasks`, serializing
+  // them into `rows` (one string each, reused); appends what it added to
+  // `added`, in the order of `tasks`.
+  absl::Status InsertTasks(const char* sql, absl::Span<const PackedTask> tasks,
+                           std::vector<std::string>& rows,
+                           std::vector<TaskRef>* added)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Appends to `added` those of `tasks` an INSERT just added, some of them
+  // known already, the first of them at `first_seq`: found by id.
+  absl::Status FindAdded(absl::Span<const PackedTask> tasks, uint64_t first_seq,
+                         std::vector<TaskRef>* added)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Returns the last seq, and keeps it in task_count_.
   absl::StatusOr<uint64_t> TaskCountLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Runs a query of one integer; `what` names it in errors.

@@ -98,6 +98,34 @@ TEST_F(SqliteJournalTest, AppendReturnsTheTaskCountAndTheTasksItAdded) {
   EXPECT_EQ(Refs(added), "c:3");
 }
 
+TEST_F(SqliteJournalTest, AppendOfManyTasksAddsTheNewOnesInOrder) {
+  std::unique_ptr<SqliteJournal> journal = OpenRecovered();
+  ASSERT_NE(journal, nullptr);
+  std::vector<std::string> known;
+  for (int i = 0; i < 150; i += 3) known.push_back(absl::StrCat("t", i));
+  ASSERT_TRUE(journal->AppendTasks(PackTasks(MakeTasks(known)), nullptr).ok());
+  // More than one INSERT's rows, known ids among them, and one id twice.
+  std::vector<v1::Task> tasks;
+  std::string expected;
+  uint64_t seq = known.size();
+  for (int i = 0; i < 150; ++i) {
+    tasks.push_back(MakeTask(absl::StrCat("t", i), "p"));
+    // A second copy among one statement's rows, and one among the last.
+    if (i == 10 || i == 149) tasks.push_back(MakeTask("t1", "again"));
+    if (i % 3 == 0) continue;
+    absl::StrAppend(&expected, expected.empty() ? "" : ",", "t", i, ":", ++seq);
+  }
+  std::vector<TaskRef> added;
+  EXPECT_EQ(
+      journal->AppendTasks(PackTasks(std::move(tasks)), &added).value_or(0),
+      150u);
+  EXPECT_EQ(Refs(added), expected);
+  absl::StatusOr<std::optional<JournaledTask>> first = journal->FindTask("t1");
+  ASSERT_TRUE(first.ok() && first->has_value());
+  EXPECT_TRUE(
+      MessageDifferencer::Equals((*first)->task.ToTask(), MakeTask("t1", "p")));
+}
+
 TEST_F(SqliteJournalTest, RecoverCountsPendingTasksAndReadTasksPagesThem) {
   // Ids out of lexical order and two batches: the order must be enqueue order.
   const std::vector<v1::Task> tasks = {
