@@ -2,6 +2,7 @@
 #define DISTRIBUTO_SERVER_LEASE_WRITER_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -70,9 +71,9 @@ class WireLeaseWriter final : public LeaseWriter {
 
   std::string bytes_;  // kHeaderRoom, then the LeasedTasks
   size_t header_start_ = kHeaderRoom;
-  size_t reserve_ = 0;  // the last batch's size
-  absl::Time encoded_deadline_ = absl::InfinitePast();
-  std::string deadline_field_;  // for encoded_deadline_
+  size_t reserve_ = 0;                          // the last batch's size
+  std::optional<absl::Time> encoded_deadline_;  // none encoded yet
+  std::string deadline_field_;                  // for encoded_deadline_
 };
 
 }  // namespace distributo::server

@@ -11,10 +11,13 @@
 namespace distributo::server {
 namespace {
 
-// A batch larger than this on the wire is not kept for reuse once acked: a
-// stream would hold the memory of its largest batch for as long as it
-// lives (strings keep their capacity when cleared).
-constexpr size_t kReusedBatchBytes = 1 << 20;
+// Once the batches parsed into one message come to this many bytes on the
+// wire, the message is dropped after its ack and a new one starts: a reused
+// message keeps every outcome any batch had and each string's largest
+// capacity (results that are not accepted stay in it, as do failures), so
+// that a stream would otherwise hold ever more memory for as long as it
+// lives. Batches of a hundred small outcomes reuse one for hundreds.
+constexpr size_t kReusedWireBytes = 1 << 20;
 
 }  // namespace
 
@@ -36,7 +39,7 @@ void ResultStream::OnReadDone(bool ok) {
     Finish(grpc::Status::OK);
     return;
   }
-  batch_wire_bytes_ = batch_bytes_.Length();
+  reused_wire_bytes_ += batch_bytes_.Length();
   if (!ParseWire(&batch_bytes_, &batch_)) {
     Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "cannot parse a ResultBatch"));
@@ -86,9 +89,10 @@ void ResultStream::OnWriteDone(bool ok) {
                         "the stream broke while writing an ack"));
     return;
   }
-  if (batch_wire_bytes_ > kReusedBatchBytes) {
+  if (reused_wire_bytes_ > kReusedWireBytes) {
     batch_ = v1::ResultBatch();
     ack_ = v1::ResultAck();
+    reused_wire_bytes_ = 0;
   }
   StartRead(&batch_bytes_);
 }

@@ -60,7 +60,7 @@ class ResultStream final
   // results move out to their FinishedTasks without a copy (an arena would
   // save the mallocs, not the copy).
   v1::ResultBatch batch_;
-  size_t batch_wire_bytes_ = 0;           // batch_'s size as it came
+  size_t reused_wire_bytes_ = 0;          // parsed into batch_ since it was new
   std::vector<std::string> bad_results_;  // of batch_, see CheckResults()
   v1::ResultAck ack_;
   grpc::ByteBuffer ack_bytes_;

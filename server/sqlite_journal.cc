@@ -1,5 +1,6 @@
 #include "server/sqlite_journal.h"
 
+#include <array>
 #include <utility>
 
 #include "absl/random/random.h"
@@ -14,9 +15,10 @@ namespace {
 
 // Tasks appended in one transaction, at most.
 constexpr size_t kAppendChunk = 10'000;
-// Tasks per INSERT statement: one run of a statement for many rows costs
-// much less than a run per row (bench/count_instructions.sh).
-constexpr size_t kRowsPerInsert = 64;
+// Rows per INSERT statement, largest first: one run of a statement for
+// many rows costs much less than a run per row (bench/count_instructions.sh);
+// the smaller ones take what is left, down to one.
+constexpr std::array<size_t, 3> kRowsPerInsert = {64, 8, 1};
 
 // The layout this master writes. It reads this one and version 1, which it
 // migrates at open (sqlite_journal_migration.cc); another is refused.
@@ -251,8 +253,10 @@ absl::StatusOr<int64_t> SqliteJournal::CheckLayout() {
 
 absl::Status SqliteJournal::SetSync(Sync sync) {
   if (sync_ == sync) return absl::OkStatus();
-  absl::Status status = Run(sync == Sync::kFull ? "PRAGMA synchronous=FULL"
-                                                : "PRAGMA synchronous=NORMAL");
+  // Prepared anew (Exec, not Run): SQLite applies this pragma when it
+  // prepares it, and would prepare a kept one again at each run anyway.
+  absl::Status status = Exec(sync == Sync::kFull ? "PRAGMA synchronous=FULL"
+                                                 : "PRAGMA synchronous=NORMAL");
   // Unknown after a failure: the next call tries again.
   sync_ = status.ok() ? std::optional<Sync>(sync) : std::nullopt;
   return status;
@@ -391,24 +395,27 @@ absl::StatusOr<uint64_t> SqliteJournal::AppendTasks(
 
 absl::Status SqliteJournal::AppendChunk(absl::Span<const PackedTask> tasks,
                                         std::vector<TaskRef>* added) {
-  // Whole statements of kRowsPerInsert rows, then the rest one by one: a
-  // statement's SQL must be a constant for statements_ to keep it.
-  static const std::string* const insert_many =
-      new std::string(InsertTasksSql(kRowsPerInsert));
-  static const std::string* const insert_one =
-      new std::string(InsertTasksSql(1));
+  // Built once and never moved: statements_ keeps a statement by the
+  // address of its SQL.
+  static const auto* const inserts = [] {
+    auto* sql = new std::array<std::string, kRowsPerInsert.size()>();
+    for (size_t i = 0; i < sql->size(); ++i) {
+      (*sql)[i] = InsertTasksSql(kRowsPerInsert[i]);
+    }
+    return sql;
+  }();
   std::vector<TaskRef> chunk_added;
   absl::Status status =
       InTransaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
-        std::vector<std::string> rows(kRowsPerInsert);  // the tasks' bytes
-        const size_t whole = tasks.size() - tasks.size() % kRowsPerInsert;
+        std::vector<std::string> rows(kRowsPerInsert[0]);  // the tasks' bytes
         for (size_t start = 0; start < tasks.size();) {
-          const size_t count = start < whole ? kRowsPerInsert : 1;
+          size_t size = 0;  // the largest statement the tasks left fill
+          while (kRowsPerInsert[size] > tasks.size() - start) ++size;
           absl::Status inserted = InsertTasks(
-              count == 1 ? insert_one->c_str() : insert_many->c_str(),
-              tasks.subspan(start, count), rows, &chunk_added);
+              (*inserts)[size].c_str(),
+              tasks.subspan(start, kRowsPerInsert[size]), rows, &chunk_added);
           if (!inserted.ok()) return inserted;
-          start += count;
+          start += kRowsPerInsert[size];
         }
         return absl::OkStatus();
       });
@@ -468,6 +475,12 @@ absl::Status SqliteJournal::FindAdded(absl::Span<const PackedTask> tasks,
   for (const PackedTask& task : tasks) {
     by_id.Bind(1, task.id());
     const int code = by_id.Step();
+    if (code == SQLITE_DONE) {
+      return absl::InternalError(absl::StrCat("journal ", path_, ": task ",
+                                              task.id(),
+                                              " is not in it just after "
+                                              "its append"));
+    }
     if (code != SQLITE_ROW) return Error("find appended", code);
     const auto seq = static_cast<uint64_t>(by_id.Int(0));
     by_id.Step();  // Completes the statement.

@@ -131,7 +131,8 @@ class SqliteJournal final : public Journal, public TaskPages {
   absl::Status EnterWal() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Runs `sql`, any number of statements, prepared anew: for setting up.
   absl::Status Exec(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Runs the one statement `sql` (no rows), prepared once (statements_).
+  // Runs the one statement `sql` (no rows), prepared once (statements_);
+  // not for pragmas SQLite applies as it prepares them.
   absl::Status Run(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Meta values are int64_t, or std::string (absl::string_view to set).
   template <typename T>

@@ -1,5 +1,7 @@
 #include "server/sqlite_statement.h"
 
+#include "glog/logging.h"
+
 namespace distributo::server {
 
 SqliteStatement::SqliteStatement(SqliteStatementCache& cache, const char* sql) {
@@ -36,7 +38,10 @@ SqliteStatement::~SqliteStatement() {
 }
 
 void SqliteStatementCache::Clear() {
-  for (auto& [sql, entry] : entries_) sqlite3_finalize(entry.stmt);
+  for (auto& [sql, entry] : entries_) {
+    DCHECK(!entry.borrowed) << sql;
+    sqlite3_finalize(entry.stmt);
+  }
   entries_.clear();
 }
 

@@ -321,8 +321,9 @@ void TaskQueue::Redrive(const std::vector<std::string>& task_ids,
     } else if (paged()) {
       // What the journal changed is what is redriven.
       std::vector<std::string> changed;
-      for (const JournaledTask& row : *rows)
+      for (const JournaledTask& row : *rows) {
         changed.emplace_back(row.task.id());
+      }
       const absl::flat_hash_map<std::string, uint64_t> floors =
           TakeDeadLocked(changed);
       for (JournaledTask& row : *rows) {

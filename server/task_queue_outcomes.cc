@@ -93,8 +93,8 @@ void TaskQueue::Submit(absl::string_view session_id, v1::ResultBatch* batch,
     }
     wake_all = std::exchange(wake_all_, false);
   }
-  // Copying a result (from the batch's arena, often) is most of what an
-  // outcome costs: done here, it does not hold up the queue.
+  // Taking a result out of the batch (a swap, or a copy for a batch on an
+  // arena) is done here, where it does not hold up the queue.
   for (auto [index, result] : results) {
     (*finished)[index].result = std::move(*result);
   }
