@@ -52,6 +52,8 @@ CREATE TABLE IF NOT EXISTS rounds (
 constexpr char kReadTasks[] =
     "SELECT seq, id, CASE WHEN distributo_finished(seq) THEN NULL ELSE task "
     "END FROM tasks WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3";
+// The seq of the task with id ?1 (LookUpSeq()).
+constexpr char kSeqOfId[] = "SELECT seq FROM tasks WHERE id = ?1";
 constexpr char kFindTask[] =
     "SELECT seq, id, CASE WHEN distributo_finished(seq) THEN NULL ELSE task "
     "END FROM tasks WHERE id = ?1";
@@ -469,29 +471,37 @@ absl::Status SqliteJournal::InsertTasks(const char* sql,
 absl::Status SqliteJournal::FindAdded(absl::Span<const PackedTask> tasks,
                                       uint64_t first_seq,
                                       std::vector<TaskRef>* added) {
-  SqliteStatement by_id(statements_, "SELECT seq FROM tasks WHERE id = ?1");
+  SqliteStatement by_id(statements_, kSeqOfId);
   if (by_id.code() != SQLITE_OK) return Error("prepare find", by_id.code());
   uint64_t last_added = first_seq - 1;
   for (const PackedTask& task : tasks) {
-    by_id.Bind(1, task.id());
-    const int code = by_id.Step();
-    if (code == SQLITE_DONE) {
+    absl::StatusOr<uint64_t> seq = LookUpSeq(by_id, task.id());
+    if (!seq.ok()) return seq.status();
+    if (*seq == 0) {
       return absl::InternalError(absl::StrCat("journal ", path_, ": task ",
                                               task.id(),
                                               " is not in it just after "
                                               "its append"));
     }
-    if (code != SQLITE_ROW) return Error("find appended", code);
-    const auto seq = static_cast<uint64_t>(by_id.Int(0));
-    by_id.Step();  // Completes the statement.
     // Below first_seq: journaled before. At most last_added: a second copy
     // of an id added just now.
-    if (seq > last_added) {
-      added->push_back({std::string(task.id()), seq});
-      last_added = seq;
+    if (*seq > last_added) {
+      added->push_back({std::string(task.id()), *seq});
+      last_added = *seq;
     }
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> SqliteJournal::LookUpSeq(SqliteStatement& by_id,
+                                                  absl::string_view id) {
+  by_id.Bind(1, id);
+  const int code = by_id.Step();
+  if (code == SQLITE_DONE) return 0;
+  if (code != SQLITE_ROW) return Error("find task", code);
+  const auto seq = static_cast<uint64_t>(by_id.Int(0));
+  by_id.Step();  // Completes the statement.
+  return seq;
 }
 
 template <typename Body>
@@ -567,16 +577,10 @@ absl::StatusOr<uint64_t> SqliteJournal::SeqOf(
   }
   if (seq != 0) return seq;
   if (!by_id.has_value()) {
-    by_id.emplace(db_, "SELECT seq FROM tasks WHERE id = ?1");
+    by_id.emplace(statements_, kSeqOfId);
     if (by_id->code() != SQLITE_OK) return Error("prepare find", by_id->code());
   }
-  by_id->Bind(1, id);
-  const int code = by_id->Step();
-  if (code == SQLITE_DONE) return 0;
-  if (code != SQLITE_ROW) return Error("find task", code);
-  seq = static_cast<uint64_t>(by_id->Int(0));
-  by_id->Step();  // Completes the statement.
-  return seq;
+  return LookUpSeq(*by_id, id);
 }
 
 absl::Status SqliteJournal::CommitOutcomes(

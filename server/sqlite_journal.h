@@ -161,6 +161,11 @@ class SqliteJournal final : public Journal, public TaskPages {
   absl::Status FindAdded(absl::Span<const PackedTask> tasks, uint64_t first_seq,
                          std::vector<TaskRef>* added)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Returns the seq of the task with `id`, or 0 if there is none, through
+  // `by_id`, a statement of kSeqOfId.
+  absl::StatusOr<uint64_t> LookUpSeq(SqliteStatement& by_id,
+                                     absl::string_view id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Returns the last seq, and keeps it in task_count_.
   absl::StatusOr<uint64_t> TaskCountLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Runs a query of one integer; `what` names it in errors.
