@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
+#include "bench/disk_sync.h"
 #include "bench/lean_worker.h"
 #include "bench/report.h"
 #include "server/sqlite_journal.h"
@@ -30,6 +31,8 @@ using testing::WaitUntil;
 constexpr absl::Duration kStartTimeout = absl::Seconds(30);
 // Beyond the job's own timeout, for a process to report and exit.
 constexpr absl::Duration kExitGrace = absl::Seconds(30);
+// Bare commits timed on a journal's disk after its job: under a second.
+constexpr int kDiskSyncs = 2000;
 
 std::string SelfPath() {
   return std::filesystem::read_symlink("/proc/self/exe").string();
@@ -325,6 +328,10 @@ absl::StatusOr<RunResult> RunBoth(const RunOptions& options) {
         absl::StatusOr<absl::Duration> recover = TimeRecover(options.journal);
         if (!recover.ok()) return recover.status();
         result.recover = *recover;
+        absl::StatusOr<LatencyHistogram> syncs =
+            TimeDiskSyncs(options.journal, kDiskSyncs);
+        if (!syncs.ok()) return syncs.status();
+        result.disk_sync = *std::move(syncs);
         return result;
       });
 }
@@ -347,6 +354,15 @@ std::string JobJson(const std::string& prefix, const JobResult& job,
       job.server.cpu_seconds * 1e6 / tasks, job.server.peak_rss_mb);
 }
 
+// The disk's syncs as JSON members, after a comma; none without a journal.
+std::string DiskSyncJson(const RunResult& result) {
+  if (!result.disk_sync.has_value()) return "";
+  return absl::StrFormat(
+      ", \"disk_sync_p50_us\": %.1f, \"disk_sync_p99_us\": %.1f",
+      result.disk_sync->PercentileMicros(0.5),
+      result.disk_sync->PercentileMicros(0.99));
+}
+
 }  // namespace
 
 std::string ToJson(const RunOptions& options, const RunResult& result) {
@@ -356,7 +372,7 @@ std::string ToJson(const RunOptions& options, const RunResult& result) {
       "\"tasks_per_s\": %.0f, "
       "\"raw_limit_per_s\": %.0f, \"ratio\": %.3f, "
       "\"p99_enqueue_to_lease_us\": %.1f, \"master_rss_mb\": %d, "
-      "\"lost\": %d, \"duplicates\": %d, \"restart_recover_ms\": %.1f, %s, "
+      "\"lost\": %d, \"duplicates\": %d, \"restart_recover_ms\": %.1f%s, %s, "
       "%s}",
       options.workers, options.batch_size, options.in_flight, options.tasks,
       options.journal == "none" ? "none" : "sqlite", options.rate,
@@ -368,7 +384,7 @@ std::string ToJson(const RunOptions& options, const RunResult& result) {
       options.tasks - std::min(options.tasks, result.master.server.handled),
       result.master.server.duplicates,
       absl::ToDoubleMilliseconds(result.recover.value_or(absl::ZeroDuration())),
-      JobJson("master_", result.master, options.tasks),
+      DiskSyncJson(result), JobJson("master_", result.master, options.tasks),
       JobJson("raw_", result.raw, options.tasks));
 }
 
@@ -398,6 +414,14 @@ std::string ToTable(const RunOptions& options, const RunResult& result) {
                           "\nA master restarted on the journal recovers it in "
                           "%.1f ms.\n",
                           absl::ToDoubleMilliseconds(*result.recover));
+  }
+  if (result.disk_sync.has_value()) {
+    absl::StrAppendFormat(
+        &table,
+        "Its disk commits a 4 KiB page (write, fdatasync) in p50 %.0f / p99 "
+        "%.0f us: the floor of a journaled lease or ack.\n",
+        result.disk_sync->PercentileMicros(0.5),
+        result.disk_sync->PercentileMicros(0.99));
   }
   return table;
 }

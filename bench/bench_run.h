@@ -38,11 +38,13 @@ struct RunResult {
   // With a journal: how long a master restarted on the finished job's
   // journal took to recover it (replaying its rounds).
   std::optional<absl::Duration> recover;
+  // With a journal: bare commits of the journal's disk (TimeDiskSyncs).
+  std::optional<LatencyHistogram> disk_sync;
 };
 
 // Runs the job against the raw baseline, then against the master, each in
 // processes of their own (this binary with --role=...), and times a restart
-// on the master's journal, if it has one. Returns
+// on the master's journal and its disk's syncs, if it has one. Returns
 // FailedPrecondition if the journal's file exists, Internal if a process
 // failed or a task was lost or handled twice, DeadlineExceeded on timeout.
 absl::StatusOr<RunResult> RunBoth(const RunOptions& options);

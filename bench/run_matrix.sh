@@ -82,12 +82,16 @@ for r in rows("throughput"):
           f"| {r['master_cpu_s_per_million']:.2f} ({r['raw_cpu_s_per_million']:.2f}) "
           f"| {r['master_peak_rss_mb']} |")
 print()
-print("| load | journal | enqueue to lease p50 / p99 us | lease to result p50 / p99 us |")
-print("|---|---|---:|---:|")
+print("| load | journal | enqueue to lease p50 / p99 us | lease to result p50 / p99 us "
+      "| disk sync p50 / p99 us |")
+print("|---|---|---:|---:|---:|")
 for r in rows("latency"):
+    disk = (f"{r['disk_sync_p50_us']:.0f} / {r['disk_sync_p99_us']:.0f}"
+            if "disk_sync_p99_us" in r else "-")
     print(f"| {r['rate']:g} tasks/s, W={r['workers']}, batch {r['batch']} | {r['journal']} "
           f"| {r['master_enqueue_to_lease_p50_us']:.0f} / {r['master_enqueue_to_lease_p99_us']:.0f} "
-          f"| {r['master_lease_to_result_p50_us']:.0f} / {r['master_lease_to_result_p99_us']:.0f} |")
+          f"| {r['master_lease_to_result_p50_us']:.0f} / {r['master_lease_to_result_p99_us']:.0f} "
+          f"| {disk} |")
 print()
 print("| pending tasks | journal | master RSS MiB before / after | bytes per pending task |")
 print("|---:|---|---:|---:|")

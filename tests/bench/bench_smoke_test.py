@@ -42,7 +42,10 @@ def check_job(result, tasks):
            "the ratio is master over raw", result)
 
 
-check_job(run("--workers=2", "--batch=10", "--tasks=3000"), 3000)
+in_memory = run("--workers=2", "--batch=10", "--tasks=3000")
+check_job(in_memory, 3000)
+expect("disk_sync_p99_us" not in in_memory, "no disk without a journal",
+       in_memory)
 with tempfile.TemporaryDirectory() as work:
     journal = os.path.join(work, "bench.journal")
     journaled = run("--workers=2", "--batch=100", "--tasks=3000",
@@ -50,7 +53,10 @@ with tempfile.TemporaryDirectory() as work:
     check_job(journaled, 3000)
     expect(journaled["restart_recover_ms"] > 0, "a restart is timed",
            journaled)
-    expect(not os.path.exists(journal), "the journal is removed", {})
+    expect(0 < journaled["disk_sync_p50_us"] <= journaled["disk_sync_p99_us"],
+           "the disk's syncs are timed", journaled)
+    expect(os.listdir(work) == [], "the journal and the sync probe's file "
+           "are removed", {"left": os.listdir(work)})
 check_job(run("--workers=1", "--batch=100", "--tasks=500", "--rate=2000"),
           500)
 
