@@ -642,9 +642,7 @@ bool TaskQueue::EndUnreadableLocked(std::vector<FinishedTask>* finished) {
 absl::StatusOr<TaskQueue::Lookup> TaskQueue::FindLocked(
     absl::string_view task_id) {
   if (auto it = tasks_.find(task_id); it != tasks_.end()) {
-    TaskRecord* record = it->get();
-    return Lookup{record, record->state == TaskState::kDone ||
-                              record->state == TaskState::kDead};
+    return Lookup::Of(it->get());
   }
   if (!paged()) return Lookup();
   absl::StatusOr<std::optional<JournaledTask>> row = pages_->FindTask(task_id);

@@ -269,6 +269,12 @@ class TaskQueue {
   // A task found by id: held in memory (record), or only on disk; unknown
   // when neither is set.
   struct Lookup {
+    // Of a record in memory.
+    static Lookup Of(TaskRecord* record) {
+      return {record, record->state == TaskState::kDone ||
+                          record->state == TaskState::kDead};
+    }
+
     TaskRecord* record = nullptr;
     bool finished = false;
   };
@@ -362,13 +368,16 @@ class TaskQueue {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Sets `verdict`. Returns true if `outcome` finished its task with its
   // result, which the caller then moves into the task's FinishedTask (the
-  // last in `finished`), after the lock.
+  // last in `finished`), after the lock. `known` is the task's record if the
+  // caller found it in memory, else null (looked up here).
   bool ApplyOutcomeLocked(Session* session, const v1::Outcome& outcome,
-                          absl::Time now, v1::ItemVerdict* verdict,
+                          TaskRecord* known, absl::Time now,
+                          v1::ItemVerdict* verdict,
                           std::vector<FinishedTask>* finished)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Returns the verdict of an outcome that must be dropped, or nullopt if it
-  // applies to `*record`.
+  // applies to `*record`. `*record` comes in as ApplyOutcomeLocked()'s
+  // `known`.
   std::optional<v1::ItemVerdict> RejectOutcomeLocked(const Session* session,
                                                      const v1::Outcome& outcome,
                                                      TaskRecord** record)

@@ -264,6 +264,26 @@ TEST_F(TaskQueueTest, ResultIsAcceptedOnceAndLaterCopiesAreDuplicates) {
   EXPECT_EQ(queue_.Counts().done, 1u);
 }
 
+TEST_F(TaskQueueTest, CopiesOfAResultInOneBatchAreDuplicatesOfTheFirst) {
+  EnqueueIds(2);
+  const std::string session = Open();
+  const std::vector<v1::Task> tasks = LeaseAll(session, 2);
+  ASSERT_EQ(tasks.size(), 2u);
+  v1::ResultBatch batch;
+  *batch.add_outcomes() = Result(tasks[0], "1");
+  *batch.add_outcomes() = Result(tasks[1], "2");
+  *batch.add_outcomes() = Result(tasks[0], "3");
+  const v1::ResultAck ack = queue_.Submit(session, batch, &finished_);
+  ASSERT_EQ(ack.outcomes_size(), 3);
+  EXPECT_EQ(ack.outcomes(0).verdict(), v1::VERDICT_ACCEPTED);
+  EXPECT_EQ(ack.outcomes(1).verdict(), v1::VERDICT_ACCEPTED);
+  EXPECT_EQ(ack.outcomes(2).verdict(), v1::VERDICT_DUPLICATE);
+  ASSERT_EQ(finished_.size(), 2u);
+  EXPECT_EQ(AnyToJson(finished_[0].result), "1");
+  EXPECT_EQ(queue_.Counts().done, 2u);
+  EXPECT_EQ(queue_.Counts().duplicates, 1u);
+}
+
 TEST_F(TaskQueueTest, BadOutcomesGetTheirVerdictAndChangeNothing) {
   EnqueueIds(1);
   const std::string session = Open();
