@@ -9,11 +9,11 @@
 namespace distributo::bench {
 
 // Times `syncs` commits, back to back, of a bare file beside `path` (the
-// journal's), each a 4 KiB page written in place and fdatasync()ed, as
-// SQLite commits a small transaction to its write-ahead log with
-// synchronous=FULL. A journaled master can lease or ack no sooner than its
-// disk syncs, so this is the floor its latencies are read against, measured
-// in the same run. The file is removed afterwards. Returns Unavailable if it cannot be written.
+// journal's), each a 4 KiB page written in place and fdatasync()ed, as the
+// journal commits a small transaction to its write-ahead log. A journaled
+// master can lease or ack no sooner than its disk syncs, so this is the
+// floor its latencies are read against, measured in the same run. The file
+// is removed afterwards. Returns Unavailable if it cannot be written.
 absl::StatusOr<LatencyHistogram> TimeDiskSyncs(const std::string& path,
                                                int syncs);
 

@@ -1,6 +1,11 @@
 #include "server/sqlite_journal.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <array>
+#include <cerrno>
+#include <cstring>
 #include <utility>
 
 #include "absl/random/random.h"
@@ -151,9 +156,13 @@ SqliteJournal::SqliteJournal(std::string path, sqlite3* db)
     : path_(std::move(path)), db_(db), statements_(db) {}
 
 SqliteJournal::~SqliteJournal() {
-  absl::MutexLock lock(&mu_);
-  statements_.Clear();  // an unfinalized statement keeps the file open
-  sqlite3_close(db_);
+  {
+    absl::MutexLock lock(&mu_);
+    statements_.Clear();  // an unfinalized statement keeps the file open
+    sqlite3_close(db_);
+  }
+  absl::MutexLock lock(&log_mu_);
+  if (log_fd_ >= 0) close(log_fd_);
 }
 
 absl::Status SqliteJournal::Error(absl::string_view what, int code) {
@@ -190,9 +199,19 @@ absl::Status SqliteJournal::SetUp() {
   absl::StatusOr<int64_t> version = CheckLayout();
   if (!version.ok()) return version.status();
   // WAL: a commit appends to one file, readers never block the writer.
-  // FULL: the WAL is synced at every commit, so a commit survives power loss.
+  // NORMAL: a commit does not wait for the disk while it holds the
+  // connection; Durably() syncs the log after it, as FULL would have before
+  // returning, so that an append and a round each wait for their own sync
+  // but not for the other's (docs/durability.md, "When a write is durable").
   if (absl::Status status = EnterWal(); !status.ok()) return status;
-  if (absl::Status status = SetSync(Sync::kFull); !status.ok()) return status;
+  if (absl::Status status = Exec("PRAGMA synchronous=NORMAL"); !status.ok()) {
+    return status;
+  }
+  {
+    // As SQLite names it (symbolic links resolved, for one).
+    absl::MutexLock lock(&log_mu_);
+    log_path_ = sqlite3_filename_wal(sqlite3_db_filename(db_, "main"));
+  }
   if (*version == kSchemaVersion) return absl::OkStatus();
   // A new journal, or one of version 1, whose tables the new ones join.
   return InTransaction(
@@ -253,24 +272,45 @@ absl::StatusOr<int64_t> SqliteJournal::CheckLayout() {
   return **schema;
 }
 
-absl::Status SqliteJournal::SetSync(Sync sync) {
-  if (sync_ == sync) return absl::OkStatus();
-  // Prepared anew (Exec, not Run): SQLite applies this pragma when it
-  // prepares it, and would prepare a kept one again at each run anyway.
-  absl::Status status = Exec(sync == Sync::kFull ? "PRAGMA synchronous=FULL"
-                                                 : "PRAGMA synchronous=NORMAL");
-  // Unknown after a failure: the next call tries again.
-  sync_ = status.ok() ? std::optional<Sync>(sync) : std::nullopt;
-  return status;
+template <typename Call>
+auto SqliteJournal::Durably(Call call) {
+  auto result = [&] {
+    absl::MutexLock lock(&mu_);
+    return call();
+  }();
+  if (!result.ok()) return result;
+  if (absl::Status synced = SyncLog(); !synced.ok()) {
+    return decltype(result)(synced);
+  }
+  return result;
+}
+
+absl::Status SqliteJournal::SyncLog() {
+  int fd;
+  {
+    absl::MutexLock lock(&log_mu_);
+    if (log_fd_ < 0) {
+      log_fd_ = open(log_path_.c_str(), O_RDONLY | O_CLOEXEC);
+    }
+    fd = log_fd_;
+  }
+  if (fd < 0 || fdatasync(fd) != 0) {
+    const int error = errno;
+    return absl::Status(
+        error == ENOSPC || error == EDQUOT
+            ? absl::StatusCode::kResourceExhausted
+            : absl::StatusCode::kUnavailable,
+        absl::StrCat("journal ", path_, ": cannot ", fd < 0 ? "open" : "sync",
+                     " its log: ", std::strerror(error)));
+  }
+  return absl::OkStatus();
 }
 
 template <typename Body>
-absl::Status SqliteJournal::InTransaction(Body body, Sync sync) {
+absl::Status SqliteJournal::InTransaction(Body body) {
   // A ROLLBACK that failed earlier leaves its transaction open: end it now,
   // or no BEGIN would ever succeed again.
   if (!sqlite3_get_autocommit(db_)) Run("ROLLBACK").IgnoreError();
-  // Outside any transaction: SQLite refuses to change it inside one.
-  if (absl::Status status = SetSync(sync); !status.ok()) return status;
   if (absl::Status status = Run("BEGIN IMMEDIATE"); !status.ok()) {
     return status;
   }
@@ -323,7 +363,12 @@ absl::Status SqliteJournal::ClaimJob(absl::string_view job) {
 }
 
 absl::StatusOr<JournalState> SqliteJournal::Recover(absl::string_view job) {
-  absl::MutexLock lock(&mu_);
+  return Durably(
+      [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return RecoverLocked(job); });
+}
+
+absl::StatusOr<JournalState> SqliteJournal::RecoverLocked(
+    absl::string_view job) {
   JournalState state;
   absl::Status status =
       InTransaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
@@ -381,7 +426,13 @@ absl::StatusOr<int64_t> SqliteJournal::QueryInt(const char* sql,
 
 absl::StatusOr<uint64_t> SqliteJournal::AppendTasks(
     const std::vector<PackedTask>& tasks, std::vector<TaskRef>* added) {
-  absl::MutexLock lock(&mu_);
+  return Durably([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return AppendTasksLocked(tasks, added);
+  });
+}
+
+absl::StatusOr<uint64_t> SqliteJournal::AppendTasksLocked(
+    const std::vector<PackedTask>& tasks, std::vector<TaskRef>* added) {
   // A transaction per chunk keeps the write-ahead log small for a file of
   // millions of tasks. A crash between chunks leaves a prefix journaled;
   // the tasks read again at restart fill in the rest.
@@ -505,7 +556,7 @@ absl::StatusOr<uint64_t> SqliteJournal::LookUpSeq(SqliteStatement& by_id,
 }
 
 template <typename Body>
-absl::Status SqliteJournal::InRound(Body body, Sync sync) {
+absl::Status SqliteJournal::InRound(Body body) {
   // A round holds a copy of each outcome in it: on an arena, they cost no
   // malloc and free each.
   google::protobuf::Arena arena;
@@ -514,8 +565,8 @@ absl::Status SqliteJournal::InRound(Body body, Sync sync) {
   journal::RoundOutcomes& outcomes =
       *google::protobuf::Arena::CreateMessage<journal::RoundOutcomes>(&arena);
   std::optional<int64_t> round;
-  const absl::Status status = InTransaction(
-      [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
+  const absl::Status status =
+      InTransaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
         if (absl::Status filled = body(&summary, &outcomes); !filled.ok()) {
           return filled;
         }
@@ -524,8 +575,7 @@ absl::Status SqliteJournal::InRound(Body body, Sync sync) {
         if (!inserted.ok()) return inserted.status();
         round = *inserted;
         return absl::OkStatus();
-      },
-      sync);
+      });
   // SQLite may report an error for a commit that did happen: then the round
   // is on disk, and states_ must say so too.
   if (status.ok() || (round.has_value() && RoundCommitted(*round))) {
@@ -586,7 +636,13 @@ absl::StatusOr<uint64_t> SqliteJournal::SeqOf(
 absl::Status SqliteJournal::CommitOutcomes(
     const std::vector<FinishedTask>& finished) {
   if (finished.empty()) return absl::OkStatus();
-  absl::MutexLock lock(&mu_);
+  return Durably([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return CommitOutcomesLocked(finished);
+  });
+}
+
+absl::Status SqliteJournal::CommitOutcomesLocked(
+    const std::vector<FinishedTask>& finished) {
   return InRound(
       [&](journal::RoundSummary* summary, journal::RoundOutcomes* outcomes)
           ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
@@ -615,24 +671,29 @@ absl::Status SqliteJournal::CommitOutcomes(
 absl::Status SqliteJournal::MarkHandled(const std::vector<TaskRef>& tasks,
                                         uint64_t sink_position) {
   absl::MutexLock lock(&mu_);
-  return InRound(
-      [&](journal::RoundSummary* summary, journal::RoundOutcomes*)
-          ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
-            std::optional<SqliteStatement> by_id;
-            for (const TaskRef& task : tasks) {
-              absl::StatusOr<uint64_t> seq = SeqOf(by_id, task.seq, task.id);
-              if (!seq.ok()) return seq.status();
-              if (*seq != 0) summary->add_handled(*seq);
-            }
-            return SetMeta("sink_position",
-                           static_cast<int64_t>(sink_position));
-          },
-      Sync::kNormal);
+  // Not synced: see the class comment.
+  auto mark = [&](journal::RoundSummary* summary, journal::RoundOutcomes*)
+                  ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
+    std::optional<SqliteStatement> by_id;
+    for (const TaskRef& task : tasks) {
+      absl::StatusOr<uint64_t> seq = SeqOf(by_id, task.seq, task.id);
+      if (!seq.ok()) return seq.status();
+      if (*seq != 0) summary->add_handled(*seq);
+    }
+    return SetMeta("sink_position", static_cast<int64_t>(sink_position));
+  };
+  return InRound(mark);
 }
 
 absl::StatusOr<std::vector<JournaledTask>> SqliteJournal::Redrive(
     const std::vector<std::string>& task_ids) {
-  absl::MutexLock lock(&mu_);
+  return Durably([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return RedriveLocked(task_ids);
+  });
+}
+
+absl::StatusOr<std::vector<JournaledTask>> SqliteJournal::RedriveLocked(
+    const std::vector<std::string>& task_ids) {
   if (absl::Status status = CheckRecovered(); !status.ok()) return status;
   std::vector<JournaledTask> tasks;
   auto redrive = [&](journal::RoundSummary* summary, journal::RoundOutcomes*)

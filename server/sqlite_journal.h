@@ -29,10 +29,19 @@ namespace distributo::server {
 // it once started); a library must not, since its host may read the counts.
 void TurnOffSqliteMemoryStatistics();
 
-// The durable journal of DESIGN.md §4: one SQLite database in WAL mode with
-// synchronous=FULL, so a committed call survives a crash of the process or
-// the machine. Every call is one transaction, whatever the batch's size: a
-// commit costs ~0.2 ms here while a row costs microseconds.
+// The durable journal of DESIGN.md §4: one SQLite database in WAL mode,
+// whose log is synced before a call that wrote returns, so a committed call
+// survives a crash of the process or the machine. Every call is one
+// transaction, whatever the batch's size: a commit costs ~0.2 ms here while
+// a row costs microseconds.
+//
+// The sync is the journal's own, not SQLite's (synchronous=NORMAL, then
+// fdatasync() of the log once the connection is released): with
+// synchronous=FULL, SQLite synced inside COMMIT, holding the connection,
+// so that a task's append waited for a round's sync before its own, and a
+// round for an append's. Now commits take turns on the connection only to
+// write, and syncs run side by side (the disk serves them together); a call
+// still returns only once its commit is on disk, as with FULL.
 //
 // A task's row is written once, when it is appended. What becomes of tasks
 // is one row per call in the `rounds` table (journal_round.proto): which
@@ -41,13 +50,13 @@ void TurnOffSqliteMemoryStatistics();
 // journal keeps up to date in memory from then on (docs/durability.md,
 // "Layout").
 //
-// Except MarkHandled(), which does not wait for the disk (synchronous=NORMAL
-// for its transaction): a crash of the process cannot lose it, but a crash
-// of the machine can lose the marks since the last synced commit. Those
-// results are then handed over again, as they would be after a crash just
-// before their mark, and a JSONL sink, cut back to the recorded position,
-// still holds each once. Waiting for the disk a second time per round of
-// results cost about a quarter of the journaled throughput.
+// Except MarkHandled(), which does not wait for the disk (no sync of its
+// own; the next call's sync takes it along): a crash of the process cannot
+// lose it, but a crash of the machine can lose the marks since the last
+// synced commit. Those results are then handed over again, as they would be
+// after a crash just before their mark, and a JSONL sink, cut back to the
+// recorded position, still holds each once. Waiting for the disk a second time
+// per round of results cost about a quarter of the journaled throughput.
 //
 // Errors: ResourceExhausted when the disk is full, Unavailable for I/O and
 // locking errors (retrying may succeed), DataLoss for a corrupt file,
@@ -95,22 +104,34 @@ class SqliteJournal final : public Journal, public TaskPages {
 
   SqliteJournal(std::string path, sqlite3* db);
 
-  // Whether a commit returns only once on disk (FULL), or once written to
-  // the operating system, which a crash of the process cannot lose (NORMAL).
-  enum class Sync { kFull, kNormal };
-
   // Runs `body` between BEGIN IMMEDIATE and COMMIT, rolling back on error.
+  // The commit is written to the operating system (which a crash of the
+  // process cannot lose), not yet synced: see Durably().
   template <typename Body>
-  absl::Status InTransaction(Body body, Sync sync = Sync::kFull)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Sets the connection's synchronous mode, if it is another.
-  absl::Status SetSync(Sync sync) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status InTransaction(Body body) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Runs `body` (given the round's summary and outcomes to fill) in a
   // transaction that ends by inserting the round, if it names any task, and
   // applies the round to states_ once committed.
   template <typename Body>
-  absl::Status InRound(Body body, Sync sync = Sync::kFull)
+  absl::Status InRound(Body body) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Runs `call` under mu_ and, if it succeeds, syncs the log before
+  // returning its result: what it committed is then on disk.
+  template <typename Call>
+  auto Durably(Call call) ABSL_LOCKS_EXCLUDED(mu_);
+  // Recover(), AppendTasks(), CommitOutcomes() and Redrive() as they commit,
+  // before Durably() syncs what they wrote.
+  absl::StatusOr<JournalState> RecoverLocked(absl::string_view job)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<uint64_t> AppendTasksLocked(
+      const std::vector<PackedTask>& tasks, std::vector<TaskRef>* added)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status CommitOutcomesLocked(const std::vector<FinishedTask>& finished)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<std::vector<JournaledTask>> RedriveLocked(
+      const std::vector<std::string>& task_ids)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Syncs the write-ahead log, and so every commit written before the call.
+  absl::Status SyncLog() ABSL_LOCKS_EXCLUDED(mu_, log_mu_);
   // Returns the new round's number, or nullopt if it names no task (and is
   // not written).
   absl::StatusOr<std::optional<int64_t>> InsertRound(
@@ -214,14 +235,16 @@ class SqliteJournal final : public Journal, public TaskPages {
   sqlite3* const db_ ABSL_PT_GUARDED_BY(mu_);
   // What every round and append runs, prepared once.
   SqliteStatementCache statements_ ABSL_GUARDED_BY(mu_);
-  // The connection's mode, as last set; unknown until SetUp() sets it.
-  std::optional<Sync> sync_ ABSL_GUARDED_BY(mu_);
   // The last seq, as TaskCountLocked() last found it.
   uint64_t task_count_ ABSL_GUARDED_BY(mu_) = 0;
   // The state of every task, as the committed rounds left it, once
   // Recover() has replayed them (recovered_).
   JournalStateBits states_ ABSL_GUARDED_BY(mu_);
   bool recovered_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Mutex log_mu_ ABSL_ACQUIRED_AFTER(mu_);
+  std::string log_path_ ABSL_GUARDED_BY(log_mu_);  // of the write-ahead log
+  // The write-ahead log, opened at the first SyncLog(); -1 until then.
+  int log_fd_ ABSL_GUARDED_BY(log_mu_) = -1;
 };
 
 // Returns the SQLite journal at `path`, or an in-memory one (InMemoryJournal)
