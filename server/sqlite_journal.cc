@@ -1,11 +1,6 @@
 #include "server/sqlite_journal.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <array>
-#include <cerrno>
-#include <cstring>
 #include <utility>
 
 #include "absl/random/random.h"
@@ -156,13 +151,9 @@ SqliteJournal::SqliteJournal(std::string path, sqlite3* db)
     : path_(std::move(path)), db_(db), statements_(db) {}
 
 SqliteJournal::~SqliteJournal() {
-  {
-    absl::MutexLock lock(&mu_);
-    statements_.Clear();  // an unfinalized statement keeps the file open
-    sqlite3_close(db_);
-  }
-  absl::MutexLock lock(&log_mu_);
-  if (log_fd_ >= 0) close(log_fd_);
+  absl::MutexLock lock(&mu_);
+  statements_.Clear();  // an unfinalized statement keeps the file open
+  sqlite3_close(db_);
 }
 
 absl::Status SqliteJournal::Error(absl::string_view what, int code) {
@@ -200,18 +191,14 @@ absl::Status SqliteJournal::SetUp() {
   if (!version.ok()) return version.status();
   // WAL: a commit appends to one file, readers never block the writer.
   // NORMAL: a commit does not wait for the disk while it holds the
-  // connection; Durably() syncs the log after it, as FULL would have before
-  // returning, so that an append and a round each wait for their own sync
-  // but not for the other's (docs/durability.md, "When a write is durable").
+  // connection; Durably() syncs the log after it (see the class comment).
   if (absl::Status status = EnterWal(); !status.ok()) return status;
   if (absl::Status status = Exec("PRAGMA synchronous=NORMAL"); !status.ok()) {
     return status;
   }
-  {
-    // As SQLite names it (symbolic links resolved, for one).
-    absl::MutexLock lock(&log_mu_);
-    log_path_ = sqlite3_filename_wal(sqlite3_db_filename(db_, "main"));
-  }
+  // As SQLite names it (symbolic links resolved, for one).
+  log_ = std::make_unique<LogSyncer>(
+      sqlite3_filename_wal(sqlite3_db_filename(db_, "main")));
   if (*version == kSchemaVersion) return absl::OkStatus();
   // A new journal, or one of version 1, whose tables the new ones join.
   return InTransaction(
@@ -274,36 +261,19 @@ absl::StatusOr<int64_t> SqliteJournal::CheckLayout() {
 
 template <typename Call>
 auto SqliteJournal::Durably(Call call) {
-  auto result = [&] {
+  uint64_t commit = 0;
+  auto result = [&]() -> decltype(call()) {
     absl::MutexLock lock(&mu_);
-    return call();
+    if (absl::Status failed = log_->Check(); !failed.ok()) return failed;
+    auto called = call();
+    commit = log_->Written();
+    return called;
   }();
   if (!result.ok()) return result;
-  if (absl::Status synced = SyncLog(); !synced.ok()) {
+  if (absl::Status synced = log_->Sync(commit); !synced.ok()) {
     return decltype(result)(synced);
   }
   return result;
-}
-
-absl::Status SqliteJournal::SyncLog() {
-  int fd;
-  {
-    absl::MutexLock lock(&log_mu_);
-    if (log_fd_ < 0) {
-      log_fd_ = open(log_path_.c_str(), O_RDONLY | O_CLOEXEC);
-    }
-    fd = log_fd_;
-  }
-  if (fd < 0 || fdatasync(fd) != 0) {
-    const int error = errno;
-    return absl::Status(
-        error == ENOSPC || error == EDQUOT
-            ? absl::StatusCode::kResourceExhausted
-            : absl::StatusCode::kUnavailable,
-        absl::StrCat("journal ", path_, ": cannot ", fd < 0 ? "open" : "sync",
-                     " its log: ", std::strerror(error)));
-  }
-  return absl::OkStatus();
 }
 
 template <typename Body>
@@ -671,6 +641,7 @@ absl::Status SqliteJournal::CommitOutcomesLocked(
 absl::Status SqliteJournal::MarkHandled(const std::vector<TaskRef>& tasks,
                                         uint64_t sink_position) {
   absl::MutexLock lock(&mu_);
+  if (absl::Status failed = log_->Check(); !failed.ok()) return failed;
   // Not synced: see the class comment.
   auto mark = [&](journal::RoundSummary* summary, journal::RoundOutcomes*)
                   ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {

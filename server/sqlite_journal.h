@@ -18,6 +18,7 @@
 #include "server/journal.h"
 #include "server/journal_round.pb.h"
 #include "server/journal_state_bits.h"
+#include "server/log_syncer.h"
 #include "server/sqlite_statement.h"
 
 namespace distributo::server {
@@ -36,12 +37,12 @@ void TurnOffSqliteMemoryStatistics();
 // a row costs microseconds.
 //
 // The sync is the journal's own, not SQLite's (synchronous=NORMAL, then
-// fdatasync() of the log once the connection is released): with
-// synchronous=FULL, SQLite synced inside COMMIT, holding the connection,
-// so that a task's append waited for a round's sync before its own, and a
-// round for an append's. Now commits take turns on the connection only to
-// write, and syncs run side by side (the disk serves them together); a call
-// still returns only once its commit is on disk, as with FULL.
+// LogSyncer's fdatasync() of the log once the connection is released): with
+// synchronous=FULL, SQLite synced inside COMMIT, holding the connection, so
+// that a task's append waited for a round of outcomes to be written and
+// synced before it could even write. Now the next commit writes while the
+// last one's sync runs, and one sync may cover both; a call still returns
+// only once its commit is on disk, as with FULL.
 //
 // A task's row is written once, when it is appended. What becomes of tasks
 // is one row per call in the `rounds` table (journal_round.proto): which
@@ -59,12 +60,14 @@ void TurnOffSqliteMemoryStatistics();
 // per round of results cost about a quarter of the journaled throughput.
 //
 // Errors: ResourceExhausted when the disk is full, Unavailable for I/O and
-// locking errors (retrying may succeed), DataLoss for a corrupt file,
-// FailedPrecondition for a file that is not a journal of this version. A
-// failed call is rolled back, but SQLite may report an error for a commit
-// that did happen (a failed sync or checkpoint after the WAL was written), so
-// every call is idempotent: repeating one that failed is always safe. One
-// master at a time: a journal in use by another process is Unavailable.
+// locking errors (retrying may succeed), DataLoss for a corrupt file and,
+// from then on, once a sync of the log has failed (LogSyncer: the journal
+// must be opened again), FailedPrecondition for a file that is not a journal
+// of this version. A failed call is rolled back, but SQLite may report an
+// error for a commit that did happen (a failed checkpoint after the WAL was
+// written), so every call is idempotent: repeating one that failed is always
+// safe. One master at a time: a journal in use by another process is
+// Unavailable.
 //
 // Recover() comes first: ReadTasks(), FindTask() and Redrive() are
 // FailedPrecondition until it has succeeded. Thread-safe: calls are
@@ -115,7 +118,8 @@ class SqliteJournal final : public Journal, public TaskPages {
   template <typename Body>
   absl::Status InRound(Body body) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Runs `call` under mu_ and, if it succeeds, syncs the log before
-  // returning its result: what it committed is then on disk.
+  // returning its result: what it committed is then on disk. Fails without
+  // running it once a sync has failed (LogSyncer).
   template <typename Call>
   auto Durably(Call call) ABSL_LOCKS_EXCLUDED(mu_);
   // Recover(), AppendTasks(), CommitOutcomes() and Redrive() as they commit,
@@ -130,8 +134,6 @@ class SqliteJournal final : public Journal, public TaskPages {
   absl::StatusOr<std::vector<JournaledTask>> RedriveLocked(
       const std::vector<std::string>& task_ids)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Syncs the write-ahead log, and so every commit written before the call.
-  absl::Status SyncLog() ABSL_LOCKS_EXCLUDED(mu_, log_mu_);
   // Returns the new round's number, or nullopt if it names no task (and is
   // not written).
   absl::StatusOr<std::optional<int64_t>> InsertRound(
@@ -241,10 +243,8 @@ class SqliteJournal final : public Journal, public TaskPages {
   // Recover() has replayed them (recovered_).
   JournalStateBits states_ ABSL_GUARDED_BY(mu_);
   bool recovered_ ABSL_GUARDED_BY(mu_) = false;
-  absl::Mutex log_mu_ ABSL_ACQUIRED_AFTER(mu_);
-  std::string log_path_ ABSL_GUARDED_BY(log_mu_);  // of the write-ahead log
-  // The write-ahead log, opened at the first SyncLog(); -1 until then.
-  int log_fd_ ABSL_GUARDED_BY(log_mu_) = -1;
+  // Syncs the write-ahead log; set by SetUp(), before any other call.
+  std::unique_ptr<LogSyncer> log_;
 };
 
 // Returns the SQLite journal at `path`, or an in-memory one (InMemoryJournal)

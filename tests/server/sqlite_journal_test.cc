@@ -277,11 +277,13 @@ class SqliteJournalPeer {
         nullptr);
   }
 
-  // Makes the journal sync its log through `fd` from now on; returns the
-  // descriptor it used before.
-  static int SyncLogThrough(SqliteJournal& journal, int fd) {
-    absl::MutexLock lock(&journal.log_mu_);
-    return std::exchange(journal.log_fd_, fd);
+  // Makes the journal sync the file at `path` as its log from now on.
+  static void SyncLogAt(SqliteJournal& journal, const std::string& path) {
+    journal.log_ = std::make_unique<LogSyncer>(path);
+  }
+
+  static std::string LogPath(const SqliteJournal& journal) {
+    return journal.log_->path();
   }
 };
 
@@ -303,57 +305,49 @@ TEST_F(SqliteJournalTest, ARoundCommittedButReportedFailedCountsInMemoryToo) {
   EXPECT_TRUE(Restart().finished.empty());
 }
 
-TEST_F(SqliteJournalTest, ACallThatWroteReturnsOnlyOnceItsLogIsSynced) {
+TEST_F(SqliteJournalTest,
+       ACallThatWroteFailsIfItsLogCannotBeSyncedAndSoDoAllAfter) {
   std::unique_ptr<SqliteJournal> journal = OpenRecovered();
   ASSERT_NE(journal, nullptr);
   ASSERT_TRUE(
       journal->AppendTasks(PackTasks({MakeTask("a", "p")}), nullptr).ok());
-  // A pipe cannot be synced (EINVAL), as a failing disk could not.
-  int pipe_fds[2];
-  ASSERT_EQ(pipe(pipe_fds), 0);
-  const int log_fd = SqliteJournalPeer::SyncLogThrough(*journal, pipe_fds[0]);
-  ASSERT_GE(log_fd, 0) << "Recover() and the append synced the log";
+  // /dev/null cannot be synced (EINVAL), as a failing disk's file cannot.
+  SqliteJournalPeer::SyncLogAt(*journal, "/dev/null");
   const absl::Status appended =
       journal->AppendTasks(PackTasks({MakeTask("b", "p")}), nullptr).status();
-  EXPECT_EQ(appended.code(), absl::StatusCode::kUnavailable) << appended;
-  EXPECT_NE(appended.message().find("cannot sync its log"), std::string::npos)
+  EXPECT_EQ(appended.code(), absl::StatusCode::kDataLoss) << appended;
+  EXPECT_NE(appended.message().find("restart the master"), std::string::npos)
       << appended;
-  const absl::Status committed = journal->CommitOutcomes({Done("a", "r", 1)});
-  EXPECT_EQ(committed.code(), absl::StatusCode::kUnavailable) << committed;
-  EXPECT_TRUE(journal->MarkHandled({}, 0).ok())
-      << "handled marks do not wait for the disk";
-  SqliteJournalPeer::SyncLogThrough(*journal, log_fd);
-  close(pipe_fds[0]);
-  close(pipe_fds[1]);
-  // Both failed calls did commit (as SQLite's own failed syncs may): each
-  // can be repeated.
+  // Nothing after the failure may claim to be on disk, nor be written
+  // (LogSyncerTest: however a later sync would go).
+  EXPECT_EQ(journal->CommitOutcomes({Done("a", "r", 1)}).code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(journal->MarkHandled({}, 0).code(), absl::StatusCode::kDataLoss);
+  journal.reset();
+  // Opened again, it holds what is on disk (here, all it wrote: the
+  // process lived on) and writes again.
+  journal = OpenRecovered();
+  ASSERT_NE(journal, nullptr);
   std::vector<TaskRef> added;
   absl::StatusOr<uint64_t> total =
       journal->AppendTasks(PackTasks({MakeTask("b", "p")}), &added);
   ASSERT_TRUE(total.ok()) << total.status();
   EXPECT_EQ(*total, 2u);
-  EXPECT_TRUE(added.empty()) << "b is journaled already";
+  EXPECT_TRUE(added.empty()) << "b reached the log before its sync failed";
   EXPECT_TRUE(journal->CommitOutcomes({Done("a", "r", 1)}).ok());
-  EXPECT_TRUE(journal->MarkHandled({{"a"}}, 1).ok());
-  journal.reset();
-  const JournalState state = Restart();
-  EXPECT_EQ(state.task_count, 2u);
-  EXPECT_EQ(state.handled_done, 1u);
-  EXPECT_TRUE(state.finished.empty());
 }
 
-TEST_F(SqliteJournalTest, AJournalOpenedThroughASymbolicLinkSyncsItsLog) {
-  const std::string link = path() + ".link";
-  std::filesystem::create_symlink(path(), link);
-  absl::StatusOr<std::unique_ptr<SqliteJournal>> journal =
-      SqliteJournal::Open(link);
-  ASSERT_TRUE(journal.ok()) << journal.status();
-  ASSERT_TRUE((*journal)->Recover("test job").ok());
-  const absl::StatusOr<uint64_t> appended =
-      (*journal)->AppendTasks(PackTasks({MakeTask("a", "p")}), nullptr);
-  ASSERT_TRUE(appended.ok()) << appended.status();
-  journal->reset();
-  std::filesystem::remove(link);
+TEST_F(SqliteJournalTest, AJournalOpenedThroughASymbolicLinkSyncsTheLinkedLog) {
+  const std::string target = path() + ".target";
+  std::filesystem::create_symlink(target, path());
+  std::unique_ptr<SqliteJournal> journal = OpenRecovered();
+  ASSERT_NE(journal, nullptr);
+  EXPECT_TRUE(std::filesystem::equivalent(SqliteJournalPeer::LogPath(*journal),
+                                          target + "-wal"));
+  EXPECT_TRUE(
+      journal->AppendTasks(PackTasks({MakeTask("a", "p")}), nullptr).ok());
+  journal.reset();
+  EXPECT_EQ(Restart().task_count, 1u);
 }
 
 TEST_F(SqliteJournalTest, ReadingAFinishedTaskLeavesItsPayloadUnread) {
