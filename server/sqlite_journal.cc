@@ -196,9 +196,7 @@ absl::Status SqliteJournal::SetUp() {
   if (absl::Status status = Exec("PRAGMA synchronous=NORMAL"); !status.ok()) {
     return status;
   }
-  // As SQLite names it (symbolic links resolved, for one).
-  log_ = std::make_unique<LogSyncer>(
-      sqlite3_filename_wal(sqlite3_db_filename(db_, "main")));
+  if (absl::Status status = OpenLog(); !status.ok()) return status;
   if (*version == kSchemaVersion) return absl::OkStatus();
   // A new journal, or one of version 1, whose tables the new ones join.
   return InTransaction(
@@ -211,6 +209,25 @@ absl::Status SqliteJournal::SetUp() {
         }
         return SetMeta("schema", kSchemaVersion);
       });
+}
+
+absl::Status SqliteJournal::OpenLog() {
+  // Moves everything in the log into the database file, synced, and empties
+  // the log: a process that ran before may have left commits there that
+  // never reached the disk (a failed write-back the kernel then counts as
+  // written), after which new commits would be lost with them in a power
+  // cut. It also leaves the log in place, for LogSyncer to open.
+  if (const int code = sqlite3_wal_checkpoint_v2(
+          db_, "main", SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+      code != SQLITE_OK) {
+    return Error("checkpoint the log", code);
+  }
+  // As SQLite names it (symbolic links resolved, for one).
+  absl::StatusOr<std::unique_ptr<LogSyncer>> log =
+      LogSyncer::Open(sqlite3_filename_wal(sqlite3_db_filename(db_, "main")));
+  if (!log.ok()) return log.status();
+  log_ = *std::move(log);
+  return absl::OkStatus();
 }
 
 absl::Status SqliteJournal::EnterWal() {

@@ -150,6 +150,8 @@ class SqliteJournal final : public Journal, public TaskPages {
   // its row, into the rounds of version 2, in one transaction
   // (sqlite_journal_migration.cc).
   absl::Status MigrateFromVersion1() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Checkpoints the log, then opens it for LogSyncer (log_).
+  absl::Status OpenLog() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Switches to WAL mode; FailedPrecondition if SQLite stays in another.
   absl::Status EnterWal() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Runs `sql`, any number of statements, prepared anew: for setting up.

@@ -279,7 +279,9 @@ class SqliteJournalPeer {
 
   // Makes the journal sync the file at `path` as its log from now on.
   static void SyncLogAt(SqliteJournal& journal, const std::string& path) {
-    journal.log_ = std::make_unique<LogSyncer>(path);
+    absl::StatusOr<std::unique_ptr<LogSyncer>> log = LogSyncer::Open(path);
+    ASSERT_TRUE(log.ok()) << log.status();
+    journal.log_ = *std::move(log);
   }
 
   static std::string LogPath(const SqliteJournal& journal) {
@@ -324,10 +326,13 @@ TEST_F(SqliteJournalTest,
             absl::StatusCode::kDataLoss);
   EXPECT_EQ(journal->MarkHandled({}, 0).code(), absl::StatusCode::kDataLoss);
   journal.reset();
-  // Opened again, it holds what is on disk (here, all it wrote: the
-  // process lived on) and writes again.
+  // Opened again, it holds what it wrote up to the failure (all of it here,
+  // the machine being fine) and writes again.
   journal = OpenRecovered();
   ASSERT_NE(journal, nullptr);
+  absl::StatusOr<std::optional<JournaledTask>> found = journal->FindTask("a");
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_FALSE((*found)->finished) << "its outcome came after the failure";
   std::vector<TaskRef> added;
   absl::StatusOr<uint64_t> total =
       journal->AppendTasks(PackTasks({MakeTask("b", "p")}), &added);
