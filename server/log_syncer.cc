@@ -40,8 +40,7 @@ absl::Status LogSyncer::Sync(uint64_t commit) {
     failure_ = absl::DataLossError(absl::StrCat(
         "cannot sync the journal's log ", path_, ": ", std::strerror(errno),
         "; what reached the disk since its last sync is unknown, so the "
-        "journal takes no more writes: restart the master on it to go on "
-        "from what is on disk"));
+        "journal takes no more writes: restart the master on it"));
     failed_.store(true, std::memory_order_release);
     return failure_;
   }

@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
@@ -25,22 +26,20 @@ std::unique_ptr<LogSyncer> OpenLog(const std::string& path) {
 TEST(LogSyncerTest, ThreadsSyncingAtOnceAllSucceed) {
   const std::string path = absl::StrCat(testing::TempDir(), "/log_", getpid());
   std::ofstream(path) << "frames";
-  {
-    std::unique_ptr<LogSyncer> log = OpenLog(path);
-    ASSERT_NE(log, nullptr);
-    std::vector<std::thread> threads;
-    std::vector<absl::Status> statuses(8);
-    for (absl::Status& status : statuses) {
-      threads.emplace_back([&] {
-        for (int i = 0; i < 50 && status.ok(); ++i) {
-          status = log->Sync(log->Written());
-        }
-      });
-    }
-    for (std::thread& thread : threads) thread.join();
-    for (const absl::Status& status : statuses) EXPECT_TRUE(status.ok());
+  const absl::Cleanup remove = [&] { std::remove(path.c_str()); };
+  std::unique_ptr<LogSyncer> log = OpenLog(path);
+  ASSERT_NE(log, nullptr);
+  std::vector<std::thread> threads;
+  std::vector<absl::Status> statuses(8);
+  for (absl::Status& status : statuses) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 50 && status.ok(); ++i) {
+        status = log->Sync(log->Written());
+      }
+    });
   }
-  std::remove(path.c_str());
+  for (std::thread& thread : threads) thread.join();
+  for (const absl::Status& status : statuses) EXPECT_TRUE(status.ok());
 }
 
 TEST(LogSyncerTest, AFailedSyncFailsEverySyncAfterIt) {
