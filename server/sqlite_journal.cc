@@ -281,7 +281,6 @@ auto SqliteJournal::Durably(Call call) {
   uint64_t commit = 0;
   auto result = [&]() -> decltype(call()) {
     absl::MutexLock lock(&mu_);
-    if (absl::Status failed = log_->Check(); !failed.ok()) return failed;
     auto called = call();
     commit = log_->Written();
     return called;
@@ -295,6 +294,8 @@ auto SqliteJournal::Durably(Call call) {
 
 template <typename Body>
 absl::Status SqliteJournal::InTransaction(Body body) {
+  // Nothing is written once a sync has failed (LogSyncer).
+  if (absl::Status failed = log_->Check(); !failed.ok()) return failed;
   // A ROLLBACK that failed earlier leaves its transaction open: end it now,
   // or no BEGIN would ever succeed again.
   if (!sqlite3_get_autocommit(db_)) Run("ROLLBACK").IgnoreError();
@@ -658,7 +659,6 @@ absl::Status SqliteJournal::CommitOutcomesLocked(
 absl::Status SqliteJournal::MarkHandled(const std::vector<TaskRef>& tasks,
                                         uint64_t sink_position) {
   absl::MutexLock lock(&mu_);
-  if (absl::Status failed = log_->Check(); !failed.ok()) return failed;
   // Not synced: see the class comment.
   auto mark = [&](journal::RoundSummary* summary, journal::RoundOutcomes*)
                   ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {

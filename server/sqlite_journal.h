@@ -107,7 +107,8 @@ class SqliteJournal final : public Journal, public TaskPages {
 
   SqliteJournal(std::string path, sqlite3* db);
 
-  // Runs `body` between BEGIN IMMEDIATE and COMMIT, rolling back on error.
+  // Runs `body` between BEGIN IMMEDIATE and COMMIT, rolling back on error;
+  // DataLoss without running it once a sync of the log has failed.
   // The commit is written to the operating system (which a crash of the
   // process cannot lose), not yet synced: see Durably().
   template <typename Body>
@@ -118,8 +119,7 @@ class SqliteJournal final : public Journal, public TaskPages {
   template <typename Body>
   absl::Status InRound(Body body) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Runs `call` under mu_ and, if it succeeds, syncs the log before
-  // returning its result: what it committed is then on disk. Fails without
-  // running it once a sync has failed (LogSyncer).
+  // returning its result: what it committed is then on disk.
   template <typename Call>
   auto Durably(Call call) ABSL_LOCKS_EXCLUDED(mu_);
   // Recover(), AppendTasks(), CommitOutcomes() and Redrive() as they commit,
