@@ -148,7 +148,7 @@ void TaskQueue::FillRecord(TaskRecord* record, PackedTask&& task) {
   record->task = std::move(task);
   // Its size as a v1::Task, without asking protobuf to measure it again.
   record->leased_bytes = record->task.WireSize() + kLeaseFieldBytes;
-  record->id_hash = ById::Hash(record->task.id());
+  record->id_hash = RecordsById::Hash(record->task.id());
 }
 
 TaskRecord& TaskQueue::AddJournaledLocked(JournaledTask&& row) {

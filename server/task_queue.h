@@ -366,6 +366,10 @@ class TaskQueue {
                         LeaseWriter* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ReleaseLeaseLocked(TaskRecord* record)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Returns the record of each outcome's task that is in memory, else null.
+  std::vector<TaskRecord*> FindRecordsLocked(const Session* session,
+                                             const v1::ResultBatch& batch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Sets `verdict`. Returns true if `outcome` finished its task with its
   // result, which the caller then moves into the task's FinishedTask (the
   // last in `finished`), after the lock. `known` is the task's record if the
@@ -420,30 +424,10 @@ class TaskQueue {
 
   absl::Mutex mu_;
   absl::BitGen bitgen_ ABSL_GUARDED_BY(mu_);
-  // Hashes and compares records by id, so that a set of records is a map by
-  // id without a second copy of each id as its key.
-  struct ById {
-    using is_transparent = void;
-    static absl::string_view Id(absl::string_view id) { return id; }
-    static absl::string_view Id(const std::unique_ptr<TaskRecord>& record) {
-      return record->task.id();
-    }
-    // 32 bits, as a record keeps it (id_hash): enough for tables of tens of
-    // millions.
-    static uint32_t Hash(absl::string_view id) {
-      return static_cast<uint32_t>(absl::Hash<absl::string_view>()(id));
-    }
-    size_t operator()(absl::string_view id) const { return Hash(id); }
-    size_t operator()(const std::unique_ptr<TaskRecord>& record) const {
-      return record->id_hash;
-    }
-    template <typename Left, typename Right>
-    bool operator()(const Left& left, const Right& right) const {
-      return Id(left) == Id(right);
-    }
-  };
-  absl::flat_hash_set<std::unique_ptr<TaskRecord>, ById, ById> tasks_
-      ABSL_GUARDED_BY(mu_);
+  // Every task in memory, by id: a set of records is a map by id without a
+  // second copy of each id as its key.
+  absl::flat_hash_set<std::unique_ptr<TaskRecord>, RecordsById, RecordsById>
+      tasks_ ABSL_GUARDED_BY(mu_);
   // Pending tasks by payload type URL, oldest first. Node-based and never
   // erased from, so that last_pending_ stays valid.
   absl::node_hash_map<std::string, PendingList> pending_ ABSL_GUARDED_BY(mu_);

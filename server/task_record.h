@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "distributo/v1/distributor.pb.h"
 #include "distributo/v1/task.pb.h"
@@ -97,6 +99,33 @@ inline uint64_t StaleUpTo(const TaskRecord& record) {
   return record.rare != nullptr ? record.rare->stale_up_to : 0;
 }
 
+// Hashes and compares records by their task's id, and finds them by an id:
+// the hash is the one each record keeps (id_hash), so that a table grows
+// without reading every id again, a cache miss each at millions.
+struct RecordsById {
+  using is_transparent = void;
+  // 32 bits, as a record keeps it: enough for tables of tens of millions.
+  static uint32_t Hash(absl::string_view id) {
+    return static_cast<uint32_t>(absl::Hash<absl::string_view>()(id));
+  }
+  static absl::string_view Id(absl::string_view id) { return id; }
+  static absl::string_view Id(const TaskRecord* record) {
+    return record->task.id();
+  }
+  static absl::string_view Id(const std::unique_ptr<TaskRecord>& record) {
+    return record->task.id();
+  }
+  size_t operator()(absl::string_view id) const { return Hash(id); }
+  size_t operator()(const TaskRecord* record) const { return record->id_hash; }
+  size_t operator()(const std::unique_ptr<TaskRecord>& record) const {
+    return record->id_hash;
+  }
+  template <typename Left, typename Right>
+  bool operator()(const Left& left, const Right& right) const {
+    return Id(left) == Id(right);
+  }
+};
+
 // One worker session: the leases it holds and whether its stream is up.
 struct Session {
   std::string id;
@@ -110,8 +139,9 @@ struct Session {
   absl::flat_hash_set<std::string> accepted_types;  // empty = any
   // Its leases: the only index of leased tasks the queue keeps, since the
   // expiry sweep is rare and each lease costs the index an insert and an
-  // erase.
-  absl::flat_hash_set<TaskRecord*> held;
+  // erase. By id, so that most outcomes find their record here, in a table
+  // of a few batches, rather than in the queue's of every task.
+  absl::flat_hash_set<TaskRecord*, RecordsById, RecordsById> held;
   TaskRecord* alone = nullptr;  // a suspect it runs alone, getting no other
   bool reserved = false;        // taking no new task, to run a suspect alone
   bool connected = true;
