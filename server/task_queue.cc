@@ -7,21 +7,11 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "glog/logging.h"
-#include "server/random_id.h"
 
 namespace distributo::server {
 namespace {
 
-// A paged queue keeps at least this many pending tasks in memory while more
-// wait on disk, and reads them this many at a time: enough for a few full
-// batches between reads (a few MiB of small tasks).
-constexpr uint64_t kPageWindow = 4096;
-constexpr size_t kPageTasks = 1024;
-// How far the window may grow for a session that takes only some payload
-// types, looking for tasks of its types further on.
-constexpr uint64_t kMaxPageWindow = 65536;
 // What leasing adds to a task in a batch, at most: attempt, epoch, deadline,
 // and the field's framing.
 constexpr size_t kLeaseFieldBytes = 32;
@@ -29,24 +19,6 @@ constexpr size_t kLeaseFieldBytes = 32;
 bool Accepts(const Session& session, absl::string_view type_url) {
   return session.accepted_types.empty() ||
          session.accepted_types.contains(type_url);
-}
-
-// Pairs the tasks a journal added with the seqs it gave them; `added` lists
-// them in the order of `tasks`.
-std::vector<JournaledTask> AppendedRows(std::vector<PackedTask> tasks,
-                                        const std::vector<TaskRef>& added) {
-  std::vector<JournaledTask> rows;
-  rows.reserve(added.size());
-  auto next = added.begin();
-  for (PackedTask& task : tasks) {
-    if (next == added.end()) break;
-    if (task.id() != next->id) continue;  // journaled already
-    JournaledTask& row = rows.emplace_back();
-    row.seq = next->seq;
-    row.task = std::move(task);
-    ++next;
-  }
-  return rows;
 }
 
 }  // namespace
@@ -118,18 +90,6 @@ absl::StatusOr<size_t> TaskQueue::Enqueue(std::vector<PackedTask> tasks,
   return added.size();
 }
 
-void TaskQueue::AddJournaled(uint64_t task_count, std::vector<PackedTask> tasks,
-                             const std::vector<TaskRef>& added) {
-  std::vector<JournaledTask> appended = AppendedRows(std::move(tasks), added);
-  {
-    absl::MutexLock lock(&mu_);
-    AdmitAppendedLocked(std::move(appended));
-    journaled_ = std::max(journaled_, task_count);
-    counts_.total = journaled_;
-  }
-  NotifyChange();
-}
-
 TaskRecord& TaskQueue::AddRecordLocked(PackedTask&& task) {
   TaskRecord* record;
   if (auto it = tasks_.find(task.id()); it != tasks_.end()) {
@@ -151,65 +111,6 @@ void TaskQueue::FillRecord(TaskRecord* record, PackedTask&& task) {
   record->id_hash = RecordsById::Hash(record->task.id());
 }
 
-TaskRecord& TaskQueue::AddJournaledLocked(JournaledTask&& row) {
-  TaskRecord& record = AddRecordLocked(std::move(row.task));
-  record.seq = row.seq;
-  record.from_earlier_run = row.seq <= restored_to_;
-  return record;
-}
-
-TaskRecord& TaskQueue::AdmitJournaledLocked(JournaledTask&& row,
-                                            absl::Time now) {
-  const bool unreadable = row.unreadable;
-  TaskRecord& record = AddJournaledLocked(std::move(row));
-  if (unreadable) {
-    ++counts_.pending;  // pending, but in no list: it cannot be leased
-    unreadable_.emplace_back(record.task.id());
-  } else {
-    MakePendingLocked(&record, /*front=*/false, now);
-  }
-  return record;
-}
-
-void TaskQueue::Restore(JournalState state,
-                        std::vector<FinishedTask>* unhandled) {
-  {
-    absl::MutexLock lock(&mu_);
-    epoch_base_ = state.generation << 32;
-    journaled_ = restored_to_ = counts_.total = state.task_count;
-    counts_.done = state.handled_done;
-    // Every finished task lies ahead of the first page.
-    ahead_ = state.handled_done + state.finished.size();
-    for (StoredTask& stored : state.finished) {
-      RestoreFinishedLocked(std::move(stored), unhandled);
-    }
-  }
-  NotifyChange();
-}
-
-void TaskQueue::RestoreFinishedLocked(StoredTask stored,
-                                      std::vector<FinishedTask>* unhandled) {
-  const bool dead = stored.state == TaskState::kDead;
-  ++(dead ? counts_.dead : counts_.done);
-  if (dead) {
-    dead_.push_back({stored.task.id(), stored.failure.code(),
-                     stored.failure.message(), stored.attempts});
-    if (!stored.handled) unhandled_dead_.insert(stored.task.id());
-  }
-  if (stored.handled) return;
-  // Held until handled, to recognise late copies of its outcome; only the
-  // id is needed for that.
-  AddRecordLocked(PackedTask(stored.task.id())).state = stored.state;
-  ++counts_.unhandled;
-  FinishedTask& out = unhandled->emplace_back();
-  out.task = PackedTask(std::move(stored.task));
-  out.seq = stored.seq;
-  out.dead = dead;
-  out.result = std::move(stored.result);
-  out.failure = std::move(stored.failure);
-  out.attempts = stored.attempts;
-}
-
 void TaskQueue::CloseSource() {
   {
     absl::MutexLock lock(&mu_);
@@ -218,238 +119,7 @@ void TaskQueue::CloseSource() {
   NotifyChange();
 }
 
-absl::StatusOr<TaskQueue::Cancelled> TaskQueue::Cancel(
-    absl::string_view task_id, absl::string_view reason,
-    std::vector<FinishedTask>* finished) {
-  Cancelled cancelled;
-  {
-    absl::MutexLock lock(&mu_);
-    absl::StatusOr<Lookup> found = FindLocked(task_id);
-    if (!found.ok()) return found.status();
-    if (found->finished) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("task ", task_id, " is already finished"));
-    }
-    TaskRecord* record = found->record;
-    if (record == nullptr) {
-      return absl::NotFoundError(absl::StrCat("no task ", task_id));
-    }
-    if (record->state == TaskState::kLeased) {
-      cancelled.session_id = record->holder->id;
-      cancelled.worker_name = record->holder->worker_name;
-      cancelled.lease.set_task_id(std::string(task_id));
-      cancelled.lease.set_epoch(record->epoch);
-      ReleaseLeaseLocked(record);
-    }
-    v1::Failure& failure = MutableLastFailure(*record);
-    failure.set_code("cancelled");
-    failure.set_message(std::string(reason));
-    failure.set_retryable(false);
-    FinishLocked(record, TaskState::kDead, finished);
-  }
-  NotifyChange();  // it may have been the last task
-  return cancelled;
-}
-
-std::vector<DeadTask> TaskQueue::ListDead(size_t offset, size_t limit) {
-  absl::MutexLock lock(&mu_);
-  std::vector<DeadTask> page;
-  for (size_t i = offset; i < dead_.size() && page.size() < limit; ++i) {
-    page.push_back(dead_[i]);
-  }
-  return page;
-}
-
-absl::StatusOr<TaskQueue::RedrivePlan> TaskQueue::PlanRedrive(
-    std::vector<std::string> task_ids, size_t max_dead) {
-  absl::MutexLock lock(&mu_);
-  if (CompleteLocked()) {
-    return absl::FailedPreconditionError(
-        "the job is complete: the master is exiting");
-  }
-  if (task_ids.empty()) {
-    for (size_t i = 0; i < dead_.size() && i < max_dead; ++i) {
-      task_ids.push_back(dead_[i].task_id);
-    }
-  }
-  const absl::flat_hash_set<absl::string_view> wanted(task_ids.begin(),
-                                                      task_ids.end());
-  absl::flat_hash_set<absl::string_view> dead;
-  for (const DeadTask& task : dead_) {
-    if (wanted.contains(task.task_id)) dead.insert(task.task_id);
-  }
-  RedrivePlan plan;
-  absl::flat_hash_set<absl::string_view> planned;
-  for (const std::string& id : task_ids) {
-    RedriveVerdict verdict = RedriveVerdict::kRedriven;
-    if (!dead.contains(id)) {
-      absl::StatusOr<RedriveVerdict> not_dead = NotDeadVerdictLocked(id);
-      if (!not_dead.ok()) return not_dead.status();
-      verdict = *not_dead;
-    } else if (unhandled_dead_.contains(id)) {
-      verdict = RedriveVerdict::kNotYetHandled;
-    } else if (planned.insert(id).second) {
-      plan.task_ids.push_back(id);
-    }
-    plan.verdicts.emplace_back(id, verdict);
-  }
-  // The job cannot complete until Redrive() says how it went.
-  if (!plan.task_ids.empty()) ++redrives_in_flight_;
-  return plan;
-}
-
-absl::StatusOr<TaskQueue::RedriveVerdict> TaskQueue::NotDeadVerdictLocked(
-    absl::string_view task_id) {
-  absl::StatusOr<Lookup> found = FindLocked(task_id);
-  if (!found.ok()) return found.status();
-  return found->record == nullptr && !found->finished
-             ? RedriveVerdict::kUnknown
-             : RedriveVerdict::kNotDead;
-}
-
-void TaskQueue::Redrive(const std::vector<std::string>& task_ids,
-                        absl::StatusOr<std::vector<JournaledTask>> rows) {
-  {
-    absl::MutexLock lock(&mu_);
-    --redrives_in_flight_;
-    const absl::Time now = clock_();
-    if (!rows.ok()) {
-      // The journal may have taken them all the same (a commit reported as
-      // failed): its rows are then pending, and the pager or a lookup
-      // meeting one ends the redrive (TakeUnsureRedriveLocked()).
-      if (paged()) unsure_redrives_.insert(task_ids.begin(), task_ids.end());
-    } else if (paged()) {
-      // What the journal changed is what is redriven.
-      std::vector<std::string> changed;
-      for (const JournaledTask& row : *rows) {
-        changed.emplace_back(row.task.id());
-      }
-      const absl::flat_hash_map<std::string, uint64_t> floors =
-          TakeDeadLocked(changed);
-      for (JournaledTask& row : *rows) {
-        const auto floor = floors.find(row.task.id());
-        if (floor == floors.end()) continue;
-        unsure_redrives_.erase(row.task.id());
-        StartAgainLocked(AdmitJournaledLocked(std::move(row), now),
-                         floor->second);
-      }
-    } else {
-      for (const auto& [id, floor] : TakeDeadLocked(task_ids)) {
-        // A dead task of a queue in memory keeps its record (FinishLocked).
-        auto it = tasks_.find(id);
-        CHECK(it != tasks_.end()) << "dead task " << id << " has no record";
-        TaskRecord& record = **it;
-        StartAgainLocked(record, floor);
-        MakePendingLocked(&record, /*front=*/false, now);
-      }
-    }
-  }
-  NotifyChange();
-}
-
-absl::flat_hash_map<std::string, uint64_t> TaskQueue::TakeDeadLocked(
-    const std::vector<std::string>& task_ids) {
-  const absl::flat_hash_set<absl::string_view> wanted(task_ids.begin(),
-                                                      task_ids.end());
-  absl::flat_hash_map<std::string, uint64_t> floors;
-  dead_.erase(std::remove_if(dead_.begin(), dead_.end(),
-                             [&](const DeadTask& task) {
-                               if (!wanted.contains(task.task_id)) return false;
-                               floors[task.task_id] = task.last_epoch;
-                               return true;
-                             }),
-              dead_.end());
-  counts_.dead -= floors.size();
-  return floors;
-}
-
-void TaskQueue::StartAgainLocked(TaskRecord& record, uint64_t last_epoch) {
-  // New leases go on above every lease it had, whose outcomes are stale
-  // now: they are of the run that failed, not of the one asked for.
-  record.epoch = std::max({record.epoch, last_epoch, epoch_base_});
-  record.rare.reset();  // its failures, of the run that failed
-  MutableRare(record).stale_up_to = record.epoch;
-  record.from_earlier_run = false;
-  record.attempts = 0;
-  record.failures = 0;
-  record.worker_deaths = 0;
-}
-
-std::optional<uint64_t> TaskQueue::TakeUnsureRedriveLocked(
-    absl::string_view task_id) {
-  if (unsure_redrives_.erase(task_id) == 0) return std::nullopt;
-  const absl::flat_hash_map<std::string, uint64_t> floors =
-      TakeDeadLocked({std::string(task_id)});
-  if (floors.empty()) return std::nullopt;
-  return floors.begin()->second;
-}
-
 bool TaskQueue::source_closed() { return source_closed_.load(); }
-
-std::string TaskQueue::OpenSession(const v1::WorkerHello& hello,
-                                   absl::string_view peer,
-                                   absl::string_view identity) {
-  absl::MutexLock lock(&mu_);
-  std::string id = RandomHexId(bitgen_);
-  Session& session = sessions_[id];
-  session.id = id;
-  session.identity = std::string(identity);
-  session.worker_name = hello.worker_name();
-  session.peer = std::string(peer);
-  session.slots = hello.slots();
-  session.last_seen = clock_();
-  session.accepted_types.insert(hello.accepted_types().begin(),
-                                hello.accepted_types().end());
-  return id;
-}
-
-absl::Status TaskQueue::ResumeSession(absl::string_view session_id,
-                                      absl::string_view identity) {
-  absl::MutexLock lock(&mu_);
-  absl::StatusOr<Session*> found = FindOwnSessionLocked(session_id, identity);
-  if (!found.ok()) return found.status();
-  Session* session = *found;
-  if (session->connected) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("session ", session_id, " is still connected"));
-  }
-  session->connected = true;
-  return absl::OkStatus();
-}
-
-void TaskQueue::DisconnectSession(absl::string_view session_id) {
-  absl::MutexLock lock(&mu_);
-  if (Session* session = FindSessionLocked(session_id); session != nullptr) {
-    session->connected = false;
-    session->disconnected_at = clock_();
-    UnreserveLocked(*session);
-  }
-}
-
-absl::Status TaskQueue::CheckSession(absl::string_view session_id,
-                                     absl::string_view identity) {
-  absl::MutexLock lock(&mu_);
-  return FindOwnSessionLocked(session_id, identity).status();
-}
-
-absl::StatusOr<Session*> TaskQueue::FindOwnSessionLocked(
-    absl::string_view session_id, absl::string_view identity) {
-  Session* found = FindSessionLocked(session_id);
-  if (found == nullptr) {
-    return absl::NotFoundError(absl::StrCat(
-        "session ", session_id, " is unknown or its leases were requeued"));
-  }
-  if (found->identity != identity) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("session ", session_id, " is another worker's"));
-  }
-  return found;
-}
-
-Session* TaskQueue::FindSessionLocked(absl::string_view session_id) {
-  auto it = sessions_.find(session_id);
-  return it == sessions_.end() ? nullptr : &it->second;
-}
 
 void TaskQueue::MakePendingLocked(TaskRecord* record, bool front,
                                   absl::Time now) {
@@ -574,69 +244,6 @@ bool TaskQueue::HasPendingForLocked(const Session& session) const {
     if (!list.empty() && Accepts(session, type_url)) return true;
   }
   return false;
-}
-
-void TaskQueue::AdmitAppendedLocked(std::vector<JournaledTask> appended) {
-  // Reading them back would cost a page read, under mu_, on the journal's
-  // one connection, for the rows just written.
-  const absl::Time now = clock_();
-  for (JournaledTask& row : appended) {
-    if (paged_to_ != journaled_ || row.seq != journaled_ + 1 ||
-        counts_.pending >= kPageWindow) {
-      return;
-    }
-    paged_to_ = journaled_ = row.seq;
-    AdmitJournaledLocked(std::move(row), now);
-  }
-}
-
-bool TaskQueue::PageInLocked() {
-  if (!paged() || paged_to_ == journaled_) return false;
-  absl::StatusOr<std::vector<JournaledTask>> page =
-      pages_->ReadTasks(paged_to_, journaled_, kPageTasks);
-  if (!page.ok()) {
-    LOG_EVERY_N(WARNING, 100) << "Cannot read pending tasks from the journal "
-                                 "(they wait there; retrying): "
-                              << page.status();
-    page_failed_ = true;
-    return false;
-  }
-  const absl::Time now = clock_();
-  for (JournaledTask& row : *page) {
-    paged_to_ = row.seq;
-    if (row.finished || tasks_.contains(row.task.id())) {
-      --ahead_;
-      continue;
-    }
-    if (std::optional<uint64_t> floor =
-            TakeUnsureRedriveLocked(row.task.id())) {
-      --ahead_;  // counted there while dead
-      StartAgainLocked(AdmitJournaledLocked(std::move(row), now), *floor);
-      continue;
-    }
-    AdmitJournaledLocked(std::move(row), now);
-  }
-  // Paged in by one session's lease, maybe of types only others take.
-  if (!page->empty()) wake_all_ = true;
-  return !page->empty();
-}
-
-bool TaskQueue::EndUnreadableLocked(std::vector<FinishedTask>* finished) {
-  const bool any = !unreadable_.empty();
-  for (const std::string& id : unreadable_) {
-    auto it = tasks_.find(id);
-    // A late result may have finished it meanwhile.
-    if (it == tasks_.end() || (*it)->state != TaskState::kPending) continue;
-    LOG(ERROR) << "Task " << id
-               << " is dead: its row in the journal does not parse";
-    TaskRecord& record = **it;
-    v1::Failure& failure = MutableLastFailure(record);
-    failure.set_code("unreadable");
-    failure.set_message("its row in the journal does not parse");
-    FinishLocked(&record, TaskState::kDead, finished);
-  }
-  unreadable_.clear();
-  return any;
 }
 
 absl::StatusOr<TaskQueue::Lookup> TaskQueue::FindLocked(
@@ -805,91 +412,6 @@ absl::Duration TaskQueue::BackoffLocked(int failures) {
   const double jitter = options_.retry_jitter;
   if (jitter <= 0) return backoff;
   return backoff * absl::Uniform(bitgen_, 1.0 - jitter, 1.0 + jitter);
-}
-
-void TaskQueue::Tick(std::vector<FinishedTask>* finished) {
-  bool changed = false;
-  {
-    absl::MutexLock lock(&mu_);
-    const absl::Time now = clock_();
-    changed |= ExpireLeasesLocked(now, finished);
-    changed |= DropExpiredSessionsLocked(now, finished);
-    changed |= ReleaseRetriesLocked(now);
-    changed |= EndUnreadableLocked(finished);
-    changed |= std::exchange(page_failed_, false);
-    changed |= std::exchange(wake_all_, false);
-  }
-  if (changed) NotifyChange();
-}
-
-void TaskQueue::RenewLeases() {
-  absl::MutexLock lock(&mu_);
-  const absl::Time now = clock_();
-  for (auto& [id, session] : sessions_) {
-    for (TaskRecord* record : session.held) {
-      record->deadline =
-          std::max(record->deadline, now + options_.lease_duration);
-    }
-    if (!session.connected) session.disconnected_at = now;
-  }
-}
-
-bool TaskQueue::ExpireLeasesLocked(absl::Time now,
-                                   std::vector<FinishedTask>* finished) {
-  std::vector<TaskRecord*> expired;
-  for (const auto& [id, session] : sessions_) {
-    for (TaskRecord* record : session.held) {
-      if (record->deadline <= now) expired.push_back(record);
-    }
-  }
-  if (expired.empty()) return false;
-  counts_.lease_expiries += expired.size();
-  // One line per tick: a hung worker may let hundreds expire at once.
-  LOG(WARNING) << expired.size() << " leases expired, e.g. task "
-               << expired.front()->task.id() << " held by "
-               << expired.front()->holder->worker_name
-               << "; their tasks go back to the queue";
-  for (TaskRecord* record : expired) {
-    LoseLeaseLocked(record, "lease expired", finished);
-  }
-  return true;
-}
-
-bool TaskQueue::DropExpiredSessionsLocked(absl::Time now,
-                                          std::vector<FinishedTask>* finished) {
-  std::vector<std::string> expired;
-  for (auto& [id, session] : sessions_) {
-    if (!session.connected &&
-        session.disconnected_at + options_.requeue_grace <= now) {
-      expired.push_back(id);
-    }
-  }
-  bool requeued = false;
-  for (const std::string& id : expired) {
-    Session& session = sessions_.at(id);
-    std::vector<TaskRecord*> held(session.held.begin(), session.held.end());
-    LOG(WARNING) << "worker " << session.worker_name << " (" << session.peer
-                 << ") did not come back within the requeue grace; its "
-                 << held.size() << " leases go back to the queue";
-    for (TaskRecord* record : held) {
-      LoseLeaseLocked(record, "worker disconnected", finished);
-    }
-    requeued |= !held.empty();
-    sessions_.erase(id);
-  }
-  return requeued;
-}
-
-bool TaskQueue::ReleaseRetriesLocked(absl::Time now) {
-  bool released = false;
-  while (!retries_.empty() && retries_.begin()->first <= now) {
-    TaskRecord* record = retries_.begin()->second;
-    retries_.erase(retries_.begin());
-    --counts_.backoff;
-    MakePendingLocked(record, /*front=*/false, now);
-    released = true;
-  }
-  return released;
 }
 
 void TaskQueue::MarkHandled(const std::vector<TaskRef>& tasks) {

@@ -417,6 +417,15 @@ class TaskQueue {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool ReleaseRetriesLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
+  // A paged queue keeps at least this many pending tasks in memory while
+  // more wait on disk, and reads them this many at a time: enough for a few
+  // full batches between reads (a few MiB of small tasks).
+  static constexpr uint64_t kPageWindow = 4096;
+  static constexpr size_t kPageTasks = 1024;
+  // How far the window may grow for a session that takes only some payload
+  // types, looking for tasks of its types further on.
+  static constexpr uint64_t kMaxPageWindow = 65536;
+
   const QueueOptions options_;
   const Clock clock_;
   TaskPages* const pages_;
