@@ -1,24 +1,14 @@
 #include "server/sqlite_journal.h"
 
-#include <array>
 #include <utility>
 
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
-#include "absl/types/span.h"
-#include "google/protobuf/arena.h"
-#include "server/move_append.h"
 #include "server/random_id.h"
+#include "server/sqlite_journal_transactions.h"
 
 namespace distributo::server {
 namespace {
-
-// Tasks appended in one transaction, at most.
-constexpr size_t kAppendChunk = 10'000;
-// Rows per INSERT statement, largest first: one run of a statement for
-// many rows costs much less than a run per row (bench/count_instructions.sh);
-// the smaller ones take what is left, down to one.
-constexpr std::array<size_t, 3> kRowsPerInsert = {64, 8, 1};
 
 // The layout this master writes. It reads this one and version 1, which it
 // migrates at open (sqlite_journal_migration.cc); another is refused.
@@ -52,8 +42,6 @@ CREATE TABLE IF NOT EXISTS rounds (
 constexpr char kReadTasks[] =
     "SELECT seq, id, CASE WHEN distributo_finished(seq) THEN NULL ELSE task "
     "END FROM tasks WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3";
-// The seq of the task with id ?1 (LookUpSeq()).
-constexpr char kSeqOfId[] = "SELECT seq FROM tasks WHERE id = ?1";
 constexpr char kFindTask[] =
     "SELECT seq, id, CASE WHEN distributo_finished(seq) THEN NULL ELSE task "
     "END FROM tasks WHERE id = ?1";
@@ -96,21 +84,6 @@ void ReadRow(SqliteStatement& row, JournaledTask* task) {
   }
   parsed.set_id(std::string(id));
   task->task = PackedTask(std::move(parsed));
-}
-
-// Adds a finished task, the one with `seq`, to a round.
-void AddOutcome(const FinishedTask& task, uint64_t seq,
-                journal::RoundSummary* summary,
-                journal::RoundOutcomes* outcomes) {
-  (task.dead ? summary->mutable_dead() : summary->mutable_done())->Add(seq);
-  journal::TaskOutcome& outcome = *outcomes->add_outcomes();
-  outcome.set_seq(seq);
-  outcome.set_attempts(task.attempts);
-  if (task.dead) {
-    *outcome.mutable_failure() = task.failure;
-  } else {
-    *outcome.mutable_result() = task.result;
-  }
 }
 
 }  // namespace
@@ -276,42 +249,6 @@ absl::StatusOr<int64_t> SqliteJournal::CheckLayout() {
   return **schema;
 }
 
-template <typename Call>
-auto SqliteJournal::Durably(Call call) {
-  uint64_t commit = 0;
-  auto result = [&]() -> decltype(call()) {
-    absl::MutexLock lock(&mu_);
-    auto called = call();
-    commit = log_->Written();
-    return called;
-  }();
-  if (!result.ok()) return result;
-  if (absl::Status synced = log_->Sync(commit); !synced.ok()) {
-    return decltype(result)(synced);
-  }
-  return result;
-}
-
-template <typename Body>
-absl::Status SqliteJournal::InTransaction(Body body) {
-  // Nothing is written once a sync has failed (LogSyncer).
-  if (absl::Status failed = log_->Check(); !failed.ok()) return failed;
-  // A ROLLBACK that failed earlier leaves its transaction open: end it now,
-  // or no BEGIN would ever succeed again.
-  if (!sqlite3_get_autocommit(db_)) Run("ROLLBACK").IgnoreError();
-  if (absl::Status status = Run("BEGIN IMMEDIATE"); !status.ok()) {
-    return status;
-  }
-  absl::Status status = body();
-  if (status.ok()) status = Run("COMMIT");
-  if (!status.ok() && !sqlite3_get_autocommit(db_)) {
-    // A failed COMMIT may leave the transaction open; end it so that the
-    // next call starts clean. Its own error adds nothing to `status`.
-    Run("ROLLBACK").IgnoreError();
-  }
-  return status;
-}
-
 template <typename T>
 absl::Status SqliteJournal::SetMeta(absl::string_view key, T value) {
   SqliteStatement set(statements_,
@@ -410,267 +347,6 @@ absl::StatusOr<int64_t> SqliteJournal::QueryInt(const char* sql,
   const int64_t value = query.Int(0);
   query.Step();  // Completes the statement.
   return value;
-}
-
-absl::StatusOr<uint64_t> SqliteJournal::AppendTasks(
-    const std::vector<PackedTask>& tasks, std::vector<TaskRef>* added) {
-  return Durably([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return AppendTasksLocked(tasks, added);
-  });
-}
-
-absl::StatusOr<uint64_t> SqliteJournal::AppendTasksLocked(
-    const std::vector<PackedTask>& tasks, std::vector<TaskRef>* added) {
-  // A transaction per chunk keeps the write-ahead log small for a file of
-  // millions of tasks. A crash between chunks leaves a prefix journaled;
-  // the tasks read again at restart fill in the rest.
-  for (size_t start = 0; start < tasks.size(); start += kAppendChunk) {
-    const absl::Span<const PackedTask> chunk =
-        absl::MakeConstSpan(tasks).subspan(start, kAppendChunk);
-    if (absl::Status status = AppendChunk(chunk, added); !status.ok()) {
-      return status;
-    }
-  }
-  return TaskCountLocked();
-}
-
-absl::Status SqliteJournal::AppendChunk(absl::Span<const PackedTask> tasks,
-                                        std::vector<TaskRef>* added) {
-  // Built once and never moved: statements_ keeps a statement by the
-  // address of its SQL.
-  static const auto* const inserts = [] {
-    auto* sql = new std::array<std::string, kRowsPerInsert.size()>();
-    for (size_t i = 0; i < sql->size(); ++i) {
-      (*sql)[i] = InsertTasksSql(kRowsPerInsert[i]);
-    }
-    return sql;
-  }();
-  std::vector<TaskRef> chunk_added;
-  absl::Status status =
-      InTransaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
-        std::vector<std::string> rows(kRowsPerInsert[0]);  // the tasks' bytes
-        for (size_t start = 0; start < tasks.size();) {
-          size_t size = 0;  // the largest statement the tasks left fill
-          while (kRowsPerInsert[size] > tasks.size() - start) ++size;
-          absl::Status inserted = InsertTasks(
-              (*inserts)[size].c_str(),
-              tasks.subspan(start, kRowsPerInsert[size]), rows, &chunk_added);
-          if (!inserted.ok()) return inserted;
-          start += kRowsPerInsert[size];
-        }
-        return absl::OkStatus();
-      });
-  if (status.ok() && added != nullptr) {
-    MoveAppend(chunk_added, *added);
-  }
-  return status;
-}
-
-std::string SqliteJournal::InsertTasksSql(size_t rows) {
-  std::string sql = "INSERT INTO tasks(id, task) VALUES ";
-  for (size_t row = 0; row < rows; ++row) {
-    absl::StrAppend(&sql, row == 0 ? "" : ", ", "(?", 2 * row + 1, ", ?",
-                    2 * row + 2, ")");
-  }
-  // Not RETURNING the rows it adds: that doubled the statement's cost.
-  absl::StrAppend(&sql, " ON CONFLICT(id) DO NOTHING");
-  return sql;
-}
-
-absl::Status SqliteJournal::InsertTasks(const char* sql,
-                                        absl::Span<const PackedTask> tasks,
-                                        std::vector<std::string>& rows,
-                                        std::vector<TaskRef>* added) {
-  SqliteStatement insert(statements_, sql);
-  if (insert.code() != SQLITE_OK) {
-    return Error("prepare append", insert.code());
-  }
-  for (size_t i = 0; i < tasks.size(); ++i) {
-    tasks[i].SerializeTo(&rows[i]);
-    // Both outlive the run: SQLite need not copy them.
-    const int first = static_cast<int>(2 * i + 1);
-    insert.Bind(first, tasks[i].id(), SqliteStatement::Keep::kBorrow);
-    insert.BindBlob(first + 1, rows[i], SqliteStatement::Keep::kBorrow);
-  }
-  if (const int code = insert.Step(); code != SQLITE_DONE) {
-    return Error("append tasks", code);
-  }
-  const auto inserted = static_cast<uint64_t>(sqlite3_changes(db_));
-  if (inserted == 0) return absl::OkStatus();  // all known: a resumed job
-  // The rows added took the seqs after the last one, in the tasks' order.
-  const uint64_t first_seq =
-      static_cast<uint64_t>(sqlite3_last_insert_rowid(db_)) - inserted + 1;
-  if (inserted < tasks.size()) return FindAdded(tasks, first_seq, added);
-  for (size_t i = 0; i < tasks.size(); ++i) {
-    added->push_back({std::string(tasks[i].id()), first_seq + i});
-  }
-  return absl::OkStatus();
-}
-
-absl::Status SqliteJournal::FindAdded(absl::Span<const PackedTask> tasks,
-                                      uint64_t first_seq,
-                                      std::vector<TaskRef>* added) {
-  SqliteStatement by_id(statements_, kSeqOfId);
-  if (by_id.code() != SQLITE_OK) return Error("prepare find", by_id.code());
-  uint64_t last_added = first_seq - 1;
-  for (const PackedTask& task : tasks) {
-    absl::StatusOr<uint64_t> seq = LookUpSeq(by_id, task.id());
-    if (!seq.ok()) return seq.status();
-    if (*seq == 0) {
-      return absl::InternalError(absl::StrCat("journal ", path_, ": task ",
-                                              task.id(),
-                                              " is not in it just after "
-                                              "its append"));
-    }
-    // Below first_seq: journaled before. At most last_added: a second copy
-    // of an id added just now.
-    if (*seq > last_added) {
-      added->push_back({std::string(task.id()), *seq});
-      last_added = *seq;
-    }
-  }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<uint64_t> SqliteJournal::LookUpSeq(SqliteStatement& by_id,
-                                                  absl::string_view id) {
-  by_id.Bind(1, id);
-  const int code = by_id.Step();
-  if (code == SQLITE_DONE) return 0;
-  if (code != SQLITE_ROW) return Error("find task", code);
-  const auto seq = static_cast<uint64_t>(by_id.Int(0));
-  by_id.Step();  // Completes the statement.
-  return seq;
-}
-
-template <typename Body>
-absl::Status SqliteJournal::InRound(Body body) {
-  // A round holds a copy of each outcome in it: on an arena, they cost no
-  // malloc and free each.
-  google::protobuf::Arena arena;
-  journal::RoundSummary& summary =
-      *google::protobuf::Arena::CreateMessage<journal::RoundSummary>(&arena);
-  journal::RoundOutcomes& outcomes =
-      *google::protobuf::Arena::CreateMessage<journal::RoundOutcomes>(&arena);
-  std::optional<int64_t> round;
-  const absl::Status status =
-      InTransaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
-        if (absl::Status filled = body(&summary, &outcomes); !filled.ok()) {
-          return filled;
-        }
-        absl::StatusOr<std::optional<int64_t>> inserted =
-            InsertRound(summary, outcomes);
-        if (!inserted.ok()) return inserted.status();
-        round = *inserted;
-        return absl::OkStatus();
-      });
-  // SQLite may report an error for a commit that did happen: then the round
-  // is on disk, and states_ must say so too.
-  if (status.ok() || (round.has_value() && RoundCommitted(*round))) {
-    states_.Apply(summary);
-  }
-  return status;
-}
-
-absl::StatusOr<std::optional<int64_t>> SqliteJournal::InsertRound(
-    const journal::RoundSummary& summary,
-    const journal::RoundOutcomes& outcomes) {
-  if (summary.done().empty() && summary.dead().empty() &&
-      summary.handled().empty() && summary.redriven().empty()) {
-    return std::nullopt;
-  }
-  SqliteStatement insert(
-      statements_, "INSERT INTO rounds(summary, outcomes) VALUES (?1, ?2)");
-  if (insert.code() != SQLITE_OK) return Error("prepare round", insert.code());
-  insert.BindBlob(1, summary.SerializeAsString());
-  if (outcomes.outcomes().empty()) {
-    insert.BindNull(2);
-  } else {
-    insert.BindBlob(2, outcomes.SerializeAsString());
-  }
-  if (const int code = insert.Step(); code != SQLITE_DONE) {
-    return Error("write round", code);
-  }
-  return sqlite3_last_insert_rowid(db_);
-}
-
-bool SqliteJournal::RoundCommitted(int64_t round) {
-  // Inside a transaction left open, the row may be its own, uncommitted.
-  if (!sqlite3_get_autocommit(db_)) return false;
-  SqliteStatement select(db_, "SELECT 1 FROM rounds WHERE round = ?1");
-  select.Bind(1, round);
-  const int code = select.Step();
-  if (code == SQLITE_ROW) select.Step();  // Completes the statement.
-  return code == SQLITE_ROW;
-}
-
-absl::StatusOr<uint64_t> SqliteJournal::SeqOf(
-    std::optional<SqliteStatement>& by_id, uint64_t seq, absl::string_view id) {
-  // A seq of no task would leave the journal naming a row it lacks. The
-  // row's id is not checked: that lookup would cost a third of a commit.
-  if (seq > task_count_) {
-    return absl::InternalError(absl::StrCat(
-        "journal ", path_, ": task ", id, " has seq ", seq, " past the last, ",
-        task_count_, "; nothing was committed (a bug: please report it)"));
-  }
-  if (seq != 0) return seq;
-  if (!by_id.has_value()) {
-    by_id.emplace(statements_, kSeqOfId);
-    if (by_id->code() != SQLITE_OK) return Error("prepare find", by_id->code());
-  }
-  return LookUpSeq(*by_id, id);
-}
-
-absl::Status SqliteJournal::CommitOutcomes(
-    const std::vector<FinishedTask>& finished) {
-  if (finished.empty()) return absl::OkStatus();
-  return Durably([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return CommitOutcomesLocked(finished);
-  });
-}
-
-absl::Status SqliteJournal::CommitOutcomesLocked(
-    const std::vector<FinishedTask>& finished) {
-  return InRound(
-      [&](journal::RoundSummary* summary, journal::RoundOutcomes* outcomes)
-          ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
-            std::optional<SqliteStatement> by_id;
-            // A task named twice ends as its last outcome says, not both
-            // done and dead.
-            absl::flat_hash_map<uint64_t, const FinishedTask*> last;
-            last.reserve(finished.size());
-            std::vector<uint64_t> seqs;
-            for (const FinishedTask& task : finished) {
-              absl::StatusOr<uint64_t> seq =
-                  SeqOf(by_id, task.seq, task.task.id());
-              if (!seq.ok()) return seq.status();
-              if (*seq == 0) continue;  // Not journaled: nothing to record.
-              if (last.insert_or_assign(*seq, &task).second) {
-                seqs.push_back(*seq);
-              }
-            }
-            for (uint64_t seq : seqs) {
-              AddOutcome(*last[seq], seq, summary, outcomes);
-            }
-            return absl::OkStatus();
-          });
-}
-
-absl::Status SqliteJournal::MarkHandled(const std::vector<TaskRef>& tasks,
-                                        uint64_t sink_position) {
-  absl::MutexLock lock(&mu_);
-  // Not synced: see the class comment.
-  auto mark = [&](journal::RoundSummary* summary, journal::RoundOutcomes*)
-                  ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
-    std::optional<SqliteStatement> by_id;
-    for (const TaskRef& task : tasks) {
-      absl::StatusOr<uint64_t> seq = SeqOf(by_id, task.seq, task.id);
-      if (!seq.ok()) return seq.status();
-      if (*seq != 0) summary->add_handled(*seq);
-    }
-    return SetMeta("sink_position", static_cast<int64_t>(sink_position));
-  };
-  return InRound(mark);
 }
 
 absl::StatusOr<std::vector<JournaledTask>> SqliteJournal::Redrive(

@@ -186,6 +186,8 @@ class SqliteJournal final : public Journal, public TaskPages {
   absl::Status FindAdded(absl::Span<const PackedTask> tasks, uint64_t first_seq,
                          std::vector<TaskRef>* added)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The seq of the task with id ?1, for LookUpSeq().
+  static constexpr char kSeqOfId[] = "SELECT seq FROM tasks WHERE id = ?1";
   // Returns the seq of the task with `id`, or 0 if there is none, through
   // `by_id`, a statement of kSeqOfId.
   absl::StatusOr<uint64_t> LookUpSeq(SqliteStatement& by_id,
