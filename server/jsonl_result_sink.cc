@@ -100,8 +100,8 @@ std::string JsonlResultSink::FormatLine(const FinishedTask& task,
   std::string line = absl::StrCat("{\"id\":", JsonQuote(task.task.id()));
   if (task.dead) {
     absl::StrAppend(&line,
-                    ",\"error\":{\"code\":", JsonQuote(task.failure.code()),
-                    ",\"message\":", JsonQuote(task.failure.message()), "}");
+                    ",\"error\":{\"code\":", JsonQuote(FailureOf(task).code()),
+                    ",\"message\":", JsonQuote(FailureOf(task).message()), "}");
   } else {
     absl::StatusOr<std::string> typed = absl::NotFoundError("no schema");
     if (schema != nullptr) typed = schema->ToJson(task.result);

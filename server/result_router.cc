@@ -140,8 +140,8 @@ bool ResultRouter::WriteLocked() {
   for (FinishedTask& task : unwritten_) {
     LOG_IF(WARNING, task.dead)
         << "Task " << task.task.id() << " is dead after " << task.attempts
-        << " attempts: " << task.failure.code() << ": "
-        << task.failure.message();
+        << " attempts: " << FailureOf(task).code() << ": "
+        << FailureOf(task).message();
     unmarked_.push_back(RefOf(task));
   }
   unwritten_.clear();

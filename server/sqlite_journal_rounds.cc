@@ -22,7 +22,7 @@ void AddOutcome(const FinishedTask& task, uint64_t seq,
   outcome.set_seq(seq);
   outcome.set_attempts(task.attempts);
   if (task.dead) {
-    *outcome.mutable_failure() = task.failure;
+    *outcome.mutable_failure() = FailureOf(task);
   } else {
     *outcome.mutable_result() = task.result;
   }

@@ -369,12 +369,12 @@ void TaskQueue::FinishLocked(TaskRecord* record, TaskState state,
   if (out.dead) {
     out.failure = MutableLastFailure(*record);
     stats_.OnDead({clock_(), std::string(record->task.id()), "",
-                   out.failure.code(), out.failure.message()});
+                   out.failure->code(), out.failure->message()});
   }
   out.attempts = record->attempts;
   if (out.dead) {
-    dead_.push_back({std::string(record->task.id()), out.failure.code(),
-                     out.failure.message(), out.attempts, record->epoch});
+    dead_.push_back({std::string(record->task.id()), out.failure->code(),
+                     out.failure->message(), out.attempts, record->epoch});
     unhandled_dead_.emplace(record->task.id());
   }
   if (out.dead && !paged()) {

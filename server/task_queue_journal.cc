@@ -103,7 +103,7 @@ void TaskQueue::RestoreFinishedLocked(StoredTask stored,
   out.seq = stored.seq;
   out.dead = dead;
   out.result = std::move(stored.result);
-  out.failure = std::move(stored.failure);
+  if (dead) out.failure = std::move(stored.failure);
   out.attempts = stored.attempts;
 }
 

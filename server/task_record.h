@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -154,9 +155,18 @@ struct FinishedTask {
   uint64_t seq = 0;  // its row in the journal, if known; 0: find it by id
   bool dead = false;
   google::protobuf::Any result;  // when !dead
-  v1::Failure failure;           // when dead
-  uint32_t attempts = 0;         // leases granted
+  // When dead. Optional, so that a result, the common case, neither makes
+  // nor moves nor destroys a Failure on the way to the sink (about 120
+  // instructions per task, 1.5% of the master's in memory).
+  std::optional<v1::Failure> failure;
+  uint32_t attempts = 0;  // leases granted
 };
+
+// Returns `task`'s failure: empty if it has none (it has a result).
+inline const v1::Failure& FailureOf(const FinishedTask& task) {
+  return task.failure.has_value() ? *task.failure
+                                  : v1::Failure::default_instance();
+}
 
 // A finished task as the journal finds its row: by seq, when the queue
 // knows it (a paged queue), which is cheaper than by id.

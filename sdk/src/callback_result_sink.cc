@@ -11,8 +11,8 @@ absl::Status CallbackResultSink::Write(
     raw[i].task = std::string(task.task.payload_value());
     raw[i].dead = task.dead;
     raw[i].result = task.result.value();
-    raw[i].code = task.failure.code();
-    raw[i].message = task.failure.message();
+    raw[i].code = FailureOf(task).code();
+    raw[i].message = FailureOf(task).message();
     raw[i].attempts = static_cast<int>(task.attempts);
   }
   callback_(std::move(raw));

@@ -79,8 +79,8 @@ TEST(JsonlResultSinkTest, FormatsResultsAndErrorsAsJsonLines) {
   FinishedTask dead;
   dead.task = IdOnly("x");
   dead.dead = true;
-  dead.failure.set_code("exit_status_1");
-  dead.failure.set_message("bad\nword");
+  dead.failure.emplace().set_code("exit_status_1");
+  dead.failure->set_message("bad\nword");
   dead.attempts = 5;
   EXPECT_EQ(JsonlResultSink::FormatLine(dead),
             "{\"id\":\"x\",\"error\":{\"code\":\"exit_status_1\",\"message\":"

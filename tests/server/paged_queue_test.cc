@@ -446,7 +446,7 @@ TEST_F(PagedQueueTest, ATaskWhoseRowDoesNotParseEndsDeadAndTheRestRun) {
   ASSERT_EQ(finished_.size(), 1u);
   EXPECT_EQ(finished_[0].task.id(), "t1");
   EXPECT_TRUE(finished_[0].dead);
-  EXPECT_EQ(finished_[0].failure.code(), "unreadable");
+  EXPECT_EQ(FailureOf(finished_[0]).code(), "unreadable");
   EXPECT_EQ(queue_->Counts().pending, 0u);
 }
 

@@ -41,8 +41,8 @@ FinishedTask Dead(const std::string& id, const std::string& code,
   FinishedTask finished;
   finished.task = PackedTask(MakeTask(id, "payload"));
   finished.dead = true;
-  finished.failure.set_code(code);
-  finished.failure.set_message("stderr of " + id);
+  finished.failure.emplace().set_code(code);
+  finished.failure->set_message("stderr of " + id);
   finished.attempts = attempts;
   return finished;
 }
@@ -479,7 +479,7 @@ TEST_F(SqliteJournalTest, RecoverAfterCommitReturnsUnhandledOutcomes) {
   EXPECT_EQ(stored_dead.state, TaskState::kDead);
   EXPECT_FALSE(stored_dead.handled);
   EXPECT_EQ(stored_dead.attempts, 3u);
-  EXPECT_TRUE(MessageDifferencer::Equals(stored_dead.failure, dead.failure));
+  EXPECT_TRUE(MessageDifferencer::Equals(stored_dead.failure, FailureOf(dead)));
 }
 
 TEST_F(SqliteJournalTest, RecoverAfterMarkHandledCountsDoneKeepsDeadIds) {

@@ -169,7 +169,7 @@ TEST_F(TaskQueueTest, CancelEndsATaskDeadAndNamesTheLeaseItHad) {
   EXPECT_TRUE(queued->session_id.empty());
   ASSERT_EQ(finished_.size(), 2u);
   EXPECT_TRUE(finished_[0].dead);
-  EXPECT_EQ(finished_[0].failure.code(), "cancelled");
+  EXPECT_EQ(FailureOf(finished_[0]).code(), "cancelled");
   EXPECT_EQ(queue_.Counts().dead, 2u);
   EXPECT_EQ(queue_.Counts().leased, 0u);
   EXPECT_EQ(queue_.Cancel("1", "again", &finished_).status().code(),
@@ -385,7 +385,7 @@ TEST_F(TaskQueueTest, FailuresAreRetriedWithBackoffThenDead) {
   }
   ASSERT_EQ(finished_.size(), 1u);
   EXPECT_TRUE(finished_[0].dead);
-  EXPECT_EQ(finished_[0].failure.code(), "boom");
+  EXPECT_EQ(FailureOf(finished_[0]).code(), "boom");
   EXPECT_EQ(finished_[0].attempts, 3u);
 }
 
@@ -527,7 +527,7 @@ TEST_F(TaskQueueTest, OnlyTheTaskThatKillsWorkersWhenAloneIsPoison) {
   Advance(absl::Seconds(6));
   ASSERT_EQ(finished_.size(), 1u);
   EXPECT_EQ(finished_[0].task.id(), poison);
-  EXPECT_EQ(finished_[0].failure.code(), "worker_lost");
+  EXPECT_EQ(FailureOf(finished_[0]).code(), "worker_lost");
   EXPECT_EQ(queue_.Counts().pending, 2u) << "its batch-mates are not dead";
 }
 
@@ -541,7 +541,7 @@ TEST_F(TaskQueueTest, TaskThatLosesItsWorkerTooOftenIsDeadAsPoison) {
   }
   ASSERT_EQ(finished_.size(), 1u);
   EXPECT_TRUE(finished_[0].dead);
-  EXPECT_EQ(finished_[0].failure.code(), "worker_lost");
+  EXPECT_EQ(FailureOf(finished_[0]).code(), "worker_lost");
   EXPECT_EQ(queue_.Counts().failures, 0u);
 }
 
