@@ -5,10 +5,10 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <utility>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "bench/bench_task.h"
@@ -33,12 +33,12 @@ class CountingSink final : public server::ResultSink {
       const std::vector<server::FinishedTask>& finished) override {
     absl::MutexLock lock(&mu_);
     for (const server::FinishedTask& task : finished) {
-      uint64_t index;
-      if (!absl::SimpleAtoi(task.task.id(), &index) || index >= seen_.size()) {
+      const std::optional<uint64_t> index = TaskIndexOf(task.task.id());
+      if (!index.has_value() || *index >= seen_.size()) {
         return absl::InternalError("a result for an unknown task");
       }
-      if (seen_[index]) ++duplicates_;
-      seen_[index] = true;
+      if (seen_[*index]) ++duplicates_;
+      seen_[*index] = true;
       ++handled_;
     }
     return absl::OkStatus();

@@ -71,4 +71,15 @@ server::PackedTask MakeTask(uint64_t index) {
                             TypeUrlOf<google::protobuf::BytesValue>(), value);
 }
 
+std::optional<uint64_t> TaskIndexOf(absl::string_view id) {
+  // 19 digits always fit in 64 bits.
+  if (id.empty() || id.size() > 19) return std::nullopt;
+  uint64_t index = 0;
+  for (const char digit : id) {
+    if (digit < '0' || digit > '9') return std::nullopt;
+    index = index * 10 + (digit - '0');
+  }
+  return index;
+}
+
 }  // namespace distributo::bench
