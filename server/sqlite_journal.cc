@@ -5,7 +5,7 @@
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "server/random_id.h"
-#include "server/sqlite_journal_transactions.h"
+#include "server/sqlite_journal_templates.h"
 
 namespace distributo::server {
 namespace {
@@ -247,32 +247,6 @@ absl::StatusOr<int64_t> SqliteJournal::CheckLayout() {
                      "; this master reads versions 1 and ", kSchemaVersion));
   }
   return **schema;
-}
-
-template <typename T>
-absl::Status SqliteJournal::SetMeta(absl::string_view key, T value) {
-  SqliteStatement set(statements_,
-                      "INSERT INTO meta(key, value) VALUES (?1, ?2) "
-                      "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
-  if (set.code() != SQLITE_OK) return Error("prepare meta", set.code());
-  set.Bind(1, key);
-  set.Bind(2, value);
-  const int code = set.Step();
-  return code == SQLITE_DONE ? absl::OkStatus() : Error("set meta", code);
-}
-
-template <typename T>
-absl::StatusOr<std::optional<T>> SqliteJournal::GetMeta(absl::string_view key) {
-  SqliteStatement get(db_, "SELECT value FROM meta WHERE key = ?1");
-  if (get.code() != SQLITE_OK) return Error("prepare meta", get.code());
-  get.Bind(1, key);
-  const int code = get.Step();
-  if (code == SQLITE_DONE) return std::optional<T>();
-  if (code != SQLITE_ROW) return Error("read meta", code);
-  T value;
-  get.Read(0, &value);
-  get.Step();  // Completes the statement.
-  return std::optional<T>(std::move(value));
 }
 
 absl::Status SqliteJournal::ClaimJob(absl::string_view job) {

@@ -1,14 +1,14 @@
 // SqliteJournal's appends: tasks in chunks of a transaction each, many rows
 // per INSERT, and which of them the journal did not have yet.
 #include <array>
-#include <utility>
+#include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
 #include "server/move_append.h"
 #include "server/sqlite_journal.h"
-#include "server/sqlite_journal_transactions.h"
+#include "server/sqlite_journal_templates.h"
 
 namespace distributo::server {
 namespace {

@@ -1,14 +1,15 @@
 // SqliteJournal's rounds: the outcomes a commit writes and the handled
 // marks, each one row of the rounds table (see the schema in
-// sqlite_journal.cc).
+// sqlite_journal.cc, which writes a redrive's round too: it reads task rows
+// as the journal's other reads do).
 #include <optional>
 #include <string>
-#include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "server/sqlite_journal.h"
-#include "server/sqlite_journal_transactions.h"
+#include "server/sqlite_journal_templates.h"
 
 namespace distributo::server {
 namespace {

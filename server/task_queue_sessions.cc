@@ -1,6 +1,7 @@
 // TaskQueue's worker sessions, and what time ends: expired leases, sessions
 // gone too long, retries whose backoff is over. Split from task_queue.cc,
 // which keeps the state machine, to keep both readable.
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>

@@ -67,8 +67,10 @@ struct TaskRecord {
   uint32_t attempts = 0;  // leases granted (since the last restart)
   int failures = 0;       // failed attempts reported by workers
   int worker_deaths = 0;  // leases lost to broken streams or expiry
-  // Of its id, for TaskQueue's table of records: the table grows without
-  // reading every record's id again, a cache miss each at millions.
+  // Of its id, for the tables that find records by id (RecordsById: the
+  // queue's of every task, each session's of its leases): a table grows
+  // without reading every id again, a cache miss each at millions. Set when
+  // the record is filled; its id, hence this, never changes after.
   uint32_t id_hash = 0;
   TaskState state = TaskState::kPending;
   // Restored from a journal: it may hold leases of earlier runs, whose

@@ -1,11 +1,12 @@
-#ifndef DISTRIBUTO_SERVER_SQLITE_JOURNAL_TRANSACTIONS_H_
-#define DISTRIBUTO_SERVER_SQLITE_JOURNAL_TRANSACTIONS_H_
+#ifndef DISTRIBUTO_SERVER_SQLITE_JOURNAL_TEMPLATES_H_
+#define DISTRIBUTO_SERVER_SQLITE_JOURNAL_TEMPLATES_H_
 
-// How SqliteJournal's calls write: in a transaction (a round, for those that
-// change tasks) under the connection's lock, synced after it. For the
-// journal's own files only: the templates of its private members, which its
-// several .cc files share.
+// The templates of SqliteJournal's private members, which its several .cc
+// files share: how its calls write (in a transaction, a round for those that
+// change tasks, under the connection's lock, synced after it) and its meta
+// table's values. For the journal's own files only.
 #include <optional>
+#include <utility>
 
 #include "google/protobuf/arena.h"
 #include "server/sqlite_journal.h"
@@ -77,6 +78,32 @@ absl::Status SqliteJournal::InRound(Body body) {
   return status;
 }
 
+template <typename T>
+absl::Status SqliteJournal::SetMeta(absl::string_view key, T value) {
+  SqliteStatement set(statements_,
+                      "INSERT INTO meta(key, value) VALUES (?1, ?2) "
+                      "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+  if (set.code() != SQLITE_OK) return Error("prepare meta", set.code());
+  set.Bind(1, key);
+  set.Bind(2, value);
+  const int code = set.Step();
+  return code == SQLITE_DONE ? absl::OkStatus() : Error("set meta", code);
+}
+
+template <typename T>
+absl::StatusOr<std::optional<T>> SqliteJournal::GetMeta(absl::string_view key) {
+  SqliteStatement get(db_, "SELECT value FROM meta WHERE key = ?1");
+  if (get.code() != SQLITE_OK) return Error("prepare meta", get.code());
+  get.Bind(1, key);
+  const int code = get.Step();
+  if (code == SQLITE_DONE) return std::optional<T>();
+  if (code != SQLITE_ROW) return Error("read meta", code);
+  T value;
+  get.Read(0, &value);
+  get.Step();  // Completes the statement.
+  return std::optional<T>(std::move(value));
+}
+
 }  // namespace distributo::server
 
-#endif  // DISTRIBUTO_SERVER_SQLITE_JOURNAL_TRANSACTIONS_H_
+#endif  // DISTRIBUTO_SERVER_SQLITE_JOURNAL_TEMPLATES_H_
