@@ -120,7 +120,9 @@ std::vector<TaskRecord*> TaskQueue::FindRecordsLocked(
   }
   // A lookup in a table of millions of tasks waits for memory: asking for
   // every slot first overlaps those waits (about 6% less CPU per task).
-  for (int i : elsewhere) tasks_.prefetch(batch.outcomes(i).lease().task_id());
+  PrefetchSlots(tasks_, elsewhere, [&batch](int i) -> const std::string& {
+    return batch.outcomes(i).lease().task_id();
+  });
   // Then every record, in a loop of its own: each lookup reads its record
   // (to compare ids), another wait for memory, and these too overlap only
   // when nothing else runs between them (Submit about a quarter cheaper).
