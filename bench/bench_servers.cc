@@ -57,8 +57,8 @@ class CountingSink final : public server::ResultSink {
   uint64_t duplicates_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-// Mints the job's tasks as the feeder pulls them, stamped as they go: in
-// chunks, or one at a time at a fixed rate.
+// Mints the job's tasks as the feeder pulls them, each chunk stamped as it
+// is made: in chunks, or one at a time at a fixed rate.
 server::TaskFeeder::Pull MintingSource(const ServerOptions& options) {
   auto next = std::make_shared<uint64_t>(0);
   const absl::Time start = absl::Now();
@@ -70,8 +70,9 @@ server::TaskFeeder::Pull MintingSource(const ServerOptions& options) {
       max = 1;
     }
     minted.reserve(std::min<uint64_t>(max, tasks - *next));
+    const int64_t now = MonotonicNanos();
     for (; minted.size() < max && *next < tasks; ++*next) {
-      minted.push_back(MakeTask(*next));
+      minted.push_back(MakeTask(*next, now));
     }
     return minted;
   };
@@ -83,8 +84,9 @@ absl::Status EnqueueAll(const ServerOptions& options, server::Master& master) {
   constexpr uint64_t kChunk = 10'000;
   for (uint64_t next = 0; next < options.tasks;) {
     std::vector<server::PackedTask> chunk;
+    const int64_t now = MonotonicNanos();
     for (; chunk.size() < kChunk && next < options.tasks; ++next) {
-      chunk.push_back(MakeTask(next));
+      chunk.push_back(MakeTask(next, now));
     }
     if (absl::StatusOr<size_t> added = master.Enqueue(&chunk); !added.ok()) {
       return added.status();

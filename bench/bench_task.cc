@@ -65,8 +65,8 @@ void MakeResult(uint64_t length, google::protobuf::Any* out) {
   PackInto(value, out);
 }
 
-server::PackedTask MakeTask(uint64_t index) {
-  const std::string value = PayloadOf(MonotonicNanos()).SerializeAsString();
+server::PackedTask MakeTask(uint64_t index, int64_t enqueued_ns) {
+  const std::string value = PayloadOf(enqueued_ns).SerializeAsString();
   return server::PackedTask(absl::StrCat(index),
                             TypeUrlOf<google::protobuf::BytesValue>(), value);
 }
