@@ -72,9 +72,7 @@ absl::StatusOr<size_t> TaskQueue::Enqueue(std::vector<PackedTask> tasks,
     absl::MutexLock lock(&mu_);
     // As in Submit(): the lookups' waits for memory overlap. By the hash
     // each record keeps, as the insert below finds it.
-    PrefetchSlots(
-        tasks_, records,
-        [](const auto& record) -> const auto& { return record; });
+    PrefetchSlots(tasks_, records);
     for (std::unique_ptr<TaskRecord>& record : records) {
       record->epoch = epoch_base_;
       TaskRecord* fresh = record.get();

@@ -125,9 +125,10 @@ struct RecordsById {
   size_t operator()(const std::unique_ptr<TaskRecord>& record) const {
     return record->id_hash;
   }
-  // Two records compare their hashes first: a table compares a key with
-  // every record whose 7 bits of hash in its control bytes match (1 in 128
-  // of those probed), and the other's id would be a second wait for memory.
+  // Compares by id; two records (an insert's key and a slot) compare their
+  // stored hashes first: a table compares a key with every record whose 7
+  // bits of hash in its control bytes match (1 in 128 of those probed), and
+  // reading the slot's id would be a second wait for memory.
   template <typename Left, typename Right>
   bool operator()(const Left& left, const Right& right) const {
     if constexpr (!std::is_convertible_v<Left, absl::string_view> &&
@@ -144,12 +145,21 @@ struct RecordsById {
 // of what a function touches (ipa-modref) finds no side effect in a prefetch,
 // and it deleted Enqueue's calls to an out-of-line prefetch() (and to this
 // function, until it had the asm statement below). Flattened, so that the
-// prefetches are this function's own.
+// prefetches are this function's own. Submit's lookups by string id, whose
+// prefetch() GCC inlines today, use it too, so that no later decision of the
+// compiler's can drop theirs.
 template <typename Table, typename Items, typename KeyOf>
 ABSL_ATTRIBUTE_NOINLINE __attribute__((flatten)) void PrefetchSlots(
     const Table& table, const Items& items, KeyOf key_of) {
   for (const auto& item : items) table.prefetch(key_of(item));
   asm volatile("");  // a side effect, which GCC must keep the call for
+}
+
+// The same, for items that are the table's keys themselves.
+template <typename Table, typename Keys>
+void PrefetchSlots(const Table& table, const Keys& keys) {
+  PrefetchSlots(
+      table, keys, [](const auto& key) -> const auto& { return key; });
 }
 
 // One worker session: the leases it holds and whether its stream is up.
