@@ -2,11 +2,13 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -20,32 +22,67 @@
 extern char** environ;
 
 namespace distributo::testing {
+namespace {
+
+// Writes errno to `error_fd` for the parent to report, and exits.
+[[noreturn]] void FailToStart(int error_fd) {
+  const int error = errno;
+  (void)!write(error_fd, &error, sizeof(error));
+  _exit(127);
+}
+
+// In the child between fork() and exec: only async-signal-safe calls, since
+// another thread of the test may have held a lock (malloc's) at the fork.
+[[noreturn]] void ExecChild(char* const* args, const char* log_path,
+                            bool own_group, pid_t parent, int error_fd) {
+  // Killed when the test binary ends, however it ends (a crash, a
+  // timeout's SIGKILL), when no destructor runs to kill it.
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != parent) _exit(127);  // it ended before the line above
+  if (own_group && setpgid(0, 0) != 0) FailToStart(error_fd);
+  const int in = open("/dev/null", O_RDONLY);
+  const int out = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+  if (in < 0 || out < 0 || dup2(in, STDIN_FILENO) < 0 ||
+      dup2(out, STDOUT_FILENO) < 0 || dup2(out, STDERR_FILENO) < 0) {
+    FailToStart(error_fd);
+  }
+  close(in);
+  close(out);
+  execve(args[0], args, environ);
+  FailToStart(error_fd);
+}
+
+}  // namespace
 
 ChildProcess::ChildProcess(const std::vector<std::string>& argv,
                            const std::string& log_path, bool own_group)
     : own_group_(own_group), log_path_(log_path) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null",
-                                   O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-  std::vector<char*> args;
+  std::vector<char*> args;  // made before the fork, as nothing after can
   for (const std::string& arg : argv)
     args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
-  posix_spawnattr_t attributes;
-  posix_spawnattr_init(&attributes);
-  if (own_group) {
-    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
-    posix_spawnattr_setpgroup(&attributes, 0);
+  // Closed unread by a successful exec (close-on-exec); else it carries
+  // the child's errno.
+  int exec_error[2];
+  PCHECK(pipe2(exec_error, O_CLOEXEC) == 0) << "cannot start " << argv[0];
+  const pid_t parent = getpid();
+  pid_ = fork();
+  PCHECK(pid_ >= 0) << "cannot start " << argv[0];
+  if (pid_ == 0) {
+    ExecChild(args.data(), log_path.c_str(), own_group, parent, exec_error[1]);
   }
-  const int error =
-      posix_spawn(&pid_, args[0], &actions, &attributes, args.data(), environ);
-  posix_spawnattr_destroy(&attributes);
-  posix_spawn_file_actions_destroy(&actions);
-  CHECK_EQ(error, 0) << "cannot start " << argv[0];
+  close(exec_error[1]);
+  int child_errno = 0;
+  ssize_t read_bytes;
+  do {
+    read_bytes = read(exec_error[0], &child_errno, sizeof(child_errno));
+  } while (read_bytes < 0 && errno == EINTR);
+  close(exec_error[0]);
+  if (read_bytes > 0) {
+    waitpid(pid_, nullptr, 0);
+    LOG(FATAL) << "cannot start " << argv[0] << ": "
+               << std::strerror(child_errno);
+  }
 }
 
 ChildProcess::~ChildProcess() {

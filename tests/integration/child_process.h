@@ -15,13 +15,18 @@ namespace distributo::testing {
 
 // A program started by a test, with stdout and stderr sent to a log file.
 // The destructor kills it (by its own PID, never by name) and reaps it, so a
-// failed test leaves nothing behind. Thread-compatible.
+// failed test leaves nothing behind; and should the test binary end with no
+// destructor run (a crash, a timeout's SIGKILL), the kernel kills it then
+// (PR_SET_PDEATHSIG). That signal comes when the thread that started it
+// ends, so start it from a thread that outlives it (the test's own).
+// Thread-compatible.
 class ChildProcess {
  public:
-  // Starts `argv[0]` with `argv`; aborts the test binary if it cannot. In
-  // a process group of its own if `own_group`: then that group is killed
-  // when it exits or is killed, so that what it started in the group ends
-  // with it (commands it puts in groups of their own are its business).
+  // Starts `argv[0]` (a path) with `argv`; aborts the test binary if it
+  // cannot. In a process group of its own if `own_group`: then that group
+  // is killed when it exits or is killed, so that what it started in the
+  // group ends with it (commands it puts in groups of their own are its
+  // business; so is its group should the test binary die first).
   ChildProcess(const std::vector<std::string>& argv,
                const std::string& log_path, bool own_group = false);
   ~ChildProcess();

@@ -1,0 +1,67 @@
+#include "tests/integration/child_process.h"
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+
+namespace distributo::testing {
+namespace {
+
+std::string LogPath(const std::string& name) {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  return std::string(dir != nullptr ? dir : "/tmp") + "/child_process_" + name +
+         "_" + std::to_string(getpid()) + ".log";
+}
+
+TEST(ChildProcessTest, EndsWithTheTestBinaryThatStartedIt) {
+  // Orphans of this process's children become its own, to reap: so the test
+  // sees how the program ended.
+  ASSERT_EQ(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  int pid_pipe[2];
+  ASSERT_EQ(pipe(pid_pipe), 0);
+  const std::string log = LogPath("orphan");
+  const pid_t test_binary = fork();
+  ASSERT_GE(test_binary, 0);
+  if (test_binary == 0) {
+    // Stands for a test binary that dies while its program runs: killed, no
+    // destructor runs.
+    ChildProcess sleeper({"/bin/sleep", "60"}, log);
+    const pid_t pid = sleeper.pid();
+    (void)!write(pid_pipe[1], &pid, sizeof(pid));
+    raise(SIGKILL);
+  }
+  close(pid_pipe[1]);
+  pid_t sleeper = -1;
+  ASSERT_EQ(read(pid_pipe[0], &sleeper, sizeof(sleeper)), sizeof(sleeper));
+  close(pid_pipe[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(test_binary, &status, 0), test_binary);
+  ASSERT_TRUE(WIFSIGNALED(status));
+
+  const bool ended =
+      WaitUntil([&] { return waitpid(sleeper, &status, WNOHANG) == sleeper; },
+                absl::Seconds(10));
+  if (!ended) {  // left running: end it here, by its PID
+    kill(sleeper, SIGKILL);
+    waitpid(sleeper, nullptr, 0);
+  }
+  ASSERT_TRUE(ended) << "the program outlived the test binary";
+  EXPECT_TRUE(WIFSIGNALED(status));
+  EXPECT_EQ(WTERMSIG(status), SIGKILL);
+  unlink(log.c_str());
+}
+
+TEST(ChildProcessDeathTest, SaysWhyAProgramCannotStart) {
+  EXPECT_DEATH(ChildProcess({"/nonexistent/program"}, LogPath("missing")),
+               "cannot start /nonexistent/program: No such file or directory");
+}
+
+}  // namespace
+}  // namespace distributo::testing
