@@ -5,6 +5,7 @@
 // while the disk is full has acked only what its journal holds. Needs root,
 // as CI has, to mount.
 
+#include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
 
@@ -32,6 +33,14 @@ class JournalDiskFullTest : public JobFixture {
     JobFixture::SetUp();
     fs_ = Path("fs");
     ASSERT_EQ(system(absl::StrCat("mkdir -p '", fs_, "'").c_str()), 0);
+    // In a mount namespace of this test's own, which the processes it starts
+    // share, and private, so that the tmpfs is nobody else's and goes with
+    // the test however it ends (a crash leaves no mount behind).
+    ASSERT_EQ(unshare(CLONE_NEWNS), 0)
+        << "cannot make a mount namespace (this test needs root): "
+        << std::strerror(errno);
+    ASSERT_EQ(mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), 0)
+        << std::strerror(errno);
     ASSERT_EQ(mount("tmpfs", fs_.c_str(), "tmpfs", 0, kSmallFs), 0)
         << "cannot mount a tmpfs at " << fs_
         << " (this test needs root): " << std::strerror(errno);
