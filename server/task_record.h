@@ -125,10 +125,11 @@ struct RecordsById {
   size_t operator()(const std::unique_ptr<TaskRecord>& record) const {
     return record->id_hash;
   }
-  // Compares by id; two records (an insert's key and a slot) compare their
-  // stored hashes first: a table compares a key with every record whose 7
-  // bits of hash in its control bytes match (1 in 128 of those probed), and
-  // reading the slot's id would be a second wait for memory.
+  // Compares by id. Two records (a record as the key, as inserts and erases
+  // have, and a slot) compare their stored hashes first: a table compares a
+  // key with every record whose 7 bits of hash in its control bytes match
+  // (1 in 128 of those probed), and reading the slot's id would be a second
+  // wait for memory.
   template <typename Left, typename Right>
   bool operator()(const Left& left, const Right& right) const {
     if constexpr (!std::is_convertible_v<Left, absl::string_view> &&

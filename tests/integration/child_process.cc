@@ -24,11 +24,34 @@ extern char** environ;
 namespace distributo::testing {
 namespace {
 
-// Writes errno to `error_fd` for the parent to report, and exits.
-[[noreturn]] void FailToStart(int error_fd) {
-  const int error = errno;
-  (void)!write(error_fd, &error, sizeof(error));
+// What the child was doing when it could not go on, as the parent reports
+// it.
+constexpr const char* kSteps[] = {"set its process group", "open /dev/null",
+                                  "open its log", "redirect its output",
+                                  "exec it"};
+enum Step { kGroup, kDevNull, kLog, kRedirect, kExec };
+
+// What the child sends back through its pipe when it cannot start.
+struct StartError {
+  Step step;
+  int error;  // errno
+};
+
+// Sends the parent `step` and errno, and exits.
+[[noreturn]] void FailToStart(int error_fd, Step step) {
+  const StartError failure = {step, errno};
+  (void)!write(error_fd, &failure, sizeof(failure));
   _exit(127);
+}
+
+// Returns `fd`, moved above the standard descriptors (close-on-exec) if it
+// is one of them, which the dup2()s onto them would overwrite: a test
+// binary may run with some of them closed.
+int AboveStandardFds(int fd) {
+  if (fd < 0 || fd > STDERR_FILENO) return fd;
+  const int moved = fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+  close(fd);
+  return moved;
 }
 
 // In the child between fork() and exec: only async-signal-safe calls, since
@@ -39,17 +62,19 @@ namespace {
   // timeout's SIGKILL), when no destructor runs to kill it.
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != parent) _exit(127);  // it ended before the line above
-  if (own_group && setpgid(0, 0) != 0) FailToStart(error_fd);
-  const int in = open("/dev/null", O_RDONLY);
-  const int out = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
-  if (in < 0 || out < 0 || dup2(in, STDIN_FILENO) < 0 ||
-      dup2(out, STDOUT_FILENO) < 0 || dup2(out, STDERR_FILENO) < 0) {
-    FailToStart(error_fd);
+  error_fd = AboveStandardFds(error_fd);
+  if (own_group && setpgid(0, 0) != 0) FailToStart(error_fd, kGroup);
+  const int in = AboveStandardFds(open("/dev/null", O_RDONLY));
+  if (in < 0) FailToStart(error_fd, kDevNull);
+  const int out = AboveStandardFds(
+      open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+  if (out < 0) FailToStart(error_fd, kLog);
+  if (dup2(in, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 ||
+      dup2(out, STDERR_FILENO) < 0) {
+    FailToStart(error_fd, kRedirect);
   }
-  close(in);
-  close(out);
   execve(args[0], args, environ);
-  FailToStart(error_fd);
+  FailToStart(error_fd, kExec);
 }
 
 }  // namespace
@@ -62,7 +87,7 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv,
     args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
   // Closed unread by a successful exec (close-on-exec); else it carries
-  // the child's errno.
+  // the child's StartError.
   int exec_error[2];
   PCHECK(pipe2(exec_error, O_CLOEXEC) == 0) << "cannot start " << argv[0];
   const pid_t parent = getpid();
@@ -72,16 +97,16 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv,
     ExecChild(args.data(), log_path.c_str(), own_group, parent, exec_error[1]);
   }
   close(exec_error[1]);
-  int child_errno = 0;
+  StartError failure = {};
   ssize_t read_bytes;
   do {
-    read_bytes = read(exec_error[0], &child_errno, sizeof(child_errno));
+    read_bytes = read(exec_error[0], &failure, sizeof(failure));
   } while (read_bytes < 0 && errno == EINTR);
   close(exec_error[0]);
   if (read_bytes > 0) {
     waitpid(pid_, nullptr, 0);
-    LOG(FATAL) << "cannot start " << argv[0] << ": "
-               << std::strerror(child_errno);
+    LOG(FATAL) << "cannot start " << argv[0] << ": cannot "
+               << kSteps[failure.step] << ": " << std::strerror(failure.error);
   }
 }
 

@@ -18,7 +18,9 @@ namespace distributo::testing {
 // failed test leaves nothing behind; and should the test binary end with no
 // destructor run (a crash, a timeout's SIGKILL), the kernel kills it then
 // (PR_SET_PDEATHSIG). That signal comes when the thread that started it
-// ends, so start it from a thread that outlives it (the test's own).
+// ends, so start it from a thread that outlives it (the test's own); and
+// the kernel forgets it if the program execs a set-user-ID or set-group-ID
+// one, or changes its credentials (none of ours does).
 // Thread-compatible.
 class ChildProcess {
  public:

@@ -1,13 +1,16 @@
 #include "tests/integration/child_process.h"
 
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <string>
 
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 
@@ -15,18 +18,22 @@ namespace distributo::testing {
 namespace {
 
 std::string LogPath(const std::string& name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return std::string(dir != nullptr ? dir : "/tmp") + "/child_process_" + name +
-         "_" + std::to_string(getpid()) + ".log";
+  return absl::StrCat(::testing::TempDir(), "child_process_", name, "_",
+                      getpid(), ".log");
 }
 
 TEST(ChildProcessTest, EndsWithTheTestBinaryThatStartedIt) {
   // Orphans of this process's children become its own, to reap: so the test
-  // sees how the program ended.
+  // sees how the program ended. Until the test ends: later tests in this
+  // binary would adopt orphans nobody reaps.
   ASSERT_EQ(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
-  int pid_pipe[2];
-  ASSERT_EQ(pipe(pid_pipe), 0);
   const std::string log = LogPath("orphan");
+  absl::Cleanup cleanup = [&log] {
+    prctl(PR_SET_CHILD_SUBREAPER, 0);
+    unlink(log.c_str());
+  };
+  int pid_pipe[2];
+  ASSERT_EQ(pipe2(pid_pipe, O_CLOEXEC), 0);
   const pid_t test_binary = fork();
   ASSERT_GE(test_binary, 0);
   if (test_binary == 0) {
@@ -38,11 +45,13 @@ TEST(ChildProcessTest, EndsWithTheTestBinaryThatStartedIt) {
     raise(SIGKILL);
   }
   close(pid_pipe[1]);
+  pollfd ready = {pid_pipe[0], POLLIN, 0};
+  ASSERT_EQ(poll(&ready, 1, /*timeout_ms=*/10'000), 1);
   pid_t sleeper = -1;
   ASSERT_EQ(read(pid_pipe[0], &sleeper, sizeof(sleeper)), sizeof(sleeper));
   close(pid_pipe[0]);
   int status = 0;
-  ASSERT_EQ(waitpid(test_binary, &status, 0), test_binary);
+  ASSERT_EQ(waitpid(test_binary, &status, 0), test_binary);  // it kills itself
   ASSERT_TRUE(WIFSIGNALED(status));
 
   const bool ended =
@@ -55,12 +64,14 @@ TEST(ChildProcessTest, EndsWithTheTestBinaryThatStartedIt) {
   ASSERT_TRUE(ended) << "the program outlived the test binary";
   EXPECT_TRUE(WIFSIGNALED(status));
   EXPECT_EQ(WTERMSIG(status), SIGKILL);
-  unlink(log.c_str());
 }
 
 TEST(ChildProcessDeathTest, SaysWhyAProgramCannotStart) {
-  EXPECT_DEATH(ChildProcess({"/nonexistent/program"}, LogPath("missing")),
-               "cannot start /nonexistent/program: No such file or directory");
+  const std::string log = LogPath("missing");
+  EXPECT_DEATH(ChildProcess({"/nonexistent/program"}, log),
+               "cannot start /nonexistent/program: cannot exec it: No such "
+               "file or directory");
+  unlink(log.c_str());
 }
 
 }  // namespace
