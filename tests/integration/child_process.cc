@@ -24,21 +24,16 @@ extern char** environ;
 namespace distributo::testing {
 namespace {
 
-// What the child was doing when it could not go on, as the parent reports
-// it.
-constexpr const char* kSteps[] = {"set its process group", "open /dev/null",
-                                  "open its log", "redirect its output",
-                                  "exec it"};
-enum Step { kGroup, kDevNull, kLog, kRedirect, kExec };
-
 // What the child sends back through its pipe when it cannot start.
 struct StartError {
-  Step step;
+  // What it was doing: a string literal, at the same address in the parent,
+  // whose copy of the program the fork made.
+  const char* step;
   int error;  // errno
 };
 
 // Sends the parent `step` and errno, and exits.
-[[noreturn]] void FailToStart(int error_fd, Step step) {
+[[noreturn]] void FailToStart(int error_fd, const char* step) {
   const StartError failure = {step, errno};
   (void)!write(error_fd, &failure, sizeof(failure));
   _exit(127);
@@ -63,18 +58,20 @@ int AboveStandardFds(int fd) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != parent) _exit(127);  // it ended before the line above
   error_fd = AboveStandardFds(error_fd);
-  if (own_group && setpgid(0, 0) != 0) FailToStart(error_fd, kGroup);
-  const int in = AboveStandardFds(open("/dev/null", O_RDONLY));
-  if (in < 0) FailToStart(error_fd, kDevNull);
+  if (own_group && setpgid(0, 0) != 0) {
+    FailToStart(error_fd, "set its process group");
+  }
+  const int in = AboveStandardFds(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (in < 0) FailToStart(error_fd, "open /dev/null");
   const int out = AboveStandardFds(
       open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
-  if (out < 0) FailToStart(error_fd, kLog);
+  if (out < 0) FailToStart(error_fd, "open its log");
   if (dup2(in, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 ||
       dup2(out, STDERR_FILENO) < 0) {
-    FailToStart(error_fd, kRedirect);
+    FailToStart(error_fd, "redirect its output");
   }
   execve(args[0], args, environ);
-  FailToStart(error_fd, kExec);
+  FailToStart(error_fd, "exec it");
 }
 
 }  // namespace
@@ -105,8 +102,8 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv,
   close(exec_error[0]);
   if (read_bytes > 0) {
     waitpid(pid_, nullptr, 0);
-    LOG(FATAL) << "cannot start " << argv[0] << ": cannot "
-               << kSteps[failure.step] << ": " << std::strerror(failure.error);
+    LOG(FATAL) << "cannot start " << argv[0] << ": cannot " << failure.step
+               << ": " << std::strerror(failure.error);
   }
 }
 
