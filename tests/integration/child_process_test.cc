@@ -10,28 +10,20 @@
 #include <string>
 
 #include "absl/cleanup/cleanup.h"
-#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "tests/integration/job_fixture.h"
 
 namespace distributo::testing {
 namespace {
-
-std::string LogPath(const std::string& name) {
-  return absl::StrCat(::testing::TempDir(), "child_process_", name, "_",
-                      getpid(), ".log");
-}
 
 TEST(ChildProcessTest, EndsWithTheTestBinaryThatStartedIt) {
   // Orphans of this process's children become its own, to reap: so the test
   // sees how the program ended. Until the test ends: later tests in this
   // binary would adopt orphans nobody reaps.
   ASSERT_EQ(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
-  const std::string log = LogPath("orphan");
-  absl::Cleanup cleanup = [&log] {
-    prctl(PR_SET_CHILD_SUBREAPER, 0);
-    unlink(log.c_str());
-  };
+  absl::Cleanup no_longer_subreaper = [] { prctl(PR_SET_CHILD_SUBREAPER, 0); };
+  const std::string log = FreshTestDir() + "/sleeper.log";
   int pid_pipe[2];
   ASSERT_EQ(pipe2(pid_pipe, O_CLOEXEC), 0);
   const pid_t test_binary = fork();
@@ -67,11 +59,10 @@ TEST(ChildProcessTest, EndsWithTheTestBinaryThatStartedIt) {
 }
 
 TEST(ChildProcessDeathTest, SaysWhyAProgramCannotStart) {
-  const std::string log = LogPath("missing");
+  const std::string log = FreshTestDir() + "/missing.log";
   EXPECT_DEATH(ChildProcess({"/nonexistent/program"}, log),
                "cannot start /nonexistent/program: cannot exec it: No such "
                "file or directory");
-  unlink(log.c_str());
 }
 
 }  // namespace
